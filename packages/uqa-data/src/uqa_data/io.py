@@ -1,0 +1,158 @@
+"""Reading and writing the Arrow, JSON and text files passed between stages.
+
+Every write is atomic: the bytes go to a temporary file in the same folder,
+which is then renamed over the target. An interrupted stage therefore leaves
+either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from uqa_data.errors import UqaInputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
+    """Write ``table`` as an Arrow IPC file, atomically."""
+    with atomic_path(path) as tmp, pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(
+        sink, table.schema
+    ) as writer:
+        writer.write_table(table)
+    return Path(path)
+
+
+def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``obj`` as indented JSON, atomically."""
+    return write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write ``text`` (UTF-8), atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes(data: bytes, path: str | os.PathLike[str]) -> Path:
+    """Write ``data``, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
+    """Read JSON, with an error naming the file when it is missing or malformed."""
+    p = Path(path)
+    if not p.is_file():
+        raise UqaInputError(f"{what} not found: {p}")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UqaInputError(f"{p}: not valid JSON ({exc})") from exc
+
+
+ColumnCheck = Callable[[pa.DataType], bool]
+
+INT = pa.types.is_integer
+FLOAT = pa.types.is_floating
+STRING = lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)  # noqa: E731
+
+
+def list_of(inner: ColumnCheck) -> ColumnCheck:
+    """A check for ``list<inner>`` (any list flavour)."""
+
+    def check(t: pa.DataType) -> bool:
+        return (
+            pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+        ) and inner(t.value_type)
+
+    check.__name__ = f"list<{getattr(inner, '__name__', 'value')}>"
+    return check
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    columns: Mapping[str, tuple[ColumnCheck, str]] | None = None,
+    *,
+    what: str = "Arrow file",
+    allow_empty: bool = True,
+) -> pa.Table:
+    """Read an Arrow IPC (or Parquet, by suffix) file and check its columns.
+
+    :param columns: column name -> (type check, expected type in words).
+    :raises UqaInputError: naming the file and the first problem found.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UqaInputError(f"{what} not found: {p}")
+    try:
+        if p.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(p)
+        else:
+            with pa.memory_map(str(p), "r") as source:
+                table = ipc.open_file(source).read_all()
+    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        raise UqaInputError(
+            f"{p}: not a readable Arrow IPC file (truncated or another format?): {exc}"
+        ) from exc
+    if columns:
+        check_columns(table, columns, p)
+    if not allow_empty and table.num_rows == 0:
+        raise UqaInputError(f"{p}: has no rows; expected at least one")
+    return table
+
+
+def check_columns(
+    table: pa.Table, columns: Mapping[str, tuple[ColumnCheck, str]], path: str | os.PathLike[str]
+) -> None:
+    """Raise :class:`UqaInputError` for the first missing or mistyped column."""
+    names = set(table.column_names)
+    for name, (check, expected) in columns.items():
+        if name not in names:
+            raise UqaInputError(
+                f"{path}: missing column '{name}' (expected {expected}); "
+                f"columns present: {', '.join(table.column_names) or '(none)'}"
+            )
+        dtype = table.schema.field(name).type
+        if not check(dtype):
+            raise UqaInputError(f"{path}: column '{name}' has type {dtype}; expected {expected}")

@@ -1,0 +1,241 @@
+"""The ``uqa`` plugin manager and the lazy name tables built from it.
+
+One pluggy project (``uqa``) and one entry-point group (``uqa``). uqa-data owns
+the manager: it adds its own hookspecs, registers its built-in plugins, then
+loads every entry point in its own ``try``. Other uqa packages are ordinary
+entry points whose plugin adds that package's hookspecs in ``uqa_addhooks``.
+
+Components (encoders, adapters, LLM sources, tasks, datasets, baselines) are
+:class:`ComponentSpec` rows returned by ``uqa_register_*`` hooks; their
+``target`` is a ``"module:attr"`` string resolved only when used, so listing
+them never imports torch.
+
+Environment:
+
+- ``UQA_LOAD_PLUGINS``: comma-separated distribution names of third-party
+  plugins to load (uqa's own packages always load); empty loads none.
+- ``UQA_TRACE_PLUGINS``: set to ``1`` to trace every hook call on stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata as metadata
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pluggy
+
+from uqa_data import hookspecs
+from uqa_data.errors import UnknownNameError
+
+PROJECT = "uqa"
+ENTRY_POINT_GROUP = "uqa"
+FIRST_PARTY = frozenset({"uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli"})
+
+BUILTIN_PLUGINS: tuple[str, ...] = ("uqa_data.builtins",)
+"""uqa-data's own plugins, registered exactly like third-party ones."""
+
+KIND_HOOKS: dict[str, str] = {
+    "encoder": "uqa_register_encoders",
+    "adapter": "uqa_register_adapters",
+    "llm": "uqa_register_llms",
+    "task": "uqa_register_tasks",
+    "dataset": "uqa_register_datasets",
+    "baseline": "uqa_register_baselines",
+}
+"""Component kind -> the hook that registers it (a hook may be absent when its
+package is not installed: then the kind is simply empty)."""
+
+
+class UqaPluginWarning(UserWarning):
+    """A plugin failed to load or registered a name that was already taken."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """One registered component.
+
+    :param kind: one of :data:`KIND_HOOKS`.
+    :param name: the name users type (``sasrec``, ``mean_linear``...).
+    :param target: ``"module:attr"`` of the class or factory, imported lazily.
+    :param description: one line shown by ``uqa list``.
+    :param config: optional ``"module:attr"`` of the config dataclass.
+    :param options: free-form extra facts (size presets, languages...).
+    :param provider: distribution that registered it (filled in by the registry).
+    :param plugin: plugin name that registered it (filled in by the registry).
+    """
+
+    kind: str
+    name: str
+    target: str
+    description: str = ""
+    config: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    provider: str = ""
+    plugin: str = ""
+
+    def load(self) -> Any:
+        """Import and return the object named by :attr:`target`."""
+        return resolve_target(self.target)
+
+    def load_config(self) -> Any:
+        """Import and return the config class named by :attr:`config`."""
+        if self.config is None:
+            raise UnknownNameError(f"{self.kind} '{self.name}' declares no config class")
+        return resolve_target(self.config)
+
+
+def resolve_target(target: str) -> Any:
+    """Import ``"package.module:attr"`` and return the attribute."""
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else []:
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Registry:
+    """The plugin manager plus where each plugin came from."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.sources: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, entry point)
+        self.tables: dict[str, dict[str, ComponentSpec]] = {}
+        if os.environ.get("UQA_TRACE_PLUGINS", "") not in ("", "0"):
+            self.pm.trace.root.setwriter(sys.stderr.write)
+            self.pm.enable_tracing()
+        # Historic: every plugin registered later also gets this call.
+        self.pm.hook.uqa_addhooks.call_historic(kwargs={"pluginmanager": self.pm})
+        for dotted in BUILTIN_PLUGINS:
+            self.pm.register(importlib.import_module(dotted), name=dotted)
+            self.sources[dotted] = ("uqa-data", dotted)
+        self._load_entry_points()
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            _warn(f"uqa: {exc}")
+
+    def _load_entry_points(self) -> None:
+        allowed = os.environ.get("UQA_LOAD_PLUGINS")
+        allowed_set = None if allowed is None else {
+            a.strip() for a in allowed.split(",") if a.strip()
+        }
+        seen: set[str] = set()
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist is not None else "?"
+            if ep.name in seen:
+                continue
+            seen.add(ep.name)
+            if dist not in FIRST_PARTY and allowed_set is not None and dist not in allowed_set:
+                continue
+            if self.pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+                self.pm.register(plugin, name=ep.name)
+            except Exception as exc:  # a broken plugin must not break uqa
+                if self.pm.has_plugin(ep.name):
+                    self.pm.unregister(name=ep.name)
+                _warn(
+                    f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from "
+                    f"distribution '{dist}') failed to load and was skipped: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                continue
+            self.sources[ep.name] = (dist, ep.value)
+
+    def table(self, kind: str) -> dict[str, ComponentSpec]:
+        if kind not in KIND_HOOKS:
+            raise UnknownNameError(
+                f"unknown component kind '{kind}'; expected one of {', '.join(KIND_HOOKS)}"
+            )
+        if kind in self.tables:
+            return self.tables[kind]
+        table: dict[str, ComponentSpec] = {}
+        hook = getattr(self.pm.hook, KIND_HOOKS[kind], None)
+        impls = hook.get_hookimpls() if hook is not None else []
+        for impl in impls:  # registration order: built-ins first, so they keep their names
+            dist, ep_value = self.sources.get(impl.plugin_name, ("?", impl.plugin_name))
+            try:
+                specs = impl.function() or []
+            except Exception as exc:
+                _warn(
+                    f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}') "
+                    f"failed in {KIND_HOOKS[kind]}: {type(exc).__name__}: {exc}"
+                )
+                continue
+            for spec in specs:
+                if spec.name in table:
+                    other = table[spec.name]
+                    _warn(
+                        f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}') "
+                        f"registers {kind} '{spec.name}', already registered by "
+                        f"'{other.plugin}' ({other.provider}); keeping the first"
+                    )
+                    continue
+                table[spec.name] = replace(
+                    spec, kind=kind, provider=dist, plugin=impl.plugin_name
+                )
+        self.tables[kind] = table
+        return table
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UqaPluginWarning, stacklevel=3)
+
+
+_REGISTRY: _Registry | None = None
+
+
+def _registry() -> _Registry:
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = _Registry()
+    return _REGISTRY
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The ``uqa`` plugin manager, built on first use (specs, built-ins, entry points)."""
+    return _registry().pm
+
+
+def reset_registry() -> None:
+    """Forget the plugin manager so the next use rebuilds it (tests, new installs)."""
+    global _REGISTRY
+    _REGISTRY = None
+
+
+def plugin_sources() -> dict[str, tuple[str, str]]:
+    """Plugin name -> (distribution, entry point or module) for every loaded plugin."""
+    return dict(_registry().sources)
+
+
+def list_components(kind: str) -> dict[str, ComponentSpec]:
+    """Every registered component of ``kind`` by name."""
+    return dict(_registry().table(kind))
+
+
+def get_component(kind: str, name: str, *, flag: str | None = None) -> ComponentSpec:
+    """Look ``name`` up; unknown names raise an error listing close matches and all names."""
+    table = _registry().table(kind)
+    if name in table:
+        return table[name]
+    raise UnknownNameError(unknown_name_message(kind, name, list(table), flag=flag))
+
+
+def unknown_name_message(
+    what: str, name: str, valid: list[str], *, flag: str | None = None
+) -> str:
+    """``unknown encoder 'sasrc' (--encoder); did you mean 'sasrec'? valid: ...``."""
+    where = f" ({flag})" if flag else ""
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listing = ", ".join(sorted(valid)) if valid else "(none registered)"
+    return f"unknown {what} '{name}'{where}{hint} valid: {listing}"

@@ -1,0 +1,20 @@
+"""Entry point of uqa-encoders: adds its hookspecs and registers the built-in zoo."""
+
+from __future__ import annotations
+
+import pluggy
+
+from uqa_data import hookimpl
+from uqa_data.registry import ComponentSpec
+
+
+@hookimpl
+def uqa_addhooks(pluginmanager: pluggy.PluginManager) -> None:
+    from uqa_encoders import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def uqa_register_encoders() -> list[ComponentSpec]:
+    return []
