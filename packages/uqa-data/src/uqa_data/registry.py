@@ -38,7 +38,7 @@ PROJECT = "uqa"
 ENTRY_POINT_GROUP = "uqa"
 FIRST_PARTY = frozenset({"uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli"})
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("uqa_data.builtins",)
+BUILTIN_PLUGINS: tuple[str, ...] = ("uqa_data.builtins", "uqa_data.questions.builtins")
 """uqa-data's own plugins, registered exactly like third-party ones."""
 
 KIND_HOOKS: dict[str, str] = {

@@ -1,0 +1,1 @@
+"""Question generation for the seven UQABench sub-tasks."""
