@@ -8,7 +8,6 @@ import sys
 import warnings
 
 import typer
-
 from uqa_data.errors import UqaError
 from uqa_data.progress import console
 
@@ -35,7 +34,7 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     console.print(f"[yellow]warning:[/] {message}", highlight=False)
 
 

@@ -51,7 +51,8 @@ def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
 
 def write_json(obj: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
-    return write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n", path)
+    text = json.dumps(obj, indent=2, default=_json_default)
+    return write_text(text + "\n", path)
 
 
 def write_text(text: str, path: str | os.PathLike[str]) -> Path:

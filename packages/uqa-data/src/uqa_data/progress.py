@@ -45,7 +45,9 @@ class StageBar:
         facts = " ".join(f"{k}={v}" for k, v in info.items())
         self._progress.update(self._task, advance=n, facts=facts)
 
-    def update(self, *, total: int | None = None, completed: int | None = None, **info: Any) -> None:
+    def update(
+        self, *, total: int | None = None, completed: int | None = None, **info: Any
+    ) -> None:
         if self._progress is None or self._task is None:
             return
         kwargs: dict[str, Any] = {}

@@ -128,8 +128,16 @@ class _Registry:
             a.strip() for a in allowed.split(",") if a.strip()
         }
         seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            dist = ep.dist.name if ep.dist is not None else "?"
+        def dist_of(ep: metadata.EntryPoint) -> str:
+            return ep.dist.name if ep.dist is not None else "?"
+
+        # uqa's own packages first, so built-in names win over a plugin's duplicate.
+        eps = sorted(
+            metadata.entry_points(group=ENTRY_POINT_GROUP),
+            key=lambda e: (dist_of(e) not in FIRST_PARTY, e.name),
+        )
+        for ep in eps:
+            dist = dist_of(ep)
             if ep.name in seen:
                 continue
             seen.add(ep.name)

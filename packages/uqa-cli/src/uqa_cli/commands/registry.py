@@ -30,7 +30,6 @@ def list_command(
 ) -> None:
     """List registered encoders, adapters, LLM sources, tasks, datasets and baselines."""
     from rich.table import Table
-
     from uqa_data.errors import UnknownNameError
     from uqa_data.progress import console
     from uqa_data.registry import KIND_HOOKS, list_components, unknown_name_message
@@ -54,10 +53,12 @@ def list_command(
         for spec in sorted(list_components(k).values(), key=lambda s: s.name)
     ]
     if as_json:
-        typer.echo(json.dumps(
-            [{"kind": k, "name": n, "provider": p, "description": d} for k, n, p, d in rows],
-            indent=2,
-        ))
+        typer.echo(
+            json.dumps(
+                [{"kind": k, "name": n, "provider": p, "description": d} for k, n, p, d in rows],
+                indent=2,
+            )
+        )
         return
     table = Table(title="uqa registry", show_lines=False)
     for col in ("kind", "name", "provided by", "description"):
@@ -72,7 +73,6 @@ def plugins_command(
 ) -> None:
     """List loaded plugins with their distribution and entry point."""
     from rich.table import Table
-
     from uqa_data.progress import console
     from uqa_data.registry import get_plugin_manager, plugin_sources
 

@@ -1,9 +1,77 @@
-"""``uqa run``: every stage into one run directory (placeholder until wired)."""
+"""``uqa run``: every stage, from synthetic data to the accuracy table, into one run directory."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+PRESETS = ("tiny", "small", "default", "full")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa run``."""
+    app.command("run")(run_command)
+
+
+def run_command(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="run directory (default: runs/<name>)"
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="run name (default: <preset>-<encoder>-<adapter>-s<seed>)"
+    ),
+    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    encoder: str = typer.Option("sasrec", "--encoder", help="a registered encoder (uqa list)"),
+    encoder_size: str | None = typer.Option(
+        None, "--encoder-size", help="encoder size preset (uqa list encoders --sizes)"
+    ),
+    adapter: str = typer.Option("mean_linear", "--adapter", help="a registered adapter"),
+    strategy: str = typer.Option("adapter", "--strategy", help="adapter, lora or full"),
+    llm: str = typer.Option(
+        "smollm2", "--llm", help="'smollm2' or a local Hugging Face causal-LM directory"
+    ),
+    mode: str = typer.Option("loglik", "--mode", help="answering: loglik, letters or generate"),
+    dataset: str = typer.Option(
+        "synthetic",
+        "--dataset",
+        help="'synthetic', or a directory holding raw/interactions.arrow and raw/items.arrow "
+        "(from `uqa data import`)",
+    ),
+    lang: str = typer.Option("en", "--lang", help="question language: en or zh"),
+    baselines: str = typer.Option(
+        "none,shuffled",
+        "--baselines",
+        help="comma-separated baselines to evaluate beside the encoder ('' for none)",
+    ),
+    seed: int = typer.Option(0, "--seed", help="seed of every stage"),
+    until: str | None = typer.Option(
+        None, "--until", help="stop after this stage (e.g. questions, pretrain, align)"
+    ),
+    force: bool = typer.Option(False, "--force", help="re-run stages even when done"),
+) -> None:
+    """Run every stage (data, questions, pre-train, embed, align, eval, report).
+
+    Stages already finished with the same configuration are skipped, so an
+    interrupted run resumes where it stopped.
+    """
+    from uqa_cli.run import RunOptions, run_pipeline
+
+    options = RunOptions(
+        out=out,
+        name=name,
+        preset=preset,
+        encoder=encoder,
+        encoder_size=encoder_size,
+        adapter=adapter,
+        strategy=strategy,
+        llm=llm,
+        mode=mode,
+        dataset=dataset,
+        lang=lang,
+        baselines=[b.strip() for b in baselines.split(",") if b.strip()],
+        seed=seed,
+        until=until,
+        force=force,
+    )
+    run_pipeline(options)

@@ -1,0 +1,155 @@
+"""Stage orchestration: run the pipeline into a run directory, resuming finished stages.
+
+A stage is skipped when ``run.json`` records it as done with the same
+fingerprint (its own resolved config plus the fingerprints of the stages it
+reads) and every output it declared still exists. Changing any upstream config
+therefore re-runs everything downstream of it, and an interrupted run resumes
+from the first unfinished stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from uqa_data.errors import UqaInputError
+from uqa_data.io import read_json, write_json
+from uqa_data.progress import console
+
+DISTRIBUTIONS = ("uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli")
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    """A JSON-able dict of a (possibly nested) config dataclass."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    return json.loads(json.dumps(config, default=str))
+
+
+def build_config(cls: Any, preset: str, **overrides: Any) -> Any:
+    """``cls.from_preset(preset, **overrides)``, keeping only overrides the class has.
+
+    ``None`` overrides mean "use the preset's value" and are dropped.
+    """
+    names = {f.name for f in dataclasses.fields(cls)}
+    kept = {k: v for k, v in overrides.items() if v is not None and k in names}
+    return cls.from_preset(preset, **kept)
+
+
+def fingerprint(payload: Any) -> str:
+    """A short stable hash of a JSON-able payload."""
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for dist in (*DISTRIBUTIONS, "torch", "transformers", "numba", "pyarrow", "peft"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@dataclass
+class Stage:
+    """One step of a run: what it computes, from what, into which files."""
+
+    name: str
+    run: Callable[[], Any]
+    config: dict[str, Any]
+    outputs: Sequence[Path]
+    after: Sequence[str] = ()
+    description: str = ""
+
+
+@dataclass
+class RunState:
+    """``run.json``: the resolved configuration and the status of every stage."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunState:
+        path = run_dir / "run.json"
+        data: dict[str, Any] = {}
+        if path.exists():
+            try:
+                data = read_json(path, "run.json")
+            except UqaInputError:
+                console.print(f"[yellow]warning:[/] {path} is unreadable; starting afresh")
+        data.setdefault("stages", {})
+        return cls(path, data)
+
+    def save(self) -> None:
+        write_json(self.data, self.path)
+
+
+class Pipeline:
+    """Runs stages in order into ``run_dir``, recording each in ``run.json``."""
+
+    def __init__(self, run_dir: Path, settings: dict[str, Any], *, force: bool = False) -> None:
+        self.run_dir = run_dir
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.state = RunState.load(run_dir)
+        self.state.data["settings"] = settings
+        self.state.data["versions"] = package_versions()
+        self.state.data["python"] = platform.python_version()
+        self.force = force
+        self.fingerprints: dict[str, str] = {}
+        self.ran: list[str] = []
+        self.skipped: list[str] = []
+
+    def stage_fingerprint(self, stage: Stage) -> str:
+        upstream = {name: self.fingerprints.get(name, "") for name in stage.after}
+        return fingerprint({"config": stage.config, "upstream": upstream})
+
+    def is_done(self, stage: Stage, fp: str) -> bool:
+        record = self.state.data["stages"].get(stage.name)
+        return (
+            not self.force
+            and record is not None
+            and record.get("status") == "done"
+            and record.get("fingerprint") == fp
+            and all(Path(p).exists() for p in stage.outputs)
+        )
+
+    def execute(self, stage: Stage) -> Any:
+        fp = self.stage_fingerprint(stage)
+        self.fingerprints[stage.name] = fp
+        stages = self.state.data["stages"]
+        if self.is_done(stage, fp):
+            self.skipped.append(stage.name)
+            console.print(f"[dim]- {stage.name}: done already, skipped[/]")
+            return stages[stage.name].get("summary")
+        console.print(f"[bold]> {stage.name}[/] {stage.description}")
+        stages[stage.name] = {"status": "running", "fingerprint": fp, "config": stage.config}
+        self.state.save()
+        start = time.perf_counter()
+        summary = stage.run()
+        seconds = round(time.perf_counter() - start, 2)
+        stages[stage.name] = {
+            "status": "done",
+            "fingerprint": fp,
+            "config": stage.config,
+            "seconds": seconds,
+            "outputs": [
+                str(p.relative_to(self.run_dir)) if p.is_relative_to(self.run_dir) else str(p)
+                for p in stage.outputs
+            ],
+            "summary": config_dict(summary) if summary is not None else None,
+        }
+        self.state.save()
+        self.ran.append(stage.name)
+        console.print(f"[green]  {stage.name} done[/] in {seconds:.1f} s")
+        return summary

@@ -1,0 +1,317 @@
+"""The whole UQABench pipeline as stages of one run directory (``uqa run``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.progress import console
+from uqa_data.registry import get_component, unknown_name_message
+
+from uqa_cli.pipeline import Pipeline, Stage, build_config, config_dict
+
+PRESETS = ("tiny", "small", "default", "full")
+STAGES = (
+    "synth",
+    "prepare",
+    "questions",
+    "pretrain",
+    "embed",
+    "align",
+    "eval",
+    "baselines",
+    "report",
+)
+
+
+@dataclass
+class RunOptions:
+    """Everything ``uqa run`` was asked for, before presets are resolved."""
+
+    out: Path | None = None
+    name: str | None = None
+    preset: str = "default"
+    encoder: str = "sasrec"
+    encoder_size: str | None = None
+    adapter: str = "mean_linear"
+    strategy: str = "adapter"
+    llm: str = "smollm2"
+    mode: str = "loglik"
+    dataset: str = "synthetic"
+    lang: str = "en"
+    baselines: list[str] = field(default_factory=lambda: ["none", "shuffled"])
+    seed: int = 0
+    until: str | None = None
+    force: bool = False
+
+    def run_name(self) -> str:
+        return self.name or f"{self.preset}-{self.encoder}-{self.adapter}-s{self.seed}"
+
+    def run_dir(self) -> Path:
+        return self.out if self.out is not None else Path("runs") / self.run_name()
+
+
+def validate(options: RunOptions) -> None:
+    """Reject unknown names and impossible combinations before anything heavy runs."""
+    if options.preset not in PRESETS:
+        raise UnknownNameError(
+            unknown_name_message("preset", options.preset, list(PRESETS), flag="--preset")
+        )
+    if options.until is not None and options.until not in STAGES:
+        raise UnknownNameError(
+            unknown_name_message("stage", options.until, list(STAGES), flag="--until")
+        )
+    get_component("encoder", options.encoder, flag="--encoder")
+    get_component("adapter", options.adapter, flag="--adapter")
+    if not Path(options.llm).is_dir():
+        get_component("llm", options.llm, flag="--llm")
+    for baseline in options.baselines:
+        get_component("baseline", baseline, flag="--baselines")
+    if options.dataset != "synthetic":
+        raw = Path(options.dataset) / "raw"
+        for name in ("interactions.arrow", "items.arrow"):
+            if not (raw / name).is_file():
+                raise UqaInputError(
+                    f"--dataset {options.dataset}: expected {raw / name} "
+                    "(write it with `uqa data import`) or --dataset synthetic"
+                )
+
+
+def run_pipeline(options: RunOptions) -> dict[str, Any]:
+    """Run (or resume) every stage; returns the main report."""
+    from uqa_align.train import AlignConfig, align
+    from uqa_data.prepare import PrepareConfig, prepare
+    from uqa_data.questions import QuestionConfig, generate
+    from uqa_encoders.embed import export_embeddings
+    from uqa_encoders.pretrain import PretrainConfig, pretrain
+    from uqa_eval.evaluate import EvalConfig, evaluate
+    from uqa_eval.report import build_report, compare_runs, report_table, write_report
+
+    validate(options)
+    run_dir = options.run_dir()
+    started = time.perf_counter()
+    pipe = Pipeline(
+        run_dir,
+        {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
+        force=options.force,
+    )
+    pipe.state.data["name"] = options.run_name()
+    pipe.state.data["seed"] = options.seed
+    console.print(f"[bold]uqa run[/] {options.run_name()} -> {run_dir}")
+
+    raw_dir = run_dir / "raw"
+    data_dir = run_dir / "data"
+    questions_dir = run_dir / "questions"
+    encoder_dir = run_dir / "encoder"
+    emb_dir = run_dir / "embeddings"
+    adapter_dir = run_dir / "adapter"
+    preset, seed = options.preset, options.seed
+
+    def stop_after(stage: str) -> bool:
+        return options.until == stage
+
+    # -- data ---------------------------------------------------------------
+    if options.dataset == "synthetic":
+        from uqa_data.synth import synthesize
+
+        synth_config = {"preset": preset, "seed": seed, "lang": options.lang}
+        pipe.execute(
+            Stage(
+                "synth",
+                lambda: synthesize(run_dir, preset=preset, seed=seed, lang=options.lang),
+                synth_config,
+                [raw_dir / "interactions.arrow", raw_dir / "items.arrow"],
+                description="synthetic Taobao-like click log",
+            )
+        )
+    else:
+        raw_dir = Path(options.dataset) / "raw"
+        pipe.fingerprints["synth"] = _file_stamp(raw_dir / "interactions.arrow")
+    if stop_after("synth"):
+        return _finish(pipe, started)
+
+    prep_cfg = build_config(PrepareConfig, preset, seed=seed)
+    pipe.execute(
+        Stage(
+            "prepare",
+            lambda: prepare(raw_dir, data_dir, prep_cfg),
+            config_dict(prep_cfg),
+            [data_dir / n for n in ("items.arrow", "train.arrow", "test.arrow")],
+            after=("synth",),
+            description="filter, order and split",
+        )
+    )
+    if stop_after("prepare"):
+        return _finish(pipe, started)
+
+    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang)
+    pipe.execute(
+        Stage(
+            "questions",
+            lambda: generate(data_dir, questions_dir, q_cfg),
+            config_dict(q_cfg),
+            [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
+            after=("prepare",),
+            description="personalized questions",
+        )
+    )
+    if stop_after("questions"):
+        return _finish(pipe, started)
+
+    # -- encoder ------------------------------------------------------------
+    pre_cfg = build_config(
+        PretrainConfig, preset, encoder=options.encoder, size=options.encoder_size, seed=seed
+    )
+    pipe.execute(
+        Stage(
+            "pretrain",
+            lambda: pretrain(data_dir, encoder_dir, pre_cfg),
+            config_dict(pre_cfg),
+            [encoder_dir / "model.safetensors", encoder_dir / "config.json"],
+            after=("prepare",),
+            description=f"next-item pre-training of {options.encoder}",
+        )
+    )
+    if stop_after("pretrain"):
+        return _finish(pipe, started)
+
+    def embed_all() -> dict[str, Any]:
+        return {
+            split: export_embeddings(encoder_dir, data_dir, split, emb_dir / f"{split}.arrow")
+            for split in ("train", "test")
+        }
+
+    pipe.execute(
+        Stage(
+            "embed",
+            embed_all,
+            {"splits": ["train", "test"]},
+            [emb_dir / "train.arrow", emb_dir / "test.arrow"],
+            after=("pretrain",),
+            description="user embeddings",
+        )
+    )
+    if stop_after("embed"):
+        return _finish(pipe, started)
+
+    # -- align and evaluate -------------------------------------------------
+    align_cfg = build_config(
+        AlignConfig,
+        preset,
+        llm=options.llm,
+        adapter=options.adapter,
+        strategy=options.strategy,
+        mode=options.mode,
+        seed=seed,
+    )
+    pipe.execute(
+        Stage(
+            "align",
+            lambda: align(
+                questions_dir / "align.arrow",
+                emb_dir / "train.arrow",
+                data_dir,
+                adapter_dir,
+                align_cfg,
+            ),
+            config_dict(align_cfg),
+            [adapter_dir / "config.json"],
+            after=("questions", "embed"),
+            description=f"{options.adapter} adapter on {options.llm}",
+        )
+    )
+    if stop_after("align"):
+        return _finish(pipe, started)
+
+    eval_cfg = build_config(EvalConfig, preset, mode=options.mode, seed=seed)
+    predictions = run_dir / "predictions" / "eval.arrow"
+    pipe.execute(
+        Stage(
+            "eval",
+            lambda: evaluate(
+                questions_dir / "eval.arrow",
+                emb_dir / "test.arrow",
+                adapter_dir,
+                data_dir,
+                predictions,
+                eval_cfg,
+            ),
+            config_dict(eval_cfg),
+            [predictions],
+            after=("align",),
+            description="answering the evaluation questions",
+        )
+    )
+    if stop_after("eval"):
+        return _finish(pipe, started)
+
+    from uqa_cli.baselines import run_baselines
+
+    baseline_runs = run_baselines(pipe, options, align_cfg, eval_cfg)
+    if stop_after("baselines"):
+        return _finish(pipe, started)
+
+    # -- report -------------------------------------------------------------
+    meta = {
+        "run": options.run_name(),
+        "method": options.encoder,
+        "encoder": options.encoder,
+        "adapter": options.adapter,
+        "strategy": options.strategy,
+        "llm": options.llm,
+        "mode": options.mode,
+        "preset": preset,
+        "seed": seed,
+    }
+
+    def make_report() -> dict[str, Any]:
+        report = build_report(predictions, questions_dir / "eval.arrow", meta)
+        write_report(report, run_dir / "report")
+        return {"overall": report.get("overall")}
+
+    pipe.execute(
+        Stage(
+            "report",
+            make_report,
+            meta,
+            [run_dir / "report" / "report.json"],
+            after=("eval",),
+            description="accuracy tables",
+        )
+    )
+    from uqa_data.io import read_json
+
+    report = read_json(run_dir / "report" / "report.json")
+    console.print(report_table(report))
+    if baseline_runs:
+        comparison = compare_runs([run_dir, *baseline_runs])
+        from uqa_eval.report import write_comparison
+
+        write_comparison(comparison, run_dir / "report" / "compare")
+        console.print(comparison_table(comparison))
+    _finish(pipe, started)
+    return report
+
+
+def comparison_table(comparison: dict[str, Any]) -> Any:
+    from uqa_eval.report import comparison_table as table
+
+    return table(comparison)
+
+
+def _file_stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _finish(pipe: Pipeline, started: float) -> dict[str, Any]:
+    pipe.state.data["wall_seconds_last_invocation"] = round(time.perf_counter() - started, 2)
+    pipe.state.save()
+    console.print(
+        f"[bold green]run finished[/]: {len(pipe.ran)} stage(s) ran, "
+        f"{len(pipe.skipped)} skipped, {time.perf_counter() - started:.1f} s -> {pipe.run_dir}"
+    )
+    return {}
