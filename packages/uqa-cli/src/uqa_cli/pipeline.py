@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -98,8 +100,16 @@ class RunState:
 class Pipeline:
     """Runs stages in order into ``run_dir``, recording each in ``run.json``."""
 
-    def __init__(self, run_dir: Path, settings: dict[str, Any], *, force: bool = False) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        settings: dict[str, Any],
+        *,
+        force: bool = False,
+        reuse_from: Sequence[Path] = (),
+    ) -> None:
         self.run_dir = run_dir
+        self.reuse_from = list(reuse_from)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.state = RunState.load(run_dir)
         self.state.data["settings"] = settings
@@ -124,6 +134,26 @@ class Pipeline:
             and all(Path(p).exists() for p in stage.outputs)
         )
 
+    def reuse(self, stage: Stage, fp: str) -> dict[str, Any] | None:
+        """Copy a finished stage with the same fingerprint from a sibling run (studies)."""
+        if self.force:
+            return None
+        for sibling in self.reuse_from:
+            if sibling.resolve() == self.run_dir.resolve():
+                continue
+            record = RunState.load(sibling).data["stages"].get(stage.name)
+            if not record or record.get("status") != "done" or record.get("fingerprint") != fp:
+                continue
+            sources = [sibling / p.relative_to(self.run_dir) for p in stage.outputs]
+            if not all(src.exists() for src in sources):
+                continue
+            for out in stage.outputs:
+                top = self.run_dir / out.relative_to(self.run_dir).parts[0]
+                src = sibling / top.relative_to(self.run_dir)
+                _link_tree(src, top)
+            return record
+        return None
+
     def execute(self, stage: Stage) -> Any:
         fp = self.stage_fingerprint(stage)
         self.fingerprints[stage.name] = fp
@@ -132,6 +162,13 @@ class Pipeline:
             self.skipped.append(stage.name)
             console.print(f"[dim]- {stage.name}: done already, skipped[/]")
             return stages[stage.name].get("summary")
+        reused = self.reuse(stage, fp)
+        if reused is not None:
+            stages[stage.name] = reused
+            self.state.save()
+            self.skipped.append(stage.name)
+            console.print(f"[dim]- {stage.name}: same as in a sibling run, reused[/]")
+            return reused.get("summary")
         console.print(f"[bold]> {stage.name}[/] {stage.description}")
         stages[stage.name] = {"status": "running", "fingerprint": fp, "config": stage.config}
         self.state.save()
@@ -153,3 +190,23 @@ class Pipeline:
         self.ran.append(stage.name)
         console.print(f"[green]  {stage.name} done[/] in {seconds:.1f} s")
         return summary
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Hard-link (or copy, across devices) ``src`` to ``dst``, replacing ``dst``."""
+    if dst.is_dir():
+        shutil.rmtree(dst)
+    elif dst.exists():
+        dst.unlink()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+
+    def link(s: str, d: str) -> None:
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    if src.is_dir():
+        shutil.copytree(src, dst, copy_function=link)
+    else:
+        link(str(src), str(dst))
