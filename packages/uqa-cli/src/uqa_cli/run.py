@@ -46,6 +46,10 @@ class RunOptions:
     seed: int = 0
     until: str | None = None
     force: bool = False
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per-stage config overrides (``{"pretrain": {"loss": "infonce"}}``), used by studies."""
+    reuse_from: list[Path] = field(default_factory=list)
+    """Sibling run directories whose identical finished stages are reused (studies)."""
 
     def run_name(self) -> str:
         return self.name or f"{self.preset}-{self.encoder}-{self.adapter}-s{self.seed}"
@@ -133,7 +137,10 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("synth"):
         return _finish(pipe, started)
 
-    prep_cfg = build_config(PrepareConfig, preset, seed=seed)
+    def over(stage: str) -> dict[str, Any]:
+        return options.overrides.get(stage, {})
+
+    prep_cfg = build_config(PrepareConfig, preset, seed=seed, **over("prepare"))
     pipe.execute(
         Stage(
             "prepare",
@@ -147,7 +154,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("prepare"):
         return _finish(pipe, started)
 
-    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang)
+    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang, **over("questions"))
     pipe.execute(
         Stage(
             "questions",
@@ -163,7 +170,12 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
 
     # -- encoder ------------------------------------------------------------
     pre_cfg = build_config(
-        PretrainConfig, preset, encoder=options.encoder, size=options.encoder_size, seed=seed
+        PretrainConfig,
+        preset,
+        encoder=options.encoder,
+        size=options.encoder_size,
+        seed=seed,
+        **over("pretrain"),
     )
     pipe.execute(
         Stage(
@@ -206,6 +218,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         strategy=options.strategy,
         mode=options.mode,
         seed=seed,
+        **over("align"),
     )
     pipe.execute(
         Stage(
@@ -226,7 +239,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("align"):
         return _finish(pipe, started)
 
-    eval_cfg = build_config(EvalConfig, preset, mode=options.mode, seed=seed)
+    eval_cfg = build_config(EvalConfig, preset, mode=options.mode, seed=seed, **over("eval"))
     predictions = run_dir / "predictions" / "eval.arrow"
     pipe.execute(
         Stage(

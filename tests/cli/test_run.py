@@ -1,0 +1,152 @@
+"""``uqa run`` end to end on the tiny preset with the real SmolLM2, plus its errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.ipc as ipc
+import pytest
+
+DESIGN_FILES = [
+    "run.json",
+    "raw/interactions.arrow",
+    "raw/items.arrow",
+    "data/items.arrow",
+    "data/train.arrow",
+    "data/test.arrow",
+    "questions/align.arrow",
+    "questions/eval.arrow",
+    "encoder/model.safetensors",
+    "encoder/config.json",
+    "encoder/metrics.json",
+    "embeddings/train.arrow",
+    "embeddings/test.arrow",
+    "adapter/config.json",
+    "predictions/eval.arrow",
+    "report/report.json",
+    "report/report.md",
+    "report/accuracy.png",
+]
+
+
+def uqa(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, UQA_PROGRESS="0")
+    return subprocess.run(
+        [sys.executable, "-m", "uqa_cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    proc = uqa("run", "--preset", "tiny", "--out", str(out), "--seed", "3")
+    return out, proc
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_tiny_run_writes_every_design_file(tiny_run) -> None:
+    out, proc = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    missing = [f for f in DESIGN_FILES if not (out / f).is_file()]
+    assert not missing, missing
+    report = json.loads((out / "report/report.json").read_text())
+    n_questions = ipc.open_file(str(out / "questions/eval.arrow")).read_all().num_rows
+    assert report["overall"]["n"] == n_questions
+    assert 0.0 <= report["overall"]["acc"] <= 1.0
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 3
+    assert {"uqa-data", "uqa-cli", "torch"} <= set(run["versions"])
+    for stage in ("synth", "prepare", "questions", "pretrain", "embed", "align", "eval"):
+        assert run["stages"][stage]["status"] == "done", stage
+    assert "Overall" in proc.stderr or "overall" in proc.stderr.lower()
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_rerun_skips_finished_stages(tiny_run) -> None:
+    out, first = tiny_run
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = (out / "predictions/eval.arrow").stat().st_mtime_ns
+    proc = uqa("run", "--preset", "tiny", "--out", str(out), "--seed", "3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "0 stage(s) ran" in proc.stderr
+    assert (out / "predictions/eval.arrow").stat().st_mtime_ns == before
+
+
+def test_same_seed_same_questions_other_seed_differs(tmp_path: Path) -> None:
+    runs = {}
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        proc = uqa(
+            "run",
+            "--preset",
+            "tiny",
+            "--out",
+            str(tmp_path / name),
+            "--seed",
+            seed,
+            "--until",
+            "questions",
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        runs[name] = (tmp_path / name / "questions/eval.arrow").read_bytes()
+    assert runs["a"] == runs["b"]
+    assert runs["a"] != runs["c"]
+
+
+def test_changed_upstream_config_reruns_downstream(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert uqa("run", "--preset", "tiny", "--out", str(out), "--until", "questions").returncode == 0
+    proc = uqa("run", "--preset", "tiny", "--out", str(out), "--until", "questions", "--lang", "zh")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert stages["questions"]["config"]["lang"] == "zh"
+    assert "questions: done already" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--encoder", "sasrc", "did you mean 'sasrec'"),
+        ("--adapter", "mean_lin", "mean_linear"),
+        ("--preset", "huge", "valid: default, full, small, tiny"),
+        ("--baselines", "nonee", "did you mean 'none'"),
+        ("--until", "pretrian", "did you mean 'pretrain'"),
+    ],
+)
+def test_unknown_names_list_valid_ones(
+    tmp_path: Path, flag: str, value: str, expected: str
+) -> None:
+    proc = uqa("run", "--out", str(tmp_path / "x"), flag, value)
+    assert proc.returncode == 2
+    assert expected in proc.stderr
+    assert flag in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x" / "raw").exists()  # nothing ran
+
+
+def test_malformed_stage_input_names_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert uqa("run", "--preset", "tiny", "--out", str(out), "--until", "prepare").returncode == 0
+    train = out / "data" / "train.arrow"
+    train.write_bytes(train.read_bytes()[:100])  # truncated
+    proc = uqa("questions", "--out", str(out), "--preset", "tiny")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "train.arrow" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "questions" / "eval.arrow").exists()
+
+
+def test_missing_dataset_dir_is_named(tmp_path: Path) -> None:
+    proc = uqa("run", "--out", str(tmp_path / "x"), "--dataset", str(tmp_path / "nope"))
+    assert proc.returncode == 2
+    assert "interactions.arrow" in proc.stderr and "uqa data import" in proc.stderr
