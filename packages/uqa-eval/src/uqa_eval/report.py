@@ -487,32 +487,45 @@ def report_markdown(report: Mapping[str, Any]) -> str:
 
 
 def accuracy_png(
-    series: Sequence[tuple[str, Sequence[float | None]]],
+    panels: Sequence[tuple[str, Sequence[tuple[str, Sequence[float | None]]]]],
     labels: Sequence[str],
     title: str,
 ) -> bytes:
-    """A grouped bar chart (one group per label, one bar per series) as PNG bytes."""
+    """Grouped bar charts as PNG bytes.
+
+    :param panels: one ``(panel title, series)`` per subplot; each series is
+        ``(legend name, one value per label)``; None draws a ``-`` (no questions).
+    :param labels: the x groups (sub-tasks, ``Overall``).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    n_series = max(1, len(series))
+    n_series = max(1, max((len(series) for _, series in panels), default=1))
     width = 0.8 / n_series
-    fig = Figure(figsize=(max(6.0, 0.9 * len(labels) + 0.25 * len(labels) * n_series), 4.2))
-    ax = fig.subplots()
+    fig_w = max(6.0, 0.6 * len(labels) + 0.22 * len(labels) * n_series) + (
+        1.8 if n_series > 1 else 0.0
+    )
+    fig = Figure(figsize=(fig_w, 0.6 + 3.4 * max(1, len(panels))))
+    axes = fig.subplots(max(1, len(panels)), 1, squeeze=False)[:, 0]
     x = np.arange(len(labels))
-    for i, (name, values) in enumerate(series):
-        heights = [np.nan if v is None else 100.0 * v for v in values]
-        ax.bar(x - 0.4 + width * (i + 0.5), heights, width, label=name)
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels)
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.set_title(title)
-    ax.grid(axis="y", alpha=0.3)
-    if len(series) > 1:
-        ax.legend(fontsize="small", ncols=min(4, len(series)))
+    for ax, (panel_title, series) in zip(axes, panels, strict=False):
+        for i, (name, values) in enumerate(series):
+            heights = [np.nan if v is None else 100.0 * v for v in values]
+            ax.bar(x - 0.4 + width * (i + 0.5), heights, width, label=name)
+        for j in range(len(labels)):
+            if series and all(values[j] is None for _, values in series):
+                ax.text(x[j], 2, "-", ha="center", va="bottom", color="gray")
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels)
+        ax.set_ylabel("accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(panel_title, fontsize="medium")
+        ax.grid(axis="y", alpha=0.3)
+        if len(series) > 1:
+            ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.suptitle(title)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
@@ -527,7 +540,8 @@ def write_report(report: Mapping[str, Any], report_dir: str | os.PathLike[str]) 
     out = Path(report_dir)
     cols = [c for c in columns(report) if c.kind in ("task", "overall")]
     series = [(m, [value(report, c, m) for c in cols]) for m in METRICS if has_metric(report, m)]
-    png = accuracy_png(series, [c.label for c in cols], f"uqa: {run_name(report)}")
+    png = accuracy_png([("accuracy per sub-task", series)], [c.label for c in cols],
+                       f"uqa: {run_name(report)}")
     paths = {
         "json": write_json(dict(report), out / "report.json"),
         "md": write_text(report_markdown(report), out / "report.md"),
@@ -546,4 +560,356 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise UqaInputError(
             f"{p}: not a uqa report (expected a JSON object with schema '{REPORT_SCHEMA}')"
         )
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Several runs side by side
+
+COMPARISON_SCHEMA = "uqa-comparison/1"
+
+TEXT_BASELINES: tuple[str, ...] = ("text20", "text50")
+CONTROL_BASELINES: tuple[str, ...] = ("none", "random", "shuffled", "oracle")
+ENCODER_ORDER: tuple[str, ...] = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
+ADAPTER_ORDER: tuple[str, ...] = ("mean_linear", "qformer")
+STRATEGY_ORDER: tuple[str, ...] = ("adapter", "lora", "full")
+GROUPS: tuple[str, ...] = ("Text-based", "Control", "Emb-based")
+"""Row groups in table order: the paper's Table 2 puts text baselines first,
+then embedding methods; controls (no context, random, shuffled, oracle) sit between."""
+
+DISPLAY_NAMES: dict[str, str] = {
+    "text20": "Text20",
+    "text50": "Text50",
+    "none": "None (no user)",
+    "random": "Random emb.",
+    "shuffled": "Shuffled emb.",
+    "oracle": "Oracle",
+    "gru4rec": "GRU4Rec",
+    "sasrec": "SASRec",
+    "mamba4rec": "Mamba4Rec",
+    "hstu": "HSTU",
+    "trm_plus": "Trm++",
+}
+
+_RUN_META_KEYS = ("encoder", "adapter", "strategy", "llm", "mode", "baseline", "preset", "seed")
+_NOT_RUN_DIRS = frozenset(
+    {"report", "raw", "data", "questions", "encoder", "embeddings", "adapter", "predictions"}
+)
+
+
+def is_run_dir(path: str | os.PathLike[str]) -> bool:
+    """A run dir holds ``report/report.json`` or ``predictions/eval.arrow``."""
+    p = Path(path)
+    return (p / "report" / "report.json").is_file() or (p / "predictions" / "eval.arrow").is_file()
+
+
+def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) -> list[Path]:
+    """Expand run dirs and study dirs (folders holding run dirs) into run dirs.
+
+    Nested runs (a run's baselines kept inside it) are included.
+
+    :raises UqaInputError: a path that is missing, or holds no run.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            raise UqaInputError(f"{p}: not a directory; expected a run or study directory")
+        hits = _walk_runs(p, max_depth)
+        if not hits:
+            raise UqaInputError(
+                f"{p}: no run found; expected report/report.json or predictions/eval.arrow "
+                "in it or in its sub-directories"
+            )
+        found.extend(h for h in hits if h not in found)
+    return found
+
+
+def _walk_runs(p: Path, depth: int) -> list[Path]:
+    hits = [p] if is_run_dir(p) else []
+    if depth > 0:
+        for child in sorted(c for c in p.iterdir() if c.is_dir()):
+            if child.name in _NOT_RUN_DIRS or child.name.startswith("."):
+                continue
+            hits.extend(_walk_runs(child, depth - 1))
+    return hits
+
+
+def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Run facts read from ``run.json`` (name, encoder, adapter, baseline...), when present."""
+    from uqa_data.io import read_json
+
+    p = Path(run_dir)
+    meta: dict[str, Any] = {"run": p.name}
+    if not (p / "run.json").is_file():
+        return meta
+    data = read_json(p / "run.json", what="run.json")
+    if isinstance(data, dict) and data.get("name"):
+        meta["run"] = str(data["name"])
+    queue: list[Any] = [data]
+    while queue:  # breadth first: top-level values win over nested stage configs
+        node = queue.pop(0)
+        if isinstance(node, dict):
+            for key in _RUN_META_KEYS:
+                v = node.get(key)
+                if key not in meta and isinstance(v, str | int) and not isinstance(v, bool):
+                    meta[key] = v
+            queue.extend(node.values())
+        elif isinstance(node, list):
+            queue.extend(node)
+    return meta
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The report of one run: ``report/report.json``, else built from its predictions.
+
+    Questions are looked up in the run's ``questions/eval.arrow``, then in its
+    parent's (a study sharing one question set).
+    """
+    p = Path(run_dir)
+    if (p / "report" / "report.json").is_file():
+        report = load_report(p / "report" / "report.json")
+    else:
+        predictions = p / "predictions" / "eval.arrow"
+        if not predictions.is_file():
+            raise UqaInputError(
+                f"{p}: not a run directory; expected report/report.json or predictions/eval.arrow"
+            )
+        candidates = [p / "questions" / "eval.arrow", p.parent / "questions" / "eval.arrow"]
+        questions = next((c for c in candidates if c.is_file()), None)
+        if questions is None:
+            raise UqaInputError(
+                f"{p}: has predictions but no questions file to score them against; "
+                f"expected {candidates[0]}"
+            )
+        report = build_report(predictions, questions, run_meta(p))
+    report.setdefault("meta", {}).setdefault("run", p.name)
+    return report
+
+
+def method_of(report: Mapping[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
+    """``(group, model label, sort key)`` of a run, from its meta."""
+    meta = report.get("meta", {})
+    baseline = meta.get("baseline")
+    if baseline in (None, "", "embedding") and meta.get("method") in (
+        *TEXT_BASELINES, *CONTROL_BASELINES
+    ):
+        baseline = meta["method"]
+    if baseline not in (None, "", "embedding"):
+        b = str(baseline)
+        if b in TEXT_BASELINES:
+            return "Text-based", DISPLAY_NAMES[b], (0, TEXT_BASELINES.index(b))
+        order = CONTROL_BASELINES.index(b) if b in CONTROL_BASELINES else len(CONTROL_BASELINES)
+        return "Control", DISPLAY_NAMES.get(b, b), (1, order, b)
+    encoder = str(meta.get("encoder") or meta.get("method") or run_name(report))
+    adapter = str(meta.get("adapter") or "")
+    strategy = str(meta.get("strategy") or "")
+
+    def rank(order: tuple[str, ...], name: str) -> tuple[int, str]:
+        return (order.index(name), "") if name in order else (len(order), name)
+
+    key = (2, *rank(ENCODER_ORDER, encoder), *rank(ADAPTER_ORDER, adapter),
+           *rank(STRATEGY_ORDER, strategy))
+    return "Emb-based", DISPLAY_NAMES.get(encoder, encoder), key
+
+
+def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
+    """Several runs side by side, ordered like the paper's Table 2.
+
+    :param run_dirs: run directories (each with ``report/report.json`` or
+        predictions + questions to build it from).
+    :returns: ``{"schema", "columns", "reference_tokens", "runs": [{"run_dir",
+        "name", "group", "label", "token_ratio", "report"}]}``; token ratios are
+        against the text20/text50 runs among them (or the reports' own).
+    """
+    if not run_dirs:
+        raise UqaInputError("no runs to compare; give at least one run directory")
+    rows = []
+    for d in run_dirs:
+        report = load_run(d)
+        group, label, key = method_of(report)
+        rows.append({"run_dir": str(d), "name": run_name(report), "group": group,
+                     "label": label, "_key": key, "report": report})
+    rows.sort(key=lambda r: (r["_key"], r["name"]))
+    _disambiguate(rows)
+    reference = {}
+    for r in rows:
+        base = r["report"].get("meta", {}).get("baseline") or r["report"].get("meta", {}).get(
+            "method")
+        tokens = r["report"].get("avg_input_tokens")
+        if base in TEXT_BASELINES and tokens and base not in reference:
+            reference[base] = float(tokens)
+    for r in rows:
+        r.pop("_key")
+        own = dict(r["report"].get("token_ratio") or {})
+        own.update(token_ratios(r["report"].get("avg_input_tokens"), reference))
+        r["token_ratio"] = own
+    tasks: dict[str, Any] = {}
+    dims: dict[str, Any] = {}
+    for r in rows:
+        tasks.update(r["report"].get("tasks", {}))
+        dims.update(r["report"].get("dimensions", {}))
+    cols = columns_for(tasks, dims)
+    return {
+        "schema": COMPARISON_SCHEMA,
+        "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in cols],
+        "reference_tokens": reference,
+        "runs": rows,
+    }
+
+
+def _disambiguate(rows: list[dict[str, Any]]) -> None:
+    """Make model labels unique: add adapter/strategy, then the run name."""
+    def clashes() -> set[str]:
+        labels = [r["label"] for r in rows]
+        return {x for x in labels if labels.count(x) > 1}
+
+    dup = clashes()
+    for r in rows:
+        if r["label"] in dup and r["group"] == "Emb-based":
+            meta = r["report"].get("meta", {})
+            extra = "/".join(str(meta[k]) for k in ("adapter", "strategy") if meta.get(k))
+            if extra:
+                r["label"] = f"{r['label']} ({extra})"
+    dup = clashes()
+    for r in rows:
+        if r["label"] in dup:
+            r["label"] = f"{r['label']} [{r['name']}]"
+
+
+def _comparison_columns(comparison: Mapping[str, Any]) -> list[Column]:
+    return [Column(c["key"], c["label"], c["kind"]) for c in comparison["columns"]]
+
+
+def _best(values: Sequence[float | None], lowest: bool = False) -> set[int]:
+    """Indices of the best value (ties included); empty when fewer than two values."""
+    present = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(present) < 2:
+        return set()
+    target = (min if lowest else max)(v for _, v in present)
+    return {i for i, v in present if math.isclose(v, target, rel_tol=0, abs_tol=1e-12)}
+
+
+def comparison_metrics(comparison: Mapping[str, Any]) -> list[str]:
+    """The metrics at least one run of ``comparison`` reports."""
+    return [m for m in METRICS if any(has_metric(r["report"], m) for r in comparison["runs"])]
+
+
+def _token_cells(comparison: Mapping[str, Any]) -> tuple[list[str], list[list[str]], list[set]]:
+    """Headers, cells per run and bold sets for the token columns."""
+    runs = comparison["runs"]
+    tokens = [r["report"].get("avg_input_tokens") for r in runs]
+    if all(t is None for t in tokens):
+        return [], [[] for _ in runs], []
+    headers = ["Tokens"]
+    cols: list[list[float | None]] = [tokens]
+    for ref in comparison.get("reference_tokens") or {}:
+        headers.append(f"x {DISPLAY_NAMES.get(ref, ref)}")
+        cols.append([r["token_ratio"].get(ref) for r in runs])
+    cells = [
+        [("-" if col[i] is None else (f"{col[i]:.1f}" if j == 0 else f"{col[i]:.3f}"))
+         for j, col in enumerate(cols)]
+        for i in range(len(runs))
+    ]
+    return headers, cells, [_best(col, lowest=True) for col in cols]
+
+
+def comparison_markdown(comparison: Mapping[str, Any]) -> str:
+    """Markdown tables (one per metric), best value per column in bold, pasteable into a paper."""
+    cols = _comparison_columns(comparison)
+    runs = comparison["runs"]
+    tok_headers, tok_cells, tok_best = _token_cells(comparison)
+    lines = ["# uqa comparison", ""]
+    for m in comparison_metrics(comparison):
+        desc = next((r["report"].get("metrics", {}).get(m) for r in runs
+                     if r["report"].get("metrics", {}).get(m)), m)
+        lines += [f"## {m}: {md_escape(desc)}", ""]
+        header = ["Method", "Model", *(c.label for c in cols), *tok_headers]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|---|---|" + "|".join("---:" for _ in header[2:]) + "|")
+        best = [_best([value(r["report"], c, m) for r in runs]) for c in cols]
+        previous_group = None
+        for i, r in enumerate(runs):
+            cells = []
+            for j, c in enumerate(cols):
+                text = pct(value(r["report"], c, m))
+                cells.append(f"**{text}**" if i in best[j] else text)
+            for j, text in enumerate(tok_cells[i]):
+                cells.append(f"**{text}**" if i in tok_best[j] else text)
+            group = r["group"] if r["group"] != previous_group else ""
+            previous_group = r["group"]
+            lines.append(f"| {group} | {md_escape(r['label'])} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("Accuracy in %, micro-averaged over questions for the averages and Overall "
+                 "(as the paper's Table 2); best value per column in bold; `-`: no questions. "
+                 "Tokens: average LLM input tokens per question.")
+    lines.append("")
+    lines.append("| Model | Run | Questions | LLM | Directory |")
+    lines.append("|---|---|---:|---|---|")
+    for r in runs:
+        meta = r["report"].get("meta", {})
+        lines.append(f"| {md_escape(r['label'])} | {md_escape(r['name'])} | "
+                     f"{r['report'].get('n_questions', 0)} | {md_escape(meta.get('llm', '-'))} | "
+                     f"{md_escape(r['run_dir'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -> Table:
+    """A rich table, one row per run; best value per column in bold green."""
+    from rich.table import Table
+
+    cols = _comparison_columns(comparison)
+    runs = comparison["runs"]
+    metrics = comparison_metrics(comparison)
+    m = metric or (metrics[0] if metrics else "acc")
+    tok_headers, tok_cells, tok_best = _token_cells(comparison)
+    table = Table(title=f"uqa comparison ({m}, %)")
+    table.add_column("Method")
+    table.add_column("Model", style="bold")
+    for c in cols:
+        table.add_column(c.label, justify="right")
+    for h in tok_headers:
+        table.add_column(h, justify="right")
+    best = [_best([value(r["report"], c, m) for r in runs]) for c in cols]
+    previous_group = None
+    for i, r in enumerate(runs):
+        cells = []
+        for j, c in enumerate(cols):
+            text = pct(value(r["report"], c, m))
+            cells.append(f"[bold green]{text}[/]" if i in best[j] else text)
+        for j, text in enumerate(tok_cells[i]):
+            cells.append(f"[bold green]{text}[/]" if i in tok_best[j] else text)
+        group = r["group"] if r["group"] != previous_group else ""
+        previous_group = r["group"]
+        table.add_row(group, r["label"], *cells, end_section=False)
+    return table
+
+
+def write_comparison(
+    comparison: Mapping[str, Any], out_dir: str | os.PathLike[str]
+) -> dict[str, str]:
+    """Write ``report.json``, ``report.md`` and ``accuracy.png`` of a comparison, atomically."""
+    out = Path(out_dir)
+    cols = [c for c in _comparison_columns(comparison) if c.kind in ("task", "overall")]
+    runs = comparison["runs"]
+    panels = [
+        (m, [(r["label"], [value(r["report"], c, m) for c in cols]) for r in runs])
+        for m in comparison_metrics(comparison)
+    ]
+    png = accuracy_png(panels, [c.label for c in cols], "uqa: accuracy per sub-task")
+    paths = {
+        "json": write_json(dict(comparison), out / "report.json"),
+        "md": write_text(comparison_markdown(comparison), out / "report.md"),
+        "png": write_bytes(png, out / "accuracy.png"),
+    }
+    return {k: str(v) for k, v in paths.items()}
+
+
+def load_comparison(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a comparison ``report.json`` written by :func:`write_comparison`."""
+    from uqa_data.io import read_json
+
+    data = read_json(path, what="comparison file")
+    if not isinstance(data, dict) or data.get("schema") != COMPARISON_SCHEMA:
+        raise UqaInputError(f"{path}: not a uqa comparison (schema '{COMPARISON_SCHEMA}')")
     return data
