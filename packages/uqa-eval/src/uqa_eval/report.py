@@ -604,9 +604,9 @@ def is_run_dir(path: str | os.PathLike[str]) -> bool:
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) -> list[Path]:
-    """Expand run dirs and study dirs (folders holding run dirs) into run dirs.
+    """Expand study dirs (folders holding run dirs) into run dirs; a run dir stays itself.
 
-    Nested runs (a run's baselines kept inside it) are included.
+    Inside a study, nested runs (a run's baselines kept inside it) are included.
 
     :raises UqaInputError: a path that is missing, or holds no run.
     """
@@ -615,7 +615,7 @@ def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) ->
         p = Path(raw)
         if not p.is_dir():
             raise UqaInputError(f"{p}: not a directory; expected a run or study directory")
-        hits = _walk_runs(p, max_depth)
+        hits = [p] if is_run_dir(p) else _walk_runs(p, max_depth)
         if not hits:
             raise UqaInputError(
                 f"{p}: no run found; expected report/report.json or predictions/eval.arrow "
@@ -913,3 +913,17 @@ def load_comparison(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("schema") != COMPARISON_SCHEMA:
         raise UqaInputError(f"{path}: not a uqa comparison (schema '{COMPARISON_SCHEMA}')")
     return data
+
+
+def print_table(table: Table, console: Any = None) -> None:
+    """Print ``table`` to stdout (or ``console``), widening a non-terminal console to fit it.
+
+    Rich assumes 80 columns when output is piped, which would cut a 13-column table.
+    """
+    from rich.console import Console
+
+    out = console or Console()
+    if not out.is_terminal:
+        wide = out.options.update_width(1000)
+        out.width = max(out.width, out.measure(table, options=wide).maximum)
+    out.print(table)

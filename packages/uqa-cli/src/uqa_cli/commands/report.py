@@ -1,9 +1,91 @@
-"""`uqa report` commands (placeholder: filled in by the issue that owns this stage)."""
+"""``uqa report``: accuracy tables of one run, several runs or a study."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("report")(report_command)
+
+
+def report_command(
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="Run directories (with report/report.json, or predictions/eval.arrow + "
+        "questions/eval.arrow) or study directories holding runs.",
+        show_default=False,
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Where to write report.md/.json/.png (default: the single run's report/, "
+        "the study directory, or the runs' common parent).",
+    ),
+    metric: str = typer.Option(
+        "acc", "--metric", help="Metric of the printed comparison table: acc or acc_norm."
+    ),
+    rebuild: bool = typer.Option(
+        False,
+        "--rebuild",
+        help="For a single run: rebuild the report from predictions even if report.json exists.",
+    ),
+) -> None:
+    """Print the accuracy table and write Markdown, JSON and a bar chart.
+
+    One run gives its per-task table; several runs (or a study) give one row per
+    run, ordered like the paper's Table 2, best value per column in bold.
+    """
+    import os
+
+    from rich.console import Console
+    from uqa_data.errors import UnknownNameError
+    from uqa_data.progress import console as err
+    from uqa_eval.report import (
+        METRICS,
+        build_report,
+        compare_runs,
+        comparison_table,
+        find_runs,
+        is_run_dir,
+        load_run,
+        print_table,
+        report_table,
+        run_meta,
+        write_comparison,
+        write_report,
+    )
+
+    if metric not in METRICS:
+        raise UnknownNameError(f"unknown metric '{metric}' (--metric); valid: {', '.join(METRICS)}")
+    stdout = Console()
+    runs = find_runs(paths)
+    single = len(paths) == 1 and is_run_dir(paths[0])
+    if single:
+        run = runs[0]
+        predictions = run / "predictions" / "eval.arrow"
+        if rebuild and predictions.is_file():
+            meta = {**load_run(run).get("meta", {})} if (
+                run / "report" / "report.json"
+            ).is_file() else run_meta(run)
+            report = build_report(predictions, run / "questions" / "eval.arrow", meta)
+        else:
+            report = load_run(run)
+        target = out or run / "report"
+        written = write_report(report, target)
+        print_table(report_table(report), stdout)
+    else:
+        comparison = compare_runs(runs)
+        if out is not None:
+            target = out
+        elif len(paths) == 1:
+            target = paths[0]
+        else:
+            target = Path(os.path.commonpath([p.resolve() for p in runs]))
+        written = write_comparison(comparison, target)
+        print_table(comparison_table(comparison, metric), stdout)
+    err.print(f"wrote {', '.join(written.values())}", highlight=False)
