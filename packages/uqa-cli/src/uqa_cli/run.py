@@ -46,6 +46,8 @@ class RunOptions:
     seed: int = 0
     until: str | None = None
     force: bool = False
+    launcher: str = "local"
+    """``local`` or ``torchrun`` (training stages in ``torchrun`` worker processes)."""
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per-stage config overrides (``{"pretrain": {"loss": "infonce"}}``), used by studies."""
     reuse_from: list[Path] = field(default_factory=list)

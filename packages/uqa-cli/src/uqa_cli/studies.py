@@ -1,0 +1,292 @@
+"""The paper's studies (Tables 2-7, Figure 3) as sets of runs in one study directory.
+
+A study is a list of :class:`Variant` rows. Each variant is an ordinary run
+directory under the study directory, so every variant can be inspected or
+re-run alone; identical stages (same data, same encoder...) are reused from
+sibling variants instead of being recomputed. The study ends with one
+comparison table (Markdown, JSON, rich) and one plot.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from uqa_data.errors import UnknownNameError, UqaError
+from uqa_data.io import read_json, write_json
+from uqa_data.progress import console
+from uqa_data.registry import unknown_name_message
+
+from uqa_cli.run import RunOptions, run_pipeline
+
+PAPER_ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
+SCALE_SIZES = ("3m", "13m", "25m", "57m", "85m", "303m", "680m", "1.2b")
+SCALE_LENGTHS = (32, 64, 128, 256, 512)
+
+
+@dataclass
+class Variant:
+    """One run of a study: its directory label, its options and the facts to plot by."""
+
+    label: str
+    options: RunOptions
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StudyArgs:
+    """What every study takes from the command line."""
+
+    out: Path
+    preset: str = "tiny"
+    llm: str = "smollm2"
+    seed: int = 0
+    launcher: str = "local"
+    encoder: str = "trm_plus"
+    sizes: tuple[str, ...] = SCALE_SIZES
+    lengths: tuple[int, ...] = SCALE_LENGTHS
+
+
+def _base(args: StudyArgs, **kw: Any) -> RunOptions:
+    defaults: dict[str, Any] = {
+        "preset": args.preset,
+        "llm": args.llm,
+        "seed": args.seed,
+        "baselines": [],
+    }
+    defaults.update(kw)
+    return RunOptions(**defaults)
+
+
+def table2(args: StudyArgs) -> list[Variant]:
+    """Every encoder, plus the text20/text50 and none baselines (paper Table 2)."""
+    variants = [Variant(enc, _base(args, encoder=enc), {"encoder": enc}) for enc in PAPER_ENCODERS]
+    variants[0].options.baselines = ["text20", "text50", "none"]
+    return variants
+
+
+def ablation_pretrain(args: StudyArgs) -> list[Variant]:
+    """Inputs full / no-text / id-only x loss ce / infonce (paper Table 3)."""
+    out = []
+    for inputs in ("full", "no-text", "id-only"):
+        for loss in ("ce", "infonce"):
+            out.append(
+                Variant(
+                    f"{inputs}-{loss}",
+                    _base(
+                        args,
+                        encoder=args.encoder,
+                        overrides={"pretrain": {"input_mode": inputs, "loss": loss}},
+                    ),
+                    {"inputs": inputs, "loss": loss},
+                )
+            )
+    return out
+
+
+def ablation_align(args: StudyArgs) -> list[Variant]:
+    """Adapter mean_linear / qformer x strategy adapter / full / lora (paper Table 4)."""
+    return [
+        Variant(
+            f"{adapter}-{strategy}",
+            _base(args, encoder=args.encoder, adapter=adapter, strategy=strategy),
+            {"adapter": adapter, "strategy": strategy},
+        )
+        for adapter in ("mean_linear", "qformer")
+        for strategy in ("adapter", "full", "lora")
+    ]
+
+
+def scale_size(args: StudyArgs) -> list[Variant]:
+    """trm_plus over its size presets (paper Table 5, Figure 3)."""
+    return [
+        Variant(
+            f"trm_plus-{size}", _base(args, encoder="trm_plus", encoder_size=size), {"size": size}
+        )
+        for size in args.sizes
+    ]
+
+
+def scale_length(args: StudyArgs) -> list[Variant]:
+    """Maximum sequence length in pre-training, 32..512 (paper Table 6)."""
+    return [
+        Variant(
+            f"len{n}",
+            _base(args, encoder=args.encoder, overrides={"pretrain": {"max_len": n}}),
+            {"max_len": n},
+        )
+        for n in args.lengths
+    ]
+
+
+def efficiency(args: StudyArgs) -> list[Variant]:
+    """Input tokens and answering throughput, embedding vs text prompts (paper Table 7)."""
+    return [
+        Variant(
+            args.encoder,
+            _base(args, encoder=args.encoder, baselines=["text20", "text50"]),
+            {"encoder": args.encoder},
+        )
+    ]
+
+
+STUDIES: dict[str, Callable[[StudyArgs], list[Variant]]] = {
+    "table2": table2,
+    "ablation-pretrain": ablation_pretrain,
+    "ablation-align": ablation_align,
+    "scale-size": scale_size,
+    "scale-length": scale_length,
+    "efficiency": efficiency,
+}
+
+
+def get_study(name: str) -> Callable[[StudyArgs], list[Variant]]:
+    if name not in STUDIES:
+        raise UnknownNameError(unknown_name_message("study", name, list(STUDIES)))
+    return STUDIES[name]
+
+
+def run_study(
+    name: str, args: StudyArgs, *, yes: bool = False, budget_minutes: float = 30.0
+) -> dict[str, Any]:
+    """Run every variant of study ``name`` into ``args.out`` and write its report."""
+    variants = get_study(name)(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    dirs = [args.out / v.label for v in variants]
+    write_json(
+        {
+            "study": name,
+            "preset": args.preset,
+            "llm": args.llm,
+            "seed": args.seed,
+            "launcher": args.launcher,
+            "variants": [{"label": v.label, "facts": v.facts} for v in variants],
+        },
+        args.out / "study.json",
+    )
+    started = time.perf_counter()
+    for i, (variant, run_dir) in enumerate(zip(variants, dirs, strict=True)):
+        options = replace(
+            variant.options,
+            out=run_dir,
+            name=variant.label,
+            launcher=args.launcher,
+            reuse_from=[d for d in dirs if d != run_dir],
+        )
+        console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
+        t0 = time.perf_counter()
+        run_pipeline(options)
+        spent = time.perf_counter() - t0
+        remaining = len(variants) - i - 1
+        if i == 0 and remaining and not yes:
+            estimate = spent * remaining / 60
+            console.print(
+                f"first variant took {spent / 60:.1f} min; the other {remaining} "
+                f"would take about {estimate:.0f} min more here"
+            )
+            if estimate > budget_minutes:
+                raise UqaError(
+                    f"study '{name}' would need about {estimate:.0f} more minutes on this "
+                    f"machine (over --budget-minutes {budget_minutes:g}); re-run with --yes "
+                    "to go on (finished variants are kept and reused)"
+                )
+    return write_study_report(name, args.out, variants, time.perf_counter() - started)
+
+
+def write_study_report(
+    name: str, study_dir: Path, variants: list[Variant], seconds: float
+) -> dict[str, Any]:
+    """One comparison table over every variant (and its baselines) plus the study plot."""
+    from uqa_eval.report import compare_runs, comparison_table, write_comparison
+
+    run_dirs: list[Path] = []
+    for v in variants:
+        run_dirs.append(study_dir / v.label)
+        base = study_dir / v.label / "baselines"
+        if base.is_dir():
+            run_dirs.extend(sorted(p for p in base.iterdir() if (p / "report").is_dir()))
+    comparison = compare_runs(run_dirs)
+    comparison["study"] = name
+    comparison["seconds"] = round(seconds, 1)
+    write_comparison(comparison, study_dir / "report")
+    console.print(comparison_table(comparison))
+    if name == "scale-size":
+        _plot_scaling(study_dir, variants, key="size", xlabel="backbone parameters", logx=True)
+    elif name == "scale-length":
+        _plot_scaling(study_dir, variants, key="max_len", xlabel="max sequence length", logx=True)
+    return comparison
+
+
+def power_law_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares fit of ``y = a * x**b`` in log-log space; returns ``(a, b)``."""
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
+    if len(pts) < 2:
+        raise UqaError("a power law needs at least two points with positive values")
+    n = len(pts)
+    mx = sum(p[0] for p in pts) / n
+    my = sum(p[1] for p in pts) / n
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    if sxx == 0:
+        raise UqaError("a power law needs at least two distinct x values")
+    b = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+    return math.exp(my - b * mx), b
+
+
+def _x_value(run_dir: Path, key: str, facts: dict[str, Any]) -> float:
+    if key == "size":
+        for name in ("metrics.json", "config.json"):
+            path = run_dir / "encoder" / name
+            if path.is_file():
+                data = read_json(path)
+                for k in ("backbone_params", "backbone_parameters"):
+                    if k in data:
+                        return float(data[k])
+        raise UqaError(f"{run_dir / 'encoder'}: no backbone_params recorded")
+    return float(facts[key])
+
+
+def _plot_scaling(
+    study_dir: Path, variants: list[Variant], *, key: str, xlabel: str, logx: bool
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from uqa_data.io import atomic_path
+
+    xs, ys = [], []
+    for v in variants:
+        report = study_dir / v.label / "report" / "report.json"
+        if not report.is_file():
+            continue
+        xs.append(_x_value(study_dir / v.label, key, v.facts))
+        ys.append(float(read_json(report)["overall"]["acc"]))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(xs, ys, "o-", label="overall accuracy")
+    fit: dict[str, float] = {}
+    if len(set(xs)) >= 2 and all(y > 0 for y in ys):
+        a, b = power_law_fit(xs, ys)
+        grid = sorted(xs)
+        ax.plot(grid, [a * x**b for x in grid], "--", label=f"fit: {a:.3g}·x^{b:.3f}")
+        fit = {"a": a, "b": b}
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    with atomic_path(study_dir / "report" / "scaling.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    write_json(
+        {"x": xs, "acc": ys, "fit": fit, "x_label": xlabel}, study_dir / "report" / "scaling.json"
+    )
+    console.print(
+        f"scaling plot: {study_dir / 'report' / 'scaling.png'} "
+        + (f"(fit exponent {fit['b']:.3f})" if fit else "")
+    )
