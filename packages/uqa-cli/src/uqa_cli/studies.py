@@ -256,7 +256,6 @@ def _plot_scaling(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from uqa_data.io import atomic_path
 
     xs, ys = [], []
