@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "uqa_cli.commands.eval",
     "uqa_cli.commands.report",
     "uqa_cli.commands.registry",
+    "uqa_cli.commands.study",
 )
 
 app = typer.Typer(

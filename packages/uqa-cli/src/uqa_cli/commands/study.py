@@ -1,0 +1,59 @@
+"""``uqa study NAME``: reproduce one of the paper's tables as a set of runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``uqa study``."""
+    app.command("study")(study_command)
+
+
+def study_command(
+    name: str = typer.Argument(
+        ...,
+        help="table2, ablation-pretrain, ablation-align, scale-size, scale-length or efficiency",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="study directory (default: runs/study-<name>-<preset>)"
+    ),
+    preset: str = typer.Option("tiny", "--preset", help="tiny, small, default or full"),
+    llm: str = typer.Option("smollm2", "--llm", help="'smollm2' or a local HF model directory"),
+    encoder: str = typer.Option(
+        "trm_plus", "--encoder", help="encoder of the ablations and the efficiency study"
+    ),
+    sizes: str | None = typer.Option(
+        None, "--sizes", help="scale-size: comma-separated trm_plus size presets"
+    ),
+    lengths: str | None = typer.Option(
+        None, "--lengths", help="scale-length: comma-separated max sequence lengths"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    launcher: str = typer.Option(
+        "local", "--launcher", help="local, or torchrun for the training stages"
+    ),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="go on even when the estimate exceeds --budget-minutes"
+    ),
+    budget_minutes: float = typer.Option(
+        30.0, "--budget-minutes", help="ask for --yes when the study would take longer"
+    ),
+) -> None:
+    """Run a study's variants into one directory and print one table (plus a plot)."""
+    from uqa_cli.studies import SCALE_LENGTHS, SCALE_SIZES, StudyArgs, get_study, run_study
+
+    get_study(name)  # unknown names fail before anything runs
+    args = StudyArgs(
+        out=out or Path("runs") / f"study-{name}-{preset}",
+        preset=preset,
+        llm=llm,
+        seed=seed,
+        launcher=launcher,
+        encoder=encoder,
+        sizes=tuple(s.strip() for s in sizes.split(",")) if sizes else SCALE_SIZES,
+        lengths=tuple(int(n) for n in lengths.split(",")) if lengths else SCALE_LENGTHS,
+    )
+    run_study(name, args, yes=yes, budget_minutes=budget_minutes)
