@@ -1,11 +1,15 @@
-"""Entry point of uqa-encoders: adds its hookspecs and registers the built-in zoo."""
+"""Entry point of uqa-encoders: adds its hookspecs and registers the built-in zoo.
+
+Importing this never imports torch: targets are ``"module:attr"`` strings.
+"""
 
 from __future__ import annotations
 
 import pluggy
-
 from uqa_data import hookimpl
 from uqa_data.registry import ComponentSpec
+
+from uqa_encoders.presets import ENCODER_DESCRIPTIONS, ENCODER_SIZES, ENCODER_TARGETS
 
 
 @hookimpl
@@ -17,4 +21,14 @@ def uqa_addhooks(pluginmanager: pluggy.PluginManager) -> None:
 
 @hookimpl
 def uqa_register_encoders() -> list[ComponentSpec]:
-    return []
+    return [
+        ComponentSpec(
+            kind="encoder",
+            name=name,
+            target=f"{module}:{cls}",
+            config=f"{module}:{cfg}",
+            description=ENCODER_DESCRIPTIONS[name],
+            options={"sizes": ENCODER_SIZES[name]},
+        )
+        for name, (module, cls, cfg) in ENCODER_TARGETS.items()
+    ]

@@ -1,9 +1,119 @@
-"""`uqa pretrain` commands (placeholder: filled in by the issue that owns this stage)."""
+"""``uqa pretrain`` and ``uqa embed``: next-item pre-training and embedding export."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``uqa pretrain`` and ``uqa embed``."""
+    app.command("pretrain")(pretrain_command)
+    app.command("embed")(embed_command)
+
+
+def pretrain_command(
+    out: Path = typer.Option(
+        Path("runs/default"), "--out", help="run directory (reads data/, writes encoder/)"
+    ),
+    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    encoder: str = typer.Option("sasrec", "--encoder", help="encoder name (uqa list encoders)"),
+    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    size: str | None = typer.Option(
+        None, "--size", help="encoder size preset (uqa list encoders --sizes)"
+    ),
+    input_mode: str | None = typer.Option(None, "--input-mode", help="full, no-text or id-only"),
+    loss: str | None = typer.Option(None, "--loss", help="ce (softmax) or infonce (in-batch)"),
+    sampled: int | None = typer.Option(
+        None, "--sampled", help="with --loss ce: N sampled negatives (logQ)"
+    ),
+    epochs: int | None = typer.Option(None, "--epochs", help="training epochs"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="sequences per step (global)"),
+    lr: float | None = typer.Option(None, "--lr", help="AdamW learning rate"),
+    max_len: int | None = typer.Option(None, "--max-len", help="most recent clicks kept per user"),
+    dropout: float | None = typer.Option(None, "--dropout", help="dropout rate"),
+    device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda"),
+    precision: str | None = typer.Option(None, "--precision", help="fp32 or bf16"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
+    from uqa_encoders.pretrain import PretrainConfig, pretrain
+
+    config = PretrainConfig.from_preset(
+        preset,
+        encoder=encoder,
+        size=size,
+        input_mode=input_mode,
+        loss=loss,
+        sampled=sampled,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        max_len=max_len,
+        dropout=dropout,
+        device=device,
+        precision=precision,
+        seed=seed,
+    )
+    summary = pretrain(data or out / "data", out / "encoder", config, resume=resume)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    _print_summary(summary)
+
+
+def _print_summary(s: dict) -> None:
+    from rich.table import Table
+    from uqa_data.progress import console
+
+    pop = s.get("most_popular") or {}
+    table = Table(title=f"pre-trained {s['encoder']} ({s['size']}, {s['loss']}, {s['input_mode']})")
+    for col in ("", "HR@10", "NDCG@10"):
+        table.add_column(col)
+
+    def fmt(v: object) -> str:
+        return f"{v:.4f}" if isinstance(v, float) else "-"
+
+    table.add_row(s["encoder"], fmt(s.get("hr@10")), fmt(s.get("ndcg@10")))
+    table.add_row("most popular", fmt(pop.get("hr@10")), fmt(pop.get("ndcg@10")))
+    console.print(table)
+    console.print(
+        f"{s['steps']} steps in {s['seconds']:.1f} s ({s['sequences_per_s']} seq/s), "
+        f"backbone {s['backbone_params']:,} params, {s['eval_users']} held-out users",
+        highlight=False,
+    )
+
+
+def embed_command(
+    out: Path = typer.Option(
+        Path("runs/default"), "--out", help="run directory (reads encoder/, data/)"
+    ),
+    split: str = typer.Option("test", "--split", help="train or test"),
+    untrained: bool = typer.Option(
+        False, "--untrained", help="an untrained encoder of the same shape (random baseline)"
+    ),
+    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    encoder_dir: Path | None = typer.Option(
+        None, "--encoder-dir", help="encoder directory (default: OUT/encoder)"
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="file to write (default: OUT/embeddings/SPLIT.arrow)"
+    ),
+) -> None:
+    """Export user embeddings of a split (OUT/encoder + OUT/data -> OUT/embeddings/SPLIT.arrow)."""
+    from uqa_data.progress import console
+    from uqa_encoders.embed import export_embeddings
+
+    path = output or out / "embeddings" / f"{split}.arrow"
+    s = export_embeddings(
+        encoder_dir or out / "encoder", data or out / "data", split, path, untrained=untrained
+    )
+    console.print(
+        f"wrote {path}: {s['users']} users, dim {s['dim']}, {s['positions']} positions"
+        f"{' (untrained)' if untrained else ''}",
+        highlight=False,
+    )

@@ -1,0 +1,458 @@
+"""Next-item pre-training of a zoo encoder (``uqa pretrain``).
+
+A recipe in the torchtune shape: ``PretrainRecipe(config)`` validates the
+config, ``setup`` loads data and builds the model, ``train`` runs epochs with
+evaluation (HR@10 / NDCG@10 on held-out users), ``save_checkpoint`` writes the
+resumable state, ``cleanup`` tears down DDP. Runs unchanged under
+``torchrun --nproc_per_node N`` (gloo on CPU, nccl on GPU).
+
+Checkpoint layout inside ``encoder_dir``::
+
+    model.safetensors, config.json, metrics.json      the finished encoder
+    checkpoint/model.safetensors, checkpoint/state.pt  the last good training state
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
+from uqa_data.io import atomic_path, read_json, write_json
+from uqa_data.progress import stage_progress
+from uqa_data.registry import get_component, unknown_name_message
+
+from uqa_encoders import distributed as dist
+from uqa_encoders.batching import eval_batch, training_batch
+from uqa_encoders.features import INPUT_MODES
+from uqa_encoders.inputs import Sequences, load_items, load_sequences
+from uqa_encoders.losses import LOSSES, full_softmax, in_batch_infonce, sampled_softmax
+from uqa_encoders.metrics import hit_ndcg, most_popular_ranks, rank_of_target
+from uqa_encoders.model import (
+    UserModel,
+    build_model,
+    check_state,
+    encoder_config,
+    model_config,
+    save_weights,
+    write_model,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainConfig:
+    """Pre-training settings (paper defaults in the ``full`` preset).
+
+    :param encoder: registered encoder name (``--encoder``).
+    :param size: the encoder's size preset (``uqa list encoders --sizes``).
+    :param input_mode: ``full``, ``no-text`` or ``id-only`` features.
+    :param loss: ``ce`` (softmax over items) or ``infonce`` (in-batch, cosine/temperature).
+    :param sampled: with ``ce``, softmax over this many sampled negatives (logQ-corrected);
+        0 means the full catalogue.
+    :param max_len: clicks per sequence; longer sequences keep their most recent ones.
+    :param eval_users: held-out users (from ``test.arrow``) evaluated each epoch.
+    :param checkpoint_every: steps between resumable checkpoints (also at each epoch end).
+    :param device: ``auto`` (cuda when present), ``cpu`` or ``cuda``.
+    :param precision: ``fp32`` or ``bf16`` (autocast; GPU).
+    """
+
+    encoder: str = "sasrec"
+    size: str = "small"
+    input_mode: str = "full"
+    loss: str = "ce"
+    sampled: int = 0
+    temperature: float = 0.07
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    max_len: int = 512
+    dropout: float = 0.1
+    seed: int = 0
+    eval_users: int = 2000
+    text_vocab: int = 8192
+    max_tokens: int = 24
+    checkpoint_every: int = 200
+    device: str = "auto"
+    precision: str = "fp32"
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> PretrainConfig:
+        """The preset ``name`` (``tiny``, ``small``, ``default``, ``full``) with overrides."""
+        if name not in PRESETS:
+            raise UnknownNameError(
+                unknown_name_message("pretrain preset", name, list(PRESETS), flag="--preset")
+            )
+        known = {f.name for f in fields(cls)}
+        bad = [k for k in overrides if k not in known]
+        if bad:
+            raise UqaInputError(f"unknown pre-training option(s) {bad}; valid: {sorted(known)}")
+        config = replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Reject bad values and combinations before anything heavy loads."""
+        get_component("encoder", self.encoder, flag="--encoder")
+        if self.input_mode not in INPUT_MODES:
+            raise UnknownNameError(
+                unknown_name_message("input mode", self.input_mode, list(INPUT_MODES),
+                                     flag="--input-mode")
+            )
+        if self.loss not in LOSSES:
+            raise UnknownNameError(unknown_name_message("loss", self.loss, list(LOSSES),
+                                                        flag="--loss"))
+        if self.sampled and self.loss != "ce":
+            raise UqaInputError("--sampled goes with --loss ce (infonce uses in-batch negatives)")
+        for name in ("epochs", "batch_size", "max_len", "checkpoint_every", "text_vocab",
+                     "max_tokens"):
+            if getattr(self, name) < 1:
+                raise UqaInputError(f"pre-training: {name}={getattr(self, name)}; expected >= 1")
+        if self.sampled < 0 or self.eval_users < 0:
+            raise UqaInputError("pre-training: --sampled and eval_users must be >= 0")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise UqaInputError(f"pre-training: lr={self.lr}; expected a positive number")
+        if self.precision not in ("fp32", "bf16"):
+            raise UqaInputError(
+                f"pre-training: precision '{self.precision}'; expected fp32 or bf16"
+            )
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UqaInputError(f"pre-training: device '{self.device}'; expected auto, cpu or cuda")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PRESETS: dict[str, PretrainConfig] = {
+    # seconds on a few hundred users (tests)
+    "tiny": PretrainConfig(size="tiny", epochs=3, batch_size=64, lr=3e-3, max_len=32,
+                           dropout=0.1, eval_users=200, text_vocab=1024, max_tokens=16,
+                           checkpoint_every=50),
+    "small": PretrainConfig(size="small", epochs=4, batch_size=128, lr=2e-3, max_len=64,
+                            eval_users=1000, text_vocab=4096, max_tokens=24),
+    # the CPU demo: about two minutes on 2 cores; lr raised from the paper's 1e-4 to converge fast
+    "default": PretrainConfig(size="small", epochs=6, batch_size=128, lr=2e-3, max_len=100,
+                              eval_users=1000, text_vocab=8192, max_tokens=24),
+    # the paper's setting (UQABench §4.1.3): ~20M encoder, AdamW 1e-4, batch 256, N=512
+    "full": PretrainConfig(size="paper", epochs=10, batch_size=256, lr=1e-4, max_len=512,
+                           dropout=0.1, eval_users=5000, text_vocab=32768, max_tokens=32,
+                           checkpoint_every=500),
+}
+
+
+class PretrainRecipe:
+    """Pre-training of one encoder into ``encoder_dir`` (see module docstring)."""
+
+    def __init__(self, config: PretrainConfig, data_dir: Path, encoder_dir: Path) -> None:
+        config.validate()
+        self.config = config
+        self.data_dir = Path(data_dir)
+        self.encoder_dir = Path(encoder_dir)
+        self.ckpt_dir = self.encoder_dir / "checkpoint"
+        self.epoch = 0
+        self.step_in_epoch = 0
+        self.global_step = 0
+        self.history: list[dict[str, Any]] = []
+        self.seconds = 0.0
+
+    # -- setup -------------------------------------------------------------
+
+    def setup(self, *, resume: bool = False) -> None:
+        c = self.config
+        self.rank, self.world = dist.init()
+        self.device = dist.device(c.device)
+        torch.manual_seed(c.seed)
+        self.items = load_items(self.data_dir, text_vocab=c.text_vocab, max_tokens=c.max_tokens)
+        self.train_seqs = load_sequences(self.data_dir, "train", num_items=self.items.num_items)
+        self.train_rows = np.flatnonzero(self.train_seqs.lengths() >= 2)
+        if len(self.train_rows) == 0:
+            raise UqaInputError(
+                f"{self.train_seqs.path}: no user has two or more clicks; next-item pre-training "
+                "needs at least one (click, next click) pair"
+            )
+        self.eval_seqs = self._eval_sequences()
+        enc_cfg = encoder_config(c.encoder, c.size, max_len=c.max_len, dropout=c.dropout)
+        self.model_cfg = model_config(
+            encoder=c.encoder, size=c.size, encoder_cfg=enc_cfg, items=self.items,
+            input_mode=c.input_mode, max_tokens=c.max_tokens,
+        )
+        self.model_cfg["pretrain"] = c.to_dict()
+        self.model: UserModel = build_model(self.model_cfg)
+        self.model.features.set_features(self.items)
+        self.model.to(self.device)
+        self.ddp_model = dist.wrap(self.model, self.device)
+        self.optimizer = self._setup_optimizer()
+        counts = np.bincount(self.train_seqs.items, minlength=self.items.num_items + 1)
+        counts = counts.astype(np.float64)
+        self.pop_counts = counts
+        q = counts.copy()
+        q[0] = 0.0
+        q = (q + 1e-3 * (np.arange(len(q)) > 0)) / (q.sum() + 1e-3 * self.items.num_items)
+        self.log_q = torch.log(torch.as_tensor(q, dtype=torch.float32).clamp(min=1e-30)).to(
+            self.device)
+        self.sampler = torch.Generator().manual_seed(c.seed + 7919 * self.rank)
+        torch.manual_seed(c.seed + 7919 * self.rank)
+        if resume:
+            self._load_checkpoint()
+
+    def _eval_sequences(self) -> Sequences | None:
+        c = self.config
+        if c.eval_users == 0 or not (self.data_dir / "test.arrow").is_file():
+            return None
+        seqs = load_sequences(self.data_dir, "test", num_items=self.items.num_items)
+        self.eval_rows = np.flatnonzero(seqs.lengths() >= 2)[: c.eval_users]
+        return seqs
+
+    def _setup_optimizer(self) -> torch.optim.Optimizer:
+        decay, no_decay = [], []
+        for name, p in self.model.named_parameters():
+            (decay if p.dim() >= 2 and "features" not in name else no_decay).append(p)
+        groups = [
+            {"params": decay, "weight_decay": self.config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        return torch.optim.AdamW(groups, lr=self.config.lr, betas=(0.9, 0.98))
+
+    # -- checkpoints ---------------------------------------------------------
+
+    def save_checkpoint(self) -> None:
+        """Write the resumable state (rank 0), replacing the previous one only when whole."""
+        if self.rank == 0:
+            tmp = self.encoder_dir / f".checkpoint-{self.global_step}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            save_weights(self.model, tmp / "model.safetensors", {"step": str(self.global_step)})
+            state = {
+                "optimizer": self.optimizer.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "sampler_rng": self.sampler.get_state(),
+                "epoch": self.epoch,
+                "step_in_epoch": self.step_in_epoch,
+                "global_step": self.global_step,
+                "seconds": self.seconds,
+            }
+            with atomic_path(tmp / "state.pt") as p:
+                torch.save(state, p)
+            write_json({"model": self.model_cfg, "history": self.history}, tmp / "trainer.json")
+            old = self.encoder_dir / ".checkpoint.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if self.ckpt_dir.exists():
+                os.replace(self.ckpt_dir, old)
+            os.replace(tmp, self.ckpt_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        dist.barrier()
+
+    def _load_checkpoint(self) -> None:
+        ckpt = self.ckpt_dir
+        if not ckpt.exists() and (self.encoder_dir / ".checkpoint.old").exists():
+            ckpt = self.encoder_dir / ".checkpoint.old"
+        if not (ckpt / "state.pt").is_file():
+            log.warning("no checkpoint in %s; starting from scratch", self.encoder_dir)
+            return
+        from safetensors.torch import load_file
+
+        saved = read_json(ckpt / "trainer.json", what="checkpoint trainer state")
+        mine, theirs = self.model_cfg, saved.get("model", {})
+        for key in ("encoder", "encoder_config", "features"):
+            if mine.get(key) != theirs.get(key):
+                raise UqaInputError(
+                    f"{ckpt}: checkpoint was made with {key}={theirs.get(key)!r} but this run "
+                    f"has {key}={mine.get(key)!r}; resume with the same settings or drop --resume"
+                )
+        weights = load_file(str(ckpt / "model.safetensors"))
+        check_state(self.model, weights, ckpt / "model.safetensors", f"encoder '{mine['encoder']}'")
+        self.model.load_state_dict(weights)
+        state = torch.load(ckpt / "state.pt", weights_only=True, map_location="cpu")
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.sampler.set_state(state["sampler_rng"])
+        self.epoch = int(state["epoch"])
+        self.step_in_epoch = int(state["step_in_epoch"])
+        self.global_step = int(state["global_step"])
+        self.seconds = float(state["seconds"])
+        self.history = list(saved.get("history", []))
+        log.info("resumed from %s at step %d", ckpt, self.global_step)
+
+    # -- training ------------------------------------------------------------
+
+    def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        """Global batches of one epoch (same on every rank), this rank's share of each."""
+        c = self.config
+        order = np.random.default_rng([c.seed, epoch]).permutation(self.train_rows)
+        batches = [order[i : i + c.batch_size] for i in range(0, len(order), c.batch_size)]
+        batches = [b for b in batches if len(b) >= self.world]
+        return [b[self.rank :: self.world] for b in batches]
+
+    def _loss(self, inputs: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor
+              ) -> torch.Tensor:
+        c = self.config
+        with self._autocast():
+            hidden = self.ddp_model(inputs, lengths)
+            valid = targets > 0
+            h, t = hidden[valid], targets[valid]
+            features = self.model.features
+            if c.loss == "infonce":
+                return in_batch_infonce(h, t, features, c.temperature)
+            if c.sampled:
+                return sampled_softmax(h, t, features, c.sampled, self.log_q, self.sampler)
+            return full_softmax(h, t, features)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.config.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def train(self, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Run the remaining epochs; returns the summary written to ``metrics.json``."""
+        c = self.config
+        steps_per_epoch = len(self._epoch_batches(0))
+        total = steps_per_epoch * c.epochs
+        last_eval = self.history[-1] if self.history else {}
+        with stage_progress(f"pre-train {c.encoder}", total=total) as bar:
+            bar.update(completed=self.global_step)
+            while self.epoch < c.epochs:
+                batches = self._epoch_batches(self.epoch)
+                self.model.train()
+                t0 = time.perf_counter()
+                losses: list[float] = []
+                for rows in batches[self.step_in_epoch :]:
+                    inputs, lengths, targets = (
+                        t.to(self.device) for t in training_batch(self.train_seqs, rows, c.max_len)
+                    )
+                    loss = self._loss(inputs, lengths, targets)
+                    value = float(loss.detach())
+                    if not math.isfinite(value):
+                        raise TrainingDivergedError(
+                            f"pre-training {c.encoder} diverged: loss is {value} at step "
+                            f"{self.global_step + 1} (epoch {self.epoch + 1}); the last good "
+                            f"checkpoint in {self.ckpt_dir} is kept; lower --lr and re-run "
+                            "with --resume"
+                        )
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+                    self.optimizer.step()
+                    self.step_in_epoch += 1
+                    self.global_step += 1
+                    losses.append(value)
+                    bar.advance(loss=f"{value:.3f}", **_short(last_eval))
+                    if self.global_step % c.checkpoint_every == 0:
+                        self.seconds += time.perf_counter() - t0
+                        t0 = time.perf_counter()
+                        self.save_checkpoint()
+                    if callback is not None:
+                        callback(self.global_step)
+                self.seconds += time.perf_counter() - t0
+                last_eval = {"epoch": self.epoch + 1, "step": self.global_step,
+                             "loss": float(np.mean(losses)) if losses else None,
+                             **self.evaluate()}
+                self.history.append(last_eval)
+                bar.update(**_short(last_eval))
+                log.info("epoch %d: %s", self.epoch + 1, last_eval)
+                self.epoch += 1
+                self.step_in_epoch = 0
+                self.save_checkpoint()
+        return self._summary(steps_per_epoch)
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """HR@10 / NDCG@10 of each held-out user's last click given the clicks before it."""
+        if self.eval_seqs is None or len(self.eval_rows) == 0:
+            return {}
+        self.model.eval()
+        ranks = []
+        with self._autocast():
+            table = self.model.item_table()
+            for i in range(0, len(self.eval_rows), 256):
+                rows = self.eval_rows[i : i + 256]
+                inputs, lengths, targets = (
+                    t.to(self.device) for t in eval_batch(self.eval_seqs, rows, self.config.max_len)
+                )
+                h = self.model.encoder.gather_last(self.model(inputs, lengths), lengths)
+                ranks.append(rank_of_target(h @ table.T, targets).cpu().numpy())
+        self.model.train()
+        return hit_ndcg(np.concatenate(ranks), 10)
+
+    def most_popular(self) -> dict[str, float]:
+        """The most-popular-items baseline on the same held-out clicks."""
+        if self.eval_seqs is None or len(self.eval_rows) == 0:
+            return {}
+        targets = np.array([int(self.eval_seqs.get(int(r))[-1]) for r in self.eval_rows])
+        return hit_ndcg(most_popular_ranks(self.pop_counts, targets), 10)
+
+    def _summary(self, steps_per_epoch: int) -> dict[str, Any]:
+        c = self.config
+        seqs = self.global_step * c.batch_size
+        final = self.history[-1] if self.history else {}
+        return {
+            "encoder": c.encoder,
+            "size": c.size,
+            "input_mode": c.input_mode,
+            "loss": c.loss,
+            "train_users": len(self.train_rows),
+            "eval_users": len(self.eval_rows) if self.eval_seqs is not None else 0,
+            "epochs": c.epochs,
+            "steps": self.global_step,
+            "steps_per_epoch": steps_per_epoch,
+            "seconds": round(self.seconds, 3),
+            "sequences_per_s": round(seqs / self.seconds, 1) if self.seconds else None,
+            "world_size": self.world,
+            "backbone_params": self.model.encoder.get_num_params(),
+            "total_params": sum(p.numel() for p in self.model.parameters()),
+            "hr@10": final.get("hr@10"),
+            "ndcg@10": final.get("ndcg@10"),
+            "most_popular": self.most_popular(),
+            "history": self.history,
+        }
+
+    def save_final(self, summary: dict[str, Any]) -> None:
+        """Write the finished encoder (rank 0)."""
+        if self.rank == 0:
+            self.model_cfg["backbone_params"] = summary["backbone_params"]
+            write_model(self.model, self.model_cfg, self.encoder_dir)
+            write_json(summary, self.encoder_dir / "metrics.json")
+        dist.barrier()
+
+    def cleanup(self) -> None:
+        dist.cleanup()
+
+
+def _short(ev: dict[str, Any]) -> dict[str, str]:
+    return {"hr10": f"{ev['hr@10']:.3f}"} if ev.get("hr@10") is not None else {}
+
+
+def pretrain(
+    data_dir: Path,
+    encoder_dir: Path,
+    config: PretrainConfig,
+    *,
+    resume: bool = False,
+    callback: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Pre-train ``config.encoder`` on ``data_dir/train.arrow`` into ``encoder_dir``.
+
+    :param resume: continue from ``encoder_dir/checkpoint`` (same result as uninterrupted).
+    :param callback: called with the global step after every optimizer step.
+    :returns: the summary also written to ``encoder_dir/metrics.json``.
+    """
+    recipe = PretrainRecipe(config, data_dir, encoder_dir)
+    try:
+        recipe.setup(resume=resume)
+        summary = recipe.train(callback)
+        recipe.save_final(summary)
+        return summary
+    finally:
+        recipe.cleanup()

@@ -1,0 +1,100 @@
+"""The base of every sequential encoder: input checks, masks and shared helpers.
+
+Sequences are right-padded: valid clicks at positions ``0..len-1``, padding
+after. Every encoder is causal, so position ``t`` sees clicks ``0..t`` only and
+padding can never reach a valid position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+from uqa_data.errors import UqaInputError
+
+
+@dataclass
+class EncoderConfig:
+    """Fields every encoder config has."""
+
+    dim: int = 64
+    layers: int = 2
+    dropout: float = 0.1
+    max_len: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "layers", "max_len"):
+            if getattr(self, name) < 1:
+                raise UqaInputError(f"encoder config: {name}={getattr(self, name)}; expected >= 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UqaInputError(f"encoder config: dropout={self.dropout}; expected in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_heads(dim: int, heads: int) -> None:
+    """Raise when ``dim`` does not split evenly into ``heads``."""
+    if heads < 1 or dim % heads:
+        raise UqaInputError(
+            f"encoder config: dim={dim} is not divisible by heads={heads}; "
+            "choose heads that divide dim"
+        )
+
+
+def init_weights(module: nn.Module) -> None:
+    """Truncated-normal (std 0.02) for linear and embedding weights, zero biases."""
+    if isinstance(module, nn.Linear):
+        nn.init.trunc_normal_(module.weight, std=0.02, a=-0.04, b=0.04)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.trunc_normal_(module.weight, std=0.02, a=-0.04, b=0.04)
+
+
+class SequentialEncoder(nn.Module):
+    """``forward(x [B, L, D], lengths [B]) -> [B, L, D]`` per-position hidden states."""
+
+    config_class: ClassVar[type[EncoderConfig]] = EncoderConfig
+    name: ClassVar[str] = ""
+
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def check_input(self, x: torch.Tensor, lengths: torch.Tensor) -> None:
+        """Shapes and lengths must agree with the config."""
+        if x.dim() != 3 or x.shape[-1] != self.config.dim:
+            raise UqaInputError(
+                f"{self.name}: input of shape {tuple(x.shape)}; expected [batch, length, "
+                f"{self.config.dim}]"
+            )
+        if x.shape[1] > self.config.max_len:
+            raise UqaInputError(
+                f"{self.name}: sequence length {x.shape[1]} exceeds max_len={self.config.max_len}"
+            )
+        if lengths.shape != x.shape[:1]:
+            raise UqaInputError(f"{self.name}: lengths of shape {tuple(lengths.shape)}")
+        if bool((lengths < 1).any()):
+            row = int(torch.nonzero(lengths < 1)[0, 0])
+            raise UqaInputError(f"{self.name}: sequence {row} of the batch is empty")
+
+    @staticmethod
+    def valid_mask(lengths: torch.Tensor, length: int) -> torch.Tensor:
+        """``[B, L]`` bool, True at valid (non-padding) positions."""
+        return torch.arange(length, device=lengths.device)[None, :] < lengths[:, None]
+
+    @staticmethod
+    def gather_last(hidden: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Hidden state at each sequence's last valid position: ``[B, D]``."""
+        idx = (lengths - 1).clamp(min=0)
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), idx]
+
+    def get_num_params(self) -> int:
+        """Backbone parameters (the encoder alone, without item/feature embeddings)."""
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
