@@ -1,0 +1,160 @@
+"""``uqa-eval``: score predictions and user embeddings made elsewhere.
+
+Works with only uqa-eval installed (plus uqa-data and uqa-align, which it
+depends on); it never imports uqa-encoders or uqa-cli. Heavy packages (torch,
+transformers) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+import typer
+from uqa_data.errors import UqaError
+from uqa_data.progress import console
+
+app = typer.Typer(
+    name="uqa-eval",
+    help="Score UQABench predictions, or user embeddings made elsewhere, without the rest of uqa.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command("score-predictions")
+def score_predictions_command(
+    file: Path = typer.Argument(
+        ...,
+        help="Official UQABench generation output: JSONL with question, prediction, answer.",
+        show_default=False,
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Also write report.json, report.md and accuracy.png here."
+    ),
+) -> None:
+    """Accuracy of official UQABench predictions: all tasks, each dimension, each sub-task."""
+    from uqa_eval.official import score_predictions
+    from uqa_eval.report import print_table, report_table, write_report
+
+    report = score_predictions(file)
+    if out is not None:
+        written = write_report(report, out)
+        console.print(f"wrote {', '.join(written.values())}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        print_table(report_table(report, title=f"UQABench predictions: {file.name}"))
+
+
+@app.command("score-embeddings")
+def score_embeddings_command(
+    embeddings: Path = typer.Option(
+        ...,
+        "--embeddings",
+        help="Arrow/Parquet file: user_id plus embedding (one vector per user) and/or "
+        "embeddings (one per position).",
+        show_default=False,
+    ),
+    align_questions: Path = typer.Option(
+        ...,
+        "--align-questions",
+        help="Questions to train the adapter on (questions/align.arrow schema).",
+        show_default=False,
+    ),
+    eval_questions: Path = typer.Option(
+        ...,
+        "--eval-questions",
+        help="Questions to evaluate on (questions/eval.arrow schema).",
+        show_default=False,
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Data directory (items.arrow...), when the stages need it."
+    ),
+    llm: str = typer.Option(
+        "smollm2",
+        "--llm",
+        help="LLM: a registered name (smollm2) or a local Hugging Face directory.",
+    ),
+    adapter: str = typer.Option(
+        "mean_linear", "--adapter", help="Adapter: mean_linear or qformer."
+    ),
+    preset: str = typer.Option(
+        "default", "--preset", help="Alignment/evaluation preset: tiny, small, default or full."
+    ),
+    mode: str | None = typer.Option(
+        None, "--mode", help="Answering mode: loglik, letters or generate (default: the preset's)."
+    ),
+    steps: int | None = typer.Option(
+        None, "--steps", help="Alignment steps (default: the preset's)."
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Output directory (adapter, predictions, report); default uqa-eval-runs/<embeddings>.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
+) -> None:
+    """Train an adapter on your user embeddings, answer the questions, print the report."""
+    from uqa_eval.external import score_embeddings
+    from uqa_eval.report import print_table, report_table
+
+    target = out or Path("uqa-eval-runs") / embeddings.stem
+    report = score_embeddings(
+        embeddings,
+        align_questions,
+        eval_questions,
+        target,
+        data_dir=data_dir,
+        llm=llm,
+        adapter=adapter,
+        preset=preset,
+        overrides={"mode": mode, "steps": steps},
+        echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
+    )
+    console.print(f"wrote {target / 'report'}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        print_table(report_table(report))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    console.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: a UqaError becomes a one-line error and exit status 2."""
+    warnings.showwarning = _show_warning
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except UqaError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except typer.Abort:
+        console.print("[red]aborted[/]")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
