@@ -139,6 +139,22 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("synth"):
         return _finish(pipe, started)
 
+    def launched(stage: str, local: Any, config: Any, **paths: Path) -> Any:
+        """Run a training stage here, or in torchrun workers with ``--launcher torchrun``."""
+        if options.launcher == "local":
+            return local()
+        if options.launcher != "torchrun":
+            raise UnknownNameError(
+                unknown_name_message(
+                    "launcher", options.launcher, ["local", "torchrun"], flag="--launcher"
+                )
+            )
+        from uqa_cli.worker import launch_torchrun
+
+        spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()}}
+        launch_torchrun(stage, spec, run_dir / f".{stage}-launch.json")
+        return None
+
     def over(stage: str) -> dict[str, Any]:
         return options.overrides.get(stage, {})
 
@@ -182,7 +198,13 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     pipe.execute(
         Stage(
             "pretrain",
-            lambda: pretrain(data_dir, encoder_dir, pre_cfg),
+            lambda: launched(
+                "pretrain",
+                lambda: pretrain(data_dir, encoder_dir, pre_cfg),
+                pre_cfg,
+                data_dir=data_dir,
+                encoder_dir=encoder_dir,
+            ),
             config_dict(pre_cfg),
             [encoder_dir / "model.safetensors", encoder_dir / "config.json"],
             after=("prepare",),
@@ -225,12 +247,20 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     pipe.execute(
         Stage(
             "align",
-            lambda: align(
-                questions_dir / "align.arrow",
-                emb_dir / "train.arrow",
-                data_dir,
-                adapter_dir,
+            lambda: launched(
+                "align",
+                lambda: align(
+                    questions_dir / "align.arrow",
+                    emb_dir / "train.arrow",
+                    data_dir,
+                    adapter_dir,
+                    align_cfg,
+                ),
                 align_cfg,
+                questions_path=questions_dir / "align.arrow",
+                embeddings_path=emb_dir / "train.arrow",
+                data_dir=data_dir,
+                adapter_dir=adapter_dir,
             ),
             config_dict(align_cfg),
             [adapter_dir / "config.json"],
