@@ -49,6 +49,9 @@ def run_command(
         None, "--until", help="stop after this stage (e.g. questions, pretrain, align)"
     ),
     force: bool = typer.Option(False, "--force", help="re-run stages even when done"),
+    launcher: str = typer.Option(
+        "local", "--launcher", help="local, or torchrun: pretrain and align in torchrun workers"
+    ),
 ) -> None:
     """Run every stage (data, questions, pre-train, embed, align, eval, report).
 
@@ -73,5 +76,6 @@ def run_command(
         seed=seed,
         until=until,
         force=force,
+        launcher=launcher,
     )
     run_pipeline(options)
