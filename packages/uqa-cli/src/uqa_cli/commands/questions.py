@@ -1,9 +1,78 @@
-"""`uqa questions` commands (placeholder: filled in by the issue that owns this stage)."""
+"""``uqa questions``: generate the alignment and evaluation question sets of a run."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("questions")(questions_command)
+
+
+def questions_command(
+    out: Path = typer.Option(
+        ..., "--out", help="run directory: reads OUT/data/, writes OUT/questions/"
+    ),
+    preset: str = typer.Option(
+        "default", "--preset", help="tiny, small, default or full (question counts)"
+    ),
+    seed: int = typer.Option(0, "--seed", help="seed for users, templates, distractors, shuffling"),
+    lang: str = typer.Option("en", "--lang", help="template language: en or zh"),
+    per_task: int | None = typer.Option(
+        None, "--per-task", help="evaluation questions per sub-task (overrides the preset)"
+    ),
+    align_per_task: int | None = typer.Option(
+        None, "--align-per-task", help="alignment questions per sub-task (overrides the preset)"
+    ),
+    tasks: str | None = typer.Option(
+        None, "--tasks", help="comma-separated sub-tasks (default: every registered task)"
+    ),
+    fmt: str = typer.Option(
+        "arrow",
+        "--format",
+        help="arrow (questions/*.arrow only) or official (also questions/official/*.jsonl "
+        "with the options inside the question text)",
+    ),
+    data: Path | None = typer.Option(
+        None, "--data", help="data directory to read instead of OUT/data"
+    ),
+) -> None:
+    """Generate questions/align.arrow (training users) and questions/eval.arrow (test users)."""
+    from rich.table import Table
+    from uqa_data.progress import console
+    from uqa_data.questions import QuestionConfig, generate
+
+    config = QuestionConfig.from_preset(
+        preset,
+        seed=seed,
+        lang=lang,
+        eval_per_task=per_task,
+        align_per_task=align_per_task,
+        tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
+        formats=("arrow",) if fmt == "arrow" else ("arrow", fmt),
+    )
+    summary = generate(data or out / "data", out / "questions", config)
+    table = Table(title=f"questions ({config.lang}, seed {config.seed})")
+    table.add_column("task")
+    table.add_column("align", justify="right")
+    table.add_column("eval", justify="right")
+    for name in summary["tasks"]:
+        table.add_row(
+            name,
+            str(summary["align"]["per_task"].get(name, 0)),
+            str(summary["eval"]["per_task"].get(name, 0)),
+        )
+    table.add_row(
+        "[bold]total", str(summary["align"]["questions"]), str(summary["eval"]["questions"])
+    )
+    console.print(table)
+    for stem in ("align", "eval"):
+        for task, missing in summary[stem]["short"].items():
+            console.print(
+                f"[yellow]warning:[/] {stem}: only {summary[stem]['per_task'][task]} '{task}' "
+                f"questions ({missing} fewer than asked): too few users fit this sub-task"
+            )
+    console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s")

@@ -1,0 +1,184 @@
+"""The question-task interface: what a sub-task (built-in or plugin) implements.
+
+A sub-task is a :class:`QuestionTask` subclass registered through the
+``uqa_register_tasks`` hook as ``ComponentSpec(kind="task", name="df",
+target="my_module:MyTask")``. Its templates (stems with ``{placeholders}``
+in one or more languages) come from the ``uqa_register_templates`` hook, so a
+plugin can add phrasings to a built-in task without touching uqa-data.
+
+Generation (:func:`uqa_data.questions.generate`) does, per split and task:
+
+1. ``task = TaskClass()``; candidate users are drawn in seeded random order;
+2. ``task.drafts(ctx, users, rng)`` yields :class:`Draft` objects: the answer
+   text, at least three distractor texts, the template variant and the
+   placeholder values, and ``history_len`` (how many of the user's first clicks
+   the question may see; prediction tasks stop *before* the answer's click);
+3. the generator picks a template of the draft's variant in the requested
+   language, fills it, places the answer at a letter balanced over the task's
+   questions and the distractors in the other three places, and writes rows.
+
+A minimal plugin task::
+
+    from uqa_data.questions.base import Draft, QuestionTask, Template
+
+    class LastShop(QuestionTask):
+        name = "ls"
+        dimension = "sequence_understanding"
+        description = "shop of the most recent click"
+
+        def drafts(self, ctx, users, rng):
+            shops = ctx.sequences.attr_values(ctx.catalog, "shop")
+            for u in users:
+                n = ctx.length(u)
+                if n < ctx.config.min_history:
+                    continue
+                shop = int(shops[ctx.sequences.offsets[u] + n - 1])
+                yield Draft(
+                    user=int(u), variant="last_shop", attribute="shop",
+                    answer=ctx.name("shop", shop),
+                    distractors=ctx.distractors("shop", shop, rng),
+                    history_len=n, params={"value": shop},
+                )
+
+and, from the plugin's ``uqa_register_templates`` hook,
+``Template(task="ls", variant="last_shop", template_id="ls_1",
+text={"en": "Which shop did the user click last?"})``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from uqa_data.questions.config import QuestionConfig
+    from uqa_data.questions.distractors import Popularity
+    from uqa_data.questions.source import Catalog, Sequences
+
+DIMENSIONS: tuple[str, ...] = (
+    "sequence_understanding",
+    "action_prediction",
+    "interest_perception",
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One phrasing of a question stem.
+
+    :param task: sub-task name (``df``...).
+    :param variant: which kind of question of the task it phrases (``attr``,
+        ``title``, ``last_k``...); a draft names its variant.
+    :param template_id: unique id stored with every question (``df_attr_1``).
+    :param text: language -> stem with ``str.format`` placeholders, e.g.
+        ``{attr}`` (attribute word), ``{attrs}`` (plural), ``{n}``, ``{k}``,
+        ``{ordinal}``, ``{value}``: whatever the task's drafts provide.
+    :param attributes: attributes it suits (empty: all).
+    """
+
+    task: str
+    variant: str
+    template_id: str
+    text: Mapping[str, str]
+    attributes: tuple[str, ...] = ()
+
+    def suits(self, variant: str, attribute: str, lang: str) -> bool:
+        return (
+            self.variant == variant
+            and lang in self.text
+            and (not self.attributes or attribute in self.attributes)
+        )
+
+
+@dataclass
+class Draft:
+    """A question before it is phrased and shuffled.
+
+    :param user: row index of the user in the split's :class:`Sequences`.
+    :param variant: template variant to phrase it with.
+    :param attribute: ``category``/``brand``/``shop``/``title``/``length``...
+    :param answer: the correct option's text.
+    :param distractors: at least three wrong options' texts (distinct, never
+        the answer); the first three distinct ones are used.
+    :param history_len: the question may see the user's first ``history_len`` clicks.
+    :param fields: extra placeholder values for the template (``n``, ``value``...).
+    :param params: JSON-able facts that determine the answer (stored as the
+        ``params`` column so the answer can be recomputed independently).
+    """
+
+    user: int
+    variant: str
+    attribute: str
+    answer: str
+    distractors: list[str]
+    history_len: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class QuestionContext:
+    """What a task sees while drafting: one split's sequences, the catalog, popularity."""
+
+    sequences: Sequences
+    catalog: Catalog
+    popularity: Popularity
+    config: QuestionConfig
+    lang: str
+
+    def length(self, u: int) -> int:
+        return int(self.sequences.offsets[u + 1] - self.sequences.offsets[u])
+
+    def name(self, attribute: str, value: int) -> str:
+        return self.catalog.name(attribute, value)
+
+    def distractors(
+        self,
+        attribute: str,
+        value: int,
+        rng: np.random.Generator,
+        *,
+        prefer: list[int] | None = None,
+        n: int = 3,
+    ) -> list[str]:
+        """``n`` names of other ``attribute`` values near ``value`` in popularity.
+
+        ``prefer`` lists values to try first (e.g. the user's other interests),
+        which makes harder, more plausible distractors.
+        """
+        return self.popularity.distractor_names(
+            self.catalog, attribute, value, rng, prefer=prefer or [], n=n
+        )
+
+
+class QuestionTask(ABC):
+    """Base class of a sub-task. Subclasses set the class attributes and :meth:`drafts`.
+
+    :cvar name: the sub-task name stored in the ``task`` column.
+    :cvar dimension: one of :data:`DIMENSIONS` (or a new dimension a plugin introduces).
+    :cvar description: one line for ``uqa list tasks``.
+    :cvar attributes: attributes the task asks about (for docs and ``params``).
+    """
+
+    name: ClassVar[str]
+    dimension: ClassVar[str]
+    description: ClassVar[str] = ""
+    attributes: ClassVar[tuple[str, ...]] = ("category", "brand", "shop")
+
+    def prepare(self, ctx: QuestionContext) -> None:  # noqa: B027 - optional hook
+        """Optional: precompute over the whole split before drafting (numba kernels)."""
+
+    @abstractmethod
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        """Yield drafts for (a prefix of) ``users`` in order; skip users that do not fit.
+
+        The generator stops consuming once it has enough questions, so expensive
+        work should be vectorised over ``users`` up front or done lazily per user.
+        Must be deterministic given ``rng``.
+        """

@@ -1,0 +1,121 @@
+"""`QuestionConfig`: how many questions of which sub-tasks, in which language, from which seed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.registry import unknown_name_message
+
+LANGS: tuple[str, ...] = ("en", "zh")
+FORMATS: tuple[str, ...] = ("arrow", "official")
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # tests: seconds
+    "tiny": {"eval_per_task": 8, "align_per_task": 24},
+    "small": {"eval_per_task": 40, "align_per_task": 120},
+    # the CPU demo: 700 eval questions (a 135M LLM answers ~4-8 per second)
+    "default": {"eval_per_task": 100, "align_per_task": 300},
+    # paper scale: 7,192 evaluation questions in total, as in UQABench
+    "full": {"eval_total": 7192, "align_per_task": 3000},
+}
+"""Preset name -> field overrides of :class:`QuestionConfig`."""
+
+
+@dataclass(frozen=True)
+class QuestionConfig:
+    """Settings of :func:`uqa_data.questions.generate`.
+
+    :param eval_per_task: evaluation questions per sub-task (from test users).
+    :param align_per_task: alignment questions per sub-task (from training users).
+    :param eval_total: if set, the evaluation total, split evenly over the
+        sub-tasks (the first ones get the remainder); overrides ``eval_per_task``.
+    :param tasks: sub-task names to generate; empty means every registered task.
+    :param lang: template language, ``en`` or ``zh``.
+    :param seed: seeds user sampling, template choice, distractors and shuffling.
+    :param recent_window: clicks that count as "recent" for si and for each of
+        the two windows of it (shrunk to half the history when shorter).
+    :param max_position: df asks about one of the last ``max_position`` clicks.
+    :param predict_last: ip/ap cut points: eval questions predict the last click;
+        alignment questions predict one of the last ``align_cut_span`` clicks.
+    :param align_cut_span: how many final clicks alignment prediction questions cut at.
+    :param min_history: users with fewer clicks get no question.
+    :param formats: ``arrow`` (always written) and optionally ``official``.
+    """
+
+    eval_per_task: int = 100
+    align_per_task: int = 300
+    eval_total: int | None = None
+    tasks: tuple[str, ...] = ()
+    lang: str = "en"
+    seed: int = 0
+    recent_window: int = 10
+    max_position: int = 5
+    align_cut_span: int = 3
+    min_history: int = 4
+    formats: tuple[str, ...] = ("arrow",)
+    preset: str = field(default="default", compare=False)
+
+    @classmethod
+    def from_preset(cls, name: str = "default", **overrides: Any) -> QuestionConfig:
+        """The preset's settings with ``overrides`` applied (``None`` values are ignored)."""
+        if name not in PRESETS:
+            raise UnknownNameError(
+                unknown_name_message("question preset", name, list(PRESETS), flag="--preset")
+            )
+        known = {f.name for f in fields(cls)}
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        bad = sorted(set(clean) - known)
+        if bad:
+            raise UnknownNameError(
+                f"unknown QuestionConfig field(s) {', '.join(bad)}; "
+                f"valid: {', '.join(sorted(known))}"
+            )
+        config = replace(cls(preset=name), **PRESETS[name])
+        if "eval_per_task" in clean and "eval_total" not in clean:
+            clean["eval_total"] = None  # an explicit per-task count wins over a preset total
+        config = replace(config, **clean)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise :class:`UqaInputError` naming the first bad field."""
+        if self.lang not in LANGS:
+            raise UnknownNameError(
+                unknown_name_message("language", self.lang, list(LANGS), flag="--lang")
+            )
+        for name in ("eval_per_task", "align_per_task"):
+            if getattr(self, name) < 0:
+                raise UqaInputError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.eval_total is not None and self.eval_total < 0:
+            raise UqaInputError(f"eval_total must be >= 0, got {self.eval_total}")
+        if self.recent_window < 2:
+            raise UqaInputError(f"recent_window must be >= 2, got {self.recent_window}")
+        if self.max_position < 1:
+            raise UqaInputError(f"max_position must be >= 1, got {self.max_position}")
+        if self.align_cut_span < 1:
+            raise UqaInputError(f"align_cut_span must be >= 1, got {self.align_cut_span}")
+        if self.min_history < 2:
+            raise UqaInputError(f"min_history must be >= 2, got {self.min_history}")
+        for fmt in self.formats:
+            if fmt not in FORMATS:
+                raise UnknownNameError(
+                    unknown_name_message("format", fmt, list(FORMATS), flag="--format")
+                )
+
+    def counts(self, split: str, task_names: list[str]) -> dict[str, int]:
+        """Questions per task for ``split`` (``train`` -> align, ``test`` -> eval)."""
+        if split == "train":
+            return {t: self.align_per_task for t in task_names}
+        if self.eval_total is None:
+            return {t: self.eval_per_task for t in task_names}
+        base, extra = divmod(self.eval_total, max(len(task_names), 1))
+        return {t: base + (1 if i < extra else 0) for i, t in enumerate(task_names)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (recorded in ``questions/generate.json`` and ``run.json``)."""
+        d = asdict(self)
+        d["tasks"] = list(self.tasks)
+        d["formats"] = list(self.formats)
+        return d

@@ -1,0 +1,221 @@
+"""Interest perception: li (long-term top 3), si (recent favourite), it (trajectory).
+
+Interest in a value = how many clicks in a window have it; ties go to the value
+clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
+
+- li: top 3 over the whole history, ordered; asked only when the 3rd value has
+  strictly more clicks than the 4th (the set is unambiguous). Distractors:
+  orderings contradicting the counts, and lists with one value swapped.
+- si: the most clicked value among the last ``W = min(recent_window, n)``
+  clicks, asked only when it strictly dominates the runner-up.
+- it: the dominant value of the ``W`` clicks before the last ``W`` (``W =
+  min(recent_window, n // 2)``) and of the last ``W``, each strictly dominant;
+  the answer is "from A to B" or "stayed on A".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from uqa_data.questions.base import Draft, QuestionContext, QuestionTask
+from uqa_data.questions.kernels import window_top
+from uqa_data.questions.options import near_misses, pick_distinct, wrong_orderings
+from uqa_data.questions.templates import LIST_SEPARATORS, TRAJECTORY
+
+
+def si_window(n_clicks: np.ndarray, recent_window: int) -> np.ndarray:
+    return np.minimum(recent_window, n_clicks)
+
+
+def it_window(n_clicks: np.ndarray, recent_window: int) -> np.ndarray:
+    return np.minimum(recent_window, n_clicks // 2)
+
+
+def _by_attribute(
+    ctx: QuestionContext,
+    attributes: tuple[str, ...],
+    users: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    k: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    seqs = ctx.sequences
+    return {
+        a: window_top(
+            seqs.offsets,
+            seqs.attr_values(ctx.catalog, a),
+            users,
+            starts,
+            ends,
+            ctx.catalog.n_values(a),
+            k,
+        )
+        for a in attributes
+    }
+
+
+class LongTermInterest(QuestionTask):
+    """li: the user's 3 favourite categories/brands/shops over the whole history, in order."""
+
+    name = "li"
+    dimension = "interest_perception"
+    description = "long-term interest: top-3 categories/brands/shops, ordered"
+
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        lengths = ctx.sequences.lengths[users]
+        attr = rng.integers(0, len(self.attributes), size=len(users))
+        tops = _by_attribute(ctx, self.attributes, users, np.zeros_like(lengths), lengths, 6)
+        sep = LIST_SEPARATORS[ctx.lang]["names"]
+        for i, u in enumerate(users):
+            if lengths[i] < ctx.config.min_history:
+                continue
+            attribute = self.attributes[attr[i]]
+            ids, counts = tops[attribute][0][i], tops[attribute][1][i]
+            if ids[2] == 0 or counts[2] <= counts[3]:
+                continue
+            answer_ids = tuple(int(v) for v in ids[:3])
+
+            def text(vals: tuple[int, ...], attribute: str = attribute) -> str:
+                return sep.join(ctx.name(attribute, v) for v in vals)
+
+            if len({ctx.name(attribute, v) for v in answer_ids}) < 3:
+                continue
+            answer = text(answer_ids)
+            orderings = wrong_orderings(answer_ids, [int(c) for c in counts[:3]])
+            runners = [int(v) for v in ids[3:] if v != 0]
+            popular = [
+                int(v) for v in ctx.popularity.neighbours(attribute, answer_ids[0], rng, 4)[:4]
+            ]
+            distractors = pick_distinct(
+                [
+                    [text(p) for p in orderings],
+                    [text(p) for p in near_misses(answer_ids, runners, rng)],
+                    [text(p) for p in near_misses(answer_ids, popular, rng)],
+                ],
+                answer,
+                rng,
+            )
+            yield Draft(
+                user=int(u),
+                variant="attr",
+                attribute=attribute,
+                answer=answer,
+                distractors=distractors,
+                history_len=int(lengths[i]),
+                params={"values": list(answer_ids)},
+            )
+
+
+class ShortTermInterest(QuestionTask):
+    """si: the dominant category/brand/shop among the user's recent clicks.
+
+    Distractors prefer the user's long-term favourites that are not the recent
+    one (the long- vs short-term confusion), then similar popularity.
+    """
+
+    name = "si"
+    dimension = "interest_perception"
+    description = "short-term interest: dominant category/brand/shop of recent clicks"
+
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        lengths = ctx.sequences.lengths[users]
+        window = si_window(lengths, ctx.config.recent_window)
+        attr = rng.integers(0, len(self.attributes), size=len(users))
+        recent = _by_attribute(ctx, self.attributes, users, lengths - window, lengths, 2)
+        whole = _by_attribute(ctx, self.attributes, users, np.zeros_like(lengths), lengths, 4)
+        for i, u in enumerate(users):
+            if lengths[i] < ctx.config.min_history:
+                continue
+            attribute = self.attributes[attr[i]]
+            ids, counts = recent[attribute][0][i], recent[attribute][1][i]
+            if counts[0] < 2 or counts[0] <= counts[1]:
+                continue
+            value = int(ids[0])
+            prefer = [int(v) for v in whole[attribute][0][i] if v not in (0, value)][:2]
+            yield Draft(
+                user=int(u),
+                variant="attr",
+                attribute=attribute,
+                answer=ctx.name(attribute, value),
+                distractors=ctx.distractors(attribute, value, rng, prefer=prefer),
+                history_len=int(lengths[i]),
+                params={"value": value, "window": int(window[i])},
+            )
+
+
+class InterestTrajectory(QuestionTask):
+    """it: whether the dominant category/brand/shop changed between two recent windows, and how."""
+
+    name = "it"
+    dimension = "interest_perception"
+    description = "interest trajectory: dominant interest before vs. now"
+
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        lengths = ctx.sequences.lengths[users]
+        window = it_window(lengths, ctx.config.recent_window)
+        attr = rng.integers(0, len(self.attributes), size=len(users))
+        early = _by_attribute(
+            ctx, self.attributes, users, lengths - 2 * window, lengths - window, 2
+        )
+        late = _by_attribute(ctx, self.attributes, users, lengths - window, lengths, 2)
+        phrases = TRAJECTORY[ctx.lang]
+        for i, u in enumerate(users):
+            if lengths[i] < ctx.config.min_history or window[i] < 2:
+                continue
+            attribute = self.attributes[attr[i]]
+            (e_ids, e_counts), (l_ids, l_counts) = (
+                (early[attribute][0][i], early[attribute][1][i]),
+                (late[attribute][0][i], late[attribute][1][i]),
+            )
+            if e_counts[0] <= e_counts[1] or l_counts[0] <= l_counts[1]:
+                continue
+            a, b = int(e_ids[0]), int(l_ids[0])
+            name_a, name_b = ctx.name(attribute, a), ctx.name(attribute, b)
+            if a != b and name_a == name_b:
+                continue
+            others = [
+                name
+                for name in (
+                    ctx.name(attribute, int(v))
+                    for v in ctx.popularity.neighbours(attribute, b, rng, 4)
+                )
+                if name not in (name_a, name_b)
+            ][:3]
+
+            def changed(x: str, y: str) -> str:
+                return phrases["changed"].format(a=x, b=y)
+
+            def stayed(x: str) -> str:
+                return phrases["stayed"].format(a=x)
+
+            if a == b:
+                answer = stayed(name_a)
+                groups = [
+                    [changed(name_a, z) for z in others],
+                    [changed(z, name_a) for z in others],
+                    [stayed(z) for z in others],
+                ]
+            else:
+                answer = changed(name_a, name_b)
+                groups = [
+                    [changed(name_b, name_a)],
+                    [stayed(name_a), stayed(name_b)],
+                    [changed(name_a, z) for z in others] + [changed(z, name_b) for z in others],
+                ]
+            yield Draft(
+                user=int(u),
+                variant="attr",
+                attribute=attribute,
+                answer=answer,
+                distractors=pick_distinct(groups, answer, rng),
+                history_len=int(lengths[i]),
+                params={"from": a, "to": b, "window": int(window[i])},
+            )

@@ -1,0 +1,179 @@
+"""Sequence understanding: df (direct feature) and mf (match feature)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import numpy as np
+
+from uqa_data.questions.base import Draft, QuestionContext, QuestionTask
+from uqa_data.questions.kernels import count_matches, values_at
+from uqa_data.questions.options import count_distractors, near_misses, pick_distinct
+from uqa_data.questions.templates import LIST_SEPARATORS, ordinal
+
+
+def history_values(ctx: QuestionContext, attribute: str, u: int, start: int, end: int) -> list[int]:
+    """Distinct ``attribute`` values of clicks ``start..end-1`` of user ``u``, most recent first."""
+    seqs = ctx.sequences
+    vals = seqs.attr_values(ctx.catalog, attribute)[
+        seqs.offsets[u] + max(start, 0) : seqs.offsets[u] + end
+    ]
+    return list(dict.fromkeys(int(v) for v in vals[::-1]))
+
+
+class DirectFeature(QuestionTask):
+    """df: a recorded feature of one of the last clicks, or the last k (< 4) items in order.
+
+    Variants: ``attr`` (category/brand/shop of the n-th most recent click),
+    ``title`` (its title), ``last_k`` (titles of the last k = 2 or 3 clicks,
+    oldest first). Distractors: the same feature of other recent clicks first
+    (the natural confusion), then values of similar popularity; for ``last_k``
+    other orderings and windows shifted by one click.
+    """
+
+    name = "df"
+    dimension = "sequence_understanding"
+    description = "direct feature: category/brand/shop/title of a recent click, last k items"
+    variant_weights: ClassVar[dict[str, float]] = {"attr": 0.6, "title": 0.2, "last_k": 0.2}
+
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        seqs, cfg = ctx.sequences, ctx.config
+        lengths = seqs.lengths[users]
+        m = len(users)
+        variants = list(self.variant_weights)
+        variant = rng.choice(len(variants), size=m, p=list(self.variant_weights.values()))
+        attr = rng.integers(0, len(self.attributes), size=m)
+        top = np.maximum(np.minimum(cfg.max_position, lengths), 1)
+        back = 1 + (rng.random(m) * top).astype(np.int64)  # n-th most recent, 1..top
+        k = rng.integers(2, 4, size=m)
+        positions = np.maximum(lengths - back, 0)
+        at = {
+            a: values_at(seqs.offsets, seqs.attr_values(ctx.catalog, a), users, positions)
+            for a in (*self.attributes, "title")
+        }
+        for i, u in enumerate(users):
+            n_clicks = int(lengths[i])
+            if n_clicks < cfg.min_history:
+                continue
+            kind = variants[variant[i]]
+            if kind == "last_k":
+                draft = self._last_k(ctx, int(u), n_clicks, int(k[i]), rng)
+                if draft is not None:
+                    yield draft
+                continue
+            attribute = "title" if kind == "title" else self.attributes[attr[i]]
+            n = int(back[i])
+            value = int(at[attribute][i])
+            recent = history_values(
+                ctx, attribute, int(u), n_clicks - cfg.max_position - 2, n_clicks
+            )
+            prefer = [v for v in recent if v != value][:2]
+            yield Draft(
+                user=int(u),
+                variant=kind,
+                attribute=attribute,
+                answer=ctx.name(attribute, value),
+                distractors=ctx.distractors(attribute, value, rng, prefer=prefer),
+                history_len=n_clicks,
+                fields={"n": n, "ordinal": ordinal(n, ctx.lang)},
+                params={"back": n, "value": value},
+            )
+
+    def _last_k(
+        self, ctx: QuestionContext, u: int, n_clicks: int, k: int, rng: np.random.Generator
+    ) -> Draft | None:
+        if n_clicks < k + 1:
+            return None
+        seq = ctx.sequences.sequence(u)
+        answer_items = tuple(int(x) for x in seq[n_clicks - k : n_clicks])
+        sep = LIST_SEPARATORS[ctx.lang]["titles"]
+
+        def text(items: tuple[int, ...]) -> str:
+            return sep.join(ctx.name("title", i) for i in items)
+
+        answer = text(answer_items)
+        titles = [ctx.name("title", i) for i in answer_items]
+        if len(set(titles)) < k:
+            return None  # repeated titles: orderings would be indistinguishable
+        reordered = [answer_items[::-1], answer_items[1:] + answer_items[:1]]
+        shifted = [tuple(int(x) for x in seq[n_clicks - k - 1 : n_clicks - 1])]
+        popular = ctx.popularity.neighbours("title", answer_items[-1], rng, 4)[:3]
+        missed = near_misses(answer_items, [int(x) for x in popular], rng)
+        distractors = pick_distinct(
+            [[text(p) for p in reordered], [text(p) for p in shifted], [text(p) for p in missed]],
+            answer,
+            rng,
+        )
+        return Draft(
+            user=u,
+            variant="last_k",
+            attribute="title",
+            answer=answer,
+            distractors=distractors,
+            history_len=n_clicks,
+            fields={"k": k},
+            params={"k": k, "items": list(answer_items)},
+        )
+
+
+class MatchFeature(QuestionTask):
+    """mf: how many history clicks match a target category/brand/shop, or the history length.
+
+    The target is the value of a random past click, so the answer is never 0
+    (the paper discards zero-answer questions). Distractors are nearby counts
+    with the answer's rank among the four options uniform.
+    """
+
+    name = "mf"
+    dimension = "sequence_understanding"
+    description = "match feature: clicks matching a category/brand/shop, history length"
+    variant_weights: ClassVar[dict[str, float]] = {"attr": 0.85, "length": 0.15}
+
+    def drafts(
+        self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
+    ) -> Iterator[Draft]:
+        seqs, cfg = ctx.sequences, ctx.config
+        lengths = seqs.lengths[users]
+        m = len(users)
+        variants = list(self.variant_weights)
+        variant = rng.choice(len(variants), size=m, p=list(self.variant_weights.values()))
+        attr = rng.integers(0, len(self.attributes), size=m)
+        positions = (rng.random(m) * np.maximum(lengths, 1)).astype(np.int64)
+        targets: dict[str, np.ndarray] = {}
+        counts: dict[str, np.ndarray] = {}
+        for a in self.attributes:
+            values = seqs.attr_values(ctx.catalog, a)
+            targets[a] = values_at(seqs.offsets, values, users, positions)
+            counts[a] = count_matches(seqs.offsets, values, users, lengths, targets[a])
+        for i, u in enumerate(users):
+            n_clicks = int(lengths[i])
+            if n_clicks < cfg.min_history:
+                continue
+            if variants[variant[i]] == "length":
+                yield Draft(
+                    user=int(u),
+                    variant="length",
+                    attribute="length",
+                    answer=str(n_clicks),
+                    distractors=count_distractors(n_clicks, rng),
+                    history_len=n_clicks,
+                    params={},
+                )
+                continue
+            attribute = self.attributes[attr[i]]
+            target, count = int(targets[attribute][i]), int(counts[attribute][i])
+            if count == 0:  # cannot happen with a target from the history; kept as the rule
+                continue
+            yield Draft(
+                user=int(u),
+                variant="attr",
+                attribute=attribute,
+                answer=str(count),
+                distractors=count_distractors(count, rng),
+                history_len=n_clicks,
+                fields={"value": ctx.name(attribute, target)},
+                params={"target": target},
+            )
