@@ -121,11 +121,6 @@ def score_embeddings(
     :raises UqaInputError: no question left for alignment or evaluation once
         users without embeddings are dropped.
     """
-    from uqa_align.train import AlignConfig, align
-
-    from uqa_eval.evaluate import EvalConfig, evaluate
-    from uqa_eval.report import build_report, write_report
-
     started = time.perf_counter()
     emb = Path(embeddings_path)
     out = Path(out_dir)
@@ -144,6 +139,12 @@ def score_embeddings(
                 f"{', '.join(str(u) for u in sorted(users)[:5])}); nothing to "
                 f"{'train on' if split == 'align' else 'evaluate'}"
             )
+
+    # Heavy imports (torch, transformers) only once the inputs are known to be usable.
+    from uqa_align.train import AlignConfig, align
+
+    from uqa_eval.evaluate import EvalConfig, evaluate
+    from uqa_eval.report import build_report, write_report
 
     extra = dict(overrides or {})
     align_cfg = _config(AlignConfig, preset, llm=llm, adapter=adapter, **extra)

@@ -1,0 +1,147 @@
+"""Several runs side by side: ordering like the paper's Table 2, bold best values, `uqa report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+from uqa_data.errors import UqaInputError
+from uqa_data.io import write_json, write_table
+from uqa_eval.report import (
+    TASKS,
+    compare_runs,
+    comparison_markdown,
+    find_runs,
+    load_comparison,
+    summarize,
+    write_comparison,
+    write_report,
+)
+
+N_PER_TASK = 4
+
+
+def make_run(root: Path, name: str, meta: dict, right_per_task: int, tokens: int) -> Path:
+    """A run dir with report/report.json: ``right_per_task`` of 4 right on every sub-task."""
+    tasks = [t for t in TASKS for _ in range(N_PER_TASK)]
+    correct = [i % N_PER_TASK < right_per_task for i in range(len(tasks))]
+    report = summarize(tasks, correct, correct_norm=correct, input_tokens=[tokens] * len(tasks),
+                       meta={"run": name, **meta})
+    write_report(report, root / name / "report")
+    return root / name
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    root = tmp_path / "study"
+    make_run(root, "r-trm", {"encoder": "trm_plus", "adapter": "mean_linear"}, 3, 60)
+    make_run(root, "r-text50", {"baseline": "text50"}, 2, 2400)
+    make_run(root, "r-sasrec", {"encoder": "sasrec", "adapter": "mean_linear"}, 2, 60)
+    make_run(root, "r-none", {"baseline": "none"}, 1, 50)
+    make_run(root, "r-text20", {"baseline": "text20"}, 2, 1200)
+    make_run(root, "r-gru", {"encoder": "gru4rec", "adapter": "mean_linear"}, 1, 60)
+    make_run(root, "r-shuf", {"method": "shuffled"}, 1, 60)
+    return root
+
+
+def test_rows_ordered_like_table2_with_token_ratios(study: Path) -> None:
+    comparison = compare_runs(find_runs([study]))
+    labels = [r["label"] for r in comparison["runs"]]
+    assert labels == ["Text20", "Text50", "None (no user)", "Shuffled emb.", "GRU4Rec", "SASRec",
+                      "Trm++"]
+    groups = [r["group"] for r in comparison["runs"]]
+    assert groups == ["Text-based"] * 2 + ["Control"] * 2 + ["Emb-based"] * 3
+    trm = comparison["runs"][-1]
+    assert trm["token_ratio"]["text20"] == pytest.approx(60 / 1200)
+    assert trm["token_ratio"]["text50"] == pytest.approx(60 / 2400)
+    assert comparison["reference_tokens"] == {"text20": 1200.0, "text50": 2400.0}
+
+
+def test_markdown_bolds_best_per_column(study: Path) -> None:
+    md = comparison_markdown(compare_runs(find_runs([study])))
+    table = md.split("## acc_norm")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert header[:3] == ["Method", "Model", "DF"] and header[12] == "Overall"
+    body = {r.split("|")[2].strip(): [c.strip() for c in r.strip("|").split("|")] for r in rows[1:]}
+    assert body["Trm++"][header.index("Overall")] == "**75.00**"
+    assert body["SASRec"][header.index("Overall")] == "50.00"
+    assert body["None (no user)"][header.index("Tokens")] == "**50.0**"  # fewest tokens
+    assert body["Text20"][0] == "Text-based" and body["Text50"][0] == ""
+    assert body["Text50"][header.index("x Text20")] == "2.000"
+
+
+def test_ties_are_all_bold_and_labels_made_unique(tmp_path: Path) -> None:
+    a = make_run(tmp_path, "a", {"encoder": "sasrec", "adapter": "mean_linear"}, 2, 60)
+    b = make_run(tmp_path, "b", {"encoder": "sasrec", "adapter": "qformer"}, 2, 75)
+    c = make_run(tmp_path, "c", {"encoder": "sasrec", "adapter": "qformer"}, 1, 75)
+    comparison = compare_runs([c, b, a])
+    labels = [r["label"] for r in comparison["runs"]]
+    assert labels == ["SASRec (mean_linear)", "SASRec (qformer) [b]", "SASRec (qformer) [c]"]
+    md = comparison_markdown(comparison)
+    assert md.count("| **50.00** |") >= 2  # a and b tie on every column
+
+
+def test_runs_without_report_json_are_built_from_predictions(tmp_path: Path) -> None:
+    study = tmp_path / "s"
+    questions = pa.table({"question_id": ["q0", "q1"], "task": ["df", "si"],
+                          "dimension": ["sequence_understanding", "interest_perception"]})
+    write_table(questions, study / "questions" / "eval.arrow")  # shared by the study
+    write_table(pa.table({"question_id": ["q0", "q1"], "correct": [True, False]}),
+                study / "x" / "predictions" / "eval.arrow")
+    write_json({"name": "run-x", "stages": {"pretrain": {"config": {"encoder": "hstu"}}}},
+               study / "x" / "run.json")
+    comparison = compare_runs(find_runs([study]))
+    (run,) = comparison["runs"]
+    assert run["label"] == "HSTU" and run["name"] == "run-x"
+    assert run["report"]["tasks"]["df"]["acc"] == 1.0
+
+
+def test_find_runs_errors(tmp_path: Path) -> None:
+    with pytest.raises(UqaInputError, match="not a directory"):
+        find_runs([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UqaInputError, match="no run found"):
+        find_runs([tmp_path / "empty"])
+    with pytest.raises(UqaInputError, match="no runs"):
+        compare_runs([])
+
+
+def test_write_comparison_roundtrip(study: Path, tmp_path: Path) -> None:
+    comparison = compare_runs(find_runs([study]))
+    written = write_comparison(comparison, tmp_path / "out")
+    assert Path(written["png"]).read_bytes()[:4] == b"\x89PNG"
+    assert load_comparison(written["json"])["runs"][0]["label"] == "Text20"
+
+
+def test_uqa_report_command(study: Path, tmp_path: Path) -> None:
+    from uqa_cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(study)])
+    assert result.exit_code == 0, result.output
+    assert "Trm++" in result.output and "75.00" in result.output
+    assert (study / "report.md").is_file() and (study / "accuracy.png").is_file()
+    assert json.loads((study / "report.json").read_text())["schema"] == "uqa-comparison/1"
+
+    result = runner.invoke(app, ["report", str(study / "r-gru"), "--out", str(tmp_path / "one")])
+    assert result.exit_code == 0, result.output
+    assert "GRU4Rec" not in result.output and "25.00" in result.output
+    assert json.loads((tmp_path / "one" / "report.json").read_text())["meta"]["run"] == "r-gru"
+
+    result = runner.invoke(app, ["report", str(study / "r-gru"), str(study / "r-trm"),
+                                 "--metric", "acc_norm"])
+    assert result.exit_code == 0, result.output
+    assert "acc_norm" in result.output
+
+
+def test_uqa_report_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from uqa_cli.main import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["report", str(tmp_path / "nothing")])
+    assert info.value.code == 2
+    assert "not a directory" in " ".join(capsys.readouterr().err.split())
