@@ -1,0 +1,162 @@
+"""The `uqa-eval` console script: commands, error handling and its import graph."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import uqa_eval
+from uqa_data.errors import UqaInputError
+from uqa_data.io import read_table, write_table
+from uqa_eval.cli import main
+from uqa_eval.external import embedded_users, filter_questions
+
+LI = "用户最感兴趣的3个类目是什么？"
+SI = "用户近期最感兴趣的类目是什么？"
+
+
+def jsonl(path: Path, rows: list[tuple[str, str, object]]) -> Path:
+    path.write_text("\n".join(json.dumps({"question": q, "prediction": p, "answer": a},
+                                         ensure_ascii=False) for q, p, a in rows) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def embeddings(path: Path, users: list[int], dim: int = 4, column: str = "embedding") -> Path:
+    values = pa.array(np.random.default_rng(0).normal(size=len(users) * dim).astype(np.float32))
+    table = pa.table({"user_id": pa.array(users, pa.int64()),
+                      column: pa.FixedSizeListArray.from_arrays(values, dim)})
+    return write_table(table, path)
+
+
+def questions(path: Path, users: list[int]) -> Path:
+    n = len(users)
+    table = pa.table({
+        "question_id": [f"q{i}" for i in range(n)],
+        "user_id": pa.array(users, pa.int64()),
+        "task": ["li"] * n,
+        "dimension": ["interest_perception"] * n,
+        "question": ["Which category?"] * n,
+        "options": [["a", "b", "c", "d"]] * n,
+        "answer": ["A"] * n,
+        "answer_text": ["a"] * n,
+        "history_len": pa.array([5] * n, pa.int64()),
+    })
+    return write_table(table, path)
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_score_predictions_table_json_and_files(tmp_path: Path, capsys) -> None:
+    f = jsonl(tmp_path / "gen.jsonl", [(LI, "A", "A"), (SI, "B", ["C"]), (SI, "C", "C")])
+    code, out, _ = run_main(["score-predictions", str(f)], capsys)
+    assert code == 0
+    assert "66.67" in out and "Int. Avg." in out and "Overall" in out and " - " in out
+    code, out, _ = run_main(["score-predictions", str(f), "--json", "--out",
+                             str(tmp_path / "rep")], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["tasks"]["si"]["acc"] == 0.5 and report["overall"]["n"] == 3
+    assert {p.name for p in (tmp_path / "rep").iterdir()} == {"report.json", "report.md",
+                                                              "accuracy.png"}
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path: Path, capsys) -> None:
+    f = jsonl(tmp_path / "gen.jsonl", [(LI, "A", "A"), ("不是官方的问题", "A", "A")])
+    code, out, err = run_main(["score-predictions", str(f)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and "line 2" in err
+
+
+def test_embeddings_schema_and_question_filtering(tmp_path: Path) -> None:
+    emb = embeddings(tmp_path / "e.arrow", [1, 2, 3])
+    assert embedded_users(emb) == {1, 2, 3}
+    q = questions(tmp_path / "q.arrow", [1, 2, 7, 8, 8, 3])
+    cov = filter_questions(q, {1, 2, 3}, tmp_path / "kept.arrow")
+    assert (cov.kept, cov.dropped, cov.missing_users) == (3, 3, (7, 8))
+    assert read_table(tmp_path / "kept.arrow").column("user_id").to_pylist() == [1, 2, 3]
+    assert "dropped 3 of 6 questions whose 2 user(s) have no embedding" in cov.message("e.arrow")
+
+    bad = write_table(pa.table({"user_id": pa.array([1], pa.int64()), "vec": [1.0]}),
+                      tmp_path / "bad.arrow")
+    with pytest.raises(UqaInputError, match="neither 'embedding'"):
+        embedded_users(bad)
+    dup = embeddings(tmp_path / "dup.arrow", [4, 4])
+    with pytest.raises(UqaInputError, match="user_id 4 appears 2 times"):
+        embedded_users(dup)
+    per_pos = embeddings(tmp_path / "pp.arrow", [5], column="embeddings")
+    assert embedded_users(per_pos) == {5}
+
+
+def test_score_embeddings_with_no_known_user_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    emb = embeddings(tmp_path / "e.arrow", [1, 2])
+    align_q = questions(tmp_path / "a.arrow", [1, 2, 9])
+    eval_q = questions(tmp_path / "q.arrow", [10, 11])
+    code, _, err = run_main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                             str(align_q), "--eval-questions", str(eval_q), "--out",
+                             str(tmp_path / "out")], capsys)
+    assert code == 2
+    assert "dropped 1 of 3 questions" in err  # align questions: counted, not fatal
+    assert "none of its 2 questions has a user" in err and "nothing to evaluate" in err
+    assert "q.arrow" in err
+
+
+def _imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_uqa_eval_source_never_imports_encoders_or_cli() -> None:
+    package = Path(uqa_eval.__file__).parent
+    offenders = {
+        str(p.relative_to(package)): sorted(_imports_of(p) & {"uqa_encoders", "uqa_cli"})
+        for p in package.rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+BLOCKER = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("uqa_encoders", "uqa_cli"):
+            raise ImportError(f"blocked import of {name}")
+        return None
+sys.meta_path.insert(0, Block())
+import uqa_eval.cli, uqa_eval.report, uqa_eval.official, uqa_eval.external
+try:
+    uqa_eval.cli.main(sys.argv[1:])
+finally:
+    bad = sorted(m for m in sys.modules if m.split(".")[0] in ("uqa_encoders", "uqa_cli"))
+    assert not bad, bad
+"""
+
+
+def test_commands_run_with_encoders_and_cli_blocked(tmp_path: Path) -> None:
+    f = jsonl(tmp_path / "gen.jsonl", [(LI, "A", "A"), (SI, "B", "A")])
+    env = {**os.environ, "UQA_PROGRESS": "0"}
+    proc = subprocess.run([sys.executable, "-c", BLOCKER, "score-predictions", str(f), "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["overall"]["acc"] == 0.5
