@@ -1,0 +1,65 @@
+"""`uqa-eval score-embeddings` end to end on a tiny random LLM directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from uqa_data.io import read_json, read_table, write_table
+from uqa_eval.cli import main
+
+
+def save_tiny_llm(directory: Path) -> Path:
+    """A random tiny Llama with SmolLM2's tokenizer, saved as a local HF directory."""
+    from uqa_align.testing import tiny_llm
+
+    llm = tiny_llm()
+    llm.model.save_pretrained(directory, safe_serialization=True)
+    llm.tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def tiny_llm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_llm(tmp_path_factory.mktemp("llm") / "tiny-llama")
+
+
+def write_inputs(root: Path, *, per_position: bool) -> tuple[Path, Path, Path]:
+    """Align questions (8 users), eval questions (6 users, 2 without embeddings)."""
+    from uqa_align.testing import category_probe
+
+    questions, embeddings = category_probe(14, per_position=per_position)
+    users = questions.column("user_id").to_pylist()
+    align_q = questions.slice(0, 8)
+    eval_q = questions.slice(8, 6)
+    known = set(users[:12])  # users 112, 113 have no embedding
+    mask = [u in known for u in embeddings.column("user_id").to_pylist()]
+    emb = embeddings.filter(mask)
+    return (write_table(emb, root / "emb.arrow"), write_table(align_q, root / "align.arrow"),
+            write_table(eval_q, root / "eval.arrow"))
+
+
+@pytest.mark.parametrize("per_position", [False, True])
+def test_score_embeddings_end_to_end(tmp_path: Path, tiny_llm_dir: Path, capsys,
+                                     per_position: bool) -> None:
+    emb, align_q, eval_q = write_inputs(tmp_path, per_position=per_position)
+    out = tmp_path / "out"
+    try:
+        main(["score-embeddings", "--embeddings", str(emb), "--align-questions", str(align_q),
+              "--eval-questions", str(eval_q), "--llm", str(tiny_llm_dir), "--preset", "tiny",
+              "--steps", "2", "--out", str(out), "--json"])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert "dropped 2 of 6 questions whose 2 user(s) have no embedding" in err
+    assert "user_id 112, 113" in err
+    report = json.loads(captured.out)
+    assert report["n_questions"] == 4 and report["tasks"]["li"]["n"] == 4
+    assert report["meta"]["questions_dropped"] == {"align": 0, "eval": 2}
+    assert report["meta"]["adapter"] == "mean_linear" and report["avg_input_tokens"] > 0
+    assert read_json(out / "report" / "report.json") == report
+    assert (out / "report" / "accuracy.png").is_file()
+    assert read_table(out / "predictions" / "eval.arrow").num_rows == 4
+    assert (out / "adapter" / "config.json").is_file()
