@@ -1,4 +1,9 @@
-"""uqa-data's built-in plugin for data sources: the synthetic generator and importers."""
+"""uqa-data's built-in plugin for data sources: the synthetic generator and importers.
+
+Each ``dataset`` spec's ``target`` is a callable ``(source, out_dir, **options)``
+that writes ``out_dir/raw/interactions.arrow`` and ``out_dir/raw/items.arrow`` and
+returns a summary dict; ``uqa data prepare`` then reads that one format.
+"""
 
 from __future__ import annotations
 
@@ -8,4 +13,14 @@ from uqa_data.registry import ComponentSpec
 
 @hookimpl
 def uqa_register_datasets() -> list[ComponentSpec]:
-    return []
+    return [
+        ComponentSpec(
+            kind="dataset",
+            name="synthetic",
+            target="uqa_data.synth:synthetic_source",
+            description="seeded Taobao-like click log (presets tiny/small/default/full, en/zh)",
+            config="uqa_data.presets:SynthConfig",
+            options={"synthetic": True, "presets": ["tiny", "small", "default", "full"],
+                     "langs": ["en", "zh"]},
+        ),
+    ]

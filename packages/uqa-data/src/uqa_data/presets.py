@@ -1,0 +1,102 @@
+"""Size presets of the data stage: ``tiny``, ``small``, ``default``, ``full``.
+
+``full`` is the paper's scale (184,520 users, 994,447 items, ~31.3M clicks in
+the raw log); ``default`` is the CPU demo; ``tiny`` is for tests (seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from uqa_data.errors import UnknownNameError
+from uqa_data.registry import unknown_name_message
+
+PRESETS: tuple[str, ...] = ("tiny", "small", "default", "full")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Shape of a synthetic Taobao-like click log.
+
+    Sequence lengths are ``min_len + lognormal``, clipped to ``max_len``, with the
+    lognormal's location solved so the mean length is ``mean_len``.
+    """
+
+    n_users: int
+    n_items: int
+    n_categories: int
+    brands_per_category: int
+    shops_per_category: int
+    shops_per_seller: int
+    mean_len: float
+    min_len: int
+    max_len: int
+    len_sigma: float = 1.0
+    """Spread of log sequence length: larger means more short users and a longer tail."""
+    item_zipf: float = 1.0
+    """Exponent of the Zipf-like item popularity within a category."""
+    category_zipf: float = 0.8
+    """Exponent of the Zipf-like category sizes and popularity."""
+    duplicate_rate: float = 0.005
+    """Share of clicks logged twice (exact duplicate rows, removed by prepare)."""
+    noise_range: tuple[float, float] = (0.03, 0.15)
+    """Per-user share of noise clicks (items from global popularity), uniform in range."""
+    repeat_range: tuple[float, float] = (0.05, 0.20)
+    """Per-user share of repeated clicks on a recently clicked item."""
+    session_mean: float = 6.0
+    """Mean clicks per session (sessions concentrate on one interest)."""
+
+    def with_overrides(self, **overrides: Any) -> SynthConfig:
+        known = {f.name for f in fields(self)}
+        for key in overrides:
+            if key not in known:
+                raise UnknownNameError(unknown_name_message("synth option", key, sorted(known)))
+        return replace(self, **overrides)
+
+
+SYNTH_PRESETS: dict[str, SynthConfig] = {
+    "tiny": SynthConfig(
+        n_users=300, n_items=400, n_categories=12, brands_per_category=5,
+        shops_per_category=6, shops_per_seller=2, mean_len=32, min_len=14, max_len=90,
+        len_sigma=0.7,
+    ),
+    "small": SynthConfig(
+        n_users=1_000, n_items=1_000, n_categories=24, brands_per_category=6,
+        shops_per_category=8, shops_per_seller=2, mean_len=40, min_len=12, max_len=150,
+        len_sigma=0.8,
+    ),
+    "default": SynthConfig(
+        n_users=3_000, n_items=2_000, n_categories=40, brands_per_category=8,
+        shops_per_category=10, shops_per_seller=2, mean_len=50, min_len=12, max_len=200,
+        len_sigma=0.9,
+    ),
+    "full": SynthConfig(
+        n_users=184_520, n_items=994_447, n_categories=1_000, brands_per_category=30,
+        shops_per_category=80, shops_per_seller=3, mean_len=31_317_087 / 184_520 / 1.005,
+        min_len=20, max_len=1_000, len_sigma=1.0,
+    ),
+}
+"""Synthetic-source presets. ``full``: its raw log has the paper's user and item
+counts and ~31.3M click rows (``mean_len`` leaves room for the logged duplicates)."""
+
+
+PREPARE_PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"min_item_count": 3, "min_user_len": 10, "max_user_len": 200},
+    "small": {"min_item_count": 3, "min_user_len": 10, "max_user_len": 200},
+    "default": {"min_item_count": 3, "min_user_len": 10, "max_user_len": 200},
+    "full": {"min_item_count": 3, "min_user_len": 10, "max_user_len": 1_000},
+}
+"""Preprocessing presets (fields of :class:`uqa_data.prepare.PrepareConfig`)."""
+
+
+def check_preset(name: str, flag: str = "--preset") -> str:
+    """Return ``name`` if it is a preset, else raise listing the valid ones."""
+    if name not in PRESETS:
+        raise UnknownNameError(unknown_name_message("preset", name, list(PRESETS), flag=flag))
+    return name
+
+
+def synth_config(name: str, **overrides: Any) -> SynthConfig:
+    """The :class:`SynthConfig` of preset ``name`` with ``overrides`` applied."""
+    return SYNTH_PRESETS[check_preset(name)].with_overrides(**overrides)
