@@ -178,3 +178,15 @@ def test_aggregates_are_consistent(rows: list[tuple[str, bool, bool]]) -> None:
             assert entry["acc"] is None and entry["macro_acc"] is None
         assert all(TASK_DIMENSION[t] == d for t in entry["tasks"])
     json.dumps(r)  # JSON-able as is
+
+
+def test_answer_outside_options_names_questions_file(tmp_path: Path) -> None:
+    q = write_questions(tmp_path / "qs.arrow", ["df", "li"], answers=["A", "F"])
+    p = write_predictions(tmp_path / "p.arrow", question_id=["q0", "q1"], prediction=["A", "B"])
+    with pytest.raises(UqaInputError, match=r"qs.arrow: row 1 \(question_id q1\): answer 'F'"):
+        build_report(p, q, {})
+    table = pa.table({"question_id": ["q0"], "task": ["si"], "dimension": pa.array([None],
+                                                                                   pa.string())})
+    q2 = write_table(table, tmp_path / "q2.arrow")
+    p2 = write_predictions(tmp_path / "p2.arrow", question_id=["q0"], correct=[True])
+    assert build_report(p2, q2, {})["dimensions"]["interest_perception"]["acc"] == 1.0

@@ -263,14 +263,14 @@ def build_report(
 
     answers = _column_or_none(questions, "answer")
     options = _column_or_none(questions, "options")
-    correct = _verdicts(preds, "correct", "prediction", pred_path, rows, answers, options)
+    correct = _verdicts(preds, "correct", "prediction", pred_path, rows, answers, options, q_path)
     if correct is None:
         raise UqaInputError(
             f"{pred_path}: has neither a 'correct' (bool) nor a 'prediction' (option letter) "
             f"column; columns present: {', '.join(preds.column_names)}"
         )
     correct_norm = _verdicts(
-        preds, "correct_norm", "prediction_norm", pred_path, rows, answers, options
+        preds, "correct_norm", "prediction_norm", pred_path, rows, answers, options, q_path
     )
     tokens = None
     if "input_tokens" in preds.column_names:
@@ -284,6 +284,14 @@ def build_report(
 
     tasks_all = questions.column("task").to_pylist()
     dims_all = _column_or_none(questions, "dimension")
+    for r in rows:
+        if tasks_all[r] is None:
+            raise UqaInputError(f"{q_path}: row {r} has a null 'task'; expected a sub-task name")
+        if dims_all is not None and dims_all[r] is None:
+            if tasks_all[r] not in TASK_DIMENSION:
+                raise UqaInputError(f"{q_path}: row {r} has a null 'dimension' for sub-task "
+                                    f"'{tasks_all[r]}'")
+            dims_all[r] = TASK_DIMENSION[tasks_all[r]]
     out_meta = {**(meta or {})}
     out_meta.setdefault("predictions", str(pred_path))
     out_meta.setdefault("questions", str(q_path))
@@ -311,6 +319,7 @@ def _verdicts(
     rows: np.ndarray,
     answers: list[Any] | None,
     options: list[Any] | None,
+    q_path: Path,
 ) -> np.ndarray | None:
     """Per-question correctness from ``bool_col``, else by comparing ``letter_col`` to answers."""
     names = preds.column_names
@@ -339,6 +348,12 @@ def _verdicts(
             raise UqaInputError(
                 f"{path}: row {i}: {letter_col} {letter!r} is not an option letter; "
                 f"expected one of {', '.join(valid)}"
+            )
+        if answers[row] not in valid:
+            raise UqaInputError(
+                f"{q_path}: row {row} (question_id {preds.column('question_id')[i]}): "
+                f"answer {answers[row]!r} is not an option letter; expected one of "
+                f"{', '.join(valid)}"
             )
         out[i] = letter == answers[row]
     return out
