@@ -92,17 +92,18 @@ def fresh_venv() -> Iterator[Path]:
         py = venv / "bin" / "python"
         env = _clean_env()
         pkgs = [f"./packages/{p}" for p in PACKAGES]
+        sources = sources_key()  # before installing: an edit during the install shows next time
         if not (venv / ".deps-installed").is_file():
             shutil.rmtree(venv, ignore_errors=True)
             _run([_base_python(), "-m", "venv", str(venv)], env=env)
             _run([str(py), "-m", "pip", "install", "-q", TORCH], env=env)
             _run([str(py), "-m", "pip", "install", "-q", *pkgs], cwd=ROOT, env=env)
             (venv / ".deps-installed").write_text(deps_key())
-            (venv / ".sources").write_text(sources_key())
-        elif (venv / ".sources").read_text() != sources_key():
+            (venv / ".sources").write_text(sources)
+        elif (venv / ".sources").read_text() != sources:
             _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
                   *pkgs], cwd=ROOT, env=env)
-            (venv / ".sources").write_text(sources_key())
+            (venv / ".sources").write_text(sources)
         yield venv
 
 

@@ -70,6 +70,16 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "acc_norm": "option with the highest log-probability per character of its text",
 }
 
+MODE_METRIC_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "loglik": METRIC_DESCRIPTIONS,
+    "letters": {
+        "acc": "option letter with the highest next-token log-probability",
+        "acc_norm": "option letter with the highest next-token log-probability",
+    },
+    "generate": {"acc": "generated answer (stripped) starts with the gold option letter"},
+}
+"""What ``acc``/``acc_norm`` mean under each answering mode (``meta["mode"]``)."""
+
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -113,8 +123,8 @@ def summarize(
     :param meta: run facts copied into the report (run, encoder, adapter,
         baseline, llm, wall_time_s...). ``reference_tokens`` (a mapping
         ``{"text20": avg_tokens, ...}``) adds token ratios.
-    :param metric_descriptions: how each metric was computed (defaults to the
-        log-likelihood rules).
+    :param metric_descriptions: how each metric was computed (default: the
+        rules of ``meta["mode"]``, else the log-likelihood rules).
     :returns: the report dict (see the module docstring).
     """
     task_arr = np.asarray([str(t) for t in tasks], dtype=object)
@@ -183,7 +193,11 @@ def summarize(
         "avg_input_tokens": tokens_avg,
         "token_ratio": token_ratios(tokens_avg, meta_out.get("reference_tokens") or {}),
         "metrics": {
-            m: dict(metric_descriptions or METRIC_DESCRIPTIONS).get(m, m) for m in metrics
+            m: dict(
+                metric_descriptions
+                or MODE_METRIC_DESCRIPTIONS.get(str(meta_out.get("mode")), METRIC_DESCRIPTIONS)
+            ).get(m, m)
+            for m in metrics
         },
         "tasks": task_report,
         "dimensions": dim_report,
