@@ -25,17 +25,13 @@ def print_sizes(as_json: bool = False) -> None:
     from uqa_data.progress import console
 
     table = Table(title="encoder size presets")
-    for col in ("encoder", "size", "layers", "dim", "heads", "shape", "backbone params"):
-        table.add_column(col, justify="right" if col in ("layers", "dim", "heads") else "left")
+    for col in ("encoder", "size", "shape", "backbone params", "paper (Table 5)"):
+        table.add_column(col, justify="right" if col[0] in "bp" else "left")
     for r in rows:
+        paper = r.get("paper_params")
         table.add_row(
-            r["encoder"],
-            r["size"],
-            str(r["layers"]),
-            str(r["dim"]),
-            str(r.get("heads") or "-"),
-            r["shape"],
-            _human(r["backbone_params"]),
+            r["encoder"], r["size"], r["shape"], _human(r["backbone_params"]),
+            _human(paper) if paper else "",
         )
     console.print(table)
 
@@ -43,5 +39,5 @@ def print_sizes(as_json: bool = False) -> None:
 def _human(n: int) -> str:
     for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if n >= div:
-            return f"{n / div:.2f}{unit} ({n:,})"
+            return f"{n / div:.2f}{unit}"
     return str(n)

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from uqa_encoders.inputs import Sequences
+
+
+@dataclass
+class Batch:
+    """``inputs [B, L]`` item ids (0 = padding), ``lengths [B]``, ``times [B, L]`` or None,
+    ``targets``: ``[B, L]`` next items (training) or ``[B]`` the held-out click (evaluation)."""
+
+    inputs: torch.Tensor
+    lengths: torch.Tensor
+    times: torch.Tensor | None
+    targets: torch.Tensor
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(
+            self.inputs.to(device), self.lengths.to(device),
+            None if self.times is None else self.times.to(device), self.targets.to(device),
+        )
 
 
 def pad_windows(windows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -17,21 +36,34 @@ def pad_windows(windows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(out), torch.from_numpy(lengths)
 
 
-def training_batch(
-    seqs: Sequences, rows: np.ndarray, max_len: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Inputs, lengths and next-item targets from each row's last ``max_len + 1`` clicks."""
+def _times(seqs: Sequences, rows: np.ndarray, start: int, stop: int | None) -> torch.Tensor | None:
+    if seqs.times is None:
+        return None
+    windows = []
+    for r in rows:
+        t = seqs.get_times(int(r))
+        assert t is not None
+        windows.append(t[start:stop])
+    return pad_windows(windows)[0]
+
+
+def training_batch(seqs: Sequences, rows: np.ndarray, max_len: int) -> Batch:
+    """Each row's last ``max_len + 1`` clicks: inputs all but the last, targets shifted by one."""
     windows = [seqs.get(int(r))[-(max_len + 1):] for r in rows]
     inputs, lengths = pad_windows([w[:-1] for w in windows])
     targets, _ = pad_windows([w[1:] for w in windows])
-    return inputs, lengths, targets
+    return Batch(inputs, lengths, _times(seqs, rows, -(max_len + 1), -1), targets)
 
 
-def eval_batch(
-    seqs: Sequences, rows: np.ndarray, max_len: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The last ``max_len`` clicks before each row's final click, and that final click."""
+def eval_batch(seqs: Sequences, rows: np.ndarray, max_len: int) -> Batch:
+    """The last ``max_len`` clicks before each row's final click; target: that final click."""
     windows = [seqs.get(int(r))[-(max_len + 1):] for r in rows]
     inputs, lengths = pad_windows([w[:-1] for w in windows])
     targets = torch.tensor([int(w[-1]) for w in windows], dtype=torch.long)
-    return inputs, lengths, targets
+    return Batch(inputs, lengths, _times(seqs, rows, -(max_len + 1), -1), targets)
+
+
+def export_batch(seqs: Sequences, rows: np.ndarray, max_len: int) -> Batch:
+    """The last ``max_len`` clicks of each row (no target)."""
+    inputs, lengths = pad_windows([seqs.get(int(r))[-max_len:] for r in rows])
+    return Batch(inputs, lengths, _times(seqs, rows, -max_len, None), lengths.new_zeros(len(rows)))

@@ -19,7 +19,7 @@ import torch
 from uqa_data.io import write_table
 from uqa_data.progress import stage_progress
 
-from uqa_encoders.batching import pad_windows
+from uqa_encoders.batching import export_batch
 from uqa_encoders.inputs import load_sequences
 from uqa_encoders.model import load_model
 
@@ -61,8 +61,9 @@ def export_embeddings(
     with stage_progress(f"embed {split}", total=n) as bar:
         for i in range(0, n, batch_size):
             rows = order[i : i + batch_size]
-            ids, lens = pad_windows([seqs.get(int(r))[-max_len:] for r in rows])
-            hidden = model(ids, lens).float().numpy()  # [B, L, D], zeros at padding
+            b = export_batch(seqs, rows, max_len)
+            lens = b.lengths
+            hidden = model(b.inputs, lens, b.times).float().numpy()  # [B, L, D], 0 at padding
             for j, r in enumerate(rows):
                 h = hidden[j, : int(lens[j])]
                 states[r] = h

@@ -81,6 +81,7 @@ class Sequences:
     user_ids: np.ndarray
     offsets: np.ndarray  # [U+1]
     items: np.ndarray  # flat int64
+    times: np.ndarray | None = None  # flat int64 timestamps, aligned with items
 
     def __len__(self) -> int:
         return len(self.user_ids)
@@ -90,6 +91,11 @@ class Sequences:
 
     def get(self, i: int) -> np.ndarray:
         return self.items[self.offsets[i] : self.offsets[i + 1]]
+
+    def get_times(self, i: int) -> np.ndarray | None:
+        if self.times is None:
+            return None
+        return self.times[self.offsets[i] : self.offsets[i + 1]]
 
 
 def load_sequences(data_dir: Path, split: str, *, num_items: int) -> Sequences:
@@ -122,4 +128,19 @@ def load_sequences(data_dir: Path, split: str, *, num_items: int) -> Sequences:
             f"beyond the item vocabulary 1..{num_items} of items.arrow"
         )
     user_ids = table.column("user_id").to_numpy().astype(np.int64)
-    return Sequences(path, user_ids, offsets, items)
+    times = None
+    if "timestamps" in table.column_names:
+        tcol = table.column("timestamps").combine_chunks()
+        t_offsets = tcol.offsets.to_numpy().astype(np.int64)
+        t_offsets = t_offsets - t_offsets[0]
+        if tcol.null_count == 0 and np.array_equal(t_offsets, offsets):
+            times = pc.fill_null(tcol.flatten(), 0).to_numpy().astype(np.int64)
+        else:
+            lens = np.diff(t_offsets)
+            bad = np.flatnonzero(lens != lengths)
+            row = int(bad[0]) if len(bad) else 0
+            raise UqaInputError(
+                f"{path}: column 'timestamps' row {row} has {int(lens[row])} values but "
+                f"'item_ids' has {int(lengths[row])}; expected one timestamp per click"
+            )
+    return Sequences(path, user_ids, offsets, items, times)

@@ -48,7 +48,7 @@ def build_encoder(name: str, config: Any) -> SequentialEncoder:
 
 
 class UserModel(nn.Module):
-    """``forward(item_ids [B, L], lengths [B]) -> hidden [B, L, D]`` (zeros at padding)."""
+    """``forward(item_ids [B, L], lengths [B], timestamps) -> hidden [B, L, D]`` (0 at padding)."""
 
     def __init__(self, features: FeatureEmbedding, encoder: SequentialEncoder) -> None:
         super().__init__()
@@ -59,14 +59,21 @@ class UserModel(nn.Module):
     def dim(self) -> int:
         return self.encoder.config.dim
 
-    def forward(self, item_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        item_ids: torch.Tensor,
+        lengths: torch.Tensor,
+        timestamps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         if item_ids.numel() and int(item_ids.max()) > self.features.num_items:
             raise UqaInputError(
                 f"item id {int(item_ids.max())} is beyond the encoder's vocabulary "
                 f"1..{self.features.num_items}"
             )
         x = self.features.embed_unique(item_ids)
-        h = self.encoder(x, lengths)
+        if timestamps is not None:  # relative to each sequence's first click
+            timestamps = timestamps - timestamps[:, :1]
+        h = self.encoder(x, lengths, timestamps)
         mask = SequentialEncoder.valid_mask(lengths, item_ids.shape[1])
         return h * mask.unsqueeze(-1).to(h.dtype)
 

@@ -55,13 +55,13 @@ ENCODER_SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "tiny": {"dim": 32, "layers": 1, "d_state": 8},
         "small": {"dim": 64, "layers": 2, "d_state": 16},
         "base": {"dim": 128, "layers": 2, "d_state": 16},
-        "paper": {"dim": 768, "layers": 4, "d_state": 32},
+        "paper": {"dim": 512, "layers": 5, "d_state": 32},
     },
     "hstu": {
         "tiny": {"dim": 32, "layers": 1, "heads": 2},
         "small": {"dim": 64, "layers": 2, "heads": 2},
         "base": {"dim": 128, "layers": 2, "heads": 4},
-        "paper": {"dim": 768, "layers": 8, "heads": 8},
+        "paper": {"dim": 768, "layers": 7, "heads": 8},
     },
     "trm_plus": {
         "tiny": {"dim": 32, "layers": 1, "heads": 2},

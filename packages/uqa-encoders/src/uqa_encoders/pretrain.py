@@ -33,7 +33,7 @@ from uqa_data.progress import stage_progress
 from uqa_data.registry import get_component, unknown_name_message
 
 from uqa_encoders import distributed as dist
-from uqa_encoders.batching import eval_batch, training_batch
+from uqa_encoders.batching import Batch, eval_batch, training_batch
 from uqa_encoders.features import INPUT_MODES
 from uqa_encoders.inputs import Sequences, load_items, load_sequences
 from uqa_encoders.losses import LOSSES, full_softmax, in_batch_infonce, sampled_softmax
@@ -296,13 +296,12 @@ class PretrainRecipe:
         batches = [b for b in batches if len(b) >= self.world]
         return [b[self.rank :: self.world] for b in batches]
 
-    def _loss(self, inputs: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor
-              ) -> torch.Tensor:
+    def _loss(self, batch: Batch) -> torch.Tensor:
         c = self.config
         with self._autocast():
-            hidden = self.ddp_model(inputs, lengths)
-            valid = targets > 0
-            h, t = hidden[valid], targets[valid]
+            hidden = self.ddp_model(batch.inputs, batch.lengths, batch.times)
+            valid = batch.targets > 0
+            h, t = hidden[valid], batch.targets[valid]
             features = self.model.features
             if c.loss == "infonce":
                 return in_batch_infonce(h, t, features, c.temperature)
@@ -329,10 +328,8 @@ class PretrainRecipe:
                 t0 = time.perf_counter()
                 losses: list[float] = []
                 for rows in batches[self.step_in_epoch :]:
-                    inputs, lengths, targets = (
-                        t.to(self.device) for t in training_batch(self.train_seqs, rows, c.max_len)
-                    )
-                    loss = self._loss(inputs, lengths, targets)
+                    batch = training_batch(self.train_seqs, rows, c.max_len).to(self.device)
+                    loss = self._loss(batch)
                     value = float(loss.detach())
                     if not math.isfinite(value):
                         raise TrainingDivergedError(
@@ -378,11 +375,10 @@ class PretrainRecipe:
             table = self.model.item_table()
             for i in range(0, len(self.eval_rows), 256):
                 rows = self.eval_rows[i : i + 256]
-                inputs, lengths, targets = (
-                    t.to(self.device) for t in eval_batch(self.eval_seqs, rows, self.config.max_len)
-                )
-                h = self.model.encoder.gather_last(self.model(inputs, lengths), lengths)
-                ranks.append(rank_of_target(h @ table.T, targets).cpu().numpy())
+                b = eval_batch(self.eval_seqs, rows, self.config.max_len).to(self.device)
+                h = self.model.encoder.gather_last(self.model(b.inputs, b.lengths, b.times),
+                                                   b.lengths)
+                ranks.append(rank_of_target(h @ table.T, b.targets).cpu().numpy())
         self.model.train()
         return hit_ndcg(np.concatenate(ranks), 10)
 

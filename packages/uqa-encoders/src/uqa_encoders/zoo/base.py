@@ -55,7 +55,11 @@ def init_weights(module: nn.Module) -> None:
 
 
 class SequentialEncoder(nn.Module):
-    """``forward(x [B, L, D], lengths [B]) -> [B, L, D]`` per-position hidden states."""
+    """``forward(x [B, L, D], lengths [B], timestamps [B, L] | None) -> [B, L, D]``.
+
+    Returns the hidden state after each click; ``timestamps`` (int64 seconds) are
+    used by encoders with time-aware attention (hstu) and ignored by the others.
+    """
 
     config_class: ClassVar[type[EncoderConfig]] = EncoderConfig
     name: ClassVar[str] = ""
@@ -96,5 +100,7 @@ class SequentialEncoder(nn.Module):
         """Backbone parameters (the encoder alone, without item/feature embeddings)."""
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def forward(  # pragma: no cover
+        self, x: torch.Tensor, lengths: torch.Tensor, timestamps: torch.Tensor | None = None
+    ) -> torch.Tensor:
         raise NotImplementedError

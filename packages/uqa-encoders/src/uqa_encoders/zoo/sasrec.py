@@ -71,7 +71,9 @@ class SASRec(SequentialEncoder):
         self.ln_f = nn.LayerNorm(config.dim)
         self.apply(init_weights)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, lengths: torch.Tensor, timestamps: torch.Tensor | None = None
+    ) -> torch.Tensor:
         self.check_input(x, lengths)
         h = self.drop(x + self.pos.weight[: x.shape[1]])
         for block in self.blocks:
