@@ -72,13 +72,14 @@ class AttributePrediction(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         seqs, cfg = ctx.sequences, ctx.config
         lengths = seqs.lengths[users]
         cuts = cut_points(ctx, lengths, rng)
         safe_cuts = np.minimum(cuts, np.maximum(lengths - 1, 0))
-        attr = rng.integers(0, len(self.attributes), size=len(users))
+        attr = rng.integers(0, len(attrs), size=len(users))
         nxt, tops = {}, {}
-        for a in self.attributes:
+        for a in attrs:
             values = seqs.attr_values(ctx.catalog, a)
             nxt[a] = values_at(seqs.offsets, values, users, safe_cuts)
             tops[a], _ = window_top(
@@ -93,7 +94,7 @@ class AttributePrediction(QuestionTask):
         for i, u in enumerate(users):
             if lengths[i] < cfg.min_history or cuts[i] < cfg.min_history - 1:
                 continue
-            attribute = self.attributes[attr[i]]
+            attribute = attrs[attr[i]]
             value = int(nxt[attribute][i])
             prefer = [int(v) for v in tops[attribute][i] if v != 0 and v != value][:1]
             yield Draft(

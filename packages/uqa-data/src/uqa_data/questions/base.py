@@ -169,6 +169,12 @@ class QuestionTask(ABC):
     description: ClassVar[str] = ""
     attributes: ClassVar[tuple[str, ...]] = ("category", "brand", "shop")
 
+    def active_attributes(self, ctx: QuestionContext) -> tuple[str, ...]:
+        """:attr:`attributes` restricted to ``config.attributes`` (all when that is
+        empty or shares none with this task)."""
+        chosen = tuple(a for a in self.attributes if a in ctx.config.attributes)
+        return chosen or self.attributes
+
     def prepare(self, ctx: QuestionContext) -> None:  # noqa: B027 - optional hook
         """Optional: precompute over the whole split before drafting (numba kernels)."""
 

@@ -32,6 +32,8 @@ class QuestionConfig:
     :param eval_total: if set, the evaluation total, split evenly over the
         sub-tasks (the first ones get the remainder); overrides ``eval_per_task``.
     :param tasks: sub-task names to generate; empty means every registered task.
+    :param attributes: restrict attribute questions to these of category,
+        brand, shop (empty: all); tasks without any of them keep their own.
     :param lang: template language, ``en`` or ``zh``.
     :param seed: seeds user sampling, template choice, distractors and shuffling.
     :param recent_window: clicks that count as "recent" for si and for each of
@@ -48,6 +50,7 @@ class QuestionConfig:
     align_per_task: int = 300
     eval_total: int | None = None
     tasks: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
     lang: str = "en"
     seed: int = 0
     recent_window: int = 10
@@ -98,6 +101,11 @@ class QuestionConfig:
             raise UqaInputError(f"align_cut_span must be >= 1, got {self.align_cut_span}")
         if self.min_history < 2:
             raise UqaInputError(f"min_history must be >= 2, got {self.min_history}")
+        for attr in self.attributes:
+            if attr not in ("category", "brand", "shop"):
+                raise UnknownNameError(
+                    unknown_name_message("attribute", attr, ["brand", "category", "shop"])
+                )
         for fmt in self.formats:
             if fmt not in FORMATS:
                 raise UnknownNameError(
@@ -118,4 +126,5 @@ class QuestionConfig:
         d = asdict(self)
         d["tasks"] = list(self.tasks)
         d["formats"] = list(self.formats)
+        d["attributes"] = list(self.attributes)
         return d

@@ -66,14 +66,15 @@ class LongTermInterest(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         lengths = ctx.sequences.lengths[users]
-        attr = rng.integers(0, len(self.attributes), size=len(users))
-        tops = _by_attribute(ctx, self.attributes, users, np.zeros_like(lengths), lengths, 6)
+        attr = rng.integers(0, len(attrs), size=len(users))
+        tops = _by_attribute(ctx, attrs, users, np.zeros_like(lengths), lengths, 6)
         sep = LIST_SEPARATORS[ctx.lang]["names"]
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history:
                 continue
-            attribute = self.attributes[attr[i]]
+            attribute = attrs[attr[i]]
             ids, counts = tops[attribute][0][i], tops[attribute][1][i]
             if ids[2] == 0 or counts[2] <= counts[3]:
                 continue
@@ -124,15 +125,16 @@ class ShortTermInterest(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         lengths = ctx.sequences.lengths[users]
         window = si_window(lengths, ctx.config.recent_window)
-        attr = rng.integers(0, len(self.attributes), size=len(users))
-        recent = _by_attribute(ctx, self.attributes, users, lengths - window, lengths, 2)
-        whole = _by_attribute(ctx, self.attributes, users, np.zeros_like(lengths), lengths, 4)
+        attr = rng.integers(0, len(attrs), size=len(users))
+        recent = _by_attribute(ctx, attrs, users, lengths - window, lengths, 2)
+        whole = _by_attribute(ctx, attrs, users, np.zeros_like(lengths), lengths, 4)
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history:
                 continue
-            attribute = self.attributes[attr[i]]
+            attribute = attrs[attr[i]]
             ids, counts = recent[attribute][0][i], recent[attribute][1][i]
             if counts[0] < 2 or counts[0] <= counts[1]:
                 continue
@@ -159,18 +161,19 @@ class InterestTrajectory(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         lengths = ctx.sequences.lengths[users]
         window = it_window(lengths, ctx.config.recent_window)
-        attr = rng.integers(0, len(self.attributes), size=len(users))
+        attr = rng.integers(0, len(attrs), size=len(users))
         early = _by_attribute(
-            ctx, self.attributes, users, lengths - 2 * window, lengths - window, 2
+            ctx, attrs, users, lengths - 2 * window, lengths - window, 2
         )
-        late = _by_attribute(ctx, self.attributes, users, lengths - window, lengths, 2)
+        late = _by_attribute(ctx, attrs, users, lengths - window, lengths, 2)
         phrases = TRAJECTORY[ctx.lang]
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history or window[i] < 2:
                 continue
-            attribute = self.attributes[attr[i]]
+            attribute = attrs[attr[i]]
             (e_ids, e_counts), (l_ids, l_counts) = (
                 (early[attribute][0][i], early[attribute][1][i]),
                 (late[attribute][0][i], late[attribute][1][i]),

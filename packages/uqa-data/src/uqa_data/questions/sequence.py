@@ -40,19 +40,20 @@ class DirectFeature(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         seqs, cfg = ctx.sequences, ctx.config
         lengths = seqs.lengths[users]
         m = len(users)
         variants = list(self.variant_weights)
         variant = rng.choice(len(variants), size=m, p=list(self.variant_weights.values()))
-        attr = rng.integers(0, len(self.attributes), size=m)
+        attr = rng.integers(0, len(attrs), size=m)
         top = np.maximum(np.minimum(cfg.max_position, lengths), 1)
         back = 1 + (rng.random(m) * top).astype(np.int64)  # n-th most recent, 1..top
         k = rng.integers(2, 4, size=m)
         positions = np.maximum(lengths - back, 0)
         at = {
             a: values_at(seqs.offsets, seqs.attr_values(ctx.catalog, a), users, positions)
-            for a in (*self.attributes, "title")
+            for a in (*attrs, "title")
         }
         for i, u in enumerate(users):
             n_clicks = int(lengths[i])
@@ -64,7 +65,7 @@ class DirectFeature(QuestionTask):
                 if draft is not None:
                     yield draft
                 continue
-            attribute = "title" if kind == "title" else self.attributes[attr[i]]
+            attribute = "title" if kind == "title" else attrs[attr[i]]
             n = int(back[i])
             value = int(at[attribute][i])
             recent = history_values(
@@ -135,16 +136,17 @@ class MatchFeature(QuestionTask):
     def drafts(
         self, ctx: QuestionContext, users: np.ndarray, rng: np.random.Generator
     ) -> Iterator[Draft]:
+        attrs = self.active_attributes(ctx)
         seqs, cfg = ctx.sequences, ctx.config
         lengths = seqs.lengths[users]
         m = len(users)
         variants = list(self.variant_weights)
         variant = rng.choice(len(variants), size=m, p=list(self.variant_weights.values()))
-        attr = rng.integers(0, len(self.attributes), size=m)
+        attr = rng.integers(0, len(attrs), size=m)
         positions = (rng.random(m) * np.maximum(lengths, 1)).astype(np.int64)
         targets: dict[str, np.ndarray] = {}
         counts: dict[str, np.ndarray] = {}
-        for a in self.attributes:
+        for a in attrs:
             values = seqs.attr_values(ctx.catalog, a)
             targets[a] = values_at(seqs.offsets, values, users, positions)
             counts[a] = count_matches(seqs.offsets, values, users, lengths, targets[a])
@@ -163,7 +165,7 @@ class MatchFeature(QuestionTask):
                     params={},
                 )
                 continue
-            attribute = self.attributes[attr[i]]
+            attribute = attrs[attr[i]]
             target, count = int(targets[attribute][i]), int(counts[attribute][i])
             if count == 0:  # cannot happen with a target from the history; kept as the rule
                 continue
