@@ -7,7 +7,6 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from uqa_data.io import read_table
 
 from .reference import SEPARATORS, Reference
@@ -79,12 +78,23 @@ def test_answers_match_reference(
 
     root = tmp_path_factory.mktemp("ref")
     make_data(
-        root / "data", seed=data_seed, n_items=n_items, n_train=25, n_test=15,
-        min_len=min_len, max_len=min_len + 30, focus=0.7,
+        root / "data",
+        seed=data_seed,
+        n_items=n_items,
+        n_train=25,
+        n_test=15,
+        min_len=min_len,
+        max_len=min_len + 30,
+        focus=0.7,
     )
     config = QuestionConfig.from_preset(
-        "tiny", seed=q_seed, lang=lang, recent_window=recent_window,
-        max_position=max_position, eval_per_task=10, align_per_task=13,
+        "tiny",
+        seed=q_seed,
+        lang=lang,
+        recent_window=recent_window,
+        max_position=max_position,
+        eval_per_task=10,
+        align_per_task=13,
     )
     generate(root / "data", root / "questions", config)
     assert check_set(root / "data", root / "questions", recent_window) > 0

@@ -31,7 +31,8 @@ LINE_FORMATS: dict[str, str] = {
 }
 """One click per line, per language."""
 
-_CATALOGS: weakref.WeakKeyDictionary[pa.Table, Catalog] = weakref.WeakKeyDictionary()
+_CATALOGS: dict[int, tuple[weakref.ref[pa.Table], Catalog]] = {}
+"""id(table) -> (weak reference to it, its catalog); tables are unhashable."""
 
 
 def catalog_of(items: pa.Table | Catalog | str | os.PathLike[str]) -> Catalog:
@@ -41,10 +42,13 @@ def catalog_of(items: pa.Table | Catalog | str | os.PathLike[str]) -> Catalog:
     if isinstance(items, (str, os.PathLike)):
         return Catalog.load(Path(items))
     if isinstance(items, pa.Table):
-        cached = _CATALOGS.get(items)
-        if cached is None:
-            cached = _CATALOGS[items] = Catalog.from_table(items)
-        return cached
+        key = id(items)
+        hit = _CATALOGS.get(key)
+        if hit is not None and hit[0]() is items:
+            return hit[1]
+        catalog = Catalog.from_table(items)
+        _CATALOGS[key] = (weakref.ref(items, lambda _ref, k=key: _CATALOGS.pop(k, None)), catalog)
+        return catalog
     raise TypeError(f"items must be a pyarrow Table, Catalog or path, not {type(items).__name__}")
 
 

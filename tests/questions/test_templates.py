@@ -1,0 +1,59 @@
+"""Templates: coverage per task/variant/language, official Chinese phrasings, official layout."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from uqa_data.io import read_table
+from uqa_data.questions.templates import BUILTIN_TEMPLATES, official_task
+
+VARIANTS = {
+    "df": {"attr", "title", "last_k"},
+    "mf": {"attr", "length"},
+    "ip": {"title"},
+    "ap": {"attr"},
+    "li": {"attr"},
+    "si": {"attr"},
+    "it": {"attr"},
+}
+
+
+def test_several_templates_per_variant_in_both_languages() -> None:
+    by = defaultdict(list)
+    for t in BUILTIN_TEMPLATES:
+        by[(t.task, t.variant)].append(t)
+        assert set(t.text) == {"en", "zh"}
+    assert {k: v for k, v in VARIANTS.items()} == {
+        task: {v for (tk, v) in by if tk == task} for task in VARIANTS
+    }
+    assert all(len(ts) >= 2 for ts in by.values())
+    assert len({t.template_id for t in BUILTIN_TEMPLATES}) == len(BUILTIN_TEMPLATES)
+
+
+def test_chinese_stems_carry_the_official_phrasings() -> None:
+    try:
+        from uqa_eval.official import classify
+    except ImportError:  # uqa-eval not installed: our own copy of the rule still applies
+        classify = official_task
+    for t in BUILTIN_TEMPLATES:
+        stem = t.text["zh"].format(attr="品牌", attrs="品牌", n=2, k=3, value="某", ordinal="")
+        assert official_task(stem) == t.task, t.template_id
+        assert classify(stem) == t.task, t.template_id
+
+
+def test_official_format_zh(data_dir: Path, tmp_path: Path) -> None:
+    from uqa_data.questions import QuestionConfig, generate
+
+    config = QuestionConfig.from_preset("tiny", lang="zh", formats=("arrow", "official"))
+    generate(data_dir, tmp_path, config)
+    rows = read_table(tmp_path / "eval.arrow").to_pylist()
+    lines = (tmp_path / "official" / "eval.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(rows) == 56
+    for row, line in zip(rows, lines, strict=True):
+        obj = json.loads(line)
+        assert obj["answer"] == row["answer"] and obj["id"] == row["question_id"]
+        assert obj["question"].startswith(row["question"] + "\n选项：A. ")
+        assert f"{row['answer']}. {row['answer_text']}" in obj["question"]
+        assert official_task(obj["question"]) == row["task"]
