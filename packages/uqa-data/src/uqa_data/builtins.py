@@ -23,4 +23,32 @@ def uqa_register_datasets() -> list[ComponentSpec]:
             options={"synthetic": True, "presets": ["tiny", "small", "default", "full"],
                      "langs": ["en", "zh"]},
         ),
+        ComponentSpec(
+            kind="dataset",
+            name="uqabench",
+            target="uqa_data.importers.uqabench:import_uqabench",
+            description="official UQABench Arrow files (pretrain/align data, Q&A as questions)",
+            options={"flags": ["--tokenizer"]},
+        ),
+        ComponentSpec(
+            kind="dataset",
+            name="csv",
+            target="uqa_data.importers.tabular:import_csv",
+            description="CSV click log user_id,item_id,timestamp (+ optional item table)",
+            options={"flags": ["--items", "--user-col", "--item-col", "--time-col",
+                               "--delimiter"]},
+        ),
+        ComponentSpec(
+            kind="dataset",
+            name="parquet",
+            target="uqa_data.importers.tabular:import_parquet",
+            description="Parquet click log user_id,item_id,timestamp (+ optional item table)",
+            options={"flags": ["--items", "--user-col", "--item-col", "--time-col"]},
+        ),
+        ComponentSpec(
+            kind="dataset",
+            name="recbole",
+            target="uqa_data.importers.recbole:import_recbole",
+            description="RecBole atomic files (.inter + optional .item)",
+        ),
     ]

@@ -74,7 +74,7 @@ SYNTH_PRESETS: dict[str, SynthConfig] = {
     "full": SynthConfig(
         n_users=184_520, n_items=994_447, n_categories=1_000, brands_per_category=30,
         shops_per_category=80, shops_per_seller=3, mean_len=31_317_087 / 184_520 / 1.005,
-        min_len=20, max_len=1_000, len_sigma=1.0,
+        min_len=8, max_len=1_200, len_sigma=1.0,
     ),
 }
 """Synthetic-source presets. ``full``: its raw log has the paper's user and item

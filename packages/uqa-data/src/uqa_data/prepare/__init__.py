@@ -13,10 +13,12 @@ in ``data/prepare.json`` so rows, users and items reconcile exactly with the inp
    ``1..N`` by ascending raw id (0 is padding), and categories, brands, shops and
    sellers ``1..K`` likewise; user ids stay raw.
 5. Split: ``user`` (default) puts a seeded ``test_fraction`` of users in
-   ``test.arrow``; ``temporal`` keeps every user in both files, ``train.arrow``
-   holding all but the last ``max(1, round(test_fraction * len))`` clicks and
-   ``test.arrow`` the whole sequence (``train_len`` says how many leading clicks
-   are also in train; users whose prefix would be empty are absent from train).
+   ``test.arrow``; ``given`` follows ``raw/split.arrow`` (user_id, split =
+   ``train``/``test``, as the uqabench importer writes it); ``temporal`` keeps
+   every user in both files, ``train.arrow`` holding all but the last
+   ``max(1, round(test_fraction * len))`` clicks and ``test.arrow`` the whole
+   sequence (``train_len`` says how many leading clicks are also in train; users
+   whose prefix would be empty are absent from train).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import ID_COLUMNS, ITEMS, NAME_COLUMNS
 
-SPLITS: tuple[str, ...] = ("user", "temporal")
+SPLITS: tuple[str, ...] = ("user", "temporal", "given")
 FILTERS: tuple[str, ...] = (
     "unknown_item", "duplicate_rows", "user_too_short", "user_too_long", "item_min_count"
 )
@@ -54,7 +56,8 @@ class PrepareConfig:
     max_user_len: int = 200
     """Users with more clicks are dropped (``--max-user-len``)."""
     split: str = "user"
-    """``user`` (held-out users) or ``temporal`` (held-out last clicks) (``--split``)."""
+    """``user`` (held-out users), ``temporal`` (held-out last clicks) or ``given``
+    (``raw/split.arrow``) (``--split``)."""
     test_fraction: float = 0.1
     """Share of users (or of each user's clicks) held out (``--test-fraction``)."""
     seed: int = 0
@@ -123,13 +126,42 @@ def split_users(n_users: int, test_fraction: float, seed: int) -> np.ndarray:
     return is_test
 
 
+def given_split(path: Path, user_ids: np.ndarray) -> np.ndarray:
+    """Test mask over ``user_ids`` from a ``user_id, split`` file (split: train/test)."""
+    from uqa_data.io import INT, STRING
+
+    table = io.read_table(path, {"user_id": (INT, "integer user ids"),
+                                 "split": (STRING, "'train' or 'test'")}, what="split file")
+    ids = table.column("user_id").to_numpy()
+    split = table.column("split").to_pylist()
+    bad = next((i for i, s in enumerate(split) if s not in ("train", "test")), None)
+    if bad is not None:
+        raise UqaInputError(f"{path}: column 'split' row {bad} is {split[bad]!r}; "
+                            "expected 'train' or 'test'")
+    order = np.argsort(ids, kind="stable")
+    pos = np.searchsorted(ids[order], user_ids).clip(0, max(len(ids) - 1, 0))
+    found = (ids[order][pos] == user_ids) if len(ids) else np.zeros(len(user_ids), dtype=bool)
+    if not found.all():
+        missing = int(user_ids[np.flatnonzero(~found)[0]])
+        raise UqaInputError(f"{path}: user {missing} has no row; expected every user's split")
+    is_test = np.array([s == "test" for s in split], dtype=bool)
+    return is_test[order][pos]
+
+
 def build_split(
     config: PrepareConfig, user_ids: np.ndarray, lengths: np.ndarray, items: np.ndarray,
-    ts: np.ndarray,
+    ts: np.ndarray, given: np.ndarray | None = None,
 ) -> tuple[pa.Table, pa.Table]:
-    """``(train, test)`` tables of grouped sequences under ``config.split``."""
-    if config.split == "user":
-        is_test = split_users(user_ids.shape[0], config.test_fraction, config.seed)
+    """``(train, test)`` tables of grouped sequences under ``config.split``.
+
+    :param given: the test mask over ``user_ids`` for ``split="given"``.
+    """
+    if config.split in ("user", "given"):
+        if config.split == "given":
+            assert given is not None
+            is_test = given
+        else:
+            is_test = split_users(user_ids.shape[0], config.test_fraction, config.seed)
         row_test = np.repeat(is_test, lengths)
         tr, te = ~is_test, is_test
         train = sequences_table(user_ids[tr], lengths[tr], items[~row_test], ts[~row_test],
@@ -213,7 +245,9 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
         lengths = np.diff(new_ptr)
         kept_user = lengths > 0
         user_ids, lengths = user_uniques[kept_user], lengths[kept_user]
-        train, test = build_split(config, user_ids, lengths, out_item, out_ts)
+        given = given_split(raw_dir / "split.arrow", user_ids) if config.split == "given" \
+            else None
+        train, test = build_split(config, user_ids, lengths, out_item, out_ts, given)
         items_out = _items_table(items_tab, tab_order[pos[kept_item]])
         bar.advance(step="split")
 

@@ -36,11 +36,12 @@ def draw_lengths(cfg: SynthConfig, rng: np.random.Generator) -> np.ndarray:
     z = rng.standard_normal(cfg.n_users)
     target = max(cfg.mean_len - cfg.min_len, 1.0)
     mu = np.log(target) - cfg.len_sigma**2 / 2
-    for _ in range(6):  # solve the location for the clipped mean
-        excess = np.minimum(np.exp(mu + cfg.len_sigma * z), cfg.max_len - cfg.min_len)
-        mu += np.log(target / max(excess.mean(), 1e-9))
-    lengths = cfg.min_len + np.floor(np.exp(mu + cfg.len_sigma * z))
-    return np.clip(lengths, cfg.min_len, cfg.max_len).astype(np.int64)
+    lengths = np.full(cfg.n_users, cfg.min_len, dtype=np.int64)
+    for _ in range(8):  # solve the location for the mean of the floored, clipped lengths
+        lengths = np.clip(cfg.min_len + np.floor(np.exp(mu + cfg.len_sigma * z)),
+                          cfg.min_len, cfg.max_len).astype(np.int64)
+        mu += np.log(target / max(lengths.mean() - cfg.min_len, 1e-9))
+    return lengths
 
 
 def _ragged(values: np.ndarray, counts: np.ndarray) -> pa.ListArray:
