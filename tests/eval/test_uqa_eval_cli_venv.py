@@ -100,9 +100,11 @@ def fresh_venv() -> Iterator[Path]:
             _run([str(py), "-m", "pip", "install", "-q", *pkgs], cwd=ROOT, env=env)
             (venv / ".deps-installed").write_text(deps_key())
             (venv / ".sources").write_text(sources)
-        elif (venv / ".sources").read_text() != sources:
+        elif not (venv / ".sources").is_file() or (venv / ".sources").read_text() != sources:
+            # Sources only: rebuild the three wheels in place (no isolated build envs).
+            _run([str(py), "-m", "pip", "install", "-q", "setuptools>=68"], env=env)
             _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-                  *pkgs], cwd=ROOT, env=env)
+                  "--no-build-isolation", *pkgs], cwd=ROOT, env=env)
             (venv / ".sources").write_text(sources)
         yield venv
 
