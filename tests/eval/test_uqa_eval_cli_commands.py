@@ -150,6 +150,8 @@ try:
 finally:
     bad = sorted(m for m in sys.modules if m.split(".")[0] in ("uqa_encoders", "uqa_cli"))
     assert not bad, bad
+    if sys.argv[1] == "score-predictions":  # scoring text never needs torch
+        assert "torch" not in sys.modules
 """
 
 

@@ -45,7 +45,7 @@ def score_predictions_command(
     report = score_predictions(file)
     if out is not None:
         written = write_report(report, out)
-        console.print(f"wrote {', '.join(written.values())}", highlight=False)
+        console.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
@@ -118,7 +118,7 @@ def score_embeddings_command(
         overrides={"mode": mode, "steps": steps},
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
-    console.print(f"wrote {target / 'report'}", highlight=False)
+    console.print(f"wrote {target / 'report'}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:

@@ -69,9 +69,11 @@ def report_command(
         run = runs[0]
         predictions = run / "predictions" / "eval.arrow"
         if rebuild and predictions.is_file():
-            meta = {**load_run(run).get("meta", {})} if (
-                run / "report" / "report.json"
-            ).is_file() else run_meta(run)
+            meta = (
+                {**load_run(run).get("meta", {})}
+                if (run / "report" / "report.json").is_file()
+                else run_meta(run)
+            )
             report = build_report(predictions, run / "questions" / "eval.arrow", meta)
         else:
             report = load_run(run)
@@ -88,4 +90,4 @@ def report_command(
             target = Path(os.path.commonpath([p.resolve() for p in runs]))
         written = write_comparison(comparison, target)
         print_table(comparison_table(comparison, metric), stdout)
-    err.print(f"wrote {', '.join(written.values())}", highlight=False)
+    err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
