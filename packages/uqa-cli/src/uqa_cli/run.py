@@ -271,7 +271,9 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("align"):
         return _finish(pipe, started)
 
-    eval_cfg = build_config(EvalConfig, preset, mode=options.mode, seed=seed, **over("eval"))
+    eval_cfg = build_config(
+        EvalConfig, preset, mode=options.mode, seed=seed, llm=options.llm, **over("eval")
+    )
     predictions = run_dir / "predictions" / "eval.arrow"
     pipe.execute(
         Stage(
