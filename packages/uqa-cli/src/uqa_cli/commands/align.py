@@ -1,9 +1,100 @@
-"""`uqa align` commands (placeholder: filled in by the issue that owns this stage)."""
+"""``uqa align``: train the adapter that turns user embeddings into soft tokens."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``uqa align``."""
+    app.command("align")(align_command)
+
+
+def align_command(
+    out: Path = typer.Option(
+        Path("runs/default"),
+        "--out",
+        help="run directory (reads questions/align.arrow, embeddings/train.arrow; writes adapter/)",
+    ),
+    questions: Path | None = typer.Option(
+        None, "--questions", help="alignment questions (default: OUT/questions/align.arrow)"
+    ),
+    embeddings: Path | None = typer.Option(
+        None, "--embeddings", help="user embeddings (default: OUT/embeddings/train.arrow)"
+    ),
+    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    adapter_dir: Path | None = typer.Option(
+        None,
+        "--adapter-dir",
+        help="output directory (default: OUT/adapter, or OUT/baselines/NAME/adapter)",
+    ),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="align for a baseline instead (random, oracle, text20, text50)"
+    ),
+    llm: str | None = typer.Option(None, "--llm", help="smollm2 or a local HF model directory"),
+    adapter: str | None = typer.Option(None, "--adapter", help="mean_linear or qformer"),
+    num_tokens: int | None = typer.Option(
+        None, "--num-tokens", help="soft tokens (adapter option)"
+    ),
+    strategy: str | None = typer.Option(None, "--strategy", help="adapter, lora or full"),
+    mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
+    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    steps: int | None = typer.Option(None, "--steps", help="optimizer steps"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="questions per step"),
+    lr: float | None = typer.Option(None, "--lr", help="adapter learning rate"),
+    llm_lr: float | None = typer.Option(None, "--llm-lr", help="LoRA / LLM learning rate"),
+    grad_clip: float | None = typer.Option(None, "--grad-clip", help="max gradient norm"),
+    seed: int = typer.Option(0, "--seed", help="random seed"),
+    resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Align an LLM to user embeddings (OUT/questions + OUT/embeddings -> OUT/adapter)."""
+    from uqa_align.train import AlignConfig, align
+    from uqa_data.progress import console
+    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+
+    base = get_baseline(baseline) if baseline else None
+    overrides = dict(
+        llm=llm,
+        adapter=adapter,
+        strategy=strategy,
+        mode=mode,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        llm_lr=llm_lr,
+        grad_clip=grad_clip,
+        seed=seed,
+    )
+    if base is not None:
+        if not base.needs_alignment:
+            raise typer.BadParameter(
+                f"baseline '{base.name}' is not aligned", param_hint="--baseline"
+            )
+        overrides.update(base.align_overrides())
+    if num_tokens is not None:
+        overrides["adapter_options"] = {"num_tokens": num_tokens}
+    config = AlignConfig.from_preset(preset, **overrides)
+    emb = embeddings or baseline_embeddings(out, base, "train")
+    target = adapter_dir or (baseline_dir(out, base.name) / "adapter" if base else out / "adapter")
+    summary = align(
+        questions or out / "questions" / "align.arrow",
+        emb,
+        data or out / "data",
+        target,
+        config,
+        resume=resume,
+    )
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    console.print(
+        f"aligned {summary['questions']} questions in {summary['steps']} steps "
+        f"({summary['wall_s']} s): loss {summary['first_loss']} -> {summary['final_loss']}; "
+        f"{summary['adapter_params']:,} adapter + {summary['llm_trainable_params']:,} LLM "
+        f"params trained; wrote {target}",
+        highlight=False,
+    )

@@ -1,9 +1,90 @@
-"""`uqa eval` commands (placeholder: filled in by the issue that owns this stage)."""
+"""``uqa eval``: answer the evaluation questions with the aligned LLM."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``uqa eval``."""
+    app.command("eval")(eval_command)
+
+
+def eval_command(
+    out: Path = typer.Option(
+        Path("runs/default"),
+        "--out",
+        help="run directory (reads questions/eval.arrow, embeddings/test.arrow, adapter/)",
+    ),
+    questions: Path | None = typer.Option(
+        None, "--questions", help="evaluation questions (default: OUT/questions/eval.arrow)"
+    ),
+    embeddings: Path | None = typer.Option(
+        None, "--embeddings", help="user embeddings (default: OUT/embeddings/test.arrow)"
+    ),
+    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    adapter_dir: Path | None = typer.Option(
+        None, "--adapter-dir", help="aligned adapter (default: OUT/adapter or the baseline's)"
+    ),
+    predictions: Path | None = typer.Option(
+        None,
+        "--predictions",
+        help="output (default: OUT/predictions/eval.arrow or OUT/baselines/NAME/predictions)",
+    ),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="none, random, shuffled, oracle, text20 or text50"
+    ),
+    llm: str | None = typer.Option(None, "--llm", help="LLM for --baseline none"),
+    mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
+    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="questions per forward"),
+    max_questions: int | None = typer.Option(None, "--max-questions", help="first N only"),
+    seed: int = typer.Option(0, "--seed", help="seed of the shuffled permutation"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+) -> None:
+    """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
+    from uqa_data.progress import console
+    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.evaluate import EvalConfig, evaluate
+
+    base = get_baseline(baseline) if baseline else None
+    config = EvalConfig.from_preset(
+        preset,
+        mode=mode,
+        baseline=baseline,
+        batch_size=batch_size,
+        max_questions=max_questions,
+        seed=seed,
+        llm=llm,
+    )
+    emb = embeddings or baseline_embeddings(out, base, "test")
+    # shuffled reuses the run's own adapter; aligned baselines have their own
+    own = base is not None and base.needs_alignment and not base.permute
+    adir = adapter_dir or (baseline_dir(out, base.name) / "adapter" if own else out / "adapter")
+    if (
+        base is not None
+        and not base.needs_alignment
+        and adapter_dir is None
+        and not (adir / "config.json").is_file()
+    ):
+        adir = None
+    pred = predictions or (
+        baseline_dir(out, base.name) / "predictions" / "eval.arrow"
+        if base
+        else out / "predictions" / "eval.arrow"
+    )
+    s = evaluate(
+        questions or out / "questions" / "eval.arrow", emb, adir, data or out / "data", pred, config
+    )
+    if as_json:
+        typer.echo(json.dumps(s, indent=2))
+        return
+    console.print(
+        f"{s['questions']} questions ({s['mode']}{', ' + baseline if baseline else ''}): "
+        f"acc {s['acc']:.3f}, acc_norm {s['acc_norm']:.3f}, {s['mean_input_tokens']:.1f} input "
+        f"tokens/question, {s['questions_per_s']} questions/s; wrote {pred}",
+        highlight=False,
+    )

@@ -1,0 +1,94 @@
+"""What every adapter shares: the call signature, input standardisation, building by name.
+
+An adapter maps per-position user embeddings ``emb [B, T, D]`` with a validity
+mask ``mask [B, T]`` to ``num_tokens`` soft tokens ``[B, num_tokens, H]`` in the
+LLM's embedding space. A row whose mask is all False (no usable position) must
+still give finite soft tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+import torch
+from torch import nn
+from uqa_data.errors import UqaInputError
+from uqa_data.registry import get_component
+
+
+class Adapter(nn.Module):
+    """Base of the built-in adapters: standardises inputs with stored statistics.
+
+    ``in_mean``/``in_std`` are buffers fitted once on the alignment embeddings
+    (:meth:`fit_input_stats`) and saved with the weights, so embeddings of any
+    scale train at the same learning rate.
+    """
+
+    num_tokens: int
+    in_dim: int
+    hidden_size: int
+
+    def __init__(self, in_dim: int, hidden_size: int) -> None:
+        super().__init__()
+        self.in_dim = in_dim
+        self.hidden_size = hidden_size
+        self.register_buffer("in_mean", torch.zeros(in_dim))
+        self.register_buffer("in_std", torch.ones(in_dim))
+
+    @torch.no_grad()
+    def fit_input_stats(self, emb: torch.Tensor, mask: torch.Tensor) -> None:
+        """Set the standardisation from the valid positions of ``emb [N, T, D]``."""
+        valid = emb[mask.bool()].float()
+        if valid.shape[0] < 2:
+            return
+        self.in_mean.copy_(valid.mean(0))
+        self.in_std.copy_(valid.std(0).clamp_min(1e-6))
+
+    def standardise(self, emb: torch.Tensor) -> torch.Tensor:
+        return (emb - self.in_mean) / self.in_std
+
+    def check_width(self, emb: torch.Tensor, where: str = "embeddings") -> None:
+        if emb.shape[-1] != self.in_dim:
+            raise UqaInputError(
+                f"{where}: embedding width {emb.shape[-1]} does not match the adapter's "
+                f"input width {self.in_dim} (was it trained on another encoder's embeddings?)"
+            )
+
+
+def config_from_options(config_cls: type, options: dict[str, Any], name: str) -> Any:
+    """Build ``config_cls`` from ``options``, rejecting unknown keys by name."""
+    valid = {f.name for f in fields(config_cls)}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise UqaInputError(
+            f"adapter '{name}': unknown option(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(valid)) or '(none)'}"
+        )
+    return config_cls(**options)
+
+
+def build_adapter(
+    name: str, in_dim: int, hidden_size: int, options: dict[str, Any] | None = None
+) -> Adapter:
+    """Instantiate the registered adapter ``name`` (``--adapter``)."""
+    spec = get_component("adapter", name, flag="--adapter")
+    cls = spec.load()
+    config_cls = spec.load_config() if spec.config else None
+    config = config_from_options(config_cls, dict(options or {}), name) if config_cls else None
+    return cls(in_dim=in_dim, hidden_size=hidden_size, config=config)
+
+
+def adapter_options(adapter: nn.Module) -> dict[str, Any]:
+    """The adapter's config as a JSON-able dict (for ``adapter/config.json``)."""
+    config = getattr(adapter, "config", None)
+    return asdict(config) if config is not None else {}
+
+
+def load_adapter_module(
+    name: str, in_dim: int, hidden_size: int, options: dict[str, Any], state: dict[str, Any]
+) -> Adapter:
+    """Rebuild an adapter from its saved config and load ``state`` strictly."""
+    adapter = build_adapter(name, in_dim, hidden_size, options)
+    adapter.load_state_dict(state, strict=True)
+    return adapter

@@ -1,0 +1,46 @@
+"""``mean_linear``: mean over valid positions, then one linear map (1 soft token).
+
+The UQABench paper's default adapter (Liu et al. 2025, arXiv 2502.19178, §3.2):
+the user's per-position embeddings are averaged and projected into the LLM's
+token-embedding space as a single soft token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from uqa_align.adapters.base import Adapter
+
+
+@dataclass
+class MeanLinearConfig:
+    """Options of ``mean_linear``.
+
+    :param num_tokens: soft tokens produced (the paper uses 1).
+    :param init_std: std of the projection's initial weights.
+    """
+
+    num_tokens: int = 1
+    init_std: float = 0.02
+
+
+class MeanLinear(Adapter):
+    """``emb [B, T, D]``, ``mask [B, T]`` -> ``[B, num_tokens, H]``."""
+
+    def __init__(self, in_dim: int, hidden_size: int, config: MeanLinearConfig | None = None):
+        super().__init__(in_dim, hidden_size)
+        self.config = config or MeanLinearConfig()
+        self.num_tokens = self.config.num_tokens
+        self.proj = nn.Linear(in_dim, hidden_size * self.num_tokens)
+        nn.init.normal_(self.proj.weight, std=self.config.init_std)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        self.check_width(emb)
+        m = mask.to(emb.dtype).unsqueeze(-1)  # [B, T, 1]
+        x = self.standardise(emb) * m
+        pooled = x.sum(1) / m.sum(1).clamp_min(1.0)  # [B, D]; all-masked rows -> 0
+        return self.proj(pooled).view(emb.shape[0], self.num_tokens, self.hidden_size)

@@ -1,0 +1,101 @@
+"""Soft-prompt injection and answer log-probabilities, computing logits only where needed.
+
+A sequence is ``before + soft * n_soft + after + target``. Token ids are
+embedded by the LLM's own embedding table and the adapter's soft tokens are
+written over the placeholder positions. The decoder runs without its LM head;
+the head is applied only to the hidden states that predict scored tokens, so a
+batch of 100-token prompts with 5-token answers pays for 5 vocabulary
+projections per row instead of 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from uqa_align.prompt import EncodedPrompt
+
+
+def model_parts(model: Any) -> tuple[Any, Any, Any]:
+    """``(decoder, lm_head, input_embeddings)`` of a causal LM (peft-wrapped or not)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return base.get_decoder(), base.get_output_embeddings(), base.get_input_embeddings()
+
+
+@dataclass
+class PackedBatch:
+    """Right-padded sequences and the positions whose next token is scored.
+
+    ``rows[k], cols[k]`` is the position whose hidden state predicts
+    ``targets[k]``; ``example[k]`` says which sequence it belongs to.
+    """
+
+    ids: torch.Tensor  # [B, L] long
+    soft_mask: torch.Tensor  # [B, L] bool
+    attention: torch.Tensor  # [B, L] long
+    rows: torch.Tensor  # [K]
+    cols: torch.Tensor  # [K]
+    targets: torch.Tensor  # [K]
+    lengths: torch.Tensor  # [B] prompt tokens (soft included), without the target
+
+    def to(self, device: torch.device | str) -> PackedBatch:
+        return PackedBatch(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
+
+
+def pack_right(
+    prompts: Sequence[EncodedPrompt], targets: Sequence[Sequence[int]], pad_id: int
+) -> PackedBatch:
+    """Right-pad ``prompt + target`` sequences; score every target token."""
+    seqs, soft_rows, lengths = [], [], []
+    rows, cols, tgts = [], [], []
+    for b, (p, t) in enumerate(zip(prompts, targets, strict=True)):
+        ids = [*p.before, *([pad_id] * p.n_soft), *p.after, *t]
+        soft = [False] * len(p.before) + [True] * p.n_soft + [False] * (len(p.after) + len(t))
+        start = p.length
+        for j, tok in enumerate(t):
+            rows.append(b)
+            cols.append(start + j - 1)
+            tgts.append(int(tok))
+        seqs.append(ids)
+        soft_rows.append(soft)
+        lengths.append(p.length)
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    soft_mask = torch.zeros((len(seqs), width), dtype=torch.bool)
+    attention = torch.zeros((len(seqs), width), dtype=torch.long)
+    for b, (s, m) in enumerate(zip(seqs, soft_rows, strict=True)):
+        ids[b, : len(s)] = torch.tensor(s)
+        soft_mask[b, : len(m)] = torch.tensor(m)
+        attention[b, : len(s)] = 1
+    return PackedBatch(ids, soft_mask, attention, torch.tensor(rows), torch.tensor(cols),
+                       torch.tensor(tgts), torch.tensor(lengths))
+
+
+def embed_with_soft(
+    model: Any, ids: torch.Tensor, soft_mask: torch.Tensor, soft: torch.Tensor | None
+) -> torch.Tensor:
+    """Token embeddings of ``ids`` with ``soft [B, n, H]`` written at ``soft_mask``."""
+    _, _, embed = model_parts(model)
+    emb = embed(ids)
+    if soft is not None and soft.numel():
+        emb = emb.clone()
+        emb[soft_mask] = soft.reshape(-1, soft.shape[-1]).to(emb.dtype)
+    return emb
+
+
+def target_logprobs(model: Any, batch: PackedBatch, soft: torch.Tensor | None) -> torch.Tensor:
+    """Log-probability of every scored target token, ``[K]`` (float32)."""
+    decoder, head, _ = model_parts(model)
+    emb = embed_with_soft(model, batch.ids, batch.soft_mask, soft)
+    hidden = decoder(inputs_embeds=emb, attention_mask=batch.attention, use_cache=False)
+    h = hidden.last_hidden_state[batch.rows, batch.cols]  # [K, H]
+    logits = head(h).float()  # [K, V]: only where the loss needs them
+    return torch.log_softmax(logits, dim=-1).gather(1, batch.targets[:, None]).squeeze(1)
+
+
+def answer_loss(model: Any, batch: PackedBatch, soft: torch.Tensor | None) -> torch.Tensor:
+    """Mean negative log-likelihood over the answer tokens only."""
+    return -target_logprobs(model, batch, soft).mean()

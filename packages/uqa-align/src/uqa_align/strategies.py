@@ -1,0 +1,75 @@
+"""Alignment strategies: which parameters train. The encoder is always frozen.
+
+- ``adapter``: only the adapter trains (LLM frozen; the paper's default).
+- ``lora``: peft LoRA on the LLM's attention projections plus the adapter.
+- ``full``: every LLM parameter plus the adapter.
+
+:func:`check_trainables` asserts the trainable set matches the strategy before
+any step runs, so a wrapping mistake cannot silently fine-tune the LLM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+from uqa_data.errors import UqaInputError
+
+STRATEGIES = ("adapter", "lora", "full")
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
+
+
+def check_strategy(strategy: str) -> None:
+    if strategy not in STRATEGIES:
+        raise UqaInputError(
+            f"unknown alignment strategy '{strategy}' (--strategy); valid: {', '.join(STRATEGIES)}"
+        )
+
+
+def apply_strategy(model: Any, strategy: str, *, lora_r: int = 8, lora_alpha: int = 16,
+                   lora_dropout: float = 0.0) -> Any:
+    """Set ``requires_grad`` on the LLM for ``strategy``; wraps it with peft for ``lora``."""
+    check_strategy(strategy)
+    for p in model.parameters():
+        p.requires_grad_(strategy == "full")
+    if strategy != "lora":
+        return model
+    from peft import LoraConfig, get_peft_model
+
+    names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+    targets: Any = [t for t in LORA_TARGETS if t in names] or "all-linear"
+    config = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
+                        target_modules=targets, bias="none")
+    return get_peft_model(model, config)
+
+
+def trainable_parameters(model: Any, adapter: nn.Module | None) -> list[nn.Parameter]:
+    """Every parameter that will receive updates (adapter first, then LLM)."""
+    params = [p for p in adapter.parameters() if p.requires_grad] if adapter is not None else []
+    return params + [p for p in model.parameters() if p.requires_grad]
+
+
+def check_trainables(model: Any, adapter: nn.Module | None, strategy: str) -> dict[str, int]:
+    """Raise when the trainable parameters do not match ``strategy``; return counts."""
+    llm_trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    llm_total = sum(1 for _ in model.named_parameters())
+    if adapter is not None and not all(p.requires_grad for p in adapter.parameters()):
+        raise AssertionError("every adapter parameter must train")
+    if strategy == "adapter" and llm_trainable:
+        raise AssertionError(f"strategy 'adapter' but LLM parameters train: {llm_trainable[:3]}")
+    if strategy == "lora":
+        if not llm_trainable:
+            raise AssertionError("strategy 'lora' but no LoRA parameter trains")
+        wrong = [n for n in llm_trainable if "lora_" not in n]
+        if wrong:
+            raise AssertionError(f"strategy 'lora' but non-LoRA LLM parameters train: {wrong[:3]}")
+    if strategy == "full" and len(llm_trainable) != llm_total:
+        raise AssertionError("strategy 'full' but some LLM parameters are frozen")
+    n_adapter = sum(p.numel() for p in adapter.parameters()) if adapter is not None else 0
+    n_llm = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    if n_adapter + n_llm == 0:
+        raise UqaInputError(
+            f"strategy '{strategy}' with no adapter leaves nothing to train; text baselines "
+            "need --strategy lora or full"
+        )
+    return {"adapter_params": n_adapter, "llm_trainable_params": n_llm}

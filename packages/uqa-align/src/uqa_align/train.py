@@ -1,0 +1,485 @@
+"""Alignment: train the adapter (and LoRA / the LLM, by strategy) on answer tokens.
+
+A recipe in the torchtune sense: :class:`AlignRecipe` validates the config,
+``setup`` loads questions, embeddings and the LLM, ``train`` runs the steps,
+``save_checkpoint`` writes resumable state, ``save`` the final ``adapter/``.
+The loss is the answer tokens' negative log-likelihood only (the option text
+for ``loglik``, the letter for ``letters``/``generate``). Non-finite losses or
+gradients skip the step; ``max_bad_steps`` in a row stop training with
+:class:`~uqa_data.errors.TrainingDivergedError`, keeping the last good weights.
+Under ``torchrun`` every rank takes a slice of each batch and gradients are
+all-reduced (data parallel; gloo on CPU, nccl on GPU).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
+from uqa_data.registry import unknown_name_message
+
+from uqa_align.prompt import MODES, PromptBuilder, PromptStyle
+from uqa_align.strategies import check_strategy
+
+log = logging.getLogger(__name__)
+
+ADAPTER_WEIGHTS = "adapter.safetensors"
+LORA_DIR = "lora"
+LLM_WEIGHTS = "llm.safetensors"
+CHECKPOINT_DIR = "checkpoint"
+
+
+@dataclass
+class AlignConfig:
+    """Alignment settings (resolved into ``run.json`` and ``adapter/config.json``).
+
+    :param llm: LLM source: a registered name (``smollm2``) or a local HF directory.
+    :param adapter: registered adapter name (``mean_linear``, ``qformer``).
+    :param adapter_options: options of the adapter's config (e.g. ``num_tokens``).
+    :param strategy: ``adapter``, ``lora`` or ``full``.
+    :param mode: answering mode the loss matches: ``loglik``, ``letters``, ``generate``.
+    :param steps: optimizer steps.
+    :param batch_size: questions per step (global, across ranks).
+    :param lr: adapter learning rate (AdamW).
+    :param llm_lr: learning rate of LoRA / LLM parameters.
+    :param weight_decay: AdamW weight decay.
+    :param warmup_steps: linear warm-up, then cosine decay to 10%.
+    :param grad_clip: max global gradient norm.
+    :param seed: seeds initialisation and batch order.
+    :param text_history: >0 renders the last N clicks as text instead of soft
+        tokens (``text20``/``text50`` baselines; needs ``lora`` or ``full``).
+    :param use_embeddings: False trains without user context (``none``).
+    :param embedding_column: ``embeddings`` (per position) or ``embedding`` (pooled).
+    :param lora_r: LoRA rank. :param lora_alpha: LoRA alpha.
+    :param max_bad_steps: consecutive non-finite steps before stopping.
+    :param checkpoint_every: steps between resumable checkpoints (0: never).
+    :param max_questions: use only the first N alignment questions.
+    :param system: system message. :param marker: text before the user context.
+    """
+
+    llm: str = "smollm2"
+    adapter: str = "mean_linear"
+    adapter_options: dict[str, Any] = field(default_factory=dict)
+    strategy: str = "adapter"
+    mode: str = "loglik"
+    steps: int = 160
+    batch_size: int = 8
+    lr: float = 5e-3
+    llm_lr: float = 2e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 10
+    grad_clip: float = 1.0
+    seed: int = 0
+    text_history: int = 0
+    use_embeddings: bool = True
+    embedding_column: str = "embeddings"
+    lora_r: int = 8
+    lora_alpha: int = 16
+    max_bad_steps: int = 10
+    checkpoint_every: int = 50
+    max_questions: int | None = None
+    system: str = PromptStyle.system
+    marker: str = PromptStyle.marker
+
+    @classmethod
+    def from_preset(cls, name: str = "default", **overrides: Any) -> AlignConfig:
+        """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied."""
+        if name not in ALIGN_PRESETS:
+            raise UnknownNameError(unknown_name_message("preset", name, list(ALIGN_PRESETS),
+                                                        flag="--preset"))
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - valid)
+        if unknown:
+            raise UqaInputError(f"unknown align setting(s) {', '.join(unknown)}")
+        config = replace(ALIGN_PRESETS[name], **{k: v for k, v in overrides.items()
+                                                 if v is not None})
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Reject bad combinations before anything heavy loads."""
+        check_strategy(self.strategy)
+        if self.mode not in MODES:
+            raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
+                                f"valid: {', '.join(MODES)}")
+        if self.steps < 0 or self.batch_size < 1:
+            raise UqaInputError("--steps must be >= 0 and --batch-size >= 1")
+        if self.text_history and self.strategy == "adapter":
+            raise UqaInputError(
+                f"a text history (text{self.text_history}) has no adapter to train: "
+                "use --strategy lora (the text baselines' setting) or full"
+            )
+        if self.embedding_column not in ("embeddings", "embedding"):
+            raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
+
+    @property
+    def style(self) -> PromptStyle:
+        return PromptStyle(system=self.system, marker=self.marker, mode=self.mode)
+
+    @property
+    def uses_adapter(self) -> bool:
+        return self.use_embeddings and not self.text_history
+
+
+ALIGN_PRESETS: dict[str, AlignConfig] = {
+    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0),
+    "small": AlignConfig(steps=80, batch_size=8),
+    "default": AlignConfig(),
+    "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
+}
+
+
+def _lr_factor(step: int, config: AlignConfig) -> float:
+    if step < config.warmup_steps:
+        return (step + 1) / max(1, config.warmup_steps)
+    span = max(1, config.steps - config.warmup_steps)
+    progress = min(1.0, (step - config.warmup_steps) / span)
+    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def batch_indices(n: int, step: int, batch_size: int, seed: int) -> np.ndarray:
+    """The questions of ``step``: epochs of seeded permutations, so resuming repeats them."""
+    out = []
+    start = step * batch_size
+    while len(out) < batch_size:
+        epoch, offset = divmod(start, n)
+        perm = np.random.default_rng([seed, epoch]).permutation(n)
+        take = perm[offset : offset + batch_size - len(out)]
+        out.extend(take.tolist())
+        start += len(take)
+    return np.asarray(out, dtype=np.int64)
+
+
+class AlignRecipe:
+    """One alignment run: ``setup()``, ``train()``, ``save()``, ``cleanup()``."""
+
+    def __init__(self, config: AlignConfig, adapter_dir: Path, *, resume: bool = False) -> None:
+        config.validate()
+        self.config = config
+        self.adapter_dir = Path(adapter_dir)
+        self.resume = resume
+        self.step = 0
+        self.losses: list[float] = []
+        self.skipped = 0
+        self.rank, self.world = _dist_info()
+
+    # -- setup -------------------------------------------------------------------
+    def setup(self, questions_path: Path, embeddings_path: Path | None,
+              data_dir: Path | None, *, llm: Any = None) -> None:
+        import torch
+
+        from uqa_align.llm import load_llm
+        from uqa_align.questions import read_questions
+        from uqa_align.strategies import apply_strategy, check_trainables
+
+        c = self.config
+        torch.manual_seed(c.seed)
+        self.qs = read_questions(questions_path, limit=c.max_questions)
+        self.users = None
+        if c.uses_adapter:
+            if embeddings_path is None:
+                raise UqaInputError("alignment with an adapter needs --embeddings")
+            from uqa_align.user_embeddings import UserEmbeddings
+
+            self.users = UserEmbeddings.from_file(embeddings_path, prefer=c.embedding_column)
+            self.users.check_users(self.qs.user_ids, questions_path)
+        self.llm = llm if llm is not None else load_llm(c.llm)
+        self.device = next(self.llm.model.parameters()).device
+        self.builder = PromptBuilder(self.llm.tokenizer, c.style)
+        self.adapter = None
+        if self.users is not None:
+            from uqa_align.adapters import build_adapter
+
+            self.adapter = build_adapter(c.adapter, self.users.dim, self.llm.hidden_size,
+                                         c.adapter_options)
+            emb, mask = self.users.gather(self.qs.user_ids, self.qs.history_lens)
+            self.adapter.fit_input_stats(torch.from_numpy(emb), torch.from_numpy(mask))
+            self.adapter.to(self.device)
+        texts = (history_texts_for(self.qs, data_dir, c.text_history)
+                 if c.text_history else [None] * len(self.qs))
+        n_soft = self.adapter.num_tokens if self.adapter is not None else 0
+        self.prompts = [
+            self.builder.encode(q, o, n_soft=n_soft, history_text=t)
+            for q, o, t in zip(self.qs.questions, self.qs.options, texts, strict=True)
+        ]
+        self.targets = [self.builder.target(o, "ABCDEFGHIJ"[a])
+                        for o, a in zip(self.qs.options, self.qs.answers, strict=True)]
+        self.llm.model = apply_strategy(self.llm.model, c.strategy, lora_r=c.lora_r,
+                                        lora_alpha=c.lora_alpha)
+        self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
+        groups = []
+        if self.adapter is not None:
+            groups.append({"params": list(self.adapter.parameters()), "lr": c.lr})
+        llm_params = [p for p in self.llm.model.parameters() if p.requires_grad]
+        if llm_params:
+            groups.append({"params": llm_params, "lr": c.llm_lr})
+        self.params = [p for g in groups for p in g["params"]]
+        self.optimizer = torch.optim.AdamW(groups, weight_decay=c.weight_decay)
+        for g in self.optimizer.param_groups:
+            g["base_lr"] = g["lr"]
+        if self.resume:
+            self._load_checkpoint()
+
+    # -- train -------------------------------------------------------------------
+    def soft_tokens(self, idx: np.ndarray) -> Any:
+        import torch
+
+        if self.adapter is None or self.users is None:
+            return None
+        emb, mask = self.users.gather(self.qs.user_ids[idx], self.qs.history_lens[idx])
+        return self.adapter(torch.from_numpy(emb).to(self.device),
+                            torch.from_numpy(mask).to(self.device))
+
+    def train(self) -> None:
+        import torch
+        from uqa_data.progress import stage_progress
+
+        from uqa_align.soft_prompt import answer_loss, pack_right
+
+        c = self.config
+        pad = _pad_id(self.llm.tokenizer)
+        amp = self.device.type == "cuda"
+        self.llm.model.train(c.strategy != "adapter")  # frozen LLM stays in eval mode
+        if self.adapter is not None:
+            self.adapter.train()
+        bad_in_row = 0
+        with stage_progress(f"align {self._what()}", total=c.steps) as bar:
+            bar.update(completed=self.step)
+            while self.step < c.steps:
+                idx = batch_indices(len(self.qs), self.step, c.batch_size, c.seed)
+                idx = idx[self.rank :: self.world]
+                factor = _lr_factor(self.step, c)
+                for g in self.optimizer.param_groups:
+                    g["lr"] = g["base_lr"] * factor
+                batch = pack_right([self.prompts[i] for i in idx],
+                                   [self.targets[i] for i in idx], pad).to(self.device)
+                self.optimizer.zero_grad(set_to_none=True)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                    loss = answer_loss(self.llm.model, batch, self.soft_tokens(idx))
+                ok = bool(torch.isfinite(loss))
+                if ok or self.world > 1:
+                    loss.backward()
+                    _all_reduce_grads(self.params, self.world)
+                    norm = torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip)
+                    ok = ok and bool(torch.isfinite(norm))
+                if ok:
+                    self.optimizer.step()
+                    bad_in_row = 0
+                    self.losses.append(float(loss.detach()))
+                else:
+                    self.skipped += 1
+                    bad_in_row += 1
+                    log.warning("align step %d: non-finite loss or gradient; step skipped",
+                                self.step)
+                    if bad_in_row >= c.max_bad_steps:
+                        self.optimizer.zero_grad(set_to_none=True)
+                        self.save(diverged=True)
+                        raise TrainingDivergedError(
+                            f"alignment diverged: {bad_in_row} steps in a row had a non-finite "
+                            f"loss or gradient (at step {self.step}); kept the last good "
+                            f"weights in {self.adapter_dir}. Lower --lr (now {c.lr}) or "
+                            "--grad-clip, or use the mean_linear adapter"
+                        )
+                self.step += 1
+                recent = self.losses[-10:]
+                bar.advance(loss=f"{np.mean(recent):.3f}" if recent else "nan")
+                if c.checkpoint_every and self.step % c.checkpoint_every == 0 \
+                        and self.step < c.steps:
+                    self.save_checkpoint()
+
+    # -- checkpoints ---------------------------------------------------------------
+    def _trainable_state(self) -> dict[str, Any]:
+        state = {}
+        if self.adapter is not None:
+            state.update({f"adapter.{k}": v for k, v in self.adapter.state_dict().items()})
+        state.update({f"llm.{n}": p.detach() for n, p in self.llm.model.named_parameters()
+                      if p.requires_grad})
+        return state
+
+    def save_checkpoint(self) -> None:
+        """Trainable weights, optimizer state and progress under ``adapter/checkpoint/``."""
+        if self.rank:
+            return
+        import torch
+        from safetensors.torch import save_file
+        from uqa_data.io import atomic_path, write_json
+
+        ck = self.adapter_dir / CHECKPOINT_DIR
+        with atomic_path(ck / "state.safetensors") as tmp:
+            save_file({k: v.contiguous().cpu() for k, v in self._trainable_state().items()},
+                      str(tmp))
+        with atomic_path(ck / "optimizer.pt") as tmp:
+            torch.save(self.optimizer.state_dict(), tmp)
+        write_json({"step": self.step, "losses": self.losses, "skipped": self.skipped,
+                    "config": asdict(self.config)}, ck / "progress.json")
+
+    def _load_checkpoint(self) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from uqa_data.io import read_json
+
+        ck = self.adapter_dir / CHECKPOINT_DIR
+        if not (ck / "progress.json").is_file():
+            log.info("no checkpoint in %s; starting from step 0", ck)
+            return
+        progress = read_json(ck / "progress.json", "alignment checkpoint")
+        saved = progress.get("config", {})
+        for key, value in asdict(self.config).items():
+            if key not in ("steps", "checkpoint_every") and saved.get(key, value) != value:
+                log.warning("resume: %s was %r in the checkpoint, now %r; using %r",
+                            key, saved.get(key), value, value)
+        state = load_file(str(ck / "state.safetensors"), device=str(self.device))
+        if self.adapter is not None:
+            self.adapter.load_state_dict(
+                {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")})
+        named = dict(self.llm.model.named_parameters())
+        with torch.no_grad():
+            for k, v in state.items():
+                if k.startswith("llm."):
+                    named[k[len("llm."):]].copy_(v)
+        self.optimizer.load_state_dict(
+            torch.load(ck / "optimizer.pt", weights_only=True, map_location=self.device))
+        for g in self.optimizer.param_groups:
+            g.setdefault("base_lr", g["lr"])
+        self.step = int(progress["step"])
+        self.losses = list(progress.get("losses", []))
+        self.skipped = int(progress.get("skipped", 0))
+        log.info("resumed alignment at step %d", self.step)
+
+    # -- output --------------------------------------------------------------------
+    def save(self, *, diverged: bool = False) -> None:
+        """Write ``adapter/``: adapter weights, LoRA or LLM weights, config, metrics."""
+        if self.rank:
+            return
+        from safetensors.torch import save_file
+        from uqa_data.io import atomic_path, write_json
+
+        from uqa_align.adapters.base import adapter_options
+
+        c = self.config
+        d = self.adapter_dir
+        d.mkdir(parents=True, exist_ok=True)
+        if self.adapter is not None:
+            with atomic_path(d / ADAPTER_WEIGHTS) as tmp:
+                save_file({k: v.contiguous().cpu() for k, v in self.adapter.state_dict().items()},
+                          str(tmp))
+        if c.strategy == "lora":
+            state = {n: p.detach().contiguous().cpu()
+                     for n, p in self.llm.model.named_parameters() if p.requires_grad}
+            with atomic_path(d / LORA_DIR / "lora.safetensors") as tmp:
+                save_file(state, str(tmp))
+        elif c.strategy == "full":
+            model = self.llm.model
+            state = {n: p.detach().contiguous().cpu() for n, p in model.named_parameters()}
+            with atomic_path(d / LLM_WEIGHTS) as tmp:
+                save_file(state, str(tmp))
+        meta = {
+            "align": asdict(c),
+            "llm_name": self.llm.name,
+            "hidden_size": self.llm.hidden_size,
+            "adapter": None if self.adapter is None else {
+                "name": c.adapter, "options": adapter_options(self.adapter),
+                "in_dim": self.adapter.in_dim, "num_tokens": self.adapter.num_tokens,
+            },
+            "embeddings_per_position": None if self.users is None else self.users.per_position,
+            "diverged": diverged,
+        }
+        write_json(meta, d / "config.json")
+        write_json({"losses": self.losses, "steps_done": self.step, "skipped": self.skipped,
+                    **self.counts}, d / "metrics.json")
+
+    def cleanup(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.barrier()
+
+    def _what(self) -> str:
+        c = self.config
+        if c.text_history:
+            return f"text{c.text_history}/{c.strategy}"
+        return f"{c.adapter}/{c.strategy}" if c.uses_adapter else f"no-context/{c.strategy}"
+
+
+def history_texts_for(qs: Any, data_dir: Path | None, k: int) -> list[str]:
+    from uqa_align.text_history import history_texts
+
+    return history_texts(qs, data_dir, k)
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
+        if tid is not None:
+            return int(tid)
+    return 0  # pragma: no cover
+
+
+def _dist_info() -> tuple[int, int]:
+    """(rank, world size); initialises the process group under ``torchrun``."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _all_reduce_grads(params: list[Any], world: int) -> None:
+    if world <= 1:
+        return
+    import torch
+    import torch.distributed as dist
+
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        dist.all_reduce(p.grad)
+        p.grad.div_(world)
+
+
+def align(
+    questions_path: Path,
+    embeddings_path: Path | None,
+    data_dir: Path | None,
+    adapter_dir: Path,
+    config: AlignConfig,
+    *,
+    resume: bool = False,
+    llm: Any = None,
+) -> dict:
+    """Train the adapter (and LoRA/LLM by strategy) and write ``adapter_dir``.
+
+    ``llm`` may pass an already loaded :class:`~uqa_align.llm.LoadedLLM` (tests,
+    studies); it is modified in place by ``lora``/``full``.
+    """
+    t0 = time.perf_counter()
+    recipe = AlignRecipe(config, Path(adapter_dir), resume=resume)
+    recipe.setup(Path(questions_path), None if embeddings_path is None else Path(embeddings_path),
+                 None if data_dir is None else Path(data_dir), llm=llm)
+    recipe.train()
+    recipe.save()
+    recipe.cleanup()
+    recent = recipe.losses[-10:]
+    return {
+        "adapter_dir": str(adapter_dir),
+        "steps": recipe.step,
+        "questions": len(recipe.qs),
+        "final_loss": float(np.mean(recent)) if recent else None,
+        "first_loss": recipe.losses[0] if recipe.losses else None,
+        "skipped_steps": recipe.skipped,
+        "wall_s": round(time.perf_counter() - t0, 2),
+        **recipe.counts,
+    }

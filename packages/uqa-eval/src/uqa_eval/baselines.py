@@ -1,0 +1,160 @@
+"""Baselines, evaluated through the same answering path as the embedding under test.
+
+Each baseline is a :class:`Baseline` row registered by ``uqa_register_baselines``
+(see :mod:`uqa_eval.plugin`); its fields say how align and evaluate treat it:
+
+- ``none``: no user context in the prompt (the LLM's prior; no alignment).
+- ``random``: an untrained encoder's embeddings (the caller exports that file
+  and aligns on it); evaluated like the real embedding.
+- ``shuffled``: the real embeddings, permuted across users at evaluation.
+- ``oracle``: synthetic data only: each user's planted interest mixture and
+  most recent planted interest (``raw/truth.arrow``) as a vector.
+- ``text20`` / ``text50``: the last 20/50 clicks rendered as text, LoRA
+  instead of an adapter, same step budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from uqa_data.errors import UqaInputError
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """How a baseline differs from the embedding under test.
+
+    :param name: the baseline's name.
+    :param context: ``embedding`` (soft tokens), ``text`` (rendered history) or ``none``.
+    :param text_history: clicks rendered as text (``context='text'``).
+    :param permute: permute the embeddings across users at evaluation.
+    :param embeddings: where the embeddings come from: ``given`` (the run's),
+        ``untrained`` (an untrained encoder's export), ``oracle`` (planted truth).
+    :param strategy: alignment strategy it needs (None: the run's).
+    :param needs_alignment: whether an adapter / LoRA is trained for it.
+    """
+
+    name: str
+    context: str = "embedding"
+    text_history: int = 0
+    permute: bool = False
+    embeddings: str = "given"
+    strategy: str | None = None
+    needs_alignment: bool = True
+
+    def align_overrides(self) -> dict[str, Any]:
+        """Fields of :class:`~uqa_align.train.AlignConfig` this baseline changes."""
+        out: dict[str, Any] = {}
+        if self.context == "text":
+            out.update(text_history=self.text_history, strategy=self.strategy or "lora")
+        elif self.context == "none":
+            out.update(use_embeddings=False)
+        if self.embeddings == "oracle":
+            out.update(embedding_column="embedding")
+        return out
+
+
+NONE = Baseline("none", context="none", needs_alignment=False)
+RANDOM = Baseline("random", embeddings="untrained")
+SHUFFLED = Baseline("shuffled", permute=True)
+ORACLE = Baseline("oracle", embeddings="oracle")
+TEXT20 = Baseline("text20", context="text", text_history=20, strategy="lora")
+TEXT50 = Baseline("text50", context="text", text_history=50, strategy="lora")
+
+
+def get_baseline(name: str) -> Baseline:
+    """The registered baseline ``name`` (``--baseline``)."""
+    from uqa_data.registry import get_component
+
+    obj = get_component("baseline", name, flag="--baseline").load()
+    if not isinstance(obj, Baseline):
+        raise UqaInputError(f"baseline '{name}' does not name a uqa_eval.baselines.Baseline")
+    return obj
+
+
+def oracle_vectors(truth_path: Path, items_path: Path | None = None) -> tuple[np.ndarray,
+                                                                                np.ndarray]:
+    """``(user_ids, vectors)``: planted interests of each synthetic user as a vector.
+
+    The vector concatenates the long-term interest mixture over categories
+    (weights at each category's slot) and a one-hot of the most recent planted
+    interest (the last phase's category), over the categories seen in the file.
+    """
+    from uqa_data.io import FLOAT, INT, list_of, read_table
+
+    table = read_table(truth_path, {
+        "user_id": (INT, "int64 user ids"),
+        "interest_cate_ids": (list_of(INT), "list<int64> planted categories"),
+        "interest_weights": (list_of(FLOAT), "list<float64> mixture weights"),
+        "phase_cate_ids": (list_of(INT), "list<int64> planted phase categories"),
+    }, what="planted truth (raw/truth.arrow; the oracle baseline needs synthetic data)",
+        allow_empty=False)
+    cates = table.column("interest_cate_ids").to_pylist()
+    weights = table.column("interest_weights").to_pylist()
+    phases = table.column("phase_cate_ids").to_pylist()
+    vocab = sorted({c for row in cates for c in row} | {c for row in phases for c in row})
+    slot = {c: i for i, c in enumerate(vocab)}
+    k = len(vocab)
+    vecs = np.zeros((table.num_rows, 2 * k), dtype=np.float32)
+    for r, (cs, ws, ph) in enumerate(zip(cates, weights, phases, strict=True)):
+        for c, w in zip(cs, ws, strict=True):
+            vecs[r, slot[c]] += w
+        if ph:
+            vecs[r, k + slot[ph[-1]]] = 1.0
+    return table.column("user_id").to_numpy().astype(np.int64), vecs
+
+
+def write_oracle_embeddings(truth_path: Path, out_path: Path) -> dict:
+    """Write the oracle vectors as an embeddings file (``user_id``, ``embedding``)."""
+    import pyarrow as pa
+    from uqa_data.io import write_table
+
+    users, vecs = oracle_vectors(truth_path)
+    dim = vecs.shape[1]
+    emb = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1), pa.float32()), dim)
+    write_table(pa.table({"user_id": pa.array(users, pa.int64()), "embedding": emb}), out_path)
+    return {"users": len(users), "dim": dim, "path": str(out_path)}
+
+
+def baseline_dir(run_dir: Path, name: str) -> Path:
+    """Where a baseline's adapter and predictions go inside a run directory."""
+    return Path(run_dir) / "baselines" / name
+
+
+def baseline_embeddings(run_dir: Path, baseline: Baseline | None, split: str) -> Path | None:
+    """The embeddings file a baseline uses for ``split`` inside a run directory.
+
+    ``given``: ``embeddings/<split>.arrow``; ``untrained``:
+    ``embeddings/untrained/<split>.arrow`` (``uqa embed --untrained``);
+    ``oracle``: ``baselines/oracle/embeddings.arrow``, written from
+    ``raw/truth.arrow`` on first use; no embeddings for text and ``none``.
+    """
+    run_dir = Path(run_dir)
+    if baseline is None or baseline.embeddings == "given":
+        path = run_dir / "embeddings" / f"{split}.arrow"
+    elif baseline.embeddings == "untrained":
+        path = run_dir / "embeddings" / "untrained" / f"{split}.arrow"
+        if not path.is_file():
+            raise UqaInputError(
+                f"--baseline {baseline.name}: {path} not found; export it with "
+                f"`uqa embed --out {run_dir} --split {split} --untrained --output {path}`"
+            )
+    elif baseline.embeddings == "oracle":
+        path = baseline_dir(run_dir, baseline.name) / "embeddings.arrow"
+        if not path.is_file():
+            truth = run_dir / "raw" / "truth.arrow"
+            if not truth.is_file():
+                raise UqaInputError(
+                    f"--baseline oracle: {truth} not found; the oracle needs the planted truth "
+                    "of the synthetic dataset (--dataset synthetic)"
+                )
+            write_oracle_embeddings(truth, path)
+    else:
+        raise UqaInputError(f"baseline '{baseline.name}': unknown embeddings source "
+                            f"'{baseline.embeddings}'")
+    if baseline is not None and baseline.context != "embedding":
+        return None
+    return path

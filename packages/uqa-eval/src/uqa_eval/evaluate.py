@@ -1,0 +1,275 @@
+"""Evaluation: answer every question with the aligned LLM and write ``predictions/eval.arrow``.
+
+``loglik`` (default) scores each option's text as the continuation of the
+prompt: ``acc`` picks the highest summed log-probability, ``acc_norm`` the
+highest per character of the option text (lm-evaluation-harness's
+normaliser). ``letters`` scores the option letters as the next token;
+``generate`` decodes greedily and is correct when the output starts with the
+gold letter. Baselines (``--baseline``) run through the same path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from uqa_align.prompt import LETTERS, MODES
+from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.registry import unknown_name_message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation settings.
+
+    :param mode: ``loglik``, ``letters`` or ``generate`` (must match alignment).
+    :param baseline: registered baseline name, or None for the embedding under test.
+    :param batch_size: questions per forward pass.
+    :param seed: seeds the ``shuffled`` permutation.
+    :param llm: LLM source when no adapter directory is used (``none``).
+    :param max_questions: evaluate only the first N questions.
+    :param max_new_tokens: generation budget for ``generate``.
+    """
+
+    mode: str = "loglik"
+    baseline: str | None = None
+    batch_size: int = 16
+    seed: int = 0
+    llm: str = "smollm2"
+    max_questions: int | None = None
+    max_new_tokens: int = 4
+
+    @classmethod
+    def from_preset(cls, name: str = "default", **overrides: Any) -> EvalConfig:
+        """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied."""
+        if name not in EVAL_PRESETS:
+            raise UnknownNameError(unknown_name_message("preset", name, list(EVAL_PRESETS),
+                                                        flag="--preset"))
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - valid)
+        if unknown:
+            raise UqaInputError(f"unknown eval setting(s) {', '.join(unknown)}")
+        config = replace(EVAL_PRESETS[name], **{k: v for k, v in overrides.items()
+                                                if v is not None})
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
+                                f"valid: {', '.join(MODES)}")
+        if self.batch_size < 1:
+            raise UqaInputError("--batch-size must be >= 1")
+
+
+EVAL_PRESETS: dict[str, EvalConfig] = {
+    "tiny": EvalConfig(batch_size=8),
+    "small": EvalConfig(),
+    "default": EvalConfig(),
+    "full": EvalConfig(batch_size=32),
+}
+
+
+class SoftTokenCache:
+    """Adapter outputs per ``(user, history_len)``: each user's soft prefix is computed once."""
+
+    def __init__(self, adapter: Any, users: Any, device: Any) -> None:
+        self.adapter, self.users, self.device = adapter, users, device
+        self.cache: dict[tuple[int, int], Any] = {}
+
+    def __call__(self, user_ids: np.ndarray, history_lens: np.ndarray) -> Any:
+        import torch
+
+        keys = [(int(u), int(h)) for u, h in zip(user_ids, history_lens, strict=True)]
+        todo = sorted({k for k in keys if k not in self.cache})
+        if todo:
+            emb, mask = self.users.gather([k[0] for k in todo], [k[1] for k in todo])
+            with torch.no_grad():
+                out = self.adapter(torch.from_numpy(emb).to(self.device),
+                                   torch.from_numpy(mask).to(self.device))
+            for k, v in zip(todo, out, strict=True):
+                self.cache[k] = v
+        return torch.stack([self.cache[k] for k in keys])
+
+
+def evaluate(
+    questions_path: Path,
+    embeddings_path: Path | None,
+    adapter_dir: Path | None,
+    data_dir: Path | None,
+    predictions_path: Path,
+    config: EvalConfig,
+    *,
+    llm: Any = None,
+) -> dict:
+    """Answer the questions and write ``predictions_path``; returns accuracies and timing.
+
+    ``adapter_dir=None`` (or the ``none`` baseline) answers with the bare LLM
+    ``config.llm`` and no user context. ``llm`` may pass a loaded LLM to reuse.
+    """
+    import torch
+    from uqa_align.aligned import load_aligned
+    from uqa_align.llm import load_llm
+    from uqa_align.prompt import PromptBuilder, PromptStyle
+    from uqa_align.questions import read_questions
+    from uqa_data.progress import stage_progress
+
+    from uqa_eval.baselines import get_baseline
+
+    config.validate()
+    t0 = time.perf_counter()
+    baseline = get_baseline(config.baseline) if config.baseline else None
+    qs = read_questions(questions_path, limit=config.max_questions)
+
+    if (baseline is not None and not baseline.needs_alignment) or adapter_dir is None:
+        loaded = llm if llm is not None else load_llm(config.llm)
+        builder = PromptBuilder(loaded.tokenizer, PromptStyle(mode=config.mode))
+        if adapter_dir is not None and (Path(adapter_dir) / "config.json").is_file():
+            from uqa_align.train import AlignConfig
+            from uqa_data.io import read_json
+
+            a = AlignConfig(**read_json(Path(adapter_dir) / "config.json")["align"])
+            builder = PromptBuilder(loaded.tokenizer, PromptStyle(a.system, a.marker,
+                                                                  config.mode))
+        model, adapter, text_k = loaded, None, 0
+    else:
+        aligned = load_aligned(Path(adapter_dir), llm=llm, mode=config.mode)
+        model, adapter, builder = aligned.llm, aligned.adapter, aligned.builder
+        text_k = aligned.config.text_history
+        if baseline is not None and baseline.context == "text" and not text_k:
+            raise UqaInputError(
+                f"--baseline {baseline.name}: {adapter_dir} was aligned without a text "
+                f"history; align with the same baseline first"
+            )
+    device = next(model.model.parameters()).device
+
+    soft_fn = None
+    if adapter is not None:
+        if embeddings_path is None:
+            raise UqaInputError("this adapter needs --embeddings (the users' embeddings)")
+        from uqa_align.user_embeddings import UserEmbeddings
+
+        prefer = "embeddings" if aligned.meta.get("embeddings_per_position") else "embedding"
+        users = UserEmbeddings.from_file(embeddings_path, prefer=prefer)
+        users.check_users(qs.user_ids, questions_path)
+        if users.dim != adapter.in_dim:
+            raise UqaInputError(
+                f"{embeddings_path}: embedding width {users.dim} does not match the adapter in "
+                f"{adapter_dir} (trained on width {adapter.in_dim})"
+            )
+        if baseline is not None and baseline.permute:
+            users = users.permuted(config.seed)
+        soft_fn = SoftTokenCache(adapter, users, device)
+
+    texts = None
+    if text_k:
+        from uqa_align.text_history import history_texts
+
+        texts = history_texts(qs, data_dir, text_k)
+    n_soft = adapter.num_tokens if adapter is not None else 0
+    prompts = [
+        builder.encode(q, o, n_soft=n_soft, history_text=None if texts is None else texts[i])
+        for i, (q, o) in enumerate(zip(qs.questions, qs.options, strict=True))
+    ]
+    pad = _pad_id(model.tokenizer)
+    scores: list[list[float]] = []
+    generated: list[str] = []
+    order = np.argsort([p.length for p in prompts], kind="stable")  # similar lengths batch well
+    by_pos: dict[int, int] = {}
+    amp = device.type == "cuda"
+    with stage_progress(f"answer ({config.mode})", total=len(qs)) as bar:
+        for start in range(0, len(qs), config.batch_size):
+            idx = order[start : start + config.batch_size]
+            batch = [prompts[i] for i in idx]
+            soft = soft_fn(qs.user_ids[idx], qs.history_lens[idx]) if soft_fn else None
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+                s, g = _answer(model, batch, soft, pad, config)
+            for j, i in enumerate(idx):
+                by_pos[int(i)] = len(scores)
+                scores.append(s[j])
+                generated.append(g[j] if g else "")
+            bar.advance(len(idx))
+    scores = [scores[by_pos[i]] for i in range(len(qs))]
+    generated = [generated[by_pos[i]] for i in range(len(qs))]
+    wall = time.perf_counter() - t0
+    table, summary = _predictions(qs, prompts, scores, generated, config)
+    from uqa_data.io import write_table
+
+    write_table(table, predictions_path)
+    summary.update({
+        "predictions": str(predictions_path), "mode": config.mode,
+        "baseline": config.baseline, "wall_s": round(wall, 2),
+        "questions_per_s": round(len(qs) / wall, 2) if wall > 0 else None,
+    })
+    return summary
+
+
+def _answer(model: Any, batch: list, soft: Any, pad: int,
+            config: EvalConfig) -> tuple[list[list[float]], list[str]]:
+    from uqa_eval.answering import generate, score_letters, score_loglik
+
+    if config.mode == "loglik":
+        return score_loglik(model.model, batch, soft, pad), []
+    if config.mode == "letters":
+        return score_letters(model.model, batch, soft, pad), []
+    texts, letter_scores = generate(model.model, model.tokenizer, batch, soft, pad,
+                                    config.max_new_tokens)
+    return letter_scores, texts
+
+
+def _predictions(qs: Any, prompts: list, scores: list[list[float]], generated: list[str],
+                 config: EvalConfig) -> tuple[Any, dict]:
+    import pyarrow as pa
+
+    from uqa_eval.answering import letter_of
+
+    pred, pred_norm, correct, correct_norm, chars = [], [], [], [], []
+    for i, s in enumerate(scores):
+        opts = qs.options[i]
+        n_chars = [max(1, len(o)) for o in opts]
+        arr = np.asarray(s, dtype=np.float64)
+        if config.mode == "generate":
+            p = letter_of(generated[i], len(opts))
+            pn = p
+        else:
+            p = LETTERS[int(np.argmax(arr))]
+            pn = (LETTERS[int(np.argmax(arr / np.asarray(n_chars)))]
+                  if config.mode == "loglik" else p)
+        gold = LETTERS[int(qs.answers[i])]
+        pred.append(p)
+        pred_norm.append(pn)
+        correct.append(p == gold)
+        correct_norm.append(pn == gold)
+        chars.append(n_chars)
+    cols: dict[str, Any] = {
+        "question_id": pa.array(qs.question_ids, pa.string()),
+        "prediction": pa.array(pred, pa.string()),
+        "prediction_norm": pa.array(pred_norm, pa.string()),
+        "correct": pa.array(correct, pa.bool_()),
+        "correct_norm": pa.array(correct_norm, pa.bool_()),
+        "option_scores": pa.array(scores, pa.list_(pa.float64())),
+        "option_chars": pa.array(chars, pa.list_(pa.int64())),
+        "input_tokens": pa.array([p.length for p in prompts], pa.int64()),
+    }
+    if config.mode == "generate":
+        cols["generated"] = pa.array(generated, pa.string())
+    summary = {
+        "questions": len(pred),
+        "acc": float(np.mean(correct)) if pred else None,
+        "acc_norm": float(np.mean(correct_norm)) if pred else None,
+        "mean_input_tokens": float(np.mean([p.length for p in prompts])) if prompts else None,
+    }
+    return pa.table(cols), summary
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
+        if tid is not None:
+            return int(tid)
+    return 0  # pragma: no cover
