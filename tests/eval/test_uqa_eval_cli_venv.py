@@ -2,10 +2,11 @@
 
 The venv (no system site-packages) gets ``torch==2.13.0`` and then
 ``pip install ./packages/uqa-data ./packages/uqa-align ./packages/uqa-eval``
-(not editable). It is cached under the temp dir, keyed on the packages'
-``pyproject.toml`` files; when only their sources change, the three packages
-are reinstalled (still not editable) without their dependencies, so repeat
-runs take seconds. Building it the first time takes a few minutes.
+(not editable; from a clean copy of the three folders). It is cached under
+the temp dir, keyed on the packages' ``pyproject.toml`` files; when only their
+sources change, the three packages are reinstalled (still not editable)
+without their dependencies, so repeat runs take seconds. Building it the
+first time takes a few minutes.
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+def _stage_packages(stage: Path) -> list[str]:
+    """Copy the three packages (no build/, egg-info, caches) to ``stage``; ``./<name>`` paths.
+
+    Building from a clean copy leaves no ``build/`` folders in the checkout, and no stale
+    file from an earlier build can slip into the wheels.
+    """
+    ignore = shutil.ignore_patterns(*SKIP_PARTS, "*.egg-info")
+    for p in PACKAGES:
+        shutil.copytree(ROOT / "packages" / p, stage / p, ignore=ignore)
+    return [f"./{p}" for p in PACKAGES]
+
+
 def _base_python() -> str:
     """The interpreter the dev venv was made from (never the dev venv itself)."""
     return getattr(sys, "_base_executable", None) or sys.executable
@@ -91,21 +104,23 @@ def fresh_venv() -> Iterator[Path]:
                 shutil.rmtree(stale, ignore_errors=True)
         py = venv / "bin" / "python"
         env = _clean_env()
-        pkgs = [f"./packages/{p}" for p in PACKAGES]
         sources = sources_key()  # before installing: an edit during the install shows next time
+        stage = Path(tempfile.mkdtemp(prefix="uqa-eval-stage-"))
+        pkgs = _stage_packages(stage)
         if not (venv / ".deps-installed").is_file():
             shutil.rmtree(venv, ignore_errors=True)
             _run([_base_python(), "-m", "venv", str(venv)], env=env)
             _run([str(py), "-m", "pip", "install", "-q", TORCH], env=env)
-            _run([str(py), "-m", "pip", "install", "-q", *pkgs], cwd=ROOT, env=env)
+            _run([str(py), "-m", "pip", "install", "-q", *pkgs], cwd=stage, env=env)
             (venv / ".deps-installed").write_text(deps_key())
             (venv / ".sources").write_text(sources)
         elif not (venv / ".sources").is_file() or (venv / ".sources").read_text() != sources:
             # Sources only: rebuild the three wheels in place (no isolated build envs).
             _run([str(py), "-m", "pip", "install", "-q", "setuptools>=68"], env=env)
             _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-                  "--no-build-isolation", *pkgs], cwd=ROOT, env=env)
+                  "--no-build-isolation", *pkgs], cwd=stage, env=env)
             (venv / ".sources").write_text(sources)
+        shutil.rmtree(stage, ignore_errors=True)
         yield venv
 
 
