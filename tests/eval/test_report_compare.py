@@ -92,12 +92,19 @@ def test_runs_without_report_json_are_built_from_predictions(tmp_path: Path) -> 
     write_table(questions, study / "questions" / "eval.arrow")  # shared by the study
     write_table(pa.table({"question_id": ["q0", "q1"], "correct": [True, False]}),
                 study / "x" / "predictions" / "eval.arrow")
-    write_json({"name": "run-x", "stages": {"pretrain": {"config": {"encoder": "hstu"}}}},
+    write_json({"name": "run-x", "settings": {"llm": "smollm2", "baselines": ["none"]},
+                "stages": {"pretrain": {"config": {"encoder": "hstu"}, "seconds": 3.5},
+                           "eval": {"config": {"baseline": None}, "seconds": 2.0,
+                                    "summary": {"questions_per_s": 6.25}}}},
                study / "x" / "run.json")
     comparison = compare_runs(find_runs([study]))
     (run,) = comparison["runs"]
     assert run["label"] == "HSTU" and run["name"] == "run-x"
     assert run["report"]["tasks"]["df"]["acc"] == 1.0
+    meta = run["report"]["meta"]
+    assert meta["wall_time_s"] == 5.5 and meta["questions_per_s"] == 6.25
+    assert meta["llm"] == "smollm2" and "baseline" not in meta
+    assert "| HSTU | run-x | 2 | smollm2 | 5.5 | 6.25 |" in comparison_markdown(comparison)
 
 
 def test_find_runs_errors(tmp_path: Path) -> None:

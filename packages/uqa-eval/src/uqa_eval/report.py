@@ -444,6 +444,8 @@ def _facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         facts.append((f"tokens vs {ref}", shown))
     if meta.get("wall_time_s") is not None:
         facts.append(("wall time", f"{float(meta['wall_time_s']):.1f} s"))
+    if meta.get("questions_per_s") is not None:
+        facts.append(("answering", f"{float(meta['questions_per_s']):.2f} questions/s"))
     for key in ("encoder", "adapter", "strategy", "baseline", "llm", "mode", "source"):
         if meta.get(key) not in (None, ""):
             facts.append((key, str(meta[key])))
@@ -665,7 +667,12 @@ def _walk_runs(p: Path, depth: int) -> list[Path]:
 
 
 def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Run facts read from ``run.json`` (name, encoder, adapter, baseline...), when present."""
+    """Run facts read from ``run.json``, when present.
+
+    Name, encoder, adapter, strategy, llm, mode, baseline, preset, seed; the
+    seconds of each finished stage (``stage_seconds``, summed as
+    ``wall_time_s``) and the answering throughput (``questions_per_s``).
+    """
     from uqa_data.io import read_json
 
     p = Path(run_dir)
@@ -686,6 +693,17 @@ def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
             queue.extend(node.values())
         elif isinstance(node, list):
             queue.extend(node)
+    stages = data.get("stages") if isinstance(data, dict) else None
+    if isinstance(stages, dict):
+        seconds = {k: v["seconds"] for k, v in stages.items()
+                   if isinstance(v, dict) and isinstance(v.get("seconds"), int | float)}
+        if seconds:
+            meta["stage_seconds"] = seconds
+            meta["wall_time_s"] = round(float(sum(seconds.values())), 2)
+        summary = (stages.get("eval") or {}).get("summary") if isinstance(
+            stages.get("eval"), dict) else None
+        if isinstance(summary, dict) and summary.get("questions_per_s") is not None:
+            meta["questions_per_s"] = summary["questions_per_s"]
     return meta
 
 
@@ -712,7 +730,10 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
                 f"expected {candidates[0]}"
             )
         report = build_report(predictions, questions, run_meta(p))
-    report.setdefault("meta", {}).setdefault("run", p.name)
+    meta = report.setdefault("meta", {})
+    meta.setdefault("run", p.name)
+    for key, v in run_meta(p).items():  # wall time etc. recorded after the report was built
+        meta.setdefault(key, v)
     return report
 
 
@@ -873,13 +894,18 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
                  "(as the paper's Table 2); best value per column in bold; `-`: no questions. "
                  "Tokens: average LLM input tokens per question.")
     lines.append("")
-    lines.append("| Model | Run | Questions | LLM | Directory |")
-    lines.append("|---|---|---:|---|---|")
+    lines.append("| Model | Run | Questions | LLM | Wall time (s) | Questions/s | Directory |")
+    lines.append("|---|---|---:|---|---:|---:|---|")
     for r in runs:
         meta = r["report"].get("meta", {})
-        lines.append(f"| {md_escape(r['label'])} | {md_escape(r['name'])} | "
-                     f"{r['report'].get('n_questions', 0)} | {md_escape(meta.get('llm', '-'))} | "
-                     f"{md_escape(r['run_dir'])} |")
+        wall = meta.get("wall_time_s")
+        qps = meta.get("questions_per_s")
+        lines.append(
+            f"| {md_escape(r['label'])} | {md_escape(r['name'])} | "
+            f"{r['report'].get('n_questions', 0)} | {md_escape(meta.get('llm', '-'))} | "
+            f"{'-' if wall is None else f'{float(wall):.1f}'} | "
+            f"{'-' if qps is None else f'{float(qps):.2f}'} | {md_escape(r['run_dir'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
