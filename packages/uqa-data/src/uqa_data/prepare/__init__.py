@@ -238,6 +238,12 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
             removed[name] = total_stats[i]
         bar.advance(step=f"filtered ({len(rounds)} rounds)")
 
+        if not alive.any():
+            gone = ", ".join(f"{k} {int(v[0]):,}" for k, v in removed.items() if v[0])
+            raise UqaInputError(
+                f"{raw_dir / 'interactions.arrow'}: all {n_rows:,} clicks were removed ({gone}); "
+                "loosen --min-user-len, --max-user-len or --min-item-count"
+            )
         kept_item = item_cnt > 0
         item_new = np.where(kept_item, np.cumsum(kept_item), 0).astype(np.int64)
         new_ptr, out_item, out_ts = K.compact(ptr, item_s, ts_s, alive, item_new)
