@@ -72,10 +72,15 @@ def int_ids(
 
 
 def _first_non_integer(arr: pa.Array | pa.ChunkedArray) -> int | None:
+    """The first value that is not an integer (text that does not parse, a fraction)."""
     for i, v in enumerate(arr.to_pylist()):
-        if not isinstance(v, int) or isinstance(v, bool):
-            if isinstance(v, float) and v.is_integer():
-                continue
+        if isinstance(v, str):
+            if not v.strip().lstrip("-").isdigit():
+                return i
+        elif isinstance(v, float):
+            if not v.is_integer():
+                return i
+        elif not isinstance(v, int) or isinstance(v, bool):
             return i
     return None
 
