@@ -151,3 +151,17 @@ def test_uqa_report_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture)
         main(["report", str(tmp_path / "nothing")])
     assert info.value.code == 2
     assert "not a directory" in " ".join(capsys.readouterr().err.split())
+
+
+def test_uqa_report_single_run_with_its_baselines(tmp_path: Path) -> None:
+    from uqa_cli.main import app
+
+    run = make_run(tmp_path, "main", {"encoder": "sasrec", "adapter": "mean_linear"}, 3, 60)
+    make_run(run / "baselines", "none", {"baseline": "none"}, 1, 50)
+    make_run(run / "baselines", "shuffled", {"baseline": "shuffled"}, 1, 60)
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    saved = load_comparison(run / "report" / "compare" / "report.json")
+    assert [r["label"] for r in saved["runs"]] == ["None (no user)", "Shuffled emb.", "SASRec"]
+    assert (run / "report" / "report.md").is_file()
+    assert "Shuffled emb." in result.output

@@ -37,7 +37,8 @@ def report_command(
 ) -> None:
     """Print the accuracy table and write Markdown, JSON and a bar chart.
 
-    One run gives its per-task table; several runs (or a study) give one row per
+    One run gives its per-task table (and, when it holds baselines/, a comparison
+    with them in report/compare/); several runs (or a study) give one row per
     run, ordered like the paper's Table 2, best value per column in bold.
     """
     import os
@@ -80,6 +81,12 @@ def report_command(
         target = out or run / "report"
         written = write_report(report, target)
         print_table(report_table(report), stdout)
+        nested = sorted(d for d in (run / "baselines").glob("*") if is_run_dir(d))
+        if nested:  # the run's own baselines (uqa run --baselines): side by side as well
+            comparison = compare_runs([run, *nested])
+            written.update({f"compare {k}": v for k, v in
+                            write_comparison(comparison, target / "compare").items()})
+            print_table(comparison_table(comparison, metric), stdout)
     else:
         comparison = compare_runs(runs)
         if out is not None:
