@@ -20,7 +20,7 @@ the log is identical whatever the number of threads. Per user:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 MAX_INTERESTS = 5
 MAX_PHASES = 3
@@ -31,7 +31,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _next(state: np.ndarray) -> np.uint64:
     state[0] += _GOLDEN
     z = state[0]
@@ -40,7 +40,7 @@ def _next(state: np.ndarray) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _uniform(state: np.ndarray) -> float:
     return float(_next(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
@@ -53,7 +53,7 @@ def _seed_state(seed: int, user: int) -> np.ndarray:
     return state
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sample_segment(ptr: np.ndarray, items: np.ndarray, cum: np.ndarray, g: int, u: float) -> int:
     """An item of group ``g`` drawn by its cumulative weights (each segment ends at 1)."""
     a, b = ptr[g], ptr[g + 1]
@@ -63,7 +63,7 @@ def _sample_segment(ptr: np.ndarray, items: np.ndarray, cum: np.ndarray, g: int,
     return items[j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _sample_weights(w: np.ndarray, k: int, u: float) -> int:
     acc = 0.0
     for i in range(k):
@@ -73,7 +73,7 @@ def _sample_weights(w: np.ndarray, k: int, u: float) -> int:
     return k - 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def generate_users(
     seed: int,
     lengths: np.ndarray,
@@ -117,7 +117,7 @@ def generate_users(
     n_users = lengths.shape[0]
     n_cates = cate_cum.shape[0]
     p_geo = 1.0 / max(session_mean, 1.0)
-    for u in prange(n_users):
+    for u in range(n_users):
         st = _seed_state(seed, u)
         L = lengths[u]
         # -- long-term interests --------------------------------------------
