@@ -2,7 +2,8 @@
 
 The three distractors are values the user clicked among their most recent
 distinct ones; the answer is a value of similar popularity that never appears
-in the history, so guessing by popularity alone does not help.
+in the history, so guessing by popularity alone does not help. Only the
+:class:`~uqa_data.questions.base.QuestionContext` API is used.
 """
 
 from __future__ import annotations
@@ -41,22 +42,20 @@ class NeverClicked(QuestionTask):
             recent = clicked[:RECENT_DISTINCT]
             shown = [recent[j] for j in rng.permutation(len(recent))[:3]]
             seen = {ctx.name(attribute, v) for v in clicked}
-            answer = next(
-                (
-                    int(v)
-                    for v in ctx.popularity.neighbours(attribute, shown[0], rng, 16)
-                    if ctx.name(attribute, int(v)) and ctx.name(attribute, int(v)) not in seen
-                ),
-                None,
-            )
+            # similar popularity first; else a wider draw, which must hold an unclicked name
+            near = [ctx.name(attribute, v) for v in ctx.neighbours(attribute, shown[0], rng, 8)]
+            answer = next((x for x in near if x and x not in seen), None)
+            if answer is None:
+                wider = ctx.distractors(attribute, shown[0], rng, n=len(clicked) + 1)
+                answer = next((x for x in wider if x and x not in seen), None)
             if answer is None:
                 continue
             yield Draft(
                 user=int(u),
                 variant="attr",
                 attribute=attribute,
-                answer=ctx.name(attribute, answer),
+                answer=answer,
                 distractors=[ctx.name(attribute, v) for v in shown],
                 history_len=n,
-                params={"answer": answer, "clicked": shown},
+                params={"clicked": shown},
             )
