@@ -9,6 +9,20 @@ fractions in JSON and percentages (two decimals) in tables.
 Columns always follow the paper's Table 2: DF, MF, Avg. | IP, AP, Avg. |
 LI, SI, IT, Avg. | Overall. A sub-task without questions shows as ``-``.
 Sub-tasks registered by plugins are appended to their dimension's group.
+
+``report.json`` (schema ``uqa-report/1``)::
+
+    {"schema", "meta": {run, encoder, adapter, baseline, llm, mode, wall_time_s, ...},
+     "n_questions", "n_unanswered", "avg_input_tokens", "token_ratio": {"text20": r, ...},
+     "metrics": {"acc": "how it was computed", "acc_norm": ...},
+     "tasks": {"df": {"dimension", "n", "acc", "acc_norm"}, ...},          # all seven, always
+     "dimensions": {"sequence_understanding": {"tasks", "n", "acc", "acc_norm",
+                                               "macro_acc", "macro_acc_norm"}, ...},
+     "overall": {"n", "acc", "acc_norm", "macro_acc", "macro_acc_norm"}}
+
+A comparison (:func:`compare_runs`, schema ``uqa-comparison/1``) holds the
+ordered ``runs`` (each with its group, label, token ratios and full report)
+and the shared ``columns``.
 """
 
 from __future__ import annotations
