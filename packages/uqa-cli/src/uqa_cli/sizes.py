@@ -30,7 +30,10 @@ def print_sizes(as_json: bool = False) -> None:
     for r in rows:
         paper = r.get("paper_params")
         table.add_row(
-            r["encoder"], r["size"], r["shape"], _human(r["backbone_params"]),
+            r["encoder"],
+            r["size"],
+            r["shape"],
+            _human(r["backbone_params"]),
             _human(paper) if paper else "",
         )
     console.print(table)
