@@ -47,8 +47,9 @@ text={"en": "Which shop did the user click last?"})``.
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -103,7 +104,8 @@ class Draft:
     :param attribute: ``category``/``brand``/``shop``/``title``/``length``...
     :param answer: the correct option's text.
     :param distractors: at least three wrong options' texts (distinct, never
-        the answer); the first three distinct ones are used.
+        the answer; the first three distinct ones are used), or a callable
+        returning them, called only if the draft is kept (not a duplicate).
     :param history_len: the question may see the user's first ``history_len`` clicks.
     :param fields: extra placeholder values for the template (``n``, ``value``...).
     :param params: JSON-able facts that determine the answer (stored as the
@@ -114,7 +116,7 @@ class Draft:
     variant: str
     attribute: str
     answer: str
-    distractors: list[str]
+    distractors: list[str] | Callable[[], list[str]]
     history_len: int
     fields: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +131,24 @@ class QuestionContext:
     popularity: Popularity
     config: QuestionConfig
     lang: str
+
+    _randoms: dict[int, tuple[np.random.Generator, random.Random]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def random(self, rng: np.random.Generator) -> random.Random:
+        """A :class:`random.Random` seeded once from ``rng``, for cheap scalar draws."""
+        hit = self._randoms.get(id(rng))
+        if hit is None or hit[0] is not rng:
+            hit = (rng, random.Random(int(rng.integers(2**63))))
+            self._randoms[id(rng)] = hit
+        return hit[1]
+
+    def neighbours(
+        self, attribute: str, value: int, rng: np.random.Generator, count: int
+    ) -> list[int]:
+        """Up to ``count`` other values of similar popularity (random, distinct)."""
+        return self.popularity.neighbours(attribute, value, self.random(rng), count)
 
     def length(self, u: int) -> int:
         return int(self.sequences.offsets[u + 1] - self.sequences.offsets[u])
@@ -151,7 +171,7 @@ class QuestionContext:
         which makes harder, more plausible distractors.
         """
         return self.popularity.distractor_names(
-            self.catalog, attribute, value, rng, prefer=prefer or [], n=n
+            self.catalog, attribute, value, self.random(rng), prefer=prefer or [], n=n
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 
 import numpy as np
@@ -18,62 +19,90 @@ class Popularity:
     """
 
     def __init__(self, catalog: Catalog, sequences: Iterable[Sequences]) -> None:
-        seqs = list(sequences)
+        size = catalog.n_values("title")
+        item_counts = np.zeros(size, dtype=np.int64)
+        for s in sequences:
+            item_counts += np.bincount(s.items, minlength=size)[:size]
         self.order: dict[str, np.ndarray] = {}
+        self.order_list: dict[str, list[int]] = {}
         self.rank: dict[str, np.ndarray] = {}
         self.counts: dict[str, np.ndarray] = {}
         for attr in ("title", *catalog.attr_names):
-            size = catalog.n_values(attr)
-            counts = np.zeros(size, dtype=np.int64)
-            for s in seqs:
-                counts += np.bincount(s.attr_values(catalog, attr), minlength=size)[:size]
-            valid = np.arange(1, size)
+            n = catalog.n_values(attr)
+            if attr == "title":
+                counts = item_counts
+            else:  # clicks per value = sum of its items' clicks
+                counts = np.bincount(
+                    catalog.attr_ids[attr], weights=item_counts, minlength=n
+                ).astype(np.int64)[:n]
+            valid = np.arange(1, n)
             order = valid[np.lexsort((valid, -counts[1:]))]
-            rank = np.full(size, -1, dtype=np.int64)
+            rank = np.full(n, -1, dtype=np.int64)
             rank[order] = np.arange(len(order))
             self.order[attr], self.rank[attr], self.counts[attr] = order, rank, counts
+            self.order_list[attr] = order.tolist()
 
     def neighbours(
-        self, attribute: str, value: int, rng: np.random.Generator, width: int
-    ) -> np.ndarray:
-        """Values ranked within ``width`` of ``value`` (excluding it), in random order."""
-        order, r = self.order[attribute], int(self.rank[attribute][value])
+        self, attribute: str, value: int, rnd: random.Random, count: int, width: int = 4
+    ) -> list[int]:
+        """Up to ``count`` distinct values ranked within ``width`` of ``value`` (not it)."""
+        order = self.order_list[attribute]
+        r = int(self.rank[attribute][value])
         lo, hi = max(0, r - width), min(len(order), r + width + 1)
-        window = np.concatenate([order[lo:r], order[r + 1 : hi]])
-        return window[rng.permutation(len(window))]
+        available = hi - lo - 1
+        if available <= count:
+            return [order[j] for j in rnd.sample(range(lo, hi), hi - lo) if j != r]
+        picked: dict[int, None] = {}
+        while len(picked) < count:
+            j = lo + int(rnd.random() * (hi - lo))
+            if j != r:
+                picked[order[j]] = None
+        return list(picked)
 
     def distractor_names(
         self,
         catalog: Catalog,
         attribute: str,
         value: int,
-        rng: np.random.Generator,
+        rnd: random.Random,
         *,
         prefer: Iterable[int] = (),
         n: int = 3,
-        exclude: Iterable[str] = (),
     ) -> list[str]:
-        """``n`` distinct names, none equal to the answer's, preferred values first."""
-        answer = catalog.name(attribute, value)
-        seen = {answer, *exclude}
-        out: list[str] = []
+        """``n`` distinct names, none equal to the answer's, preferred values first.
 
-        def take(values: Iterable[int]) -> bool:
-            for v in values:
-                name = catalog.name(attribute, int(v))
-                if int(v) == value or not name or name in seen:
-                    continue
+        Then values ranked near ``value`` by popularity: random draws from a
+        window of ranks that doubles until enough distinct names are found.
+        """
+        names = catalog.name_list(attribute)
+        seen = {names[value]}
+        out: list[str] = []
+        for v in prefer:
+            name = names[v]
+            if v != value and name and name not in seen:
                 seen.add(name)
                 out.append(name)
                 if len(out) == n:
-                    return True
-            return False
-
-        if take(prefer):
-            return out
-        width = 4
-        total = len(self.order[attribute])
-        while True:
-            if take(self.neighbours(attribute, value, rng, width)) or width >= total:
-                return out
+                    return out
+        order = self.order_list[attribute]
+        r = int(self.rank[attribute][value])
+        total, width = len(order), 4
+        while width < total:
+            lo, hi = max(0, r - width), min(total, r + width + 1)
+            for _ in range(2 * (n - len(out)) + 2):
+                j = lo + int(rnd.random() * (hi - lo))
+                name = names[order[j]]
+                if j != r and name and name not in seen:
+                    seen.add(name)
+                    out.append(name)
+                    if len(out) == n:
+                        return out
             width *= 2
+        for j in rnd.sample(range(total), total):  # last resort: every value, randomly
+            name = names[order[j]]
+            if j != r and name and name not in seen:
+                seen.add(name)
+                out.append(name)
+                if len(out) == n:
+                    break
+        return out

@@ -112,17 +112,23 @@ def _task_rng(seed: int, split: str, task: str) -> np.random.Generator:
     return np.random.default_rng([seed, 1 if split == "test" else 0, zlib.crc32(task.encode())])
 
 
-def _choose_template(
-    task: ResolvedTask, draft: Draft, lang: str, rng: np.random.Generator
-) -> Template:
-    fits = [t for t in task.templates if t.suits(draft.variant, draft.attribute, lang)]
-    if not fits:
-        raise UqaInputError(
-            f"task '{task.name}' has no template for variant '{draft.variant}' "
-            f"(attribute '{draft.attribute}') in language '{lang}'; register one "
-            "through the uqa_register_templates hook"
-        )
-    return fits[int(rng.integers(len(fits)))]
+def _templates_by_key(task: ResolvedTask, lang: str) -> dict[tuple[str, str], list[Template]]:
+    """(variant, attribute) -> suitable templates in ``lang``, filled on demand."""
+
+    class _Table(dict):
+        def __missing__(self, key: tuple[str, str]) -> list[Template]:
+            variant, attribute = key
+            fits = [t for t in task.templates if t.suits(variant, attribute, lang)]
+            if not fits:
+                raise UqaInputError(
+                    f"task '{task.name}' has no template for variant '{variant}' "
+                    f"(attribute '{attribute}') in language '{lang}'; register one "
+                    "through the uqa_register_templates hook"
+                )
+            self[key] = fits
+            return fits
+
+    return _Table()
 
 
 def _phrase(template: Template, draft: Draft, lang: str) -> str:
@@ -152,15 +158,12 @@ def draft_task(
     for _ in range(MAX_PASSES):
         before = len(drafts)
         for d in instance.drafts(ctx, rng.permutation(n_users), rng):
-            key = (
-                d.user,
-                d.variant,
-                d.attribute,
-                d.history_len,
-                json.dumps(d.params, sort_keys=True),
-            )
-            distinct = list(dict.fromkeys(x for x in d.distractors if x != d.answer))
-            if key in seen or len(distinct) < 3 or not d.answer:
+            key = (d.user, d.variant, d.attribute, d.history_len, repr(sorted(d.params.items())))
+            if key in seen or not d.answer:
+                continue
+            distractors = d.distractors() if callable(d.distractors) else d.distractors
+            distinct = list(dict.fromkeys(x for x in distractors if x != d.answer))
+            if len(distinct) < 3:
                 continue
             seen.add(key)
             d.distractors = distinct[:3]
@@ -172,6 +175,25 @@ def draft_task(
     return drafts
 
 
+def params_json(params: dict[str, Any]) -> str:
+    """``json.dumps(params, sort_keys=True)``, with a fast path for int and int-list values."""
+    parts = []
+    for key in sorted(params):
+        v = params[key]
+        if not (type(key) is str and key.isascii() and key.isidentifier()):
+            return json.dumps(params, sort_keys=True, ensure_ascii=False)
+        if type(v) is int:
+            parts.append(f'"{key}": {v}')
+        elif type(v) is list and all(type(x) is int for x in v):
+            parts.append(f'"{key}": [{", ".join(map(str, v))}]')
+        else:
+            return json.dumps(params, sort_keys=True, ensure_ascii=False)
+    return "{" + ", ".join(parts) + "}"
+
+
+_PERMUTATIONS_3 = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
+
+
 def build_rows(
     task: ResolvedTask,
     drafts: list[Draft],
@@ -180,30 +202,40 @@ def build_rows(
     rng: np.random.Generator,
 ) -> dict[str, list[Any]]:
     """Phrase, shuffle (answer letters balanced over the task) and lay out as columns."""
-    cols: dict[str, list[Any]] = {f.name: [] for f in QUESTION_SCHEMA}
-    letters = np.tile(np.arange(4), -(-len(drafts) // 4))[: len(drafts)]
-    letters = letters[rng.permutation(len(drafts))]
+    n = len(drafts)
+    letters = np.tile(np.arange(4), -(-n // 4))[:n][rng.permutation(n)].tolist()
+    template_u = rng.random(n).tolist()
+    shuffles = rng.integers(0, 6, size=n).tolist()
     lang = ctx.lang
+    templates = _templates_by_key(task, lang)
+    questions, template_ids, options_col, answers = [], [], [], []
     for i, d in enumerate(drafts):
-        template = _choose_template(task, d, lang, rng)
-        wrong = [d.distractors[j] for j in rng.permutation(3)]
-        pos = int(letters[i])
-        options = [*wrong[:pos], d.answer, *wrong[pos:]]
-        cols["question_id"].append(f"{stem}-{task.name}-{i:05d}")
-        cols["user_id"].append(int(ctx.sequences.user_ids[d.user]))
-        cols["split"].append(ctx.sequences.split)
-        cols["task"].append(task.name)
-        cols["dimension"].append(task.cls.dimension)
-        cols["template_id"].append(template.template_id)
-        cols["lang"].append(lang)
-        cols["question"].append(_phrase(template, d, lang))
-        cols["options"].append(options)
-        cols["answer"].append(LETTERS[pos])
-        cols["answer_text"].append(d.answer)
-        cols["history_len"].append(int(d.history_len))
-        cols["attribute"].append(d.attribute)
-        cols["params"].append(json.dumps(d.params, sort_keys=True, ensure_ascii=False))
-    return cols
+        fits = templates[(d.variant, d.attribute)]
+        template = fits[int(template_u[i] * len(fits))]
+        a, b, c = _PERMUTATIONS_3[shuffles[i]]
+        options = [d.distractors[a], d.distractors[b], d.distractors[c]]
+        options.insert(letters[i], d.answer)
+        options_col.append(options)
+        answers.append(LETTERS[letters[i]])
+        questions.append(_phrase(template, d, lang))
+        template_ids.append(template.template_id)
+    users = np.asarray([d.user for d in drafts], dtype=np.int64)
+    return {
+        "question_id": [f"{stem}-{task.name}-{i:05d}" for i in range(n)],
+        "user_id": ctx.sequences.user_ids[users].tolist(),
+        "split": [ctx.sequences.split] * n,
+        "task": [task.name] * n,
+        "dimension": [task.cls.dimension] * n,
+        "template_id": template_ids,
+        "lang": [lang] * n,
+        "question": questions,
+        "options": options_col,
+        "answer": answers,
+        "answer_text": [d.answer for d in drafts],
+        "history_len": [int(d.history_len) for d in drafts],
+        "attribute": [d.attribute for d in drafts],
+        "params": [params_json(d.params) for d in drafts],
+    }
 
 
 def generate_split(

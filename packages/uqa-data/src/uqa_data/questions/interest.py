@@ -15,7 +15,8 @@ clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
 
@@ -86,29 +87,43 @@ class LongTermInterest(QuestionTask):
             if len({ctx.name(attribute, v) for v in answer_ids}) < 3:
                 continue
             answer = text(answer_ids)
-            orderings = wrong_orderings(answer_ids, [int(c) for c in counts[:3]])
-            runners = [int(v) for v in ids[3:] if v != 0]
-            popular = [
-                int(v) for v in ctx.popularity.neighbours(attribute, answer_ids[0], rng, 4)[:4]
-            ]
-            distractors = pick_distinct(
-                [
-                    [text(p) for p in orderings],
-                    [text(p) for p in near_misses(answer_ids, runners, rng)],
-                    [text(p) for p in near_misses(answer_ids, popular, rng)],
-                ],
-                answer,
-                rng,
-            )
             yield Draft(
                 user=int(u),
                 variant="attr",
                 attribute=attribute,
                 answer=answer,
-                distractors=distractors,
+                distractors=partial(
+                    self._distractors, ctx, attribute, answer_ids, ids, counts, answer, text, rng
+                ),
                 history_len=int(lengths[i]),
                 params={"values": list(answer_ids)},
             )
+
+    @staticmethod
+    def _distractors(
+        ctx: QuestionContext,
+        attribute: str,
+        answer_ids: tuple[int, ...],
+        ids: np.ndarray,
+        counts: np.ndarray,
+        answer: str,
+        text: Callable[[tuple[int, ...]], str],
+        rng: np.random.Generator,
+    ) -> list[str]:
+        rnd = ctx.random(rng)
+        orderings = wrong_orderings(answer_ids, [int(c) for c in counts[:3]])
+        runners = [int(v) for v in ids[3:] if v != 0]
+        popular = ctx.neighbours(attribute, answer_ids[0], rng, 4)
+        return pick_distinct(
+            [
+                orderings,
+                near_misses(answer_ids, runners, rnd),
+                near_misses(answer_ids, popular, rnd),
+            ],
+            answer,
+            rnd,
+            render=text,
+        )
 
 
 class ShortTermInterest(QuestionTask):
@@ -165,9 +180,7 @@ class InterestTrajectory(QuestionTask):
         lengths = ctx.sequences.lengths[users]
         window = it_window(lengths, ctx.config.recent_window)
         attr = rng.integers(0, len(attrs), size=len(users))
-        early = _by_attribute(
-            ctx, attrs, users, lengths - 2 * window, lengths - window, 2
-        )
+        early = _by_attribute(ctx, attrs, users, lengths - 2 * window, lengths - window, 2)
         late = _by_attribute(ctx, attrs, users, lengths - window, lengths, 2)
         phrases = TRAJECTORY[ctx.lang]
         for i, u in enumerate(users):
@@ -187,8 +200,7 @@ class InterestTrajectory(QuestionTask):
             others = [
                 name
                 for name in (
-                    ctx.name(attribute, int(v))
-                    for v in ctx.popularity.neighbours(attribute, b, rng, 4)
+                    ctx.name(attribute, int(v)) for v in ctx.neighbours(attribute, b, rng, 5)
                 )
                 if name not in (name_a, name_b)
             ][:3]
@@ -218,7 +230,7 @@ class InterestTrajectory(QuestionTask):
                 variant="attr",
                 attribute=attribute,
                 answer=answer,
-                distractors=pick_distinct(groups, answer, rng),
+                distractors=pick_distinct(groups, answer, ctx.random(rng)),
                 history_len=int(lengths[i]),
                 params={"from": a, "to": b, "window": int(window[i])},
             )

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 from itertools import permutations
+from typing import TypeVar
 
-import numpy as np
+T = TypeVar("T")
 
 
-def count_distractors(answer: int, rng: np.random.Generator, *, low: int = 1) -> list[str]:
+def count_distractors(answer: int, rnd: random.Random, *, low: int = 1) -> list[str]:
     """Three other counts around ``answer`` (all >= ``low``), written as digits.
 
     The answer's rank among the four counts is uniform where ``low`` allows,
     so "pick the middle number" is no strategy.
     """
     step = max(1, round(answer * 0.25))
-    rank = int(rng.integers(0, 4))
+    rank = int(rnd.random() * 4)
     rank = min(rank, (answer - low) // step)
     values = [answer + (i - rank) * step for i in range(4)]
     return [str(v) for v in values if v != answer]
@@ -42,35 +44,41 @@ def wrong_orderings(answer: Sequence[int], counts: Sequence[int]) -> list[tuple[
 
 
 def near_misses(
-    answer: Sequence[int], alternatives: Sequence[int], rng: np.random.Generator
+    answer: Sequence[int], alternatives: Sequence[int], rnd: random.Random
 ) -> list[tuple[int, ...]]:
     """Lists equal to ``answer`` except one position holds one of ``alternatives``."""
     out = []
     for alt in alternatives:
         if alt in answer:
             continue
-        pos = int(rng.integers(0, len(answer)))
         miss = list(answer)
-        miss[pos] = int(alt)
+        miss[int(rnd.random() * len(answer))] = int(alt)
         out.append(tuple(miss))
     return out
 
 
 def pick_distinct(
-    groups: Sequence[Sequence[str]], answer: str, rng: np.random.Generator, n: int = 3
+    groups: Sequence[Sequence[T]],
+    answer: str,
+    rnd: random.Random,
+    n: int = 3,
+    render: Callable[[T], str] | None = None,
 ) -> list[str]:
-    """Up to ``n`` distinct strings, none equal to ``answer``.
+    """Up to ``n`` distinct option texts, none equal to ``answer``.
 
-    One string is taken from each group in turn (each group in random order),
+    One candidate is taken from each group in turn (each group in random order),
     round-robin, so every kind of wrong option is represented when possible.
+    Candidates are rendered to text with ``render`` (default: they are text)
+    only when reached, so long candidate lists cost little.
     """
-    pools = [[g[i] for i in rng.permutation(len(g))] for g in groups]
+    pools = [list(g) for g in groups]
     seen = {answer}
     out: list[str] = []
     while len(out) < n and any(pools):
         for pool in pools:
             while pool:
-                s = pool.pop(0)
+                c = pool.pop(int(rnd.random() * len(pool)))
+                s = render(c) if render is not None else c
                 if s not in seen:
                     seen.add(s)
                     out.append(s)

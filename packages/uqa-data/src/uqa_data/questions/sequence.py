@@ -101,12 +101,10 @@ class DirectFeature(QuestionTask):
             return None  # repeated titles: orderings would be indistinguishable
         reordered = [answer_items[::-1], answer_items[1:] + answer_items[:1]]
         shifted = [tuple(int(x) for x in seq[n_clicks - k - 1 : n_clicks - 1])]
-        popular = ctx.popularity.neighbours("title", answer_items[-1], rng, 4)[:3]
-        missed = near_misses(answer_items, [int(x) for x in popular], rng)
+        popular = ctx.neighbours("title", answer_items[-1], rng, 3)
+        missed = near_misses(answer_items, popular, ctx.random(rng))
         distractors = pick_distinct(
-            [[text(p) for p in reordered], [text(p) for p in shifted], [text(p) for p in missed]],
-            answer,
-            rng,
+            [reordered, shifted, missed], answer, ctx.random(rng), render=text
         )
         return Draft(
             user=u,
@@ -160,7 +158,7 @@ class MatchFeature(QuestionTask):
                     variant="length",
                     attribute="length",
                     answer=str(n_clicks),
-                    distractors=count_distractors(n_clicks, rng),
+                    distractors=count_distractors(n_clicks, ctx.random(rng)),
                     history_len=n_clicks,
                     params={},
                 )
@@ -174,7 +172,7 @@ class MatchFeature(QuestionTask):
                 variant="attr",
                 attribute=attribute,
                 answer=str(count),
-                distractors=count_distractors(count, rng),
+                distractors=count_distractors(count, ctx.random(rng)),
                 history_len=n_clicks,
                 fields={"value": ctx.name(attribute, target)},
                 params={"target": target},

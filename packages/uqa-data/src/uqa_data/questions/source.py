@@ -31,6 +31,12 @@ SEQUENCE_COLUMNS = {
 }
 
 
+def _strings(table: pa.Table, column: str) -> np.ndarray:
+    """A string column as an object array (nulls become empty strings)."""
+    col = table.column(column).fill_null("")
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+
+
 @dataclass
 class Catalog:
     """Item facts indexed by dense item id (row 0 is padding).
@@ -48,11 +54,20 @@ class Catalog:
     def n_items(self) -> int:
         return len(self.titles) - 1
 
+    def __post_init__(self) -> None:
+        self.names: dict[str, list[str]] = {
+            "title": [str(x) for x in self.titles.tolist()],
+            **{a: [str(x) for x in v.tolist()] for a, v in self.attr_names.items()},
+        }
+        """Attribute -> value id -> display text, as Python lists (fast scalar look-ups)."""
+
     def name(self, attribute: str, value: int) -> str:
         """Display text of attribute id ``value`` (``title`` takes an item id)."""
-        if attribute == "title":
-            return str(self.titles[value])
-        return str(self.attr_names[attribute][value])
+        return self.names[attribute][value]
+
+    def name_list(self, attribute: str) -> list[str]:
+        """Value id -> display text for ``attribute`` (``title``: item id -> title)."""
+        return self.names[attribute]
 
     def values_of(self, attribute: str, items: np.ndarray) -> np.ndarray:
         """Attribute ids of ``items`` (for ``title``, the item ids themselves)."""
@@ -74,14 +89,14 @@ class Catalog:
         n = len(ids)
         if n == 0:
             raise UqaInputError(f"{path}: has no rows; expected one row per item")
-        if ids.min() < 1 or ids.max() != n or len(np.unique(ids)) != n:
+        if ids.min() < 1 or ids.max() != n or np.bincount(ids, minlength=n + 1).max() != 1:
             raise UqaInputError(
                 f"{path}: column 'item_id' must hold the dense ids 1..{n} once each "
                 f"(got min {ids.min()}, max {ids.max()})"
             )
         titles = np.empty(n + 1, dtype=object)
         titles[0] = ""
-        titles[ids] = np.asarray(table.column("title").to_pylist(), dtype=object)
+        titles[ids] = _strings(table, "title")
         attr_ids: dict[str, np.ndarray] = {}
         attr_names: dict[str, np.ndarray] = {}
         for attr, (id_col, name_col) in ATTRIBUTES.items():
@@ -95,10 +110,9 @@ class Catalog:
             per_item[ids] = vals
             names = np.empty(int(vals.max()) + 1, dtype=object)
             names[:] = ""
-            name_list = table.column(name_col).to_pylist()
             # first name seen for each id (reverse assignment keeps the first)
             order = np.arange(n)[::-1]
-            names[vals[order]] = np.asarray(name_list, dtype=object)[order]
+            names[vals[order]] = _strings(table, name_col)[order]
             attr_ids[attr] = per_item
             attr_names[attr] = names
         return cls(titles=titles, attr_ids=attr_ids, attr_names=attr_names)
@@ -150,9 +164,9 @@ class Sequences:
         if col.null_count:
             row = int(np.argmax(col.is_null().to_numpy(zero_copy_only=False)))
             raise UqaInputError(f"{path}: column 'item_ids' row {row} is null; expected a list")
-        offsets = col.offsets.to_numpy().astype(np.int64)
+        offsets = np.asarray(col.offsets.to_numpy(), dtype=np.int64)
         offsets = offsets - offsets[0]
-        items = pc.cast(col.flatten(), pa.int64()).to_numpy().astype(np.int64)
+        items = np.asarray(pc.cast(col.flatten(), pa.int64()).to_numpy(), dtype=np.int64)
         if len(items) and (items.min() < 1 or items.max() > n_items):
             bad = int(np.argmax((items < 1) | (items > n_items)))
             row = int(np.searchsorted(offsets, bad, side="right") - 1)
@@ -160,5 +174,5 @@ class Sequences:
                 f"{path}: column 'item_ids' row {row} holds item id {items[bad]}; "
                 f"expected ids 1..{n_items} of data/items.arrow"
             )
-        user_ids = table.column("user_id").to_numpy().astype(np.int64)
+        user_ids = np.asarray(table.column("user_id").to_numpy(), dtype=np.int64)
         return cls(split=split, user_ids=user_ids, offsets=offsets, items=items)
