@@ -129,3 +129,22 @@ def test_same_seed_gives_byte_identical_files(tiny_run: Path, tmp_path: Path) ->
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     other = (tmp_path / "c" / "test.arrow").read_bytes()
     assert (tmp_path / "a" / "test.arrow").read_bytes() != other
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"min_item_count": 15, "min_user_len": 20, "max_user_len": 60, "split": "temporal"}],
+)
+def test_pandas_implementation_writes_identical_files(
+    tiny_run: Path, tmp_path: Path, overrides: dict
+) -> None:
+    from uqa_data.prepare.pandas_ref import prepare_pandas
+
+    cfg = PrepareConfig.from_preset("tiny", **overrides)
+    fast = prepare(tiny_run / "raw", tmp_path / "numba", cfg)
+    slow = prepare_pandas(tiny_run / "raw", tmp_path / "pandas", cfg)
+    assert fast["filters"] == slow["filters"] and len(fast["rounds"]) == slow["rounds"]
+    if overrides:
+        assert len(fast["rounds"]) >= 2
+    for f in ("items.arrow", "train.arrow", "test.arrow"):
+        assert (tmp_path / "numba" / f).read_bytes() == (tmp_path / "pandas" / f).read_bytes()
