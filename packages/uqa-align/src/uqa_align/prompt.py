@@ -37,7 +37,7 @@ class PromptStyle:
         ``generate`` (the answer is the option letter).
     """
 
-    system: str = "Answer the question about this user."
+    system: str = "Answer about the user."
     marker: str = "User history:"
     mode: str = "loglik"
 

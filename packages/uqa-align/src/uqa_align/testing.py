@@ -17,10 +17,13 @@ from uqa_data.io import write_table
 
 from uqa_align.llm import LoadedLLM
 
-CATEGORIES = ("shoes", "phones", "books", "toys", "garden tools", "coffee", "lamps", "socks")
+CATEGORIES = ("phones", "books", "milk", "bread", "shirts", "music", "games", "blue")
+"""Single-token names (SmolLM2 tokenizer), so a tiny model learns the probe quickly."""
 
 
-def tiny_llm(*, hidden: int = 32, layers: int = 2, seed: int = 0) -> LoadedLLM:
+def tiny_llm(
+    *, hidden: int = 32, layers: int = 2, seed: int = 0, init_std: float = 0.02
+) -> LoadedLLM:
     """A random tiny Llama with SmolLM2's tokenizer and chat template."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -33,7 +36,7 @@ def tiny_llm(*, hidden: int = 32, layers: int = 2, seed: int = 0) -> LoadedLLM:
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=512, tie_word_embeddings=True,
+        max_position_embeddings=512, tie_word_embeddings=True, initializer_range=init_std,
     )
     model = LlamaForCausalLM(config).eval()
     for p in model.parameters():

@@ -17,12 +17,12 @@ def history_texts(qs: QuestionSet, data_dir: Path, k: int) -> list[str]:
     ``split`` column says which) and renders with
     :func:`uqa_data.render.render_history`.
     """
-    from uqa_data.render import render_history
+    from uqa_data.render import catalog_of, render_history
 
     if data_dir is None:
         raise UqaInputError("text baselines need the data directory (data/items.arrow)")
     data_dir = Path(data_dir)
-    items = read_table(data_dir / "items.arrow", what="items file", allow_empty=False)
+    items = catalog_of(read_table(data_dir / "items.arrow", what="items file", allow_empty=False))
     histories: dict[str, dict[int, list[int]]] = {}
     for split in sorted(set(qs.splits)):
         t = read_table(data_dir / f"{split}.arrow",

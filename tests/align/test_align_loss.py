@@ -1,0 +1,53 @@
+"""The alignment loss covers the answer tokens only, computed from the sliced hidden states."""
+
+from __future__ import annotations
+
+import torch
+from uqa_align.prompt import PromptBuilder
+from uqa_align.soft_prompt import answer_loss, embed_with_soft, pack_right
+
+
+def test_loss_is_the_mean_nll_of_answer_tokens_only(tiny):
+    b = PromptBuilder(tiny.tokenizer)
+    prompts = [b.encode("Which one?", ["phones", "milk", "a b c", "d"], n_soft=2),
+               b.encode("A longer question about the user here?", ["x", "y", "z", "w"], n_soft=2)]
+    targets = [b.target(["phones", "milk", "a b c", "d"], "C"), b.target(["x", "y", "z", "w"], "A")]
+    batch = pack_right(prompts, targets, pad_id=2)
+    soft = torch.randn(2, 2, tiny.hidden_size)
+    loss = answer_loss(tiny.model, batch, soft)
+
+    # reference: the full model's logits everywhere, cross-entropy at answer positions only
+    emb = embed_with_soft(tiny.model, batch.ids, batch.soft_mask, soft)
+    logits = tiny.model(inputs_embeds=emb, attention_mask=batch.attention).logits
+    labels = torch.full_like(batch.ids, -100)
+    for i, (p, t) in enumerate(zip(prompts, targets, strict=True)):
+        labels[i, p.length : p.length + len(t)] = torch.tensor(t)
+    ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
+                                            labels[:, 1:].reshape(-1), ignore_index=-100)
+    assert torch.allclose(loss, ref, atol=1e-5)
+    assert batch.targets.numel() == sum(len(t) for t in targets)
+
+
+def test_soft_tokens_land_at_the_placeholders(tiny):
+    b = PromptBuilder(tiny.tokenizer)
+    p = b.encode("Q?", ["a", "b", "c", "d"], n_soft=3)
+    batch = pack_right([p], [[5]], pad_id=2)
+    soft = torch.full((1, 3, tiny.hidden_size), 7.0)
+    emb = embed_with_soft(tiny.model, batch.ids, batch.soft_mask, soft)
+    pos = batch.soft_mask[0].nonzero()[:, 0].tolist()
+    assert pos == list(range(len(p.before), len(p.before) + 3)) and pos[0] > 0
+    assert (emb[0, pos] == 7.0).all() and not (emb[0, 0] == 7.0).all()
+
+
+def test_changing_the_prompt_padding_does_not_change_the_loss(tiny):
+    b = PromptBuilder(tiny.tokenizer)
+    short = b.encode("Q?", ["a", "b", "c", "d"], n_soft=1)
+    long = b.encode("A much longer question with many more tokens in it?", ["a", "b", "c", "d"],
+                    n_soft=1)
+    soft = torch.randn(1, 1, tiny.hidden_size)
+    alone = answer_loss(tiny.model, pack_right([short], [[42, 43]], 2), soft)
+    both = pack_right([short, long], [[42, 43], [44]], 2)
+    from uqa_align.soft_prompt import target_logprobs
+
+    lp = target_logprobs(tiny.model, both, soft.repeat(2, 1, 1))
+    assert torch.allclose(-lp[:2].mean(), alone, atol=1e-5)  # right padding never leaks in

@@ -1,0 +1,75 @@
+"""Non-finite steps are skipped, repeated ones stop training; checkpoints resume exactly."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from uqa_align import train as train_mod
+from uqa_align.testing import write_probe
+from uqa_align.train import AlignConfig, align
+from uqa_data.errors import TrainingDivergedError
+
+
+def _poison_adapter(steps_to_poison: set[int], calls: list[int]):
+    """Wrap MeanLinear.forward so chosen training calls return NaN soft tokens."""
+    from uqa_align.adapters.mean_linear import MeanLinear
+
+    original = MeanLinear.forward
+
+    def forward(self, emb, mask):
+        out = original(self, emb, mask)
+        calls.append(1)
+        if len(calls) in steps_to_poison:
+            return out * float("nan")
+        return out
+
+    return MeanLinear, forward, original
+
+
+def test_a_nan_step_is_skipped_and_repeated_nans_stop_with_good_weights(tiny, tmp_path,
+                                                                         monkeypatch):
+    q, e = write_probe(tmp_path, 8)
+    calls: list[int] = []
+    cls, fwd, _ = _poison_adapter({2}, calls)
+    monkeypatch.setattr(cls, "forward", fwd)
+    s = align(q, e, None, tmp_path / "a", AlignConfig.from_preset("tiny", steps=4, batch_size=4),
+              llm=tiny)
+    assert s["skipped_steps"] == 1 and s["steps"] == 4
+    weights = load_file(str(tmp_path / "a" / "adapter.safetensors"))
+    assert all(torch.isfinite(v).all() for v in weights.values())
+
+    calls.clear()
+    cls, fwd, _ = _poison_adapter(set(range(3, 100)), calls)
+    monkeypatch.setattr(cls, "forward", fwd)
+    with pytest.raises(TrainingDivergedError, match="3 steps in a row"):
+        align(q, e, None, tmp_path / "b", AlignConfig.from_preset(
+            "tiny", steps=10, batch_size=4, max_bad_steps=3), llm=tiny)
+    kept = load_file(str(tmp_path / "b" / "adapter.safetensors"))
+    assert all(torch.isfinite(v).all() for v in kept.values())
+
+
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch):
+    from uqa_align.testing import tiny_llm
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
+    align(q, e, None, tmp_path / "full", cfg, llm=tiny_llm())
+    reference = load_file(str(tmp_path / "full" / "adapter.safetensors"))
+
+    original = train_mod.AlignRecipe.save_checkpoint
+
+    def save_then_stop(self):
+        original(self)
+        raise KeyboardInterrupt  # interrupted right after the step-2 checkpoint
+
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
+    assert not (tmp_path / "cut" / "adapter.safetensors").exists()
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    s = align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm(), resume=True)
+    resumed = load_file(str(tmp_path / "cut" / "adapter.safetensors"))
+    assert s["steps"] == 4
+    for k, v in reference.items():
+        assert torch.allclose(resumed[k], v, atol=1e-6), k
