@@ -1,0 +1,58 @@
+"""Baselines: registered through the hook, and the oracle's planted-truth vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.io import write_table
+from uqa_data.registry import list_components
+from uqa_eval.baselines import (
+    Baseline,
+    baseline_embeddings,
+    get_baseline,
+    oracle_vectors,
+)
+
+
+def test_all_baselines_are_registered_by_uqa_eval():
+    table = list_components("baseline")
+    for name in ("none", "random", "shuffled", "oracle", "text20", "text50"):
+        assert table[name].provider == "uqa-eval"
+        assert isinstance(get_baseline(name), Baseline)
+    with pytest.raises(UnknownNameError, match="did you mean 'shuffled'"):
+        get_baseline("shufled")
+
+
+def test_text_baselines_use_lora_and_a_rendered_history():
+    t = get_baseline("text20").align_overrides()
+    assert t == {"text_history": 20, "strategy": "lora"}
+    assert get_baseline("none").needs_alignment is False
+
+
+def _truth(tmp_path):
+    table = pa.table({
+        "user_id": pa.array([1, 2], pa.int64()),
+        "interest_cate_ids": pa.array([[7, 3], [3]], pa.list_(pa.int64())),
+        "interest_weights": pa.array([[0.75, 0.25], [1.0]], pa.list_(pa.float64())),
+        "phase_cate_ids": pa.array([[3, 7], [9]], pa.list_(pa.int64())),
+    })
+    return write_table(table, tmp_path / "raw" / "truth.arrow")
+
+
+def test_oracle_vector_holds_the_mixture_and_the_latest_interest(tmp_path):
+    users, vecs = oracle_vectors(_truth(tmp_path))
+    # categories seen: 3, 7, 9 -> mixture slots then latest-interest slots
+    assert users.tolist() == [1, 2]
+    np.testing.assert_allclose(vecs, [[0.25, 0.75, 0, 0, 1, 0], [1.0, 0, 0, 0, 0, 1]])
+
+
+def test_oracle_embeddings_are_written_once_per_run(tmp_path):
+    _truth(tmp_path)
+    path = baseline_embeddings(tmp_path, get_baseline("oracle"), "test")
+    assert path is not None and path.is_file()
+    with pytest.raises(UqaInputError, match="needs the planted truth"):
+        baseline_embeddings(tmp_path / "elsewhere", get_baseline("oracle"), "test")
+    with pytest.raises(UqaInputError, match="--untrained"):
+        baseline_embeddings(tmp_path, get_baseline("random"), "train")
