@@ -14,6 +14,7 @@ from uqa_eval.answering import (
     score_letters,
     score_loglik,
     score_loglik_nocache,
+    shared_head,
 )
 
 QUESTIONS = [
@@ -34,6 +35,7 @@ def test_kv_cache_scores_equal_full_sequence_scores(tiny_mod, n_soft):
     b = PromptBuilder(tiny_mod.tokenizer)
     prompts = [b.encode(q, o, n_soft=n_soft) for q, o in QUESTIONS]
     soft = torch.randn(len(prompts), n_soft, tiny_mod.hidden_size) if n_soft else None
+    assert shared_head(prompts) >= 10  # the system turn and user header are encoded once
     cached = np.array(score_loglik(tiny_mod.model, prompts, soft, pad_id=2))
     full = np.array(score_loglik_nocache(tiny_mod.model, prompts, soft, pad_id=2))
     assert cached.shape == (3, 4)
