@@ -117,29 +117,32 @@ def test_the_installed_copy_is_the_one_loaded(plugin_site: Path) -> None:
     assert Path(proc.stdout.strip()).parent == plugin_site  # the installed copy, not src/
 
 
+QUESTIONS_SCRIPT = """
+import os, sys
+from pathlib import Path
+from uqa_data.prepare import PrepareConfig, prepare
+from uqa_data.questions import QuestionConfig, generate
+from uqa_data.registry import reset_registry
+from uqa_data.synth import synthesize
+
+out = Path(sys.argv[1])
+synthesize(out, preset="tiny", seed=1)
+prepare(out / "raw", out / "data", PrepareConfig.from_preset("tiny", seed=1))
+generate(out / "data", out / "questions", QuestionConfig.from_preset("tiny", seed=1))
+generate(out / "data", out / "zh/questions", QuestionConfig.from_preset("tiny", seed=1, lang="zh"))
+os.environ["UQA_LOAD_PLUGINS"] = ""  # no third-party plugin: a fresh registry without it
+reset_registry()
+generate(out / "data", out / "noplugin/questions", QuestionConfig.from_preset("tiny", seed=1))
+"""
+
+
 @pytest.fixture(scope="module")
 def question_run(plugin_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``uqa data synth/prepare`` then ``uqa questions`` (en and zh) with the plugin loaded."""
+    """Tiny data, then questions in en and zh with the plugin, and en without it."""
     out = tmp_path_factory.mktemp("plugin-questions")
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "from uqa_data.prepare import PrepareConfig, prepare\n"
-        "from uqa_data.synth import synthesize\n"
-        "out = Path(sys.argv[1])\n"
-        "synthesize(out, preset='tiny', seed=1)\n"
-        "prepare(out / 'raw', out / 'data', PrepareConfig.from_preset('tiny', seed=1))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True,
-                          text=True, env=uqa_env(None), timeout=300)
+    proc = subprocess.run([sys.executable, "-c", QUESTIONS_SCRIPT, str(out)],
+                          capture_output=True, text=True, env=uqa_env(plugin_site), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for args in (
-        ("questions", "--out", str(out), "--preset", "tiny", "--seed", "1"),
-        ("questions", "--out", str(out / "zh"), "--data", str(out / "data"), "--preset", "tiny",
-         "--seed", "1", "--lang", "zh"),
-    ):
-        proc = run_uqa(*args, site=plugin_site)
-        assert proc.returncode == 0, f"uqa {' '.join(args)}\n{proc.stderr[-3000:]}"
     return out
 
 
@@ -187,13 +190,7 @@ def test_nc_answers_are_never_clicked_and_distractors_were(question_run: Path) -
         assert len(wrong) == 3 and all(o in clicked for o in wrong), r["question_id"]
 
 
-def test_without_the_plugin_questions_have_no_plugin_templates(
-    question_run: Path, tmp_path: Path
-) -> None:
-    proc = run_uqa("questions", "--out", str(tmp_path), "--data", str(question_run / "data"),
-                   "--preset", "tiny", "--seed", "1", site=None)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = _read(tmp_path / "questions/eval.arrow")
+def test_without_the_plugin_questions_have_no_plugin_templates(question_run: Path) -> None:
+    rows = _read(question_run / "noplugin/questions/eval.arrow")
     assert rows and not {r["template_id"] for r in rows} & PLUGIN_TEMPLATES
     assert "nc" not in {r["task"] for r in rows}
-
