@@ -192,3 +192,15 @@ def test_size_presets_count_as_expected_and_paper_is_about_20m() -> None:
     counts = {size: _expected_params(**o) for size, o in LRU_SIZES.items()}
     assert counts["tiny"] < counts["small"] < counts["base"] < counts["paper"]
     assert 18e6 <= counts["paper"] <= 24e6, counts["paper"]
+
+
+def test_bf16_autocast_keeps_the_recurrence_in_float32() -> None:
+    model = _model()
+    x = torch.randn(2, 30, 16)
+    lengths = torch.tensor([30, 12])
+    with torch.no_grad():
+        full = model(x, lengths)
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+            half = model(x, lengths)
+    assert torch.isfinite(half).all()
+    torch.testing.assert_close(half.float(), full, rtol=0.1, atol=0.1)
