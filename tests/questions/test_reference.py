@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from uqa_data.io import read_table
 
-from .reference import SEPARATORS, Reference
+from .reference import PATHS, SEPARATORS, Reference
 from .synthetic import make_data
 
 
@@ -26,6 +26,9 @@ def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
             assert len(options) == 4 and len(set(options)) == 4, row
             assert options["ABCD".index(row["answer"])] == expected
             assert all(o for o in options)
+            if row["task"] == "it":  # two "stayed" and two "from ... to" options, always
+                stayed = PATHS[row["lang"]][1].split("{}")[0]
+                assert sum(o.startswith(stayed) for o in options) == 2, row
             if row["task"] == "mf":
                 assert all(int(o) >= 1 for o in options)
             if row["task"] == "li":

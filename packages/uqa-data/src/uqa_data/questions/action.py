@@ -39,9 +39,8 @@ class ItemPrediction(QuestionTask):
         seqs, cfg = ctx.sequences, ctx.config
         lengths = seqs.lengths[users]
         cuts = cut_points(ctx, lengths, rng)
-        nxt = values_at(
-            seqs.offsets, seqs.items, users, np.minimum(cuts, np.maximum(lengths - 1, 0))
-        )
+        safe_cuts = np.minimum(cuts, np.maximum(lengths - 1, 0))
+        nxt = values_at(seqs.offsets, seqs.items, ctx.catalog.lookup("title"), users, safe_cuts)
         for i, u in enumerate(users):
             if lengths[i] < cfg.min_history or cuts[i] < cfg.min_history - 1:
                 continue
@@ -79,15 +78,18 @@ class AttributePrediction(QuestionTask):
         safe_cuts = np.minimum(cuts, np.maximum(lengths - 1, 0))
         attr = rng.integers(0, len(attrs), size=len(users))
         nxt, tops = {}, {}
-        for a in attrs:
-            values = seqs.attr_values(ctx.catalog, a)
-            nxt[a] = values_at(seqs.offsets, values, users, safe_cuts)
-            tops[a], _ = window_top(
+        for j, a in enumerate(attrs):
+            lookup = ctx.catalog.lookup(a)
+            nxt[a] = values_at(seqs.offsets, seqs.items, lookup, users, safe_cuts)
+            rows = np.flatnonzero(attr == j)  # only where this attribute was drawn
+            tops[a] = np.zeros((len(users), 2), dtype=np.int64)
+            tops[a][rows], _ = window_top(
                 seqs.offsets,
-                values,
-                users,
-                np.zeros_like(safe_cuts),
-                safe_cuts,
+                seqs.items,
+                lookup,
+                users[rows],
+                np.zeros(len(rows), dtype=np.int64),
+                safe_cuts[rows],
                 ctx.catalog.n_values(a),
                 2,
             )

@@ -54,6 +54,9 @@ QUESTION_SCHEMA = pa.schema(
 facts that fix the answer) are extras beyond the design's minimum."""
 
 MAX_PASSES = 64
+"""Passes over all users (in a new random order each) before a task gives up short."""
+MIN_CHUNK = 256
+"""Fewest candidate users handed to a task's ``drafts`` at once."""
 
 
 @dataclass(frozen=True)
@@ -131,23 +134,39 @@ def _templates_by_key(task: ResolvedTask, lang: str) -> dict[tuple[str, str], li
     return _Table()
 
 
-def _phrase(template: Template, draft: Draft, lang: str) -> str:
+def _phrase(template: Template, draft: Draft, lang: str, memo: dict[Any, str]) -> str:
+    """The stem of ``draft`` in ``template`` (memoised on template, attribute and fields)."""
+    key = (template.template_id, draft.attribute, *sorted(draft.fields.items()))
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable field values: format without the memo
+        key = None
     words = ATTR_WORDS[lang].get(draft.attribute, (draft.attribute, draft.attribute))
     values = {"attr": words[0], "attrs": words[1], **draft.fields}
     try:
-        return template.text[lang].format(**values)
+        text = template.text[lang].format(**values)
     except (KeyError, IndexError) as exc:
         raise UqaInputError(
             f"template '{template.template_id}' ({lang}) uses placeholder {exc} that "
             f"task '{template.task}' variant '{template.variant}' does not provide "
             f"(provided: {', '.join(sorted(values))})"
         ) from exc
+    if key is not None:
+        memo[key] = text
+    return text
 
 
 def draft_task(
     task: ResolvedTask, ctx: QuestionContext, n: int, rng: np.random.Generator
 ) -> list[Draft]:
-    """Up to ``n`` distinct drafts, users drawn in seeded random order, pass after pass."""
+    """Up to ``n`` distinct drafts, users drawn in seeded random order, pass after pass.
+
+    A draft is dropped when it repeats an earlier one (same user, variant,
+    attribute, history_len and params), has no answer, or has fewer than three
+    distinct distractors different from the answer. A pass that adds nothing ends.
+    """
     instance = task.cls()
     instance.prepare(ctx)
     drafts: list[Draft] = []
@@ -157,19 +176,32 @@ def draft_task(
         return drafts
     for _ in range(MAX_PASSES):
         before = len(drafts)
-        for d in instance.drafts(ctx, rng.permutation(n_users), rng):
-            key = (d.user, d.variant, d.attribute, d.history_len, repr(sorted(d.params.items())))
-            if key in seen or not d.answer:
-                continue
-            distractors = d.distractors() if callable(d.distractors) else d.distractors
-            distinct = list(dict.fromkeys(x for x in distractors if x != d.answer))
-            if len(distinct) < 3:
-                continue
-            seen.add(key)
-            d.distractors = distinct[:3]
-            drafts.append(d)
-            if len(drafts) == n:
-                return drafts
+        order = rng.permutation(n_users)
+        start = 0
+        while start < n_users:
+            # tasks vectorise over the users they are given: hand them a chunk
+            # about twice what is still missing rather than every user
+            size = max(MIN_CHUNK, 2 * (n - len(drafts)))
+            chunk, start = order[start : start + size], start + size
+            for d in instance.drafts(ctx, chunk, rng):
+                key = (
+                    d.user,
+                    d.variant,
+                    d.attribute,
+                    d.history_len,
+                    repr(sorted(d.params.items())),
+                )
+                if key in seen or not d.answer:
+                    continue
+                distractors = d.distractors() if callable(d.distractors) else d.distractors
+                distinct = list(dict.fromkeys(x for x in distractors if x != d.answer))
+                if len(distinct) < 3:
+                    continue
+                seen.add(key)
+                d.distractors = distinct[:3]
+                drafts.append(d)
+                if len(drafts) == n:
+                    return drafts
         if len(drafts) == before:
             break
     return drafts
@@ -209,6 +241,7 @@ def build_rows(
     lang = ctx.lang
     templates = _templates_by_key(task, lang)
     questions, template_ids, options_col, answers = [], [], [], []
+    memo: dict[Any, str] = {}
     for i, d in enumerate(drafts):
         fits = templates[(d.variant, d.attribute)]
         template = fits[int(template_u[i] * len(fits))]
@@ -217,7 +250,7 @@ def build_rows(
         options.insert(letters[i], d.answer)
         options_col.append(options)
         answers.append(LETTERS[letters[i]])
-        questions.append(_phrase(template, d, lang))
+        questions.append(_phrase(template, d, lang, memo))
         template_ids.append(template.template_id)
     users = np.asarray([d.user for d in drafts], dtype=np.int64)
     return {

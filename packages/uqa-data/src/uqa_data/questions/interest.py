@@ -10,7 +10,9 @@ clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
   clicks, asked only when it strictly dominates the runner-up.
 - it: the dominant value of the ``W`` clicks before the last ``W`` (``W =
   min(recent_window, n // 2)``) and of the last ``W``, each strictly dominant;
-  the answer is "from A to B" or "stayed on A".
+  the answer is "from A to B" or "stayed on A". The options are two "from"
+  paths and two "stayed" options either way (changed: B to A, stayed on A,
+  stayed on B; unchanged: A to Z, Z to A, stayed on Z).
 """
 
 from __future__ import annotations
@@ -37,24 +39,32 @@ def it_window(n_clicks: np.ndarray, recent_window: int) -> np.ndarray:
 def _by_attribute(
     ctx: QuestionContext,
     attributes: tuple[str, ...],
+    chosen: np.ndarray,
     users: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     k: int,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """:func:`window_top` per attribute, computed only for the users whose drawn
+    attribute (``chosen[i]``, an index into ``attributes``) it is; other rows are 0."""
     seqs = ctx.sequences
-    return {
-        a: window_top(
+    out = {}
+    for j, a in enumerate(attributes):
+        rows = np.flatnonzero(chosen == j)
+        ids = np.zeros((len(users), k), dtype=np.int64)
+        counts = np.zeros((len(users), k), dtype=np.int64)
+        ids[rows], counts[rows] = window_top(
             seqs.offsets,
-            seqs.attr_values(ctx.catalog, a),
-            users,
-            starts,
-            ends,
+            seqs.items,
+            ctx.catalog.lookup(a),
+            users[rows],
+            starts[rows],
+            ends[rows],
             ctx.catalog.n_values(a),
             k,
         )
-        for a in attributes
-    }
+        out[a] = (ids, counts)
+    return out
 
 
 class LongTermInterest(QuestionTask):
@@ -70,7 +80,7 @@ class LongTermInterest(QuestionTask):
         attrs = self.active_attributes(ctx)
         lengths = ctx.sequences.lengths[users]
         attr = rng.integers(0, len(attrs), size=len(users))
-        tops = _by_attribute(ctx, attrs, users, np.zeros_like(lengths), lengths, 6)
+        tops = _by_attribute(ctx, attrs, attr, users, np.zeros_like(lengths), lengths, 6)
         sep = LIST_SEPARATORS[ctx.lang]["names"]
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history:
@@ -81,10 +91,12 @@ class LongTermInterest(QuestionTask):
                 continue
             answer_ids = tuple(int(v) for v in ids[:3])
 
-            def text(vals: tuple[int, ...], attribute: str = attribute) -> str:
-                return sep.join(ctx.name(attribute, v) for v in vals)
+            names = ctx.catalog.name_list(attribute)
 
-            if len({ctx.name(attribute, v) for v in answer_ids}) < 3:
+            def text(vals: tuple[int, ...], names: list[str] = names) -> str:
+                return sep.join([names[v] for v in vals])
+
+            if len({names[v] for v in answer_ids}) < 3:
                 continue
             answer = text(answer_ids)
             yield Draft(
@@ -144,8 +156,8 @@ class ShortTermInterest(QuestionTask):
         lengths = ctx.sequences.lengths[users]
         window = si_window(lengths, ctx.config.recent_window)
         attr = rng.integers(0, len(attrs), size=len(users))
-        recent = _by_attribute(ctx, attrs, users, lengths - window, lengths, 2)
-        whole = _by_attribute(ctx, attrs, users, np.zeros_like(lengths), lengths, 4)
+        recent = _by_attribute(ctx, attrs, attr, users, lengths - window, lengths, 2)
+        whole = _by_attribute(ctx, attrs, attr, users, np.zeros_like(lengths), lengths, 4)
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history:
                 continue
@@ -180,8 +192,8 @@ class InterestTrajectory(QuestionTask):
         lengths = ctx.sequences.lengths[users]
         window = it_window(lengths, ctx.config.recent_window)
         attr = rng.integers(0, len(attrs), size=len(users))
-        early = _by_attribute(ctx, attrs, users, lengths - 2 * window, lengths - window, 2)
-        late = _by_attribute(ctx, attrs, users, lengths - window, lengths, 2)
+        early = _by_attribute(ctx, attrs, attr, users, lengths - 2 * window, lengths - window, 2)
+        late = _by_attribute(ctx, attrs, attr, users, lengths - window, lengths, 2)
         phrases = TRAJECTORY[ctx.lang]
         for i, u in enumerate(users):
             if lengths[i] < ctx.config.min_history or window[i] < 2:
@@ -220,9 +232,12 @@ class InterestTrajectory(QuestionTask):
                 ]
             else:
                 answer = changed(name_a, name_b)
+                # two "changed" and two "stayed" options over the same two names:
+                # neither the option's form nor its names give the answer away
                 groups = [
                     [changed(name_b, name_a)],
-                    [stayed(name_a), stayed(name_b)],
+                    [stayed(name_a)],
+                    [stayed(name_b)],
                     [changed(name_a, z) for z in others] + [changed(z, name_b) for z in others],
                 ]
             yield Draft(

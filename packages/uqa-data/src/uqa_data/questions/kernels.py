@@ -1,9 +1,11 @@
 """Numba kernels computing answers over flattened Arrow list columns.
 
-A split's sequences are ``offsets`` (int64, users + 1) and ``values`` (int64,
-one attribute id or item id per click); user ``u``'s clicks are
-``values[offsets[u]:offsets[u+1]]``, oldest first. Windows are given per
-question as ``[start, end)`` positions inside the user's sequence.
+A split's sequences are ``offsets`` (int64, users + 1) and ``items`` (int64,
+one item id per click); user ``u``'s clicks are ``items[offsets[u]:offsets[u+1]]``,
+oldest first. ``lookup`` maps an item id to the value asked about (its
+category/brand/shop id, or the item id itself), so no per-click attribute array
+is materialised. Windows are given per question as ``[start, end)`` positions
+inside the user's sequence.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from numba import njit
 @njit(cache=True, nogil=True)
 def window_top(
     offsets: np.ndarray,
-    values: np.ndarray,
+    items: np.ndarray,
+    lookup: np.ndarray,
     users: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -32,14 +35,14 @@ def window_top(
     top_counts = np.zeros((m, k), dtype=np.int64)
     counts = np.zeros(n_values, dtype=np.int64)
     last = np.full(n_values, -1, dtype=np.int64)
-    distinct = np.empty(max(1, values.shape[0]), dtype=np.int64)
+    distinct = np.empty(n_values, dtype=np.int64)
     for i in range(m):
         base = offsets[users[i]]
         lo = base + starts[i]
         hi = base + ends[i]
         nd = 0
         for p in range(lo, hi):
-            v = values[p]
+            v = lookup[items[p]]
             if counts[v] == 0:
                 distinct[nd] = v
                 nd += 1
@@ -70,7 +73,8 @@ def window_top(
 @njit(cache=True, nogil=True)
 def count_matches(
     offsets: np.ndarray,
-    values: np.ndarray,
+    items: np.ndarray,
+    lookup: np.ndarray,
     users: np.ndarray,
     ends: np.ndarray,
     targets: np.ndarray,
@@ -82,7 +86,7 @@ def count_matches(
         base = offsets[users[i]]
         c = 0
         for p in range(base, base + ends[i]):
-            if values[p] == targets[i]:
+            if lookup[items[p]] == targets[i]:
                 c += 1
         out[i] = c
     return out
@@ -90,11 +94,15 @@ def count_matches(
 
 @njit(cache=True, nogil=True)
 def values_at(
-    offsets: np.ndarray, values: np.ndarray, users: np.ndarray, positions: np.ndarray
+    offsets: np.ndarray,
+    items: np.ndarray,
+    lookup: np.ndarray,
+    users: np.ndarray,
+    positions: np.ndarray,
 ) -> np.ndarray:
-    """``values`` at position ``positions[i]`` (0 = oldest) of each user's sequence."""
+    """The value of click ``positions[i]`` (0 = oldest) of each user's sequence."""
     m = users.shape[0]
     out = np.empty(m, dtype=np.int64)
     for i in range(m):
-        out[i] = values[offsets[users[i]] + positions[i]]
+        out[i] = lookup[items[offsets[users[i]] + positions[i]]]
     return out

@@ -29,17 +29,11 @@ def wrong_orderings(answer: Sequence[int], counts: Sequence[int]) -> list[tuple[
     ``counts[i]`` is the count of ``answer[i]``; orderings consistent with the
     counts (possible under ties) are not wrong, so they are left out.
     """
-    count_of = dict(zip(answer, counts, strict=True))
     out = []
-    for perm in permutations(answer):
-        if tuple(perm) == tuple(answer):
-            continue
-        if any(
-            count_of[perm[i]] < count_of[perm[j]]
-            for i in range(len(perm))
-            for j in range(i + 1, len(perm))
-        ):
-            out.append(tuple(perm))
+    for perm in permutations(range(len(answer))):
+        c = [counts[i] for i in perm]
+        if any(c[i] < c[j] for i in range(len(c)) for j in range(i + 1, len(c))):
+            out.append(tuple(answer[i] for i in perm))
     return out
 
 

@@ -16,10 +16,9 @@ from uqa_data.questions.templates import LIST_SEPARATORS, ordinal
 def history_values(ctx: QuestionContext, attribute: str, u: int, start: int, end: int) -> list[int]:
     """Distinct ``attribute`` values of clicks ``start..end-1`` of user ``u``, most recent first."""
     seqs = ctx.sequences
-    vals = seqs.attr_values(ctx.catalog, attribute)[
-        seqs.offsets[u] + max(start, 0) : seqs.offsets[u] + end
-    ]
-    return list(dict.fromkeys(int(v) for v in vals[::-1]))
+    clicks = seqs.items[seqs.offsets[u] + max(start, 0) : seqs.offsets[u] + end]
+    vals = ctx.catalog.lookup(attribute)[clicks]
+    return list(dict.fromkeys(vals[::-1].tolist()))
 
 
 class DirectFeature(QuestionTask):
@@ -52,7 +51,7 @@ class DirectFeature(QuestionTask):
         k = rng.integers(2, 4, size=m)
         positions = np.maximum(lengths - back, 0)
         at = {
-            a: values_at(seqs.offsets, seqs.attr_values(ctx.catalog, a), users, positions)
+            a: values_at(seqs.offsets, seqs.items, ctx.catalog.lookup(a), users, positions)
             for a in (*attrs, "title")
         }
         for i, u in enumerate(users):
@@ -144,10 +143,14 @@ class MatchFeature(QuestionTask):
         positions = (rng.random(m) * np.maximum(lengths, 1)).astype(np.int64)
         targets: dict[str, np.ndarray] = {}
         counts: dict[str, np.ndarray] = {}
-        for a in attrs:
-            values = seqs.attr_values(ctx.catalog, a)
-            targets[a] = values_at(seqs.offsets, values, users, positions)
-            counts[a] = count_matches(seqs.offsets, values, users, lengths, targets[a])
+        for j, a in enumerate(attrs):
+            lookup = ctx.catalog.lookup(a)
+            targets[a] = values_at(seqs.offsets, seqs.items, lookup, users, positions)
+            rows = np.flatnonzero(attr == j)  # count only where this attribute was drawn
+            counts[a] = np.zeros(m, dtype=np.int64)
+            counts[a][rows] = count_matches(
+                seqs.offsets, seqs.items, lookup, users[rows], lengths[rows], targets[a][rows]
+            )
         for i, u in enumerate(users):
             n_clicks = int(lengths[i])
             if n_clicks < cfg.min_history:

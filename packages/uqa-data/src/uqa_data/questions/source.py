@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,14 @@ class Catalog:
         """Value id -> display text for ``attribute`` (``title``: item id -> title)."""
         return self.names[attribute]
 
+    def lookup(self, attribute: str) -> np.ndarray:
+        """Item id -> value id of ``attribute`` (``title``: the identity), for the kernels."""
+        if attribute != "title":
+            return self.attr_ids[attribute]
+        if "_identity" not in self.__dict__:
+            self.__dict__["_identity"] = np.arange(len(self.titles), dtype=np.int64)
+        return self.__dict__["_identity"]
+
     def values_of(self, attribute: str, items: np.ndarray) -> np.ndarray:
         """Attribute ids of ``items`` (for ``title``, the item ids themselves)."""
         if attribute == "title":
@@ -110,9 +119,9 @@ class Catalog:
             per_item[ids] = vals
             names = np.empty(int(vals.max()) + 1, dtype=object)
             names[:] = ""
-            # first name seen for each id (reverse assignment keeps the first)
-            order = np.arange(n)[::-1]
-            names[vals[order]] = _strings(table, name_col)[order]
+            # the name on each id's first row (only those rows become Python strings)
+            uniq, first = np.unique(vals, return_index=True)
+            names[uniq] = _strings(table.select([name_col]).take(pa.array(first)), name_col)
             attr_ids[attr] = per_item
             attr_names[attr] = names
         return cls(titles=titles, attr_ids=attr_ids, attr_names=attr_names)
@@ -136,8 +145,9 @@ class Sequences:
     items: np.ndarray
     _attr_cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    @property
+    @functools.cached_property
     def lengths(self) -> np.ndarray:
+        """Clicks per user row."""
         return np.diff(self.offsets)
 
     def __len__(self) -> int:
@@ -147,7 +157,8 @@ class Sequences:
         return self.items[self.offsets[u] : self.offsets[u + 1]]
 
     def attr_values(self, catalog: Catalog, attribute: str) -> np.ndarray:
-        """``items`` mapped to attribute ids (cached)."""
+        """``items`` mapped to attribute ids (materialised once per attribute and cached;
+        the built-in tasks use :meth:`Catalog.lookup` with the kernels instead)."""
         if attribute not in self._attr_cache:
             self._attr_cache[attribute] = np.ascontiguousarray(
                 catalog.values_of(attribute, self.items)
