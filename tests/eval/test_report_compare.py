@@ -94,16 +94,22 @@ def test_runs_without_report_json_are_built_from_predictions(tmp_path: Path) -> 
     write_json({"name": "run-x", "settings": {"llm": "smollm2", "baselines": ["none"]},
                 "stages": {"pretrain": {"config": {"encoder": "hstu"}, "seconds": 3.5},
                            "eval": {"config": {"baseline": None}, "seconds": 2.0,
-                                    "summary": {"questions_per_s": 6.25}}}},
+                                    "summary": {"questions_per_s": 6.25}},
+                           "eval-none": {"config": {"baseline": "none"}, "seconds": 1.0,
+                                         "summary": {"questions_per_s": 9.5}}}},
                study / "x" / "run.json")
+    write_table(pa.table({"question_id": ["q0", "q1"], "correct": [False, False]}),
+                study / "x" / "baselines" / "none" / "predictions" / "eval.arrow")
     comparison = compare_runs(find_runs([study]))
-    (run,) = comparison["runs"]
+    base, run = comparison["runs"]
     assert run["label"] == "HSTU" and run["name"] == "run-x"
     assert run["report"]["tasks"]["df"]["acc"] == 1.0
     meta = run["report"]["meta"]
-    assert meta["wall_time_s"] == 5.5 and meta["questions_per_s"] == 6.25
+    assert meta["wall_time_s"] == 6.5 and meta["questions_per_s"] == 6.25
+    assert base["report"]["meta"]["questions_per_s"] == 9.5  # from the parent's eval-none
+    assert base["report"]["meta"]["wall_time_s"] == 1.0 and base["group"] == "Control"
     assert meta["llm"] == "smollm2" and "baseline" not in meta
-    assert "| HSTU | run-x | 2 | smollm2 | 5.5 | 6.25 |" in comparison_markdown(comparison)
+    assert "| HSTU | run-x | 2 | smollm2 | 6.5 | 6.25 |" in comparison_markdown(comparison)
 
 
 def test_find_runs_errors(tmp_path: Path) -> None:

@@ -692,23 +692,30 @@ def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(run_dir)
     meta: dict[str, Any] = {"run": p.name}
     if not (p / "run.json").is_file():
+        if p.parent.name == "baselines" and (p.parent.parent / "run.json").is_file():
+            meta.update(_baseline_meta(p))
         return meta
     data = read_json(p / "run.json", what="run.json")
     if isinstance(data, dict) and data.get("name"):
         meta["run"] = str(data["name"])
-    queue: list[Any] = [data]
-    while queue:  # breadth first: top-level values win over nested stage configs
-        node = queue.pop(0)
-        if isinstance(node, dict):
-            for key in _RUN_META_KEYS:
-                v = node.get(key)
-                if key not in meta and isinstance(v, str | int) and not isinstance(v, bool):
-                    meta[key] = v
-            queue.extend(node.values())
-        elif isinstance(node, list):
-            queue.extend(node)
-    stages = data.get("stages") if isinstance(data, dict) else None
-    if isinstance(stages, dict):
+    if not isinstance(data, dict):
+        return meta
+    stages = data.get("stages") if isinstance(data.get("stages"), dict) else {}
+
+    def config_of(stage: str) -> Any:
+        record = stages.get(stage)
+        return record.get("config") if isinstance(record, dict) else None
+
+    # Only this run's own stages: a baseline's stages (eval-none...) describe another method.
+    for source in (data, data.get("settings"), config_of("eval"), config_of("align"),
+                   config_of("pretrain")):
+        if not isinstance(source, dict):
+            continue
+        for key in _RUN_META_KEYS:
+            v = source.get(key)
+            if key not in meta and isinstance(v, str | int) and not isinstance(v, bool):
+                meta[key] = v
+    if stages:
         seconds = {k: v["seconds"] for k, v in stages.items()
                    if isinstance(v, dict) and isinstance(v.get("seconds"), int | float)}
         if seconds:
@@ -721,11 +728,33 @@ def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
+def _baseline_meta(baseline_dir: Path) -> dict[str, Any]:
+    """Timing of a baseline kept in ``<run>/baselines/<name>/``, from the run's ``run.json``."""
+    from uqa_data.io import read_json
+
+    name = baseline_dir.name
+    data = read_json(baseline_dir.parent.parent / "run.json", what="run.json")
+    stages = data.get("stages") if isinstance(data, dict) else None
+    if not isinstance(stages, dict):
+        return {"baseline": name}
+    meta: dict[str, Any] = {"baseline": name}
+    own = [stages.get(f"align-{name}"), stages.get(f"eval-{name}")]
+    seconds = [r["seconds"] for r in own
+               if isinstance(r, dict) and isinstance(r.get("seconds"), int | float)]
+    if seconds:
+        meta["wall_time_s"] = round(float(sum(seconds)), 2)
+    summary = own[1].get("summary") if isinstance(own[1], dict) else None
+    if isinstance(summary, dict) and summary.get("questions_per_s") is not None:
+        meta["questions_per_s"] = summary["questions_per_s"]
+    return meta
+
+
 def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The report of one run: ``report/report.json``, else built from its predictions.
 
-    Questions are looked up in the run's ``questions/eval.arrow``, then in its
-    parent's (a study sharing one question set).
+    Questions are looked up in the run's ``questions/eval.arrow``, then up to
+    three folders up (a study sharing one question set, a baseline kept in
+    ``<run>/baselines/<name>/``).
     """
     p = Path(run_dir)
     if (p / "report" / "report.json").is_file():
@@ -736,7 +765,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
             raise UqaInputError(
                 f"{p}: not a run directory; expected report/report.json or predictions/eval.arrow"
             )
-        candidates = [p / "questions" / "eval.arrow", p.parent / "questions" / "eval.arrow"]
+        candidates = [d / "questions" / "eval.arrow" for d in (p, *list(p.parents)[:3])]
         questions = next((c for c in candidates if c.is_file()), None)
         if questions is None:
             raise UqaInputError(

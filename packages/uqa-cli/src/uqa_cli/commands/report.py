@@ -70,12 +70,7 @@ def report_command(
         run = runs[0]
         predictions = run / "predictions" / "eval.arrow"
         if rebuild and predictions.is_file():
-            meta = (
-                {**load_run(run).get("meta", {})}
-                if (run / "report" / "report.json").is_file()
-                else run_meta(run)
-            )
-            report = build_report(predictions, run / "questions" / "eval.arrow", meta)
+            report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
         else:
             report = load_run(run)
         target = out or run / "report"
