@@ -1021,7 +1021,13 @@ def print_table(table: Table, console: Any = None) -> None:
     from rich.console import Console
 
     out = console or Console()
-    if not out.is_terminal:
-        wide = out.options.update_width(1000)
-        out.width = max(out.width, out.measure(table, options=wide).maximum)
-    out.print(table)
+    if out.is_terminal:
+        out.print(table)
+        return
+    saved = out.width
+    wide = out.options.update_width(1000)
+    out.width = max(saved, out.measure(table, options=wide).maximum)
+    try:
+        out.print(table)
+    finally:
+        out.width = saved
