@@ -151,38 +151,49 @@ def given_split(path: Path, user_ids: np.ndarray) -> np.ndarray:
 def build_split(
     config: PrepareConfig, user_ids: np.ndarray, lengths: np.ndarray, items: np.ndarray,
     ts: np.ndarray, given: np.ndarray | None = None,
+    buffers: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """``(train, test)`` tables of grouped sequences under ``config.split``.
 
     :param given: the test mask over ``user_ids`` for ``split="given"``.
+    :param buffers: two int64 arrays of at least ``len(items)`` to write the split
+        rows into (saves allocations); fresh ones when None.
     """
+    from uqa_data.prepare.kernels import gather
+
+    n = items.shape[0]
+    out_item, out_ts = buffers if buffers is not None else (
+        np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+    ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     if config.split in ("user", "given"):
         if config.split == "given":
             assert given is not None
             is_test = given
         else:
             is_test = split_users(user_ids.shape[0], config.test_fraction, config.seed)
-        row_test = np.repeat(is_test, lengths)
+        mid = gather(ptr, np.where(is_test, 0, lengths), items, ts, out_item, out_ts, 0)
+        end = gather(ptr, np.where(is_test, lengths, 0), items, ts, out_item, out_ts, mid)
         tr, te = ~is_test, is_test
-        train = sequences_table(user_ids[tr], lengths[tr], items[~row_test], ts[~row_test],
+        train = sequences_table(user_ids[tr], lengths[tr], out_item[:mid], out_ts[:mid],
                                 lengths[tr])
-        test = sequences_table(user_ids[te], lengths[te], items[row_test], ts[row_test],
+        test = sequences_table(user_ids[te], lengths[te], out_item[mid:end], out_ts[mid:end],
                                np.zeros(int(te.sum()), dtype=np.int64))
         return train, test
     hold = np.maximum(1, np.round(lengths * config.test_fraction).astype(np.int64))
     prefix = np.maximum(lengths - hold, 0)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    pos = np.arange(items.shape[0]) - np.repeat(starts, lengths)
-    keep = pos < np.repeat(prefix, lengths)
+    end = gather(ptr, prefix, items, ts, out_item, out_ts, 0)
     has = prefix > 0
-    train = sequences_table(user_ids[has], prefix[has], items[keep], ts[keep], prefix[has])
+    train = sequences_table(user_ids[has], prefix[has], out_item[:end], out_ts[:end],
+                            prefix[has])
     test = sequences_table(user_ids, lengths, items, ts, prefix)
     return train, test
 
 
 def _dense(values: np.ndarray) -> np.ndarray:
-    _, inverse = np.unique(values, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64) + 1
+    """Ids ``1..K`` in ascending order of the distinct ``values``."""
+    from uqa_data.prepare.kernels import factorize
+
+    return factorize(np.ascontiguousarray(values, dtype=np.int64))[0] + 1
 
 
 def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, Any]:
@@ -198,25 +209,25 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
     started = time.perf_counter()
     with stage_progress("prepare", total=5) as bar:
         user_raw, item_raw, ts = read_interactions(raw_dir / "interactions.arrow")
-        items_tab = read_items(raw_dir / "items.arrow")
+        items_tab, tab_order = read_items(raw_dir / "items.arrow")
         n_rows = int(user_raw.shape[0])
         bar.advance(step="read")
 
-        user_code, user_uniques = K.factorize(user_raw)
-        del user_raw
-        item_code, item_uniques = K.factorize(item_raw)
-        del item_raw
+        # Large buffers are reused stage to stage: first touches of fresh memory are slow.
+        user_code, user_uniques = K.factorize(user_raw, in_place=True)
+        item_code, item_uniques = K.factorize(item_raw, in_place=True)
         tab_ids = items_tab.column("item_id").to_numpy()
-        tab_order = np.argsort(tab_ids, kind="stable")
         pos = np.searchsorted(tab_ids[tab_order], item_uniques).clip(0, max(len(tab_ids) - 1, 0))
         known = (tab_ids[tab_order][pos] == item_uniques) if len(tab_ids) else np.zeros(
             item_uniques.shape[0], dtype=bool)
-        ptr, item_s, ts_s = K.group_by_user(user_code, user_uniques.shape[0], item_code, ts)
-        del user_code, item_code, ts
+        item_s, ts_s = np.empty(n_rows, dtype=np.int64), np.empty(n_rows, dtype=np.int64)
+        ptr = K.group_by_user(user_code, user_uniques.shape[0], item_code, ts, item_s, ts_s)
+        free = (user_code, item_code)  # no longer needed: reused for the compacted rows
         bar.advance(step="ordered")
 
         alive = np.ones(n_rows, dtype=np.bool_)
-        user_len, item_cnt = K.counts(ptr, item_s, alive, item_uniques.shape[0])
+        user_len = np.diff(ptr)
+        item_cnt = np.bincount(item_s, minlength=item_uniques.shape[0]).astype(np.int64)
         removed: dict[str, np.ndarray] = {}
         removed["unknown_item"] = np.zeros(3, dtype=np.int64)
         K.drop_rows(ptr, item_s, alive, ~known[item_s], user_len, item_cnt,
@@ -246,14 +257,15 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
             )
         kept_item = item_cnt > 0
         item_new = np.where(kept_item, np.cumsum(kept_item), 0).astype(np.int64)
-        new_ptr, out_item, out_ts = K.compact(ptr, item_s, ts_s, alive, item_new)
-        del item_s, ts_s, alive
+        new_ptr = K.compact(ptr, item_s, ts_s, alive, item_new, *free)
+        out_item, out_ts = free[0][: new_ptr[-1]], free[1][: new_ptr[-1]]
         lengths = np.diff(new_ptr)
         kept_user = lengths > 0
         user_ids, lengths = user_uniques[kept_user], lengths[kept_user]
         given = given_split(raw_dir / "split.arrow", user_ids) if config.split == "given" \
             else None
-        train, test = build_split(config, user_ids, lengths, out_item, out_ts, given)
+        train, test = build_split(config, user_ids, lengths, out_item, out_ts, given,
+                                  buffers=(item_s, ts_s))
         items_out = _items_table(items_tab, tab_order[pos[kept_item]])
         bar.advance(step="split")
 

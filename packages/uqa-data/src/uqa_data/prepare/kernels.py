@@ -26,7 +26,21 @@ def check_ids(values: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _dense_codes(values: np.ndarray, vmin: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+def copy_checked(src: np.ndarray, dst: np.ndarray, offset: int, non_negative: bool) -> int:
+    """Copy ``src`` into ``dst[offset:]``; return the first negative index (or -1)."""
+    bad = -1
+    for i in range(src.shape[0]):
+        v = src[i]
+        if non_negative and v < 0 and bad < 0:
+            bad = i
+        dst[offset + i] = v
+    return bad
+
+
+@njit(cache=True)
+def _dense_codes(
+    values: np.ndarray, vmin: int, span: int, codes: np.ndarray
+) -> np.ndarray:
     present = np.zeros(span, dtype=np.bool_)
     for i in range(values.shape[0]):
         present[values[i] - vmin] = True
@@ -40,34 +54,40 @@ def _dense_codes(values: np.ndarray, vmin: int, span: int) -> tuple[np.ndarray, 
     for i in range(span):
         if present[i]:
             uniques[remap[i]] = vmin + i
-    codes = np.empty(values.shape[0], dtype=np.int64)
-    for i in range(values.shape[0]):
+    for i in range(values.shape[0]):  # may overwrite ``values`` itself (codes is values)
         codes[i] = remap[values[i] - vmin]
-    return codes, uniques
+    return uniques
 
 
-def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize(
+    values: np.ndarray, *, in_place: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, uniques)``: ``uniques`` ascending, ``values == uniques[codes]``.
 
     Uses a direct lookup table when the id range is compact (O(n)), else a sort.
+    ``in_place=True`` writes the codes over ``values`` (saves a large allocation).
     """
     if values.shape[0] == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     vmin, vmax = int(values.min()), int(values.max())
     span = vmax - vmin + 1
+    codes = values if in_place else np.empty(values.shape[0], dtype=np.int64)
     if span <= 8 * values.shape[0] + (1 << 22):
-        return _dense_codes(values, vmin, span)
-    uniques, codes = np.unique(values, return_inverse=True)
-    return codes.astype(np.int64).reshape(-1), uniques.astype(np.int64)
+        return codes, _dense_codes(values, vmin, span, codes)
+    uniques, inverse = np.unique(values, return_inverse=True)
+    codes[:] = inverse.reshape(-1)
+    return codes, uniques.astype(np.int64)
 
 
 @njit(cache=True)
 def group_by_user(
-    user: np.ndarray, n_users: int, item: np.ndarray, ts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stable counting sort by user, then each user's rows by (timestamp, item).
+    user: np.ndarray, n_users: int, item: np.ndarray, ts: np.ndarray, item_s: np.ndarray,
+    ts_s: np.ndarray,
+) -> np.ndarray:
+    """Stable counting sort by user into ``item_s``/``ts_s``, then each user's rows by
+    (timestamp, item).
 
-    :returns: ``ptr`` (n_users + 1), and ``item`` and ``ts`` in that order.
+    :returns: ``ptr`` (n_users + 1): user ``u``'s rows are ``ptr[u]:ptr[u+1]``.
     """
     n = user.shape[0]
     counts = np.zeros(n_users + 1, dtype=np.int64)
@@ -75,8 +95,6 @@ def group_by_user(
         counts[user[i] + 1] += 1
     ptr = np.cumsum(counts)
     fill = ptr[:-1].copy()
-    item_s = np.empty(n, dtype=np.int64)
-    ts_s = np.empty(n, dtype=np.int64)
     for i in range(n):
         j = fill[user[i]]
         item_s[j] = item[i]
@@ -99,7 +117,7 @@ def group_by_user(
         for j in range(b - a):
             item_s[a + j] = seg_item[order[j]]
             ts_s[a + j] = seg_ts[order[j]]
-    return ptr, item_s, ts_s
+    return ptr
 
 
 @njit(cache=True)
@@ -132,21 +150,6 @@ def duplicate_rows(ptr: np.ndarray, item: np.ndarray, ts: np.ndarray) -> np.ndar
             if ts[r] == ts[r - 1] and item[r] == item[r - 1]:
                 dead[r] = True
     return dead
-
-
-@njit(cache=True)
-def counts(
-    ptr: np.ndarray, item: np.ndarray, alive: np.ndarray, n_items: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Alive rows per user and per item."""
-    user_len = np.zeros(ptr.shape[0] - 1, dtype=np.int64)
-    item_cnt = np.zeros(n_items, dtype=np.int64)
-    for u in range(ptr.shape[0] - 1):
-        for r in range(ptr[u], ptr[u + 1]):
-            if alive[r]:
-                user_len[u] += 1
-                item_cnt[item[r]] += 1
-    return user_len, item_cnt
 
 
 @njit(cache=True)
@@ -198,17 +201,13 @@ def filter_round(
 
 @njit(cache=True)
 def compact(
-    ptr: np.ndarray, item: np.ndarray, ts: np.ndarray, alive: np.ndarray, item_new: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep alive rows; map item codes through ``item_new``; new per-user ``ptr``."""
+    ptr: np.ndarray, item: np.ndarray, ts: np.ndarray, alive: np.ndarray, item_new: np.ndarray,
+    out_item: np.ndarray, out_ts: np.ndarray,
+) -> np.ndarray:
+    """Write alive rows to the front of ``out_item``/``out_ts`` (items mapped through
+    ``item_new``); return the new per-user ``ptr``."""
     n_users = ptr.shape[0] - 1
     new_ptr = np.zeros(n_users + 1, dtype=np.int64)
-    total = 0
-    for r in range(alive.shape[0]):
-        if alive[r]:
-            total += 1
-    out_item = np.empty(total, dtype=np.int64)
-    out_ts = np.empty(total, dtype=np.int64)
     k = 0
     for u in range(n_users):
         for r in range(ptr[u], ptr[u + 1]):
@@ -217,4 +216,22 @@ def compact(
                 out_ts[k] = ts[r]
                 k += 1
         new_ptr[u + 1] = k
-    return new_ptr, out_item, out_ts
+    return new_ptr
+
+
+@njit(cache=True)
+def gather(
+    ptr: np.ndarray, take: np.ndarray, items: np.ndarray, ts: np.ndarray,
+    out_item: np.ndarray, out_ts: np.ndarray, start: int,
+) -> int:
+    """Copy the first ``take[u]`` rows of every user ``u`` (in order) to ``out_*[start:]``.
+
+    :returns: the position after the last row written.
+    """
+    k = start
+    for u in range(ptr.shape[0] - 1):
+        for r in range(ptr[u], ptr[u] + take[u]):
+            out_item[k] = items[r]
+            out_ts[k] = ts[r]
+            k += 1
+    return k

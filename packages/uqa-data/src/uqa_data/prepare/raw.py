@@ -75,23 +75,38 @@ def read_interactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise UqaInputError(f"{path}: truncated or corrupt Arrow IPC file: {exc}") from exc
     if total == 0:
         raise UqaInputError(f"{path}: has no rows; expected at least one click")
+    from uqa_data.prepare.kernels import copy_checked
+
     out = {name: np.empty(total, dtype=np.int64) for name in RAW_INTERACTION_CHECKS}
     offset = 0
-    for batch in batches:
+    for batch in batches:  # one record batch at a time: checked and copied in one pass
         for name in RAW_INTERACTION_CHECKS:
             col = batch.column(batch.schema.get_field_index(name))
-            out[name][offset : offset + batch.num_rows] = check_int_column(
-                path, name, col, offset, non_negative=name != "timestamp"
-            )
+            if col.null_count:
+                row = offset + _first_null(col)
+                raise UqaInputError(
+                    f"{path}: column '{name}' row {row} is null; expected an integer"
+                )
+            if col.type != pa.int64():
+                col = col.cast(pa.int64())
+            values = col.to_numpy(zero_copy_only=False)
+            bad = copy_checked(values, out[name], offset, name != "timestamp")
+            if bad >= 0:
+                raise UqaInputError(
+                    f"{path}: column '{name}' row {offset + bad} is {int(values[bad])}; "
+                    "expected an id >= 0"
+                )
         offset += batch.num_rows
     source.close()
     return out["user_id"], out["item_id"], out["timestamp"]
 
 
-def read_items(path: Path) -> pa.Table:
-    """The raw item table, checked: integer ids >= 0, unique item_id, no null names."""
+def read_items(path: Path) -> tuple[pa.Table, np.ndarray]:
+    """The raw item table, checked (integer ids >= 0, unique item_id, no null names),
+    and the row order that sorts its item ids."""
     path = Path(path)
-    table = io.read_table(path, RAW_ITEM_CHECKS, what="raw item table")
+    # In memory (not memory-mapped): the later random ``take`` of rows is much faster.
+    table = io.read_table(path, RAW_ITEM_CHECKS, what="raw item table").combine_chunks()
     for name in ("item_id", *ID_COLUMNS):
         check_int_column(path, name, table.column(name))
     for name in NAME_COLUMNS:
@@ -109,10 +124,11 @@ def read_items(path: Path) -> pa.Table:
             f"{path}: column 'item_id' row {row} repeats item id {int(ids[row])}; "
             "expected one row per item"
         )
-    return table.select(["item_id", *ID_COLUMNS, *NAME_COLUMNS]).cast(
+    table = table.select(["item_id", *ID_COLUMNS, *NAME_COLUMNS]).cast(
         pa.schema(
             [("item_id", pa.int64())]
             + [(c, pa.int64()) for c in ID_COLUMNS]
             + [(c, pa.string()) for c in NAME_COLUMNS]
         )
     )
+    return table, order
