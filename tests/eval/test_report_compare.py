@@ -136,8 +136,11 @@ def test_uqa_report_command(study: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["report", str(study)])
     assert result.exit_code == 0, result.output
     assert "Trm++" in result.output and "75.00" in result.output
-    assert (study / "report.md").is_file() and (study / "accuracy.png").is_file()
-    assert json.loads((study / "report.json").read_text())["schema"] == "uqa-comparison/1"
+    out = study / "report"
+    assert (out / "report.md").is_file() and (out / "accuracy.png").is_file()
+    assert json.loads((out / "report.json").read_text())["schema"] == "uqa-comparison/1"
+    again = runner.invoke(app, ["report", str(study)])  # its report/ does not make it a run
+    assert again.exit_code == 0 and again.output == result.output
 
     result = runner.invoke(app, ["report", str(study / "r-gru"), "--out", str(tmp_path / "one")])
     assert result.exit_code == 0, result.output
@@ -148,6 +151,7 @@ def test_uqa_report_command(study: Path, tmp_path: Path) -> None:
                                  "--metric", "acc_norm"])
     assert result.exit_code == 0, result.output
     assert "acc_norm" in result.output
+    assert len(load_comparison(out / "report.json")["runs"]) == 2  # common parent's report/
 
 
 def test_uqa_report_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -643,9 +643,23 @@ _NOT_RUN_DIRS = frozenset(
 
 
 def is_run_dir(path: str | os.PathLike[str]) -> bool:
-    """A run dir holds ``report/report.json`` or ``predictions/eval.arrow``."""
+    """A run dir holds ``predictions/eval.arrow`` or a run's ``report/report.json``.
+
+    A study's ``report/report.json`` (a comparison) does not make it a run.
+    """
     p = Path(path)
-    return (p / "report" / "report.json").is_file() or (p / "predictions" / "eval.arrow").is_file()
+    if (p / "predictions" / "eval.arrow").is_file():
+        return True
+    report = p / "report" / "report.json"
+    if not report.is_file():
+        return False
+    try:
+        import json
+
+        with report.open(encoding="utf-8") as fh:
+            return json.load(fh).get("schema") == REPORT_SCHEMA
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: let load_report name the problem
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) -> list[Path]:

@@ -24,7 +24,7 @@ def report_command(
         "--out",
         "-o",
         help="Where to write report.md/.json/.png (default: the single run's report/, "
-        "the study directory, or the runs' common parent).",
+        "or report/ in the study directory or the runs' common parent).",
     ),
     metric: str = typer.Option(
         "acc", "--metric", help="Metric of the printed comparison table: acc or acc_norm."
@@ -86,10 +86,11 @@ def report_command(
         comparison = compare_runs(runs)
         if out is not None:
             target = out
-        elif len(paths) == 1:
-            target = paths[0]
-        else:
-            target = Path(os.path.commonpath([p.resolve() for p in runs]))
+        else:  # the study's report/ (as `uqa study` writes it), never over a run's own report
+            root = paths[0] if len(paths) == 1 else Path(
+                os.path.commonpath([p.resolve() for p in runs])
+            )
+            target = root / "report" / ("compare" if is_run_dir(root) else "")
         written = write_comparison(comparison, target)
         print_table(comparison_table(comparison, metric), stdout)
     err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
