@@ -139,3 +139,21 @@ def test_uqabench_bad_inner_list_names_row_and_click(tmp_path: Path) -> None:
     with pytest.raises(UqaInputError, match=r"row 1 click 1 holds 2 ids"):
         import_uqabench(tmp_path, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_uqabench_names_decoded_with_a_local_tokenizer(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+
+    vocab = {w: i for i, w in enumerate(["[UNK]", "red", "shoes", "blue", "bag", "x"])}
+    tok_dir = tmp_path / "tok"
+    tok_dir.mkdir()
+    Tokenizer(WordLevel(vocab, unk_token="[UNK]")).save(str(tok_dir / "tokenizer.json"))
+    src = tmp_path / "official"
+    src.mkdir()
+    _official(src / "pretrain_data_train.arrow", [[1, 3], [3]])  # titles: ids [v, v + 1]
+    import_uqabench(src, tmp_path / "run", tokenizer=tok_dir)
+    items = read_table(tmp_path / "run" / "raw" / "items.arrow").to_pydict()
+    assert items["title"] == ["red shoes", "blue bag"]
+    with pytest.raises(UqaInputError, match=r"no tokenizer\.json"):
+        import_uqabench(src, tmp_path / "run2", tokenizer=tmp_path)
