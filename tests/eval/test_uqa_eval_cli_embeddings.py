@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from uqa_data.io import read_json, read_table, write_table
 from uqa_eval.cli import main
+from uqa_eval.report import load_comparison
 
 
 def save_tiny_llm(directory: Path) -> Path:
@@ -40,15 +41,15 @@ def write_inputs(root: Path, *, per_position: bool) -> tuple[Path, Path, Path]:
             write_table(eval_q, root / "eval.arrow"))
 
 
-@pytest.mark.parametrize("per_position", [False, True])
+@pytest.mark.parametrize(("per_position", "controls"), [(False, "none,shuffled"), (True, "")])
 def test_score_embeddings_end_to_end(tmp_path: Path, tiny_llm_dir: Path, capsys,
-                                     per_position: bool) -> None:
+                                     per_position: bool, controls: str) -> None:
     emb, align_q, eval_q = write_inputs(tmp_path, per_position=per_position)
     out = tmp_path / "out"
     try:
         main(["score-embeddings", "--embeddings", str(emb), "--align-questions", str(align_q),
               "--eval-questions", str(eval_q), "--llm", str(tiny_llm_dir), "--preset", "tiny",
-              "--steps", "2", "--out", str(out), "--json"])
+              "--steps", "2", "--controls", controls, "--out", str(out), "--json"])
     except SystemExit as exc:
         assert exc.code in (0, None), capsys.readouterr().err
     captured = capsys.readouterr()
@@ -63,3 +64,25 @@ def test_score_embeddings_end_to_end(tmp_path: Path, tiny_llm_dir: Path, capsys,
     assert (out / "report" / "accuracy.png").is_file()
     assert read_table(out / "predictions" / "eval.arrow").num_rows == 4
     assert (out / "adapter" / "config.json").is_file()
+    if not controls:
+        assert report["meta"]["controls"] == {} and not (out / "baselines").exists()
+        return
+    assert set(report["meta"]["controls"]) == {"none", "shuffled"}
+    comparison = load_comparison(out / "report" / "compare" / "report.json")
+    assert [r["label"] for r in comparison["runs"]] == ["None (no user)", "Shuffled emb.",
+                                                        "external:emb.arrow"]
+    for name in ("none", "shuffled"):
+        control = read_json(out / "baselines" / name / "report" / "report.json")
+        assert control["n_questions"] == 4 and control["meta"]["baseline"] == name
+        assert report["meta"]["controls"][name]["acc"] == control["overall"]["acc"]
+
+
+def test_unknown_control_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    emb, align_q, eval_q = write_inputs(tmp_path, per_position=False)
+    with pytest.raises(SystemExit) as info:
+        main(["score-embeddings", "--embeddings", str(emb), "--align-questions", str(align_q),
+              "--eval-questions", str(eval_q), "--controls", "shuffle", "--out",
+              str(tmp_path / "out")])
+    assert info.value.code == 2
+    assert "unknown control(s) shuffle (--controls); valid: none, shuffled" in " ".join(
+        capsys.readouterr().err.split())

@@ -90,8 +90,17 @@ def score_embeddings_command(
     mode: str | None = typer.Option(
         None, "--mode", help="Answering mode: loglik, letters or generate (default: the preset's)."
     ),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="Alignment strategy: adapter, lora or full (default: adapter)."
+    ),
     steps: int | None = typer.Option(
         None, "--steps", help="Alignment steps (default: the preset's)."
+    ),
+    controls: str = typer.Option(
+        "none,shuffled",
+        "--controls",
+        help="Comma-separated controls evaluated beside the embeddings: none (no user "
+        "context), shuffled (embeddings permuted across users); '' for none.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -103,7 +112,7 @@ def score_embeddings_command(
 ) -> None:
     """Train an adapter on your user embeddings, answer the questions, print the report."""
     from uqa_eval.external import score_embeddings
-    from uqa_eval.report import print_table, report_table
+    from uqa_eval.report import comparison_table, load_comparison, print_table, report_table
 
     target = out or Path("uqa-eval-runs") / embeddings.stem
     report = score_embeddings(
@@ -115,14 +124,18 @@ def score_embeddings_command(
         llm=llm,
         adapter=adapter,
         preset=preset,
-        overrides={"mode": mode, "steps": steps},
+        controls=[c.strip() for c in controls.split(",") if c.strip()],
+        overrides={"mode": mode, "steps": steps, "strategy": strategy},
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
     console.print(f"wrote {target / 'report'}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
-    else:
-        print_table(report_table(report))
+        return
+    print_table(report_table(report))
+    compare = target / "report" / "compare" / "report.json"
+    if report["meta"].get("controls") and compare.is_file():
+        print_table(comparison_table(load_comparison(compare)))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,12 @@ def filter_questions(
     return Coverage(str(p), kept.num_rows, dropped.num_rows, missing)
 
 
+CONTROLS: tuple[str, ...] = ("none", "shuffled")
+"""Controls ``score_embeddings`` can run beside the embeddings: ``none`` (no user
+context: the LLM's prior) and ``shuffled`` (the same adapter fed another user's
+embedding: what remains when the answer cannot come from this user)."""
+
+
 def score_embeddings(
     embeddings_path: str | os.PathLike[str],
     align_questions: str | os.PathLike[str],
@@ -108,22 +114,31 @@ def score_embeddings(
     llm: str = "smollm2",
     adapter: str = "mean_linear",
     preset: str = "default",
+    controls: Sequence[str] = CONTROLS,
     overrides: dict[str, Any] | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train an adapter on ``embeddings_path``, answer the eval questions, build the report.
 
     Writes ``out_dir/questions/{align,eval}.arrow`` (the questions kept),
-    ``out_dir/adapter/``, ``out_dir/predictions/eval.arrow`` and
-    ``out_dir/report/``. ``overrides`` go to both stage configs where they
-    have a field of that name (``steps``, ``batch_size``, ``mode``...).
+    ``out_dir/adapter/``, ``out_dir/predictions/eval.arrow``, ``out_dir/report/``
+    and, per control, ``out_dir/baselines/<control>/`` plus a side-by-side
+    comparison in ``out_dir/report/compare/``. ``overrides`` go to both stage
+    configs where they have a field of that name (``steps``, ``strategy``,
+    ``mode``...).
 
-    :raises UqaInputError: no question left for alignment or evaluation once
-        users without embeddings are dropped.
+    :returns: the report of the embeddings; ``meta.controls`` holds each
+        control's overall accuracy.
+    :raises UqaInputError: an unknown control, or no question left for
+        alignment or evaluation once users without embeddings are dropped.
     """
     started = time.perf_counter()
     emb = Path(embeddings_path)
     out = Path(out_dir)
+    unknown = [c for c in controls if c not in CONTROLS]
+    if unknown:
+        raise UqaInputError(f"unknown control(s) {', '.join(unknown)} (--controls); "
+                            f"valid: {', '.join(CONTROLS)}")
     users = embedded_users(emb)
     coverage = {}
     for split, src in (("align", align_questions), ("eval", eval_questions)):
@@ -141,37 +156,58 @@ def score_embeddings(
             )
 
     # Heavy imports (torch, transformers) only once the inputs are known to be usable.
+    from dataclasses import replace
+
+    from uqa_align.llm import load_llm
     from uqa_align.train import AlignConfig, align
 
     from uqa_eval.evaluate import EvalConfig, evaluate
-    from uqa_eval.report import build_report, write_report
+    from uqa_eval.report import build_report, compare_runs, write_comparison, write_report
 
     extra = dict(overrides or {})
     align_cfg = _config(AlignConfig, preset, llm=llm, adapter=adapter, **extra)
-    eval_cfg = _config(EvalConfig, preset, **extra)
+    eval_cfg = _config(EvalConfig, preset, llm=llm, **extra)
     data = Path(data_dir) if data_dir is not None else None
+    questions = out / "questions" / "eval.arrow"
     adapter_dir = out / "adapter"
     predictions = out / "predictions" / "eval.arrow"
-    align_summary = align(out / "questions" / "align.arrow", emb, data, adapter_dir, align_cfg)
-    eval_summary = evaluate(
-        out / "questions" / "eval.arrow", emb, adapter_dir, data, predictions, eval_cfg
-    )
+    # One LLM for every step while it stays frozen (adapter-only training).
+    shared = load_llm(llm) if align_cfg.strategy == "adapter" else None
+    align_summary = align(out / "questions" / "align.arrow", emb, data, adapter_dir, align_cfg,
+                          llm=shared)
+    eval_summary = evaluate(questions, emb, adapter_dir, data, predictions, eval_cfg, llm=shared)
+    base_meta = {"llm": llm, "mode": eval_cfg.mode, "preset": preset}
+    control_dirs, control_overall = [], {}
+    for name in controls:
+        cdir = out / "baselines" / name
+        # `none` gets the adapter dir only for its prompt style; it answers without context.
+        summary = evaluate(questions, emb, adapter_dir, data, cdir / "predictions" / "eval.arrow",
+                           replace(eval_cfg, baseline=name), llm=shared)
+        creport = build_report(cdir / "predictions" / "eval.arrow", questions, {
+            "run": f"{out.name}/{name}", "method": name, "baseline": name, **base_meta,
+            "eval": _jsonable(summary), "questions_per_s": summary.get("questions_per_s"),
+        })
+        write_report(creport, cdir / "report")
+        control_dirs.append(cdir)
+        control_overall[name] = {m: creport["overall"][m] for m in ("acc", "acc_norm")}
     meta = {
         "run": out.name,
         "encoder": f"external:{emb.name}",
         "embeddings": str(emb),
         "adapter": adapter,
-        "strategy": getattr(align_cfg, "strategy", None),
-        "llm": llm,
-        "mode": getattr(eval_cfg, "mode", None),
-        "preset": preset,
+        "strategy": align_cfg.strategy,
+        **base_meta,
         "questions_dropped": {k: c.dropped for k, c in coverage.items()},
+        "controls": control_overall,
         "align": _jsonable(align_summary),
         "eval": _jsonable(eval_summary),
+        "questions_per_s": eval_summary.get("questions_per_s"),
         "wall_time_s": round(time.perf_counter() - started, 2),
     }
-    report = build_report(predictions, out / "questions" / "eval.arrow", meta)
+    report = build_report(predictions, questions, meta)
     write_report(report, out / "report")
+    if control_dirs:
+        write_comparison(compare_runs([out, *control_dirs]), out / "report" / "compare")
     return report
 
 
