@@ -60,13 +60,13 @@ def warm_up() -> None:
     from uqa_data.questions.kernels import count_matches, values_at, window_top
 
     o = np.array([0, 3], dtype=np.int64)
-    v = np.array([1, 2, 1], dtype=np.int64)
+    items = np.array([1, 2, 1], dtype=np.int64)
+    lookup = np.arange(3, dtype=np.int64)
     u = np.array([0], dtype=np.int64)
-    e = np.array([3], dtype=np.int64)
-    window_top(o, v, u, np.zeros(1, dtype=np.int64), e, 3, 2)
-    count_matches(o, v, u, e, np.array([1], dtype=np.int64))
-    values_at(o, v, u, np.zeros(1, dtype=np.int64))
-
+    zero, end = np.zeros(1, dtype=np.int64), np.array([3], dtype=np.int64)
+    window_top(o, items, lookup, u, zero, end, 3, 2)
+    count_matches(o, items, lookup, u, end, np.array([1], dtype=np.int64))
+    values_at(o, items, lookup, u, zero)
 
 def timed_generate(data_dir: Path, config: QuestionConfig, repeat: int) -> tuple[list[float], dict]:
     times, summary = [], {}
