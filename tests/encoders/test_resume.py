@@ -2,67 +2,69 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import TRAINED_CONFIG
 from safetensors.torch import load_file
 from uqa_data.errors import TrainingDivergedError, UqaInputError
-from uqa_encoders.pretrain import PretrainConfig, pretrain
+from uqa_encoders.pretrain import pretrain
 
 
 class _Stop(Exception):
     pass
 
 
-def _config(**kw: object) -> PretrainConfig:
-    return PretrainConfig.from_preset(
-        "tiny", epochs=2, checkpoint_every=3, eval_users=20, **kw  # type: ignore[arg-type]
-    )
+def test_resume_equals_uninterrupted(
+    trained: tuple[Path, dict], data_dir: Path, tmp_path: Path
+) -> None:
+    whole_dir, whole = trained
+    config = TRAINED_CONFIG()
 
-
-def test_resume_equals_uninterrupted(data_dir: Path, tmp_path: Path) -> None:
-    config = _config()
-    whole = pretrain(data_dir, tmp_path / "whole", config)
-
-    def stop_at_5(step: int) -> None:
-        if step == 5:  # after the step-3 checkpoint, mid-epoch 2
+    def stop_at_8(step: int) -> None:
+        if step == 8:  # the last checkpoint is step 6: mid-epoch 2 (4 steps per epoch)
             raise _Stop
 
     with pytest.raises(_Stop):
-        pretrain(data_dir, tmp_path / "cut", config, callback=stop_at_5)
-    assert (tmp_path / "cut" / "checkpoint" / "state.pt").is_file()
+        pretrain(data_dir, tmp_path / "cut", config, callback=stop_at_8)
+    state = torch.load(tmp_path / "cut" / "checkpoint" / "state.pt", weights_only=True)
+    assert (state["global_step"], state["epoch"], state["step_in_epoch"]) == (6, 1, 2)
     assert not (tmp_path / "cut" / "model.safetensors").exists()
     resumed = pretrain(data_dir, tmp_path / "cut", config, resume=True)
-    assert resumed["steps"] == whole["steps"]
-    a = load_file(str(tmp_path / "whole" / "model.safetensors"))
+    assert resumed["steps"] == whole["steps"] == 12
+    a = load_file(str(whole_dir / "model.safetensors"))
     b = load_file(str(tmp_path / "cut" / "model.safetensors"))
     assert a.keys() == b.keys()
     # Equal up to float summation order (CPU kernels may reduce in another order between runs;
     # two uninterrupted runs differ by ~1e-6 as well).
     for k in a:
         torch.testing.assert_close(a[k], b[k], atol=2e-5, rtol=1e-4, msg=k)
-    assert resumed["hr@10"] == pytest.approx(whole["hr@10"], abs=0.051)
+    assert [h["step"] for h in resumed["history"]] == [4, 8, 12]
     assert [h["loss"] for h in resumed["history"]] == pytest.approx(
         [h["loss"] for h in whole["history"]], rel=1e-4
     )
-    assert [h["step"] for h in resumed["history"]] == [4, 8]
+    assert resumed["hr@10"] == pytest.approx(whole["hr@10"], abs=0.034)
 
 
-def test_resume_from_another_encoder_is_refused(data_dir: Path, tmp_path: Path) -> None:
-    def stop(step: int) -> None:
-        if step == 3:
-            raise _Stop
-
-    with pytest.raises(_Stop):
-        pretrain(data_dir, tmp_path / "enc", _config(), callback=stop)
+def test_resume_from_another_encoder_or_shape_is_refused(
+    trained: tuple[Path, dict], data_dir: Path, tmp_path: Path
+) -> None:
+    enc = tmp_path / "enc"
+    shutil.copytree(trained[0], enc)
+    config = TRAINED_CONFIG()
     with pytest.raises(UqaInputError, match=r"checkpoint was made with encoder='sasrec'.*gru4rec"):
-        pretrain(data_dir, tmp_path / "enc", _config(encoder="gru4rec"), resume=True)
+        pretrain(data_dir, enc, config.__class__(**{**config.to_dict(), "encoder": "gru4rec"}),
+                 resume=True)
     with pytest.raises(UqaInputError, match=r"encoder_config=.*'dim': 32"):
-        pretrain(data_dir, tmp_path / "enc", _config(size="small"), resume=True)
+        pretrain(data_dir, enc, config.__class__(**{**config.to_dict(), "size": "small"}),
+                 resume=True)
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(data_dir: Path, tmp_path: Path) -> None:
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import uqa_encoders.pretrain as pt
 
     real = pt.full_softmax
@@ -73,15 +75,14 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(data_dir: Path, tmp_path:
         loss = real(h, target, features)
         return loss * float("nan") if calls["n"] == 5 else loss
 
-    pt.full_softmax = poisoned
-    try:
-        with pytest.raises(TrainingDivergedError, match=r"loss is nan at step 5 \(epoch 2\)"):
-            pretrain(data_dir, tmp_path / "enc", _config())
-    finally:
-        pt.full_softmax = real
+    monkeypatch.setattr(pt, "full_softmax", poisoned)
+    config = TRAINED_CONFIG()
+    config.epochs, config.eval_users = 2, 20
+    with pytest.raises(TrainingDivergedError, match=r"loss is nan at step 5 \(epoch 2\)"):
+        pretrain(data_dir, tmp_path / "enc", config)
     ckpt = tmp_path / "enc" / "checkpoint"
     weights = load_file(str(ckpt / "model.safetensors"))
     assert all(torch.isfinite(v).all() for v in weights.values())
     state = torch.load(ckpt / "state.pt", weights_only=True)
-    assert state["global_step"] == 4  # end of epoch 1 (4 steps), the last good state
+    assert state["global_step"] == 4  # end of epoch 1, the last good state
     assert not (tmp_path / "enc" / "model.safetensors").exists()

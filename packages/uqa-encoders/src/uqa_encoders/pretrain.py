@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
-from uqa_data.progress import stage_progress
+from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
 
 from uqa_encoders import distributed as dist
@@ -141,10 +141,11 @@ PRESETS: dict[str, PretrainConfig] = {
     "tiny": PretrainConfig(size="tiny", epochs=3, batch_size=64, lr=3e-3, max_len=32,
                            dropout=0.1, eval_users=200, text_vocab=1024, max_tokens=16,
                            checkpoint_every=50),
-    "small": PretrainConfig(size="small", epochs=4, batch_size=128, lr=2e-3, max_len=64,
+    "small": PretrainConfig(size="small", epochs=3, batch_size=128, lr=2e-3, max_len=50,
                             eval_users=1000, text_vocab=4096, max_tokens=24),
-    # the CPU demo: about two minutes on 2 cores; lr raised from the paper's 1e-4 to converge fast
-    "default": PretrainConfig(size="small", epochs=6, batch_size=128, lr=2e-3, max_len=100,
+    # the CPU demo: ~135 CPU-seconds (about 1.5 min on 2 idle cores) on the default synthetic
+    # data; lr raised from the paper's 1e-4 so few epochs converge
+    "default": PretrainConfig(size="small", epochs=5, batch_size=128, lr=2e-3, max_len=50,
                               eval_users=1000, text_vocab=8192, max_tokens=24),
     # the paper's setting (UQABench §4.1.3): ~20M encoder, AdamW 1e-4, batch 256, N=512
     "full": PretrainConfig(size="paper", epochs=10, batch_size=256, lr=1e-4, max_len=512,
@@ -166,6 +167,7 @@ class PretrainRecipe:
         self.step_in_epoch = 0
         self.global_step = 0
         self.history: list[dict[str, Any]] = []
+        self.epoch_losses: list[float] = []  # losses of the current epoch so far
         self.seconds = 0.0
 
     # -- setup -------------------------------------------------------------
@@ -242,6 +244,7 @@ class PretrainRecipe:
                 "epoch": self.epoch,
                 "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step,
+                "epoch_losses": torch.tensor(self.epoch_losses, dtype=torch.float64),
                 "seconds": self.seconds,
             }
             with atomic_path(tmp / "state.pt") as p:
@@ -283,6 +286,7 @@ class PretrainRecipe:
         self.step_in_epoch = int(state["step_in_epoch"])
         self.global_step = int(state["global_step"])
         self.seconds = float(state["seconds"])
+        self.epoch_losses = [float(x) for x in state["epoch_losses"]]
         self.history = list(saved.get("history", []))
         log.info("resumed from %s at step %d", ckpt, self.global_step)
 
@@ -291,9 +295,18 @@ class PretrainRecipe:
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
         """Global batches of one epoch (same on every rank), this rank's share of each."""
         c = self.config
-        order = np.random.default_rng([c.seed, epoch]).permutation(self.train_rows)
+        rng = np.random.default_rng([c.seed, epoch])
+        order = rng.permutation(self.train_rows)
+        # Length buckets: sort pools of 16 batches by length so a batch pads little, then
+        # shuffle the batches; every rank computes the same list.
+        lengths = np.minimum(self.train_seqs.lengths()[order], c.max_len + 1)
+        pool = 16 * c.batch_size
+        for i in range(0, len(order), pool):
+            part = np.argsort(lengths[i : i + pool], kind="stable")
+            order[i : i + pool] = order[i : i + pool][part]
         batches = [order[i : i + c.batch_size] for i in range(0, len(order), c.batch_size)]
         batches = [b for b in batches if len(b) >= self.world]
+        batches = [batches[j] for j in rng.permutation(len(batches))]
         return [b[self.rank :: self.world] for b in batches]
 
     def _loss(self, batch: Batch) -> torch.Tensor:
@@ -320,13 +333,14 @@ class PretrainRecipe:
         steps_per_epoch = len(self._epoch_batches(0))
         total = steps_per_epoch * c.epochs
         last_eval = self.history[-1] if self.history else {}
-        with stage_progress(f"pre-train {c.encoder}", total=total) as bar:
+        bars = (stage_progress(f"pre-train {c.encoder}", total=total) if self.rank == 0
+                else contextlib.nullcontext(StageBar(None, None)))
+        with bars as bar:
             bar.update(completed=self.global_step)
             while self.epoch < c.epochs:
                 batches = self._epoch_batches(self.epoch)
                 self.model.train()
                 t0 = time.perf_counter()
-                losses: list[float] = []
                 for rows in batches[self.step_in_epoch :]:
                     batch = training_batch(self.train_seqs, rows, c.max_len).to(self.device)
                     loss = self._loss(batch)
@@ -344,7 +358,7 @@ class PretrainRecipe:
                     self.optimizer.step()
                     self.step_in_epoch += 1
                     self.global_step += 1
-                    losses.append(value)
+                    self.epoch_losses.append(value)
                     bar.advance(loss=f"{value:.3f}", **_short(last_eval))
                     if self.global_step % c.checkpoint_every == 0:
                         self.seconds += time.perf_counter() - t0
@@ -354,13 +368,15 @@ class PretrainRecipe:
                         callback(self.global_step)
                 self.seconds += time.perf_counter() - t0
                 last_eval = {"epoch": self.epoch + 1, "step": self.global_step,
-                             "loss": float(np.mean(losses)) if losses else None,
+                             "loss": float(np.mean(self.epoch_losses))
+                             if self.epoch_losses else None,
                              **self.evaluate()}
                 self.history.append(last_eval)
                 bar.update(**_short(last_eval))
                 log.info("epoch %d: %s", self.epoch + 1, last_eval)
                 self.epoch += 1
                 self.step_in_epoch = 0
+                self.epoch_losses = []
                 self.save_checkpoint()
         return self._summary(steps_per_epoch)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -60,6 +61,8 @@ def pretrain_command(
         seed=seed,
     )
     summary = pretrain(data or out / "data", out / "encoder", config, resume=resume)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

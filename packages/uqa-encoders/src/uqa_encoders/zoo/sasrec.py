@@ -43,16 +43,13 @@ class _Block(nn.Module):
             nn.Linear(c.ffn_dim, c.dim),
         )
         self.drop = nn.Dropout(c.dropout)
-        self.p = c.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
         # [B, L, D] -> [B, H, L, D/H]
         q, k, v = (t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
-        att = F.scaled_dot_product_attention(
-            q, k, v, is_causal=True, dropout_p=self.p if self.training else 0.0
-        )
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + self.drop(self.proj(att.transpose(1, 2).reshape(b, n, d)))
         return x + self.drop(self.ffn(self.ln2(x)))
 

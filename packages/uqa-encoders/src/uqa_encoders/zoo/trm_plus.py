@@ -83,7 +83,6 @@ class _Block(nn.Module):
         self.gate_up = nn.Linear(c.dim, 2 * c.ffn_dim, bias=False)
         self.down = nn.Linear(c.ffn_dim, c.dim, bias=False)
         self.drop = nn.Dropout(c.dropout)
-        self.p = c.dropout
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
@@ -91,9 +90,7 @@ class _Block(nn.Module):
         # [B, L, D] -> [B, H, L, hd]
         q, k, v = (t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        att = F.scaled_dot_product_attention(
-            q, k, v, is_causal=True, dropout_p=self.p if self.training else 0.0
-        )
+        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         x = x + self.drop(self.proj(att.transpose(1, 2).reshape(b, n, d)))
         gate, up = self.gate_up(self.norm2(x)).chunk(2, dim=-1)
         return x + self.drop(self.down(F.silu(gate) * up))

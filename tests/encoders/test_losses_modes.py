@@ -1,0 +1,64 @@
+"""Losses (ce, sampled softmax with logQ, in-batch InfoNCE) and input modes all learn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from uqa_encoders.features import FeatureEmbedding
+from uqa_encoders.losses import full_softmax, sampled_softmax
+from uqa_encoders.pretrain import PretrainConfig, pretrain
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"loss": "ce", "sampled": 32, "input_mode": "no-text"},
+        {"loss": "infonce", "input_mode": "id-only", "lr": 5e-3},
+    ],
+    ids=["sampled-no-text", "infonce-id-only"],
+)
+def test_other_losses_and_modes_beat_most_popular(
+    data_dir: Path, tmp_path: Path, overrides: dict
+) -> None:
+    config = PretrainConfig.from_preset("tiny", epochs=2, **overrides)
+    summary = pretrain(data_dir, tmp_path / "enc", config)
+    assert summary["hr@10"] > summary["most_popular"]["hr@10"] + 0.1, summary
+
+
+def _features(mode: str) -> FeatureEmbedding:
+    torch.manual_seed(0)
+    f = FeatureEmbedding(20, (4, 5, 6, 7), 50, 3, 8, mode)
+    f.side_ids.copy_(torch.randint(1, 4, (21, 4)))
+    f.token_ids.copy_(torch.randint(0, 50, (21, 3)))
+    f.side_ids[0] = 0
+    f.token_ids[0] = 0
+    return f
+
+
+@pytest.mark.parametrize("mode", ["full", "no-text", "id-only"])
+def test_feature_modes_and_padding(mode: str) -> None:
+    f = _features(mode)
+    out = f(torch.tensor([[0, 3, 5]]))
+    assert torch.equal(out[0, 0], torch.zeros(8))
+    ids_only = f.item(torch.tensor([3]))[0]
+    same = torch.allclose(out[0, 1], ids_only)
+    assert same == (mode == "id-only")
+    assert f.item.weight.std().item() == pytest.approx(0.02, rel=0.25)
+    assert f.item.weight.abs().max().item() <= 0.04 + 1e-6  # truncated at 2 std
+
+
+def test_sampled_softmax_with_all_items_matches_full_softmax_direction() -> None:
+    """With uniform Q, logQ correction is a constant shift: sampled and full losses track."""
+    f = _features("full")
+    h = torch.randn(6, 8)
+    target = torch.randint(1, 21, (6,))
+    log_q = torch.full((21,), -torch.log(torch.tensor(20.0)))
+    log_q[0] = -1e9
+    g = torch.Generator().manual_seed(0)
+    sampled = sampled_softmax(h, target, f, 4000, log_q, g)
+    full = full_softmax(h, target, f)
+    # 4000 uniform samples over 20 items: the sampled partition function ~ 200x the full one
+    assert sampled.item() == pytest.approx(full.item() + torch.log(torch.tensor(200.0)).item(),
+                                           abs=0.15)
