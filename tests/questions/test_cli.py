@@ -31,6 +31,8 @@ def test_uqa_questions_writes_sets_and_prints_counts(
             "zh",
             "--format",
             "official",
+            "--attributes",
+            "brand",
         ]
     )
     err = capsys.readouterr().err
@@ -38,6 +40,7 @@ def test_uqa_questions_writes_sets_and_prints_counts(
     eval_rows = read_table(tmp_path / "questions" / "eval.arrow").to_pylist()
     assert [r["task"] for r in eval_rows] == ["df"] * 4 + ["si"] * 4
     assert {r["lang"] for r in eval_rows} == {"zh"}
+    assert {r["attribute"] for r in eval_rows if r["task"] == "si"} == {"brand"}
     assert read_table(tmp_path / "questions" / "align.arrow").num_rows == 10
     assert (tmp_path / "questions" / "official" / "eval.jsonl").is_file()
 

@@ -30,6 +30,14 @@ def questions_command(
     tasks: str | None = typer.Option(
         None, "--tasks", help="comma-separated sub-tasks (default: every registered task)"
     ),
+    attributes: str | None = typer.Option(
+        None,
+        "--attributes",
+        help="comma-separated subset of category,brand,shop to ask about (default: all)",
+    ),
+    recent_window: int | None = typer.Option(
+        None, "--recent-window", help="clicks that count as recent for si and it (default 10)"
+    ),
     fmt: str = typer.Option(
         "arrow",
         "--format",
@@ -51,7 +59,9 @@ def questions_command(
         lang=lang,
         eval_per_task=per_task,
         align_per_task=align_per_task,
-        tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
+        tasks=_split(tasks),
+        attributes=_split(attributes),
+        recent_window=recent_window,
         formats=("arrow",) if fmt == "arrow" else ("arrow", fmt),
     )
     summary = generate(data or out / "data", out / "questions", config)
@@ -76,3 +86,10 @@ def questions_command(
                 f"questions ({missing} fewer than asked): too few users fit this sub-task"
             )
     console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s")
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    """``"a, b"`` -> ``("a", "b")``; None stays None (use the preset's value)."""
+    if text is None:
+        return None
+    return tuple(t.strip() for t in text.split(",") if t.strip())
