@@ -161,13 +161,15 @@ def test_generated_questions_use_the_plugin_templates(question_run: Path, where:
     assert {r["task"] for r in rows if r["template_id"].startswith("nc_")} == {"nc"}
 
 
-def test_zh_si_questions_keep_the_official_classifier_phrase(question_run: Path) -> None:
+def test_zh_stems_and_the_official_classifier(question_run: Path) -> None:
     from uqa_data.questions.templates import official_task
 
     rows = _read(question_run / "zh/questions/eval.arrow")
     plugin_si = [r for r in rows if r["template_id"].startswith("si_attr_example")]
     assert plugin_si
     assert {official_task(r["question"]) for r in plugin_si} == {"si"}
+    nc = [r for r in rows if r["task"] == "nc"]
+    assert nc and {official_task(r["question"]) for r in nc} == {None}  # never taken for another
 
 
 def test_nc_answers_are_never_clicked_and_distractors_were(question_run: Path) -> None:
