@@ -39,9 +39,22 @@ def synth_command(
     summary = synthesize(out, preset=preset, seed=seed, lang=lang)
     _print_facts(
         f"synthetic log ({preset}, seed {seed}, {lang}) -> {out / 'raw'}",
-        {k: summary[k] for k in ("users", "items", "rows", "duplicate_rows", "mean_len",
-                                 "max_len", "categories", "brands", "shops", "sellers",
-                                 "seconds")},
+        {
+            k: summary[k]
+            for k in (
+                "users",
+                "items",
+                "rows",
+                "duplicate_rows",
+                "mean_len",
+                "max_len",
+                "categories",
+                "brands",
+                "shops",
+                "sellers",
+                "seconds",
+            )
+        },
     )
     console.print(f"next: uqa data prepare --out {out} --preset {preset}", highlight=False)
 
@@ -52,23 +65,33 @@ def prepare_command(
     preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
     seed: int = typer.Option(0, "--seed", help="seed of the user split"),
     min_item_count: int | None = typer.Option(
-        None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"),
+        None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"
+    ),
     min_user_len: int | None = typer.Option(
-        None, "--min-user-len", help="drop users with fewer clicks"),
+        None, "--min-user-len", help="drop users with fewer clicks"
+    ),
     max_user_len: int | None = typer.Option(
-        None, "--max-user-len", help="drop users with more clicks"),
+        None, "--max-user-len", help="drop users with more clicks"
+    ),
     split: str | None = typer.Option(
-        None, "--split", help="user (held-out users, default) or temporal (held-out last clicks)"),
+        None, "--split", help="user (held-out users, default) or temporal (held-out last clicks)"
+    ),
     test_fraction: float | None = typer.Option(
-        None, "--test-fraction", help="share of users (or of each user's clicks) held out: 0.1"),
+        None, "--test-fraction", help="share of users (or of each user's clicks) held out: 0.1"
+    ),
 ) -> None:
     """Filter, time-order, renumber and split OUT/raw/ into OUT/data/."""
     from uqa_data.prepare import PrepareConfig, prepare, report_table
     from uqa_data.progress import console
 
     config = PrepareConfig.from_preset(
-        preset, seed=seed, min_item_count=min_item_count, min_user_len=min_user_len,
-        max_user_len=max_user_len, split=split, test_fraction=test_fraction,
+        preset,
+        seed=seed,
+        min_item_count=min_item_count,
+        min_user_len=min_user_len,
+        max_user_len=max_user_len,
+        split=split,
+        test_fraction=test_fraction,
     )
     summary = prepare(out / "raw", out / "data", config)
     console.print(report_table(summary))
@@ -78,20 +101,26 @@ def prepare_command(
 @data_app.command("import")
 def import_command(
     path: Path = typer.Argument(..., help="the file or folder to import"),
-    fmt: str = typer.Option(..., "--format", "-f",
-                            help="a registered dataset importer: uqabench, csv, parquet, recbole"),
+    fmt: str = typer.Option(
+        ..., "--format", "-f", help="a registered dataset importer: uqabench, csv, parquet, recbole"
+    ),
     out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
     items: Path | None = typer.Option(
-        None, "--items", help="csv/parquet: an optional item table file"),
+        None, "--items", help="csv/parquet: an optional item table file"
+    ),
     user_col: str | None = typer.Option(
-        None, "--user-col", help="csv/parquet: user id column (default user_id)"),
+        None, "--user-col", help="csv/parquet: user id column (default user_id)"
+    ),
     item_col: str | None = typer.Option(
-        None, "--item-col", help="csv/parquet: item id column (default item_id)"),
+        None, "--item-col", help="csv/parquet: item id column (default item_id)"
+    ),
     time_col: str | None = typer.Option(
-        None, "--time-col", help="csv/parquet: timestamp column (default timestamp)"),
+        None, "--time-col", help="csv/parquet: timestamp column (default timestamp)"
+    ),
     delimiter: str | None = typer.Option(None, "--delimiter", help="csv: field delimiter (,)"),
     tokenizer: Path | None = typer.Option(
-        None, "--tokenizer", help="uqabench: a local tokenizer folder to decode names"),
+        None, "--tokenizer", help="uqabench: a local tokenizer folder to decode names"
+    ),
 ) -> None:
     """Import a real click log from PATH into OUT/raw/ (then run `uqa data prepare`)."""
     import inspect
@@ -105,8 +134,12 @@ def import_command(
         raise UqaInputError(f"--format {fmt} is a synthetic source; use `uqa data synth`")
     importer = spec.load()
     given = {
-        "items": items, "user_col": user_col, "item_col": item_col, "time_col": time_col,
-        "delimiter": delimiter, "tokenizer": tokenizer,
+        "items": items,
+        "user_col": user_col,
+        "item_col": item_col,
+        "time_col": time_col,
+        "delimiter": delimiter,
+        "tokenizer": tokenizer,
     }
     given = {k: v for k, v in given.items() if v is not None}
     accepted = inspect.signature(importer).parameters
@@ -115,8 +148,10 @@ def import_command(
         if key not in accepted and not takes_any:
             raise UqaInputError(f"--{key.replace('_', '-')} does not apply to --format {fmt}")
     summary = importer(path, out, **given)
-    _print_facts(f"imported {path} ({fmt}) -> {out / 'raw'}",
-                 {k: v for k, v in summary.items() if not isinstance(v, dict | list)})
+    _print_facts(
+        f"imported {path} ({fmt}) -> {out / 'raw'}",
+        {k: v for k, v in summary.items() if not isinstance(v, dict | list)},
+    )
     console.print(f"next: uqa data prepare --out {out}", highlight=False)
 
 
@@ -128,7 +163,10 @@ def _print_facts(title: str, facts: dict[str, Any]) -> None:
     table.add_column("fact")
     table.add_column("value", justify="right")
     for key, value in facts.items():
-        text = f"{value:,.2f}" if isinstance(value, float) else (
-            f"{value:,}" if isinstance(value, int) else str(value))
+        text = (
+            f"{value:,.2f}"
+            if isinstance(value, float)
+            else (f"{value:,}" if isinstance(value, int) else str(value))
+        )
         table.add_row(key, text)
     console.print(table)

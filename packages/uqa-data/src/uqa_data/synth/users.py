@@ -1,7 +1,7 @@
 """Synthetic users: interest mixtures, sessions, drift, repeats and noise (numba).
 
 Each user draws from a private splitmix64 stream seeded by ``(seed, user)``, so
-the log is identical whatever the number of threads. Per user:
+a user's clicks depend only on the seed, the user's index and length. Per user:
 
 - a long-term mixture over 2-5 interest categories (Zipf-like category
   popularity, heaviest first), one preferred brand and one preferred shop per
