@@ -183,6 +183,7 @@ def evaluate(
     order = np.argsort([p.length for p in prompts], kind="stable")  # similar lengths batch well
     by_pos: dict[int, int] = {}
     amp = device.type == "cuda"
+    t_answer = time.perf_counter()
     with stage_progress(f"answer ({config.mode})", total=len(qs)) as bar:
         for start in range(0, len(qs), config.batch_size):
             idx = order[start : start + config.batch_size]
@@ -197,6 +198,7 @@ def evaluate(
             bar.advance(len(idx))
     scores = [scores[by_pos[i]] for i in range(len(qs))]
     generated = [generated[by_pos[i]] for i in range(len(qs))]
+    answer_s = time.perf_counter() - t_answer
     wall = time.perf_counter() - t0
     table, summary = _predictions(qs, prompts, scores, generated, config)
     from uqa_data.io import write_table
@@ -205,7 +207,8 @@ def evaluate(
     summary.update({
         "predictions": str(predictions_path), "mode": config.mode,
         "baseline": config.baseline, "wall_s": round(wall, 2),
-        "questions_per_s": round(len(qs) / wall, 2) if wall > 0 else None,
+        "answer_s": round(answer_s, 2),
+        "questions_per_s": round(len(qs) / answer_s, 2) if answer_s > 0 else None,
     })
     return summary
 
