@@ -23,7 +23,7 @@ def test_synth_then_prepare_prints_filter_table(tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
     code, text = _run(["data", "synth", "-o", str(run), "--preset", "tiny", "--seed", "2"], capsys)
-    assert code == 0 and "31" in text and (run / "raw" / "truth.arrow").is_file()
+    assert code == 0 and "300" in text and (run / "raw" / "truth.arrow").is_file()
     code, text = _run(["data", "prepare", "-o", str(run), "--preset", "tiny", "--split",
                        "temporal", "--min-item-count", "5", "--test-fraction", "0.2"], capsys)
     assert code == 0

@@ -32,11 +32,15 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
         assert a != (tmp_path / "c" / "raw" / name).read_bytes(), name
 
 
-def test_zh_names(tmp_path: Path) -> None:
-    synthesize(tmp_path, preset="tiny", seed=0, lang="zh", n_users=20, n_items=60)
-    items = read_table(tmp_path / "raw" / "items.arrow").to_pydict()
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in items["title"])
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in n) for n in items["cate_name"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_names_are_one_to_one_with_ids(tmp_path: Path, lang: str) -> None:
+    synthesize(tmp_path, preset="tiny", seed=0, lang=lang, n_users=20)
+    items = read_table(tmp_path / "raw" / "items.arrow").to_pandas()
+    for key in ("cate", "brand", "shop", "seller"):
+        pairs = items[[f"{key}_id", f"{key}_name"]].drop_duplicates()
+        assert pairs[f"{key}_id"].is_unique and pairs[f"{key}_name"].is_unique, key
+    has_cjk = items["title"].map(lambda t: any("\u4e00" <= ch <= "\u9fff" for ch in t))
+    assert has_cjk.all() if lang == "zh" else not has_cjk.any()
 
 
 def test_unknown_preset_and_lang_list_valid_names(tmp_path: Path) -> None:

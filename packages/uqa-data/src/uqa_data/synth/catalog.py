@@ -77,13 +77,17 @@ def _name_codes(rng: np.random.Generator, n: int, alphabet: int) -> list[list[in
 
 
 def _names(rng: np.random.Generator, n: int, lang: str) -> list[str]:
+    """``n`` distinct pronounceable names (different codes can spell the same string,
+    e.g. ``ka+lo`` and ``kal+o``, so extra codes are drawn and repeats dropped)."""
     if lang == "zh":
-        codes = _name_codes(rng, n, len(words.CHARS_ZH))
-        return ["".join(words.CHARS_ZH[d] for d in code) for code in codes]
-    return [
-        "".join(words.SYLLABLES_EN[d] for d in code).capitalize()
-        for code in _name_codes(rng, n, len(words.SYLLABLES_EN))
-    ]
+        symbols, joiner = words.CHARS_ZH, str
+    else:
+        symbols, joiner = words.SYLLABLES_EN, str.capitalize
+    codes = _name_codes(rng, n + n // 10 + 16, len(symbols))
+    names = list(dict.fromkeys(joiner("".join(symbols[d] for d in code)) for code in codes))
+    if len(names) < n:
+        raise UqaInputError(f"synthetic catalogue needs {n} distinct names; drew {len(names)}")
+    return names[:n]
 
 
 def _pick(pairs: tuple[tuple[str, str], ...], lang: str) -> list[str]:

@@ -54,10 +54,11 @@ SYLLABLES_EN: tuple[str, ...] = (
     "vio",
 )
 
-CHARS_ZH: tuple[str, ...] = tuple(
+CHARS_ZH: tuple[str, ...] = tuple(dict.fromkeys(
     "华美佳悦优品星辰云海天诚信恒泰丰源金瑞鑫达宏康乐安新雅润泽锦绣盛和嘉禾永顺明德"
-    "汇通睿智博远青松飞扬晨光月影思源百合凯旋翔宇莱茵维尔森林晴川"
-)
+    "汇通睿智博远青松飞扬晨光月影思百合凯旋翔宇莱茵维尔森林晴川"
+))
+"""Distinct characters (a repeated one would make two codes spell the same name)."""
 
 SHOP_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("Flagship Store", "旗舰店"), ("Official Store", "官方店"), ("Store", "专营店"),
