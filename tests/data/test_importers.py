@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from uqa_data.errors import UqaInputError
 from uqa_data.importers.recbole import import_recbole
 from uqa_data.importers.tabular import import_csv, import_parquet
@@ -157,3 +160,17 @@ def test_uqabench_names_decoded_with_a_local_tokenizer(tmp_path: Path) -> None:
     assert items["title"] == ["red shoes", "blue bag"]
     with pytest.raises(UqaInputError, match=r"no tokenizer\.json"):
         import_uqabench(src, tmp_path / "run2", tokenizer=tmp_path)
+
+
+@given(st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 2**40),
+                          st.integers(-(2**40), 2**40)), min_size=1, max_size=40))
+def test_csv_round_trip(rows: list[tuple[int, int, int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "log.csv"
+        body = "".join(f"{u},{i},{t}\n" for u, i, t in rows)
+        log.write_text("user_id,item_id,timestamp\n" + body)
+        import_csv(log, Path(tmp) / "run")
+        got = read_table(Path(tmp) / "run" / "raw" / "interactions.arrow").to_pydict()
+        items = read_table(Path(tmp) / "run" / "raw" / "items.arrow").to_pydict()
+    assert list(zip(got["user_id"], got["item_id"], got["timestamp"], strict=True)) == rows
+    assert sorted(items["item_id"]) == sorted({r[1] for r in rows})
