@@ -74,7 +74,10 @@ def prepare_command(
         None, "--max-user-len", help="drop users with more clicks"
     ),
     split: str | None = typer.Option(
-        None, "--split", help="user (held-out users, default) or temporal (held-out last clicks)"
+        None,
+        "--split",
+        help="user (held-out users, default), temporal (held-out last clicks) or given "
+        "(raw/split.arrow, written by the uqabench importer)",
     ),
     test_fraction: float | None = typer.Option(
         None, "--test-fraction", help="share of users (or of each user's clicks) held out: 0.1"
@@ -152,7 +155,8 @@ def import_command(
         f"imported {path} ({fmt}) -> {out / 'raw'}",
         {k: v for k, v in summary.items() if not isinstance(v, dict | list)},
     )
-    console.print(f"next: uqa data prepare --out {out}", highlight=False)
+    given = " --split given" if (out / "raw" / "split.arrow").is_file() else ""
+    console.print(f"next: uqa data prepare --out {out}{given}", highlight=False)
 
 
 def _print_facts(title: str, facts: dict[str, Any]) -> None:
