@@ -88,7 +88,13 @@ def read_interactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                     f"{path}: column '{name}' row {row} is null; expected an integer"
                 )
             if col.type != pa.int64():
-                col = col.cast(pa.int64())
+                try:
+                    col = col.cast(pa.int64())
+                except pa.ArrowInvalid as exc:
+                    raise UqaInputError(
+                        f"{path}: column '{name}' (rows {offset}..{offset + batch.num_rows - 1})"
+                        f" has values that do not fit int64: {exc}"
+                    ) from exc
             values = col.to_numpy(zero_copy_only=False)
             bad = copy_checked(values, out[name], offset, name != "timestamp")
             if bad >= 0:
