@@ -98,6 +98,8 @@ def test_builtins_register_through_the_hook() -> None:
     reset_registry()
     tasks = list_components("task")
     assert list(tasks)[:7] == ["df", "mf", "ip", "ap", "li", "si", "it"]
-    assert all(spec.provider == "uqa-data" for name, spec in tasks.items() if name in "dfmfipapsi")
+    builtin = ("df", "mf", "ip", "ap", "li", "si", "it")
+    assert all(tasks[name].provider == "uqa-data" for name in builtin)
+    assert all(tasks[name].plugin == "uqa_data.questions.builtins" for name in builtin)
     for spec in tasks.values():
         assert issubclass(spec.load(), QuestionTask)
