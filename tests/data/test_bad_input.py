@@ -128,3 +128,11 @@ def test_bad_recbole(tmp_path: Path) -> None:
     with pytest.raises(UqaInputError, match=r"missing field 'user_id:token'"):
         import_recbole(tmp_path, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_csv_item_table_with_a_repeated_item(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text("user_id,item_id,timestamp\n1,2,3\n")
+    (tmp_path / "items.csv").write_text("item_id,title\n2,a\n5,b\n2,c\n")
+    with pytest.raises(UqaInputError, match=r"items.csv: column 'item_id' line 4 repeats item 2"):
+        import_csv(tmp_path / "log.csv", tmp_path / "run", items=tmp_path / "items.csv")
+    assert not (tmp_path / "run").exists()

@@ -87,6 +87,7 @@ def _first_non_integer(arr: pa.Array | pa.ChunkedArray) -> int | None:
 
 def items_from_columns(
     item_ids: np.ndarray, columns: dict[str, Any] | None = None, path: Path | None = None,
+    row_base: int = 0, unit: str = "row",
 ) -> pa.Table:
     """A raw item table: ``item_ids`` plus whatever id/name ``columns`` the source has.
 
@@ -95,6 +96,8 @@ def items_from_columns(
     """
     columns = columns or {}
     n = item_ids.shape[0]
+    if path is not None:
+        _check_unique(item_ids, f"{path}: column 'item_id'", row_base, unit)
     cols: dict[str, Any] = {"item_id": pa.array(item_ids, pa.int64())}
     for c in ID_COLUMNS:
         cols[c] = pa.array(columns[c], pa.int64()) if c in columns else pa.array(
@@ -118,6 +121,20 @@ def items_from_columns(
     return table.cast(RAW_ITEMS)
 
 
+def _check_unique(ids: np.ndarray, where: str, row_base: int = 0, unit: str = "row") -> np.ndarray:
+    """The sorted distinct ``ids``; raise naming the first row that repeats an earlier id."""
+    uniq, first = np.unique(ids, return_index=True)
+    if uniq.shape[0] != ids.shape[0]:
+        seen = np.zeros(ids.shape[0], dtype=bool)
+        seen[first] = True
+        row = int(np.flatnonzero(~seen)[0])
+        raise UqaInputError(
+            f"{where} {unit} {row_base + row} repeats item {int(ids[row])}; "
+            "expected one row per item"
+        )
+    return uniq
+
+
 def write_raw(
     out_dir: Path, user: np.ndarray, item: np.ndarray, ts: np.ndarray, items: pa.Table,
     extra: dict[str, pa.Table] | None = None,
@@ -127,12 +144,7 @@ def write_raw(
     if user.shape[0] == 0:
         raise UqaInputError("the imported log has no clicks; expected at least one row")
     ids = items.column("item_id").to_numpy()
-    uniq, first = np.unique(ids, return_index=True)
-    if uniq.shape[0] != ids.shape[0]:
-        seen = np.zeros(ids.shape[0], dtype=bool)
-        seen[first] = True
-        row = int(np.flatnonzero(~seen)[0])
-        raise UqaInputError(f"item table: item id {int(ids[row])} appears twice (row {row})")
+    uniq = _check_unique(ids, "item table: column 'item_id'")
     log = pa.Table.from_arrays(
         [pa.array(user, pa.int64()), pa.array(item, pa.int64()), pa.array(ts, pa.int64())],
         schema=RAW_INTERACTIONS,

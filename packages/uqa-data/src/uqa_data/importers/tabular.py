@@ -115,7 +115,7 @@ def import_table(
         for c in NAME_COLUMNS:
             if c in itab.column_names:
                 cols[c] = itab.column(c).combine_chunks()
-        table = items_from_columns(ids, cols, items)
+        table = items_from_columns(ids, cols, items, row_base=ibase, unit=iunit)
         extra_ids = np.setdiff1d(clicked, ids)
         missing = extra_ids.shape[0]
         if missing:
