@@ -13,6 +13,7 @@ all-reduced (data parallel; gloo on CPU, nccl on GPU).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -239,7 +240,7 @@ class AlignRecipe:
 
     def train(self) -> None:
         import torch
-        from uqa_data.progress import stage_progress
+        from uqa_data.progress import StageBar, stage_progress
 
         from uqa_align.soft_prompt import answer_loss, pack_right
 
@@ -250,7 +251,9 @@ class AlignRecipe:
         if self.adapter is not None:
             self.adapter.train()
         bad_in_row = 0
-        with stage_progress(f"align {self._what()}", total=c.steps) as bar:
+        progress = (stage_progress(f"align {self._what()}", total=c.steps) if self.rank == 0
+                    else contextlib.nullcontext(StageBar(None, None)))
+        with progress as bar:
             bar.update(completed=self.step)
             while self.step < c.steps:
                 idx = batch_indices(len(self.qs), self.step, c.batch_size, c.seed)
@@ -272,7 +275,7 @@ class AlignRecipe:
                 if ok:
                     self.optimizer.step()
                     bad_in_row = 0
-                    self.losses.append(float(loss.detach()))
+                    self.losses.append(_mean_over_ranks(float(loss.detach()), self.world))
                 else:
                     self.skipped += 1
                     bad_in_row += 1
@@ -435,6 +438,17 @@ def _dist_info() -> tuple[int, int]:
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return dist.get_rank(), dist.get_world_size()
+
+
+def _mean_over_ranks(value: float, world: int) -> float:
+    if world <= 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(t)
+    return float(t.item()) / world
 
 
 def _all_reduce_grads(params: list[Any], world: int) -> None:
