@@ -16,7 +16,11 @@ hookspec = pluggy.HookspecMarker("uqa")
 def uqa_register_baselines() -> list[ComponentSpec]:
     """Register baselines evaluated through the same answering path.
 
-    Return :class:`~uqa_data.registry.ComponentSpec` rows with ``kind="baseline"``.
+    Return :class:`~uqa_data.registry.ComponentSpec` rows with ``kind="baseline"``
+    whose ``target`` names a :class:`uqa_eval.baselines.Baseline` instance: what
+    the prompt carries (soft tokens, a text history, nothing), where the
+    embeddings come from (the run's, an untrained encoder's, the planted truth),
+    whether they are permuted across users, and the alignment it needs.
 
     :returns: a list of baseline specs (may be empty).
     """
