@@ -1,7 +1,7 @@
 """Parallel scan of the diagonal linear recurrence ``h_t = lam * h_{t-1} + b_t``.
 
 Chunked: within a chunk of ``T`` steps, ``h = K b`` with the causal kernel
-``K[i, j] = lam^(i - j)`` (``j <= i``), one batched matmul; across chunks, the
+``K[i, j] = lam^(i - j)`` (``j <= i``), one real batched matmul; across chunks, the
 chunk-end states follow the same recurrence with ``lam^T``, solved by a
 Hillis-Steele scan in ``log2(chunks)`` steps; each chunk then adds the decayed
 state carried in. Powers are ``exp(k * log_lam)``, so ``|lam| < 1`` keeps every
@@ -32,13 +32,28 @@ def linear_scan(log_lam: torch.Tensor, b: torch.Tensor, chunk: int = 64) -> torc
     diff = steps[:, None] - steps[None, :]  # [T, T]: i - j
     powers = diff.clamp(min=0).to(log_lam.real.dtype)[..., None] * log_lam  # [T, T, N]
     kernel = torch.where((diff >= 0)[..., None], torch.exp(powers), torch.zeros_like(powers))
-    h = torch.einsum("ijn,bcjn->bcin", kernel, b)  # [B, C, T, N], each chunk from zero
+    h = _chunk_matmul(kernel, b)  # [B, C, T, N], each chunk from zero
     if n_chunks > 1:
         ends = _scan_constant(h[:, :, -1], t * log_lam)  # [B, C, N] true chunk-end states
         carried = torch.cat([ends.new_zeros(batch, 1, n), ends[:, :-1]], dim=1)
         decay = torch.exp((steps + 1).to(log_lam.real.dtype)[:, None] * log_lam)  # [T, N]
         h = h + carried[:, :, None, :] * decay
     return h.reshape(batch, n_chunks * t, n)[:, :length]
+
+
+def _chunk_matmul(kernel: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``h[b, c, i, n] = sum_j kernel[i, j, n] * b[b, c, j, n]`` as one real batched matmul.
+
+    Complex products as the real block matrix ``[[Kr, -Ki], [Ki, Kr]]``: real
+    BLAS / tensor-core matmuls are much faster than complex ones on CPU.
+    """
+    batch, n_chunks, t, n = b.shape
+    k = kernel.permute(2, 0, 1)  # [N, T, T]
+    block = torch.cat([torch.cat([k.real, -k.imag], 2), torch.cat([k.imag, k.real], 2)], 1)
+    x = b.permute(3, 2, 0, 1).reshape(n, t, batch * n_chunks)  # [N, T, B*C]
+    y = block @ torch.cat([x.real, x.imag], 1)  # [N, 2T, B*C]
+    h = torch.complex(y[:, :t], y[:, t:])  # [N, T, B*C]
+    return h.reshape(n, t, batch, n_chunks).permute(2, 3, 1, 0)  # [B, C, T, N]
 
 
 def _scan_constant(x: torch.Tensor, log_a: torch.Tensor) -> torch.Tensor:
