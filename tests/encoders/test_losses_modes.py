@@ -22,7 +22,7 @@ from uqa_encoders.pretrain import PretrainConfig, pretrain
 def test_other_losses_and_modes_beat_most_popular(
     data_dir: Path, tmp_path: Path, overrides: dict
 ) -> None:
-    config = PretrainConfig.from_preset("tiny", epochs=2, **overrides)
+    config = PretrainConfig.from_preset("tiny", epochs=2, eval_users=60, **overrides)
     summary = pretrain(data_dir, tmp_path / "enc", config)
     assert summary["hr@10"] > summary["most_popular"]["hr@10"] + 0.1, summary
 

@@ -73,16 +73,16 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(
     def poisoned(h, target, features):
         calls["n"] += 1
         loss = real(h, target, features)
-        return loss * float("nan") if calls["n"] == 5 else loss
+        return loss * float("nan") if calls["n"] == 3 else loss
 
     monkeypatch.setattr(pt, "full_softmax", poisoned)
     config = TRAINED_CONFIG()
-    config.epochs, config.eval_users = 2, 20
-    with pytest.raises(TrainingDivergedError, match=r"loss is nan at step 5 \(epoch 2\)"):
+    config.epochs, config.eval_users, config.checkpoint_every = 1, 20, 2
+    with pytest.raises(TrainingDivergedError, match=r"loss is nan at step 3 \(epoch 1\)"):
         pretrain(data_dir, tmp_path / "enc", config)
     ckpt = tmp_path / "enc" / "checkpoint"
     weights = load_file(str(ckpt / "model.safetensors"))
     assert all(torch.isfinite(v).all() for v in weights.values())
     state = torch.load(ckpt / "state.pt", weights_only=True)
-    assert state["global_step"] == 4  # end of epoch 1, the last good state
+    assert state["global_step"] == 2  # the last good state
     assert not (tmp_path / "enc" / "model.safetensors").exists()
