@@ -51,3 +51,26 @@ def test_text_history_with_adapter_strategy_is_rejected():
 
     with pytest.raises(UqaInputError, match="use --strategy lora"):
         AlignConfig.from_preset("tiny", text_history=20, strategy="adapter")
+
+
+@pytest.mark.parametrize("strategy", ["lora", "full"])
+def test_saved_alignment_reloads_to_the_same_scores(tmp_path, strategy):
+    from uqa_align.aligned import load_aligned
+    from uqa_align.soft_prompt import pack_right, target_logprobs
+    from uqa_align.testing import tiny_llm
+
+    q, e = write_probe(tmp_path, 8)
+    trained = tiny_llm()
+    align(q, e, None, tmp_path / "a", AlignConfig.from_preset(
+        "tiny", steps=2, batch_size=4, strategy=strategy, llm_lr=0.05), llm=trained)
+    reloaded = load_aligned(tmp_path / "a", llm=tiny_llm())
+    assert reloaded.config.strategy == strategy
+    p = reloaded.builder.encode("Which one?", ["phones", "milk", "books", "blue"], n_soft=1)
+    batch = pack_right([p], [[42, 43, 44]], 2)
+    soft = reloaded.adapter(torch.ones(1, 1, 8), torch.ones(1, 1, dtype=torch.bool))
+    trained.model.eval()
+    before = target_logprobs(trained.model, batch, soft)
+    after = target_logprobs(reloaded.llm.model, batch, soft)
+    fresh = target_logprobs(tiny_llm().model, batch, soft)
+    assert torch.allclose(before, after, atol=1e-4)
+    assert not torch.allclose(before, fresh, atol=1e-4)  # the LLM really changed

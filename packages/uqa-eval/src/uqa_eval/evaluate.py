@@ -128,15 +128,16 @@ def evaluate(
     qs = read_questions(questions_path, limit=config.max_questions)
 
     if (baseline is not None and not baseline.needs_alignment) or adapter_dir is None:
-        loaded = llm if llm is not None else load_llm(config.llm)
-        builder = PromptBuilder(loaded.tokenizer, PromptStyle(mode=config.mode))
+        # no user context: the run's LLM and prompt wording when an adapter dir is given
+        style, source = PromptStyle(mode=config.mode), config.llm
         if adapter_dir is not None and (Path(adapter_dir) / "config.json").is_file():
             from uqa_align.train import AlignConfig
             from uqa_data.io import read_json
 
             a = AlignConfig(**read_json(Path(adapter_dir) / "config.json")["align"])
-            builder = PromptBuilder(loaded.tokenizer, PromptStyle(a.system, a.marker,
-                                                                  config.mode))
+            style, source = PromptStyle(a.system, a.marker, config.mode), a.llm
+        loaded = llm if llm is not None else load_llm(source)
+        builder = PromptBuilder(loaded.tokenizer, style)
         model, adapter, text_k = loaded, None, 0
     else:
         aligned = load_aligned(Path(adapter_dir), llm=llm, mode=config.mode)
