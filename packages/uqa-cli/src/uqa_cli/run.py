@@ -158,7 +158,15 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     def over(stage: str) -> dict[str, Any]:
         return options.overrides.get(stage, {})
 
-    prep_cfg = build_config(PrepareConfig, preset, seed=seed, **over("prepare"))
+    imported = Path(options.dataset) if options.dataset != "synthetic" else None
+    prep_defaults: dict[str, Any] = {}
+    if imported is not None and (imported / "raw" / "split.arrow").is_file():
+        # The official UQABench files fix the split and the users their questions ask
+        # about: keep that split and every user and item.
+        prep_defaults = {"split": "given", "min_item_count": 1, "min_user_len": 1}
+    prep_cfg = build_config(
+        PrepareConfig, preset, seed=seed, **{**prep_defaults, **over("prepare")}
+    )
     pipe.execute(
         Stage(
             "prepare",
@@ -173,16 +181,34 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         return _finish(pipe, started)
 
     q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang, **over("questions"))
-    pipe.execute(
-        Stage(
-            "questions",
-            lambda: generate(data_dir, questions_dir, q_cfg),
-            config_dict(q_cfg),
-            [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
-            after=("prepare",),
-            description="personalized questions",
-        )
+    given_questions = (
+        [imported / "questions" / f"{split}.arrow" for split in ("align", "eval")]
+        if imported is not None
+        else []
     )
+    if given_questions and all(p.is_file() for p in given_questions):
+        # Imported Q&A (the official align files) are used as they are.
+        pipe.execute(
+            Stage(
+                "questions",
+                lambda: _copy_questions(given_questions, questions_dir),
+                {"imported": [_file_stamp(p) for p in given_questions]},
+                [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
+                after=("prepare",),
+                description="imported questions",
+            )
+        )
+    else:
+        pipe.execute(
+            Stage(
+                "questions",
+                lambda: generate(data_dir, questions_dir, q_cfg),
+                config_dict(q_cfg),
+                [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
+                after=("prepare",),
+                description="personalized questions",
+            )
+        )
     if stop_after("questions"):
         return _finish(pipe, started)
 
@@ -347,6 +373,23 @@ def comparison_table(comparison: dict[str, Any]) -> Any:
     from uqa_eval.report import comparison_table as table
 
     return table(comparison)
+
+
+def _copy_questions(sources: list[Path], questions_dir: Path) -> dict[str, Any]:
+    """Copy imported question files into the run, checking their columns."""
+    from uqa_data.io import STRING, read_table, write_table
+
+    counts = {}
+    for src in sources:
+        table = read_table(
+            src,
+            {"question_id": (STRING, "string"), "task": (STRING, "string")},
+            what="imported questions",
+            allow_empty=False,
+        )
+        write_table(table, questions_dir / src.name)
+        counts[src.stem] = table.num_rows
+    return counts
 
 
 def _file_stamp(path: Path) -> str:
