@@ -186,7 +186,7 @@ def test_score_embeddings_in_the_venv(venv: Path, tmp_path: Path) -> None:
            "UQA_CACHE_DIR": str(tmp_path / "cache")}
     proc = _run([str(venv / "bin" / "uqa-eval"), "score-embeddings", "--embeddings", str(emb),
                  "--align-questions", str(align_q), "--eval-questions", str(eval_q),
-                 "--llm", str(llm_dir), "--preset", "tiny", "--steps", "2",
+                 "--llm", str(llm_dir), "--preset", "tiny", "--steps", "2", "--controls", "",
                  "--out", str(tmp_path / "out"), "--json"], env=env, cwd=tmp_path, timeout=300)
     report = json.loads(proc.stdout)
     assert "dropped 2 of 6 questions" in " ".join(proc.stderr.split())
