@@ -36,3 +36,19 @@ def test_bad_adapter_name_option_and_width():
         build_adapter("mean_linear", 4, 8, {"tokens": 2})
     with pytest.raises(UqaInputError, match="embedding width 5 does not match"):
         build_adapter("mean_linear", 4, 8)(torch.randn(1, 1, 5), torch.ones(1, 1, dtype=torch.bool))
+
+
+def test_qformer_aligns_and_reloads(tmp_path):
+    from uqa_align.aligned import load_aligned
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=2, adapter="qformer",
+                                  adapter_options={"num_tokens": 4, "width": 16, "heads": 2})
+    s = align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm())
+    assert s["skipped_steps"] == 0
+    aligned = load_aligned(tmp_path / "a", llm=tiny_llm())
+    assert aligned.adapter.num_tokens == 4
+    enc = aligned.builder.encode("Q?", ["a", "b", "c", "d"], n_soft=aligned.adapter.num_tokens)
+    assert enc.n_soft == 4
