@@ -28,16 +28,15 @@ def linear_scan(log_lam: torch.Tensor, b: torch.Tensor, chunk: int = 64) -> torc
     if pad:
         b = torch.cat([b, b.new_zeros(batch, pad, n)], dim=1)
     b = b.view(batch, n_chunks, t, n)
-    steps = torch.arange(t, device=b.device)
-    diff = steps[:, None] - steps[None, :]  # [T, T]: i - j
-    powers = diff.clamp(min=0).to(log_lam.real.dtype)[..., None] * log_lam  # [T, T, N]
-    kernel = torch.where((diff >= 0)[..., None], torch.exp(powers), torch.zeros_like(powers))
+    steps = torch.arange(t + 1, device=b.device)
+    pow_lam = torch.exp(steps.to(log_lam.real.dtype)[:, None] * log_lam)  # [T+1, N]: lam^k
+    diff = steps[:t, None] - steps[None, :t]  # [T, T]: i - j
+    kernel = pow_lam[diff.clamp(min=0)] * (diff >= 0)[..., None]  # [T, T, N], 0 above diagonal
     h = _chunk_matmul(kernel, b)  # [B, C, T, N], each chunk from zero
     if n_chunks > 1:
         ends = _scan_constant(h[:, :, -1], t * log_lam)  # [B, C, N] true chunk-end states
         carried = torch.cat([ends.new_zeros(batch, 1, n), ends[:, :-1]], dim=1)
-        decay = torch.exp((steps + 1).to(log_lam.real.dtype)[:, None] * log_lam)  # [T, N]
-        h = h + carried[:, :, None, :] * decay
+        h = h + carried[:, :, None, :] * pow_lam[1:]  # decay lam^(i+1) of the carried state
     return h.reshape(batch, n_chunks * t, n)[:, :length]
 
 
