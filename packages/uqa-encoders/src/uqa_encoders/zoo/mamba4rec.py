@@ -61,7 +61,7 @@ def selective_scan(
     B: torch.Tensor,
     C: torch.Tensor,
     D: torch.Tensor,
-    chunk: int = 64,
+    chunk: int = 16,
 ) -> torch.Tensor:
     """Selective SSM ``h_t = exp(d_t A) h_{t-1} + d_t B_t u_t``, ``y_t = C_t h_t + D u_t``.
 
