@@ -150,3 +150,31 @@ def test_missing_dataset_dir_is_named(tmp_path: Path) -> None:
     proc = uqa("run", "--out", str(tmp_path / "x"), "--dataset", str(tmp_path / "nope"))
     assert proc.returncode == 2
     assert "interactions.arrow" in proc.stderr and "uqa data import" in proc.stderr
+
+
+def test_run_on_an_imported_csv_log(tmp_path: Path) -> None:
+    """A user's own CSV log goes through import and the data stages of ``uqa run``."""
+    import random
+
+    rng = random.Random(0)
+    lines = ["uid,iid,ts"]
+    for user in range(60):
+        for t in range(rng.randint(12, 30)):
+            lines.append(f"{1000 + user},{rng.randint(1, 40)},{t * 60 + user}")
+    log = tmp_path / "clicks.csv"
+    log.write_text("\n".join(lines) + "\n")
+    real = tmp_path / "real"
+    proc = uqa("data", "import", "--format", "csv", str(log), "--out", str(real),
+               "--user-col", "uid", "--item-col", "iid", "--time-col", "ts")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = tmp_path / "run"
+    proc = uqa("run", "--preset", "tiny", "--dataset", str(real), "--out", str(out),
+               "--until", "questions")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stages = json.loads((out / "run.json").read_text())["stages"]
+    assert "synth" not in stages
+    assert stages["prepare"]["status"] == "done"
+    questions = ipc.open_file(str(out / "questions/eval.arrow")).read_all()
+    assert questions.num_rows > 0
+    train = ipc.open_file(str(out / "data/train.arrow")).read_all()
+    assert set(train.column("user_id").to_pylist()) <= set(range(1000, 1060))
