@@ -35,7 +35,7 @@ def sampled_softmax(
     Every logit (positive and negatives) is corrected by ``-log Q(item)``
     (Bengio & Senecal 2008; Yi et al. 2019); negatives equal to the positive are masked.
     """
-    q = log_q.exp()
+    q = log_q.detach().exp().cpu()  # sampled on the CPU generator, then moved
     neg = torch.multinomial(q, num_samples, replacement=True, generator=generator).to(h.device)
     pos_vec = features.embed_unique(target)  # [P, D]
     neg_vec = features(neg)  # [S, D]
