@@ -15,6 +15,6 @@ def tiny():
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    from uqa_align.llm import load_tokenizer, smollm2_dir
+    from uqa_align.testing import tiny_llm
 
-    return load_tokenizer(smollm2_dir())
+    return tiny_llm().tokenizer

@@ -8,8 +8,10 @@ pass costs milliseconds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,10 +30,7 @@ def tiny_llm(
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from uqa_align.llm import load_tokenizer, smollm2_dir
-
-    path = smollm2_dir()
-    tokenizer = load_tokenizer(path)
+    path, tokenizer = _smollm2_tokenizer()
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
@@ -43,6 +42,15 @@ def tiny_llm(
         p.requires_grad_(False)
     return LoadedLLM(model=model, tokenizer=tokenizer, name="tiny-llama", hidden_size=hidden,
                      path=path)
+
+
+@functools.lru_cache(maxsize=1)
+def _smollm2_tokenizer() -> tuple[Path, Any]:
+    """SmolLM2's tokenizer, loaded once per process (tiny models share it read-only)."""
+    from uqa_align.llm import load_tokenizer, smollm2_dir
+
+    path = smollm2_dir()
+    return path, load_tokenizer(path)
 
 
 def category_probe(n_users: int, *, dim: int = 8, seed: int = 0, n_cats: int = 4,
