@@ -35,10 +35,14 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, nargs="+", default=[16])
     ap.add_argument("--variants", nargs="+", default=["embedding", "none", "text20", "text50"])
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--tokens-only", action="store_true",
+                    help="only count prompt tokens per question (no LLM forward passes)")
     args = ap.parse_args()
+    if args.tokens_only:
+        count_tokens(args)
+        return
 
     import torch
-
     from uqa_align.train import AlignConfig, align
     from uqa_eval.evaluate import EvalConfig, evaluate
 
@@ -83,6 +87,35 @@ def main() -> None:
               f"{r['questions_per_s']} | {r['mean_input_tokens']} | {ratio:.1f}x |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def count_tokens(args: argparse.Namespace) -> None:
+    """Mean LLM input tokens per question for each variant, by tokenisation alone."""
+    import numpy as np
+    from uqa_align.llm import load_tokenizer, smollm2_dir
+    from uqa_align.prompt import PromptBuilder
+    from uqa_align.questions import read_questions
+    from uqa_align.text_history import history_texts
+
+    questions = args.questions or args.run / "questions" / "eval.arrow"
+    qs = read_questions(questions, limit=args.limit)
+    builder = PromptBuilder(load_tokenizer(smollm2_dir()))
+    rows = {}
+    for variant in args.variants:
+        texts: list = [None] * len(qs)
+        n_soft = 1 if variant == "embedding" else 16 if variant == "qformer16" else 0
+        if variant.startswith("text"):
+            texts = history_texts(qs, args.run / "data", int(variant[4:]))
+        lengths = [builder.encode(q, o, n_soft=n_soft, history_text=t).length
+                   for q, o, t in zip(qs.questions, qs.options, texts, strict=True)]
+        cont = [sum(len(c) for c in builder.continuations(o)) for o in qs.options]
+        rows[variant] = (float(np.mean(lengths)), float(np.mean(cont)))
+    print(f"{len(qs)} questions from {questions}")
+    print("| prompt | mean input tokens | x embedding | + scored option tokens |")
+    print("|---|---|---|---|")
+    ref = rows.get("embedding", (float("nan"),))[0]
+    for v, (n, c) in rows.items():
+        print(f"| {v} | {n:.1f} | {n / ref:.1f}x | {c:.1f} |")
 
 
 if __name__ == "__main__":
