@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -77,11 +78,16 @@ EVAL_PRESETS: dict[str, EvalConfig] = {
 
 
 class SoftTokenCache:
-    """Adapter outputs per ``(user, history_len)``: each user's soft prefix is computed once."""
+    """Adapter outputs per ``(user, history_len)``: each user's soft prefix is computed once.
 
-    def __init__(self, adapter: Any, users: Any, device: Any) -> None:
+    Bounded (least recently used out first), so paper-scale runs with a wide LLM
+    and 16 soft tokens do not hold every question's soft tokens in memory.
+    """
+
+    def __init__(self, adapter: Any, users: Any, device: Any, max_entries: int = 8192) -> None:
         self.adapter, self.users, self.device = adapter, users, device
-        self.cache: dict[tuple[int, int], Any] = {}
+        self.max_entries = max_entries
+        self.cache: OrderedDict[tuple[int, int], Any] = OrderedDict()
 
     def __call__(self, user_ids: np.ndarray, history_lens: np.ndarray) -> Any:
         import torch
@@ -95,7 +101,12 @@ class SoftTokenCache:
                                    torch.from_numpy(mask).to(self.device))
             for k, v in zip(todo, out, strict=True):
                 self.cache[k] = v
-        return torch.stack([self.cache[k] for k in keys])
+        result = torch.stack([self.cache[k] for k in keys])
+        for k in keys:
+            self.cache.move_to_end(k)
+        while len(self.cache) > self.max_entries:
+            self.cache.popitem(last=False)
+        return result
 
 
 def evaluate(
