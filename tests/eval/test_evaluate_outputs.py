@@ -82,3 +82,22 @@ def test_answer_letter_outside_options(tmp_path):
     with pytest.raises(UqaInputError, match=r"bad\.arrow: row 1 .*answer 'F' is not one of"):
         evaluate(path, None, None, None, tmp_path / "p.arrow",
                  EvalConfig.from_preset("tiny", baseline="none"), llm=tiny_llm())
+
+
+def test_soft_tokens_are_computed_once_per_user_and_history():
+    import torch
+    from uqa_align.adapters import build_adapter
+    from uqa_align.user_embeddings import UserEmbeddings
+    from uqa_eval.evaluate import SoftTokenCache
+
+    users = UserEmbeddings.from_vectors([1, 2, 3], np.eye(3, dtype=np.float32), path=None)
+    adapter = build_adapter("mean_linear", 3, 8)
+    seen: list[int] = []
+    adapter.register_forward_hook(lambda m, args, out: seen.append(args[0].shape[0]))
+    cache = SoftTokenCache(adapter, users, torch.device("cpu"), max_entries=2)
+    a = cache(np.array([1, 2, 1]), np.array([5, 5, 5]))
+    b = cache(np.array([2, 1]), np.array([5, 5]))
+    assert seen == [2]  # users 1 and 2 once, then all from the cache
+    assert torch.equal(a[0], a[2]) and torch.equal(b[0], a[1])
+    cache(np.array([3]), np.array([5]))
+    assert len(cache.cache) == 2 and (2, 5) not in cache.cache  # least recently used out
