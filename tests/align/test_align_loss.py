@@ -51,3 +51,26 @@ def test_changing_the_prompt_padding_does_not_change_the_loss(tiny):
 
     lp = target_logprobs(tiny.model, both, soft.repeat(2, 1, 1))
     assert torch.allclose(-lp[:2].mean(), alone, atol=1e-5)  # right padding never leaks in
+
+
+def test_cached_shared_head_gives_the_same_loss_and_gradient(tiny):
+    from uqa_align.prompt import EncodedPrompt
+    from uqa_align.soft_prompt import shared_head
+
+    b = PromptBuilder(tiny.tokenizer)
+    prompts = [b.encode("Which one?", ["phones", "milk", "x", "d"], n_soft=1),
+               b.encode("Which brand lately, in one word?", ["x", "y", "z", "w"], n_soft=1)]
+    h = shared_head(prompts)
+    assert h == len(prompts[0].before)  # system turn, user header and marker
+    rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after) for p in prompts]
+    targets = [[42, 43], [44]]
+    grads = []
+    for batch, head in ((pack_right(prompts, targets, 2), ()),
+                        (pack_right(rest, targets, 2), tuple(prompts[0].before[:h]))):
+        soft = torch.randn(2, 1, tiny.hidden_size, generator=torch.Generator().manual_seed(0),
+                           requires_grad=True)
+        loss = answer_loss(tiny.model, batch, soft, head)
+        loss.backward()
+        grads.append((loss.detach(), soft.grad))
+    assert torch.allclose(grads[0][0], grads[1][0], atol=1e-5)
+    assert torch.allclose(grads[0][1], grads[1][1], atol=1e-5)

@@ -10,6 +10,7 @@ projections per row instead of 100.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,45 @@ def pack_right(
                        torch.tensor(tgts), torch.tensor(lengths))
 
 
+_HEADS: weakref.WeakKeyDictionary[Any, dict[tuple, list]] = weakref.WeakKeyDictionary()
+MIN_SHARED_HEAD = 4
+
+
+def shared_head(prompts: Sequence[EncodedPrompt]) -> int:
+    """Length of the token prefix every prompt shares (system turn, user header, marker).
+
+    At least one token of every prompt is left out of it, so each prompt still
+    has a last position of its own.
+    """
+    first = prompts[0].before
+    limit = min(len(p.before) - (0 if p.n_soft or p.after else 1) for p in prompts)
+    n = 0
+    while n < limit and all(p.before[n] == first[n] for p in prompts):
+        n += 1
+    return n
+
+
+def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
+    """A KV cache of ``head`` for ``batch`` rows; the head is encoded once per model
+    (again only after the model's weights change), without gradients."""
+    from transformers import DynamicCache
+
+    memo = _HEADS.setdefault(model, {})
+    key = (head, sum(p._version for p in model.parameters()))  # weights changed -> recompute
+    if key not in memo:
+        decoder, _, _ = model_parts(model)
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            out = decoder(input_ids=torch.tensor([head], device=device), use_cache=True)
+        memo.clear()  # one head per model is the common case; keep memory flat
+        memo[key] = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+    cache = DynamicCache()
+    for i, (k, v) in enumerate(memo[key]):
+        cache.update(k.expand(batch, -1, -1, -1).contiguous(),
+                     v.expand(batch, -1, -1, -1).contiguous(), i)
+    return cache
+
+
 def embed_with_soft(
     model: Any, ids: torch.Tensor, soft_mask: torch.Tensor, soft: torch.Tensor | None
 ) -> torch.Tensor:
@@ -86,16 +126,29 @@ def embed_with_soft(
     return emb
 
 
-def target_logprobs(model: Any, batch: PackedBatch, soft: torch.Tensor | None) -> torch.Tensor:
-    """Log-probability of every scored target token, ``[K]`` (float32)."""
-    decoder, head, _ = model_parts(model)
+def target_logprobs(model: Any, batch: PackedBatch, soft: torch.Tensor | None,
+                    head_ids: tuple[int, ...] = ()) -> torch.Tensor:
+    """Log-probability of every scored target token, ``[K]`` (float32).
+
+    ``head_ids``: a prefix shared by every sequence and left out of ``batch``
+    (a frozen LLM's system turn): it is read from a cached KV instead.
+    """
+    decoder, lm_head, _ = model_parts(model)
     emb = embed_with_soft(model, batch.ids, batch.soft_mask, soft)
-    hidden = decoder(inputs_embeds=emb, attention_mask=batch.attention, use_cache=False)
-    h = hidden.last_hidden_state[batch.rows, batch.cols]  # [K, H]
-    logits = head(h).float()  # [K, V]: only where the loss needs them
+    attention, positions, cache = batch.attention, None, None
+    if head_ids:
+        b, n, h = batch.ids.shape[0], batch.ids.shape[1], len(head_ids)
+        cache = head_cache(model, head_ids, b)
+        attention = torch.cat([attention.new_ones(b, h), attention], dim=1)
+        positions = (h + torch.arange(n, device=emb.device)).expand(b, n)
+    hidden = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
+                     past_key_values=cache, use_cache=cache is not None)
+    hs = hidden.last_hidden_state[batch.rows, batch.cols]  # [K, H]
+    logits = lm_head(hs).float()  # [K, V]: only where the loss needs them
     return torch.log_softmax(logits, dim=-1).gather(1, batch.targets[:, None]).squeeze(1)
 
 
-def answer_loss(model: Any, batch: PackedBatch, soft: torch.Tensor | None) -> torch.Tensor:
+def answer_loss(model: Any, batch: PackedBatch, soft: torch.Tensor | None,
+                head_ids: tuple[int, ...] = ()) -> torch.Tensor:
     """Mean negative log-likelihood over the answer tokens only."""
-    return -target_logprobs(model, batch, soft).mean()
+    return -target_logprobs(model, batch, soft, head_ids).mean()

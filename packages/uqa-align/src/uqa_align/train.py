@@ -26,7 +26,7 @@ import numpy as np
 from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
 from uqa_data.registry import unknown_name_message
 
-from uqa_align.prompt import MODES, PromptBuilder, PromptStyle
+from uqa_align.prompt import MODES, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_strategy
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,17 @@ class AlignRecipe:
                         for o, a in zip(self.qs.options, self.qs.answers, strict=True)]
         self.llm.model = apply_strategy(self.llm.model, c.strategy, lora_r=c.lora_r,
                                         lora_alpha=c.lora_alpha)
+        # A frozen LLM sees the same system turn + user header in every prompt: encode
+        # it once (KV cache) and train on the rest of each sequence.
+        self.head: tuple[int, ...] = ()
+        if c.strategy == "adapter":
+            from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
+
+            h = shared_head(self.prompts)
+            if h >= MIN_SHARED_HEAD:
+                self.head = tuple(self.prompts[0].before[:h])
+                self.prompts = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations)
+                                for p in self.prompts]
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
         groups = []
         if self.adapter is not None:
@@ -265,7 +276,7 @@ class AlignRecipe:
                                    [self.targets[i] for i in idx], pad).to(self.device)
                 self.optimizer.zero_grad(set_to_none=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                    loss = answer_loss(self.llm.model, batch, self.soft_tokens(idx))
+                    loss = answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
                 ok = bool(torch.isfinite(loss))
                 if ok or self.world > 1:
                     loss.backward()

@@ -11,13 +11,21 @@ letters from the same single prompt pass; ``generate`` decodes greedily.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from uqa_align.prompt import LETTERS, EncodedPrompt
-from uqa_align.soft_prompt import embed_with_soft, model_parts
+from uqa_align.soft_prompt import (
+    MIN_SHARED_HEAD,
+    embed_with_soft,
+    head_cache,
+    model_parts,
+    shared_head,
+)
+
+__all__ = ["generate", "letter_of", "pack_left", "score_letters", "score_loglik",
+           "score_loglik_nocache", "shared_head"]
 
 
 def pack_left(prompts: Sequence[EncodedPrompt], pad_id: int) -> dict[str, torch.Tensor]:
@@ -38,42 +46,6 @@ def pack_left(prompts: Sequence[EncodedPrompt], pad_id: int) -> dict[str, torch.
             "lengths": torch.tensor([p.length for p in prompts])}
 
 
-_HEADS: weakref.WeakKeyDictionary[Any, dict[tuple[int, ...], list]] = weakref.WeakKeyDictionary()
-MIN_SHARED_HEAD = 4
-
-
-def shared_head(prompts: Sequence[EncodedPrompt]) -> int:
-    """Length of the token prefix every prompt shares (system turn, user header, marker).
-
-    At least one token of every prompt is left out of it, so each prompt still
-    has a last position of its own.
-    """
-    first = prompts[0].before
-    limit = min(len(p.before) - (0 if p.n_soft or p.after else 1) for p in prompts)
-    n = 0
-    while n < limit and all(p.before[n] == first[n] for p in prompts):
-        n += 1
-    return n
-
-
-def _head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
-    """A KV cache of ``head`` for ``batch`` rows, the head encoded once per model."""
-    from transformers import DynamicCache
-
-    memo = _HEADS.setdefault(model, {})
-    if head not in memo:
-        decoder, _, _ = model_parts(model)
-        device = next(model.parameters()).device
-        out = decoder(input_ids=torch.tensor([head], device=device), use_cache=True)
-        memo.clear()  # one head per model is the common case; keep memory flat
-        memo[head] = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
-    cache = DynamicCache()
-    for i, (k, v) in enumerate(memo[head]):
-        cache.update(k.expand(batch, -1, -1, -1).contiguous(),
-                     v.expand(batch, -1, -1, -1).contiguous(), i)
-    return cache
-
-
 def _encode_prefix(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
                    pad_id: int, use_cache: bool) -> tuple[dict[str, torch.Tensor], Any]:
     """Encode the prompts; the prefix they all share is encoded once and cached per model."""
@@ -88,7 +60,7 @@ def _encode_prefix(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Ten
     cache = None
     if h:
         b = len(prompts)
-        cache = _head_cache(model, tuple(prompts[0].before[:h]), b)
+        cache = head_cache(model, tuple(prompts[0].before[:h]), b)
         packed["attention"] = torch.cat(
             [torch.ones(b, h, dtype=torch.long, device=device), packed["attention"]], dim=1)
         packed["position_ids"] = packed["position_ids"] + h
