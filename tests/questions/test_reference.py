@@ -16,6 +16,7 @@ from .synthetic import make_data
 def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
     ref = Reference(data_dir)
     checked = 0
+    ranks: list[int] = []
     for stem in ("align", "eval"):
         rows = read_table(questions_dir / f"{stem}.arrow").to_pylist()
         letters: dict[str, Counter] = {}
@@ -30,7 +31,8 @@ def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
                 stayed = PATHS[row["lang"]][1].split("{}")[0]
                 assert sum(o.startswith(stayed) for o in options) == 2, row
             if row["task"] == "mf":
-                assert all(int(o) >= 1 for o in options)
+                assert all(int(o) >= (1 if row["attribute"] == "length" else 0) for o in options)
+                ranks.append(sorted(int(o) for o in options).index(int(expected)))
             if row["task"] == "li":
                 counts = ref.li_counts(row)
                 sep = SEPARATORS[row["lang"]][0]
@@ -54,6 +56,9 @@ def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
                 counter,
                 n,
             )
+    if len(ranks) >= 100:  # the answer is not predictably the smallest/largest count
+        shares = [ranks.count(r) / len(ranks) for r in range(4)]
+        assert all(0.12 < s < 0.40 for s in shares), shares
     return checked
 
 
@@ -117,3 +122,17 @@ def test_same_seed_same_files_other_seed_differs(data_dir: Path, tmp_path: Path)
         a, b, c = ((tmp_path / n / stem).read_bytes() for n in "abc")
         assert a == b
         assert a != c
+
+
+def test_count_answers_are_not_predictably_the_smallest(data_dir: Path, tmp_path: Path) -> None:
+    from uqa_data.questions import QuestionConfig, generate
+
+    config = QuestionConfig.from_preset(
+        "tiny", tasks=("mf",), attributes=("brand", "shop"), align_per_task=400, eval_per_task=0
+    )
+    generate(data_dir, tmp_path, config)
+    rows = read_table(tmp_path / "align.arrow").to_pylist()
+    assert len(rows) >= 300
+    ranks = [sorted(int(o) for o in r["options"]).index(int(r["answer_text"])) for r in rows]
+    shares = [ranks.count(k) / len(ranks) for k in range(4)]
+    assert all(0.15 < s < 0.35 for s in shares), shares

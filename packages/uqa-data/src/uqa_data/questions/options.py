@@ -10,15 +10,18 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def count_distractors(answer: int, rnd: random.Random, *, low: int = 1) -> list[str]:
+def count_distractors(answer: int, rnd: random.Random, *, low: int = 0) -> list[str]:
     """Three other counts around ``answer`` (all >= ``low``), written as digits.
 
-    The answer's rank among the four counts is uniform where ``low`` allows,
-    so "pick the middle number" is no strategy.
+    The answer's rank among the four counts is drawn uniformly; when that rank
+    would need a count below ``low`` (small answers), no options are returned
+    and the caller's draft is dropped. Otherwise small answers would mostly be
+    the smallest option and "pick the smallest number" would beat chance.
     """
     step = max(1, round(answer * 0.25))
     rank = int(rnd.random() * 4)
-    rank = min(rank, (answer - low) // step)
+    if answer - rank * step < low:
+        return []
     values = [answer + (i - rank) * step for i in range(4)]
     return [str(v) for v in values if v != answer]
 

@@ -122,7 +122,8 @@ class MatchFeature(QuestionTask):
 
     The target is the value of a random past click, so the answer is never 0
     (the paper discards zero-answer questions). Distractors are nearby counts
-    with the answer's rank among the four options uniform.
+    (0 allowed) with the answer's rank among the four options uniform: a draft
+    whose drawn rank does not fit is dropped (see ``count_distractors``).
     """
 
     name = "mf"
@@ -161,7 +162,7 @@ class MatchFeature(QuestionTask):
                     variant="length",
                     attribute="length",
                     answer=str(n_clicks),
-                    distractors=count_distractors(n_clicks, ctx.random(rng)),
+                    distractors=count_distractors(n_clicks, ctx.random(rng), low=1),
                     history_len=n_clicks,
                     params={},
                 )
