@@ -71,5 +71,6 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypat
     s = align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm(), resume=True)
     resumed = load_file(str(tmp_path / "cut" / "adapter.safetensors"))
     assert s["steps"] == 4
+    assert not (tmp_path / "cut" / "checkpoint").exists()  # removed once finished
     for k, v in reference.items():
         assert torch.allclose(resumed[k], v, atol=1e-6), k

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -497,6 +498,8 @@ def align(
     recipe.train()
     recipe.save()
     recipe.cleanup()
+    if recipe.rank == 0:  # finished: resumable state is no longer needed
+        shutil.rmtree(Path(adapter_dir) / CHECKPOINT_DIR, ignore_errors=True)
     recent = recipe.losses[-10:]
     return {
         "adapter_dir": str(adapter_dir),
