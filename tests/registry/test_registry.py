@@ -160,6 +160,7 @@ def test_trace_plugins_writes_hook_calls(make_plugin_dist, run_python) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "uqa_addhooks" in proc.stderr
+    assert "uqa_register_tasks [uqa_data.questions.builtins] -> df" in proc.stderr
 
 
 def test_listing_never_imports_torch(make_plugin_dist, run_python) -> None:

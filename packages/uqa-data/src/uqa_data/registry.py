@@ -108,7 +108,8 @@ class _Registry:
         self.pm.add_hookspecs(hookspecs)
         self.sources: dict[str, tuple[str, str]] = {}  # plugin name -> (dist, entry point)
         self.tables: dict[str, dict[str, ComponentSpec]] = {}
-        if os.environ.get("UQA_TRACE_PLUGINS", "") not in ("", "0"):
+        self.trace = os.environ.get("UQA_TRACE_PLUGINS", "") not in ("", "0")
+        if self.trace:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         # Historic: every plugin registered later also gets this call.
@@ -179,6 +180,9 @@ class _Registry:
                     f"failed in {KIND_HOOKS[kind]}: {type(exc).__name__}: {exc}"
                 )
                 continue
+            if self.trace:  # called one by one below, so pluggy's own tracing misses them
+                names = ", ".join(spec.name for spec in specs) or "(none)"
+                sys.stderr.write(f"  {KIND_HOOKS[kind]} [{impl.plugin_name}] -> {names}\n")
             for spec in specs:
                 if spec.name in table:
                     other = table[spec.name]
