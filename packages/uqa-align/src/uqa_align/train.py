@@ -64,6 +64,8 @@ class AlignConfig:
     :param checkpoint_every: steps between resumable checkpoints (0: never).
     :param max_questions: use only the first N alignment questions.
     :param system: system message. :param marker: text before the user context.
+    :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
+        shared, oversubscribed CPU).
     """
 
     llm: str = "smollm2"
@@ -89,6 +91,7 @@ class AlignConfig:
     max_questions: int | None = None
     system: str = PromptStyle.system
     marker: str = PromptStyle.marker
+    threads: int | None = None
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> AlignConfig:
@@ -182,6 +185,8 @@ class AlignRecipe:
         from uqa_align.strategies import apply_strategy, check_trainables
 
         c = self.config
+        if c.threads:
+            torch.set_num_threads(c.threads)
         torch.manual_seed(c.seed)
         self.qs = read_questions(questions_path, limit=c.max_questions)
         self.users = None

@@ -36,6 +36,8 @@ class EvalConfig:
     :param llm: LLM source when no adapter directory is used (``none``).
     :param max_questions: evaluate only the first N questions.
     :param max_new_tokens: generation budget for ``generate``.
+    :param threads: torch CPU threads (None: torch's default). On a shared,
+        oversubscribed CPU one thread is several times faster than two.
     """
 
     mode: str = "loglik"
@@ -45,6 +47,7 @@ class EvalConfig:
     llm: str = "smollm2"
     max_questions: int | None = None
     max_new_tokens: int = 4
+    threads: int | None = None
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> EvalConfig:
@@ -134,6 +137,8 @@ def evaluate(
     from uqa_eval.baselines import get_baseline
 
     config.validate()
+    if config.threads:
+        torch.set_num_threads(config.threads)
     t0 = time.perf_counter()
     baseline = get_baseline(config.baseline) if config.baseline else None
     qs = read_questions(questions_path, limit=config.max_questions)

@@ -48,6 +48,8 @@ def align_command(
     llm_lr: float | None = typer.Option(None, "--llm-lr", help="LoRA / LLM learning rate"),
     grad_clip: float | None = typer.Option(None, "--grad-clip", help="max gradient norm"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
+    threads: int | None = typer.Option(
+        None, "--threads", help="torch CPU threads (1 is fastest on a busy shared CPU)"),
     resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
@@ -68,6 +70,7 @@ def align_command(
         llm_lr=llm_lr,
         grad_clip=grad_clip,
         seed=seed,
+        threads=threads,
     )
     if base is not None:
         if not base.needs_alignment:

@@ -43,6 +43,8 @@ def eval_command(
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per forward"),
     max_questions: int | None = typer.Option(None, "--max-questions", help="first N only"),
     seed: int = typer.Option(0, "--seed", help="seed of the shuffled permutation"),
+    threads: int | None = typer.Option(
+        None, "--threads", help="torch CPU threads (1 is fastest on a busy shared CPU)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
@@ -59,6 +61,7 @@ def eval_command(
         max_questions=max_questions,
         seed=seed,
         llm=llm,
+        threads=threads,
     )
     emb = embeddings or baseline_embeddings(out, base, "test")
     # shuffled reuses the run's own adapter; aligned baselines have their own
