@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoders", default=",".join(ENCODERS))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-paper", action="store_true", help="skip the ~20M throughput runs")
+    p.add_argument("--no-quality", action="store_true", help="only the ~20M throughput runs")
     p.add_argument("--paper-batch", type=int, default=8)
     p.add_argument("--paper-len", type=int, default=128)
     p.add_argument("--paper-steps", type=int, default=2)
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "items": sizes["items"], "train_users": sizes["train"],
             "eval_users": sizes["test"], "preset": args.preset, "quality": [], "paper": [],
         }
-        for enc in encoders:
+        for enc in [] if args.no_quality else encoders:
             q = _child(["_quality", enc, str(data), args.preset, str(args.seed)])
             print(json.dumps(q), flush=True)
             res["quality"].append(q)

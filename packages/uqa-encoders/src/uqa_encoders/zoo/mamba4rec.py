@@ -54,6 +54,19 @@ def parallel_linear_scan(a: torch.Tensor, b: torch.Tensor, dim: int = 1) -> torc
     return b.movedim(0, dim)
 
 
+def _scan_chunk(
+    h: torch.Tensor, u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
+    C: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One chunk: carried state ``h [B, E, N]`` -> (``y [B, T, E]`` without D, last state)."""
+    d = delta.float()  # [B, T, E]
+    da = torch.exp(d.unsqueeze(-1) * A.float())  # [B, T, E, N]
+    dbu = (d * u.float()).unsqueeze(-1) * B[:, :, None, :].float()
+    first = dbu[:, :1] + da[:, :1] * h.unsqueeze(1)  # fold in the carried state
+    states = parallel_linear_scan(da, torch.cat([first, dbu[:, 1:]], dim=1), dim=1)
+    return torch.einsum("bten,btn->bte", states, C.float()), states[:, -1]
+
+
 def selective_scan(
     u: torch.Tensor,
     delta: torch.Tensor,
@@ -66,21 +79,27 @@ def selective_scan(
     """Selective SSM ``h_t = exp(d_t A) h_{t-1} + d_t B_t u_t``, ``y_t = C_t h_t + D u_t``.
 
     Shapes: ``u, delta [B, L, E]``, ``A [E, N]``, ``B, C [B, L, N]``, ``D [E]`` -> ``[B, L, E]``.
-    Time is processed in chunks of ``chunk`` positions (bounded memory), each chunk by
-    a parallel scan seeded with the previous chunk's last state.
+    Time is processed in chunks of ``chunk`` positions, each by a parallel scan seeded
+    with the previous chunk's last state. When training, each chunk is recomputed in the
+    backward pass (activation checkpointing) so the ``[B, T, E, N]`` states of only one
+    chunk are alive at a time.
     """
+    from torch.utils.checkpoint import checkpoint
+
     bsz, length, e = u.shape
     h = u.new_zeros(bsz, e, A.shape[1], dtype=torch.float32)
     outs = []
+    grad = torch.is_grad_enabled() and any(
+        t.requires_grad for t in (u, delta, A, B, C)
+    )
     for s in range(0, length, chunk):
-        d = delta[:, s : s + chunk].float()  # [B, T, E]
-        da = torch.exp(d.unsqueeze(-1) * A.float())  # [B, T, E, N]
-        dbu = (d * u[:, s : s + chunk].float()).unsqueeze(-1) * B[:, s : s + chunk, None, :].float()
-        dbu = dbu.clone()
-        dbu[:, 0] = dbu[:, 0] + da[:, 0] * h  # fold in the carried state
-        states = parallel_linear_scan(da, dbu, dim=1)  # [B, T, E, N]
-        h = states[:, -1]
-        outs.append(torch.einsum("bten,btn->bte", states, C[:, s : s + chunk].float()))
+        args = (h, u[:, s : s + chunk], delta[:, s : s + chunk], A, B[:, s : s + chunk],
+                C[:, s : s + chunk])
+        if grad:
+            y, h = checkpoint(_scan_chunk, *args, use_reentrant=False)
+        else:
+            y, h = _scan_chunk(*args)
+        outs.append(y)
     y = torch.cat(outs, dim=1) + u.float() * D.float()
     return y.to(u.dtype)
 
