@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-
 from uqa_align.testing import category_probe, tiny_llm
 from uqa_align.train import AlignConfig, align
 from uqa_data.io import read_table, write_table
