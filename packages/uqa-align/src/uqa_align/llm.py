@@ -166,7 +166,11 @@ def load_llm(source: str | os.PathLike[str], *, device: str | None = None) -> Lo
     """
     import torch
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
+    from uqa_data.progress import enabled as progress_enabled
 
+    if not progress_enabled():
+        hf_logging.disable_progress_bar()  # "Loading weights" bars in logs and tests
     name, path = resolve_llm_dir(source)
     tokenizer = load_tokenizer(path)
     try:
