@@ -64,7 +64,7 @@ def _scan_chunk(
     dbu = (d * u.float()).unsqueeze(-1) * B[:, :, None, :].float()
     first = dbu[:, :1] + da[:, :1] * h.unsqueeze(1)  # fold in the carried state
     states = parallel_linear_scan(da, torch.cat([first, dbu[:, 1:]], dim=1), dim=1)
-    return torch.einsum("bten,btn->bte", states, C.float()), states[:, -1]
+    return torch.einsum("bten,btn->bte", states, C.float()), states[:, -1].clone()
 
 
 def selective_scan(
@@ -96,7 +96,9 @@ def selective_scan(
         args = (h, u[:, s : s + chunk], delta[:, s : s + chunk], A, B[:, s : s + chunk],
                 C[:, s : s + chunk])
         if grad:
-            y, h = checkpoint(_scan_chunk, *args, use_reentrant=False)
+            # reentrant: the chunk's forward runs without a graph, so nothing of its
+            # [B, T, E, N] states stays alive until backward recomputes them
+            y, h = checkpoint(_scan_chunk, *args, use_reentrant=True)
         else:
             y, h = _scan_chunk(*args)
         outs.append(y)
