@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--paper-batch", type=int, default=8)
     p.add_argument("--paper-len", type=int, default=128)
     p.add_argument("--paper-steps", type=int, default=2)
-    p.add_argument("--json", type=Path, default=Path("bench/results/encoders.json"))
+    p.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     p.add_argument("--md", type=Path, default=Path("bench/results/encoders.md"))
     args = p.parse_args(argv)
     encoders = [e for e in args.encoders.split(",") if e]
@@ -211,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                             str(args.paper_len), str(args.paper_steps)])
                 print(json.dumps(t), flush=True)
                 res["paper"].append(t)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(res, indent=2) + "\n")
     args.md.write_text(_markdown(res))
     print(_markdown(res))
     return 0
