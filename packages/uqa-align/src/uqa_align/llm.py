@@ -94,10 +94,12 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        if out_dir.exists():  # another process won the race
-            shutil.rmtree(tmp)
-        else:
+        try:
             os.replace(tmp, out_dir)
+        except OSError:
+            if not (out_dir / "model.safetensors").is_file():
+                raise
+            shutil.rmtree(tmp)  # another process (an xdist worker) converted it first
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
