@@ -1,0 +1,100 @@
+"""Study definitions, the power-law fit and the study report (without training)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from uqa_cli.run import RunOptions
+from uqa_cli.studies import (
+    PAPER_ENCODERS,
+    STUDIES,
+    StudyArgs,
+    Variant,
+    get_study,
+    power_law_fit,
+    write_study_report,
+)
+from uqa_data.errors import UnknownNameError, UqaError
+from uqa_data.io import write_json
+from uqa_data.registry import get_component
+from uqa_eval.report import summarize, write_report
+
+TASKS = ["df", "mf", "ip", "ap", "li", "si", "it"]
+
+
+def test_power_law_fit_recovers_exponent() -> None:
+    xs = [3e6, 1.3e7, 2.5e7, 8.5e7, 3e8]
+    ys = [0.2 * x**0.05 for x in xs]
+    a, b = power_law_fit(xs, ys)
+    assert b == pytest.approx(0.05, abs=1e-9)
+    assert a == pytest.approx(0.2, rel=1e-9)
+    with pytest.raises(UqaError):
+        power_law_fit([1.0, 1.0], [0.3, 0.4])
+
+
+def test_unknown_study_lists_valid_names() -> None:
+    with pytest.raises(UnknownNameError) as err:
+        get_study("table3")
+    assert "table2" in str(err.value) and "ablation-pretrain" in str(err.value)
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_every_variant_uses_registered_names(name: str, tmp_path: Path) -> None:
+    variants = STUDIES[name](StudyArgs(out=tmp_path, preset="tiny"))
+    labels = [v.label for v in variants]
+    assert len(labels) == len(set(labels)), labels
+    for v in variants:
+        get_component("encoder", v.options.encoder)
+        get_component("adapter", v.options.adapter)
+        for b in v.options.baselines:
+            get_component("baseline", b)
+        assert v.options.preset == "tiny"
+
+
+def test_study_shapes_match_the_paper() -> None:
+    args = StudyArgs(out=Path("x"))
+    assert [v.options.encoder for v in STUDIES["table2"](args)] == list(PAPER_ENCODERS)
+    assert STUDIES["table2"](args)[0].options.baselines == ["text20", "text50", "none"]
+    pre = STUDIES["ablation-pretrain"](args)
+    assert {(v.facts["inputs"], v.facts["loss"]) for v in pre} == {
+        (i, loss) for i in ("full", "no-text", "id-only") for loss in ("ce", "infonce")
+    }
+    assert all(set(v.options.overrides["pretrain"]) == {"input_mode", "loss"} for v in pre)
+    align = STUDIES["ablation-align"](args)
+    assert {(v.options.adapter, v.options.strategy) for v in align} == {
+        (a, s) for a in ("mean_linear", "qformer") for s in ("adapter", "full", "lora")
+    }
+    sizes = STUDIES["scale-size"](StudyArgs(out=Path("x"), sizes=("3m", "13m")))
+    assert [v.options.encoder_size for v in sizes] == ["3m", "13m"]
+
+
+def _fake_run(run_dir: Path, acc: float, meta: dict, params: int | None = None) -> None:
+    n = 70
+    correct = [i < round(acc * n) for i in range(n)]
+    report = summarize([TASKS[i % 7] for i in range(n)], correct, meta=meta)
+    write_report(report, run_dir / "report")
+    if params is not None:
+        write_json({"backbone_params": params}, run_dir / "encoder" / "metrics.json")
+
+
+def test_scale_size_report_fits_and_plots(tmp_path: Path) -> None:
+    sizes = {"3m": (3_210_000, 0.30), "13m": (12_700_000, 0.34), "25m": (25_300_000, 0.36)}
+    variants = []
+    for size, (params, acc) in sizes.items():
+        label = f"trm_plus-{size}"
+        _fake_run(tmp_path / label, acc, {"run": label, "encoder": "trm_plus"}, params)
+        variants.append(Variant(label, RunOptions(encoder="trm_plus", encoder_size=size),
+                                {"size": size}))
+    comparison = write_study_report("scale-size", tmp_path, variants, 1.0)
+    assert len(comparison["runs"]) == 3
+    assert (tmp_path / "report" / "report.md").is_file()
+    assert (tmp_path / "report" / "scaling.png").stat().st_size > 1000
+    scaling = json.loads((tmp_path / "report" / "scaling.json").read_text())
+    assert scaling["x"] == [p for p, _ in sizes.values()]
+    accs = [round(round(a * 70) / 70, 6) for _, a in sizes.values()]
+    assert [round(a, 6) for a in scaling["acc"]] == accs
+    assert scaling["fit"]["b"] > 0  # accuracy grows with size here
+    assert math.isfinite(scaling["fit"]["a"])
