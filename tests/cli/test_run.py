@@ -178,3 +178,25 @@ def test_run_on_an_imported_csv_log(tmp_path: Path) -> None:
     assert questions.num_rows > 0
     train = ipc.open_file(str(out / "data/train.arrow")).read_all()
     assert set(train.column("user_id").to_pylist()) <= set(range(1000, 1060))
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_same_seed_same_accuracies_on_cpu(tiny_run, tmp_path: Path) -> None:
+    """Re-aligning and re-answering from the same inputs reproduces every option score."""
+    import shutil
+
+    out, first = tiny_run
+    assert first.returncode == 0, first.stderr[-3000:]
+    copy = tmp_path / "again"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("adapter", "predictions",
+                                                             "report", "baselines"))
+    proc = uqa("run", "--preset", "tiny", "--out", str(copy), "--seed", "3", "--baselines", "")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "- pretrain: done already" in proc.stderr  # only align onwards re-ran
+    table = ipc.open_file(str(out / "predictions/eval.arrow")).read_all()
+    again = ipc.open_file(str(copy / "predictions/eval.arrow")).read_all()
+    assert table.column("option_scores").to_pylist() == again.column("option_scores").to_pylist()
+    first_report = json.loads((out / "report/report.json").read_text())
+    second_report = json.loads((copy / "report/report.json").read_text())
+    assert first_report["overall"] == second_report["overall"]
