@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
-import warnings
 
 import typer
-from uqa_data.errors import UqaError
-from uqa_data.progress import console
+from uqa_data.console_script import run_console_app
 
 COMMAND_MODULES: tuple[str, ...] = (
     "uqa_cli.commands.run",
@@ -35,35 +31,9 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    console.print(f"[yellow]warning:[/] {message}", highlight=False)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning UqaError into a clean message."""
-    warnings.showwarning = _show_warning
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        app(args=argv, standalone_mode=False)
-    except UqaError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except typer.Abort:
-        console.print("[red]aborted[/]")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]: finished stages are kept; re-run to resume")
-        sys.exit(130)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    run_console_app(app, argv, interrupted=": finished stages are kept; re-run to resume")
 
 
 if __name__ == "__main__":

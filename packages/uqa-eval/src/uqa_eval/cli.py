@@ -8,13 +8,10 @@ transformers) are imported inside the commands that need them.
 from __future__ import annotations
 
 import json
-import logging
-import sys
-import warnings
 from pathlib import Path
 
 import typer
-from uqa_data.errors import UqaError
+from uqa_data.console_script import run_console_app
 from uqa_data.progress import console
 
 app = typer.Typer(
@@ -138,35 +135,9 @@ def score_embeddings_command(
         print_table(comparison_table(load_comparison(compare)))
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    console.print(f"[yellow]warning:[/] {message}", highlight=False)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: a UqaError becomes a one-line error and exit status 2."""
-    warnings.showwarning = _show_warning
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        app(args=argv, standalone_mode=False)
-    except UqaError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except typer.Abort:
-        console.print("[red]aborted[/]")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]")
-        sys.exit(130)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    run_console_app(app, argv)
 
 
 if __name__ == "__main__":
