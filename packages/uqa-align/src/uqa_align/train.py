@@ -19,13 +19,13 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
-from uqa_data.registry import unknown_name_message
+from uqa_data.errors import TrainingDivergedError, UqaInputError
+from uqa_data.presets import config_from_preset
 
 from uqa_align.prompt import MODES, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_strategy
@@ -96,17 +96,7 @@ class AlignConfig:
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> AlignConfig:
         """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied."""
-        if name not in ALIGN_PRESETS:
-            raise UnknownNameError(unknown_name_message("preset", name, list(ALIGN_PRESETS),
-                                                        flag="--preset"))
-        valid = {f.name for f in fields(cls)}
-        unknown = sorted(set(overrides) - valid)
-        if unknown:
-            raise UqaInputError(f"unknown align setting(s) {', '.join(unknown)}")
-        config = replace(ALIGN_PRESETS[name], **{k: v for k, v in overrides.items()
-                                                 if v is not None})
-        config.validate()
-        return config
+        return config_from_preset(cls, ALIGN_PRESETS, name, overrides, what="align")
 
     def validate(self) -> None:
         """Reject bad combinations before anything heavy loads."""

@@ -6,7 +6,8 @@ the raw log); ``default`` is the CPU demo; ``tiny`` is for tests (seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 from uqa_data.errors import UnknownNameError
@@ -100,3 +101,30 @@ def check_preset(name: str, flag: str = "--preset") -> str:
 def synth_config(name: str, **overrides: Any) -> SynthConfig:
     """The :class:`SynthConfig` of preset ``name`` with ``overrides`` applied."""
     return SYNTH_PRESETS[check_preset(name)].with_overrides(**overrides)
+
+
+def config_from_preset(
+    cls: Any, presets: Mapping[str, Any], name: str, overrides: Mapping[str, Any], *, what: str
+) -> Any:
+    """``presets[name]`` as a ``cls`` with the non-``None`` ``overrides``, validated.
+
+    Every stage's ``Config.from_preset`` goes through here, so an unknown preset
+    or setting gets the same error everywhere.
+
+    :param presets: preset name -> a ``cls`` instance or a dict of its fields.
+    :param what: the stage, for messages (``"pre-training"``).
+    """
+    if name not in presets:
+        raise UnknownNameError(
+            unknown_name_message(f"{what} preset", name, list(presets), flag="--preset")
+        )
+    known = sorted(f.name for f in fields(cls))
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    for key in clean:
+        if key not in known:
+            raise UnknownNameError(unknown_name_message(f"{what} setting", key, known))
+    base = presets[name]
+    config = replace(base, **clean) if is_dataclass(base) else cls(**{**base, **clean})
+    if hasattr(config, "validate"):
+        config.validate()
+    return config

@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
+from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
 
@@ -92,17 +93,7 @@ class PretrainConfig:
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> PretrainConfig:
         """The preset ``name`` (``tiny``, ``small``, ``default``, ``full``) with overrides."""
-        if name not in PRESETS:
-            raise UnknownNameError(
-                unknown_name_message("pretrain preset", name, list(PRESETS), flag="--preset")
-            )
-        known = {f.name for f in fields(cls)}
-        bad = [k for k in overrides if k not in known]
-        if bad:
-            raise UqaInputError(f"unknown pre-training option(s) {bad}; valid: {sorted(known)}")
-        config = replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
-        config.validate()
-        return config
+        return config_from_preset(cls, PRESETS, name, overrides, what="pre-training")
 
     def validate(self) -> None:
         """Reject bad values and combinations before anything heavy loads."""

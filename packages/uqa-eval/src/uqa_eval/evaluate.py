@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from uqa_align.prompt import LETTERS, MODES
-from uqa_data.errors import UnknownNameError, UqaInputError
-from uqa_data.registry import unknown_name_message
+from uqa_data.errors import UqaInputError
+from uqa_data.presets import config_from_preset
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +52,7 @@ class EvalConfig:
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> EvalConfig:
         """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied."""
-        if name not in EVAL_PRESETS:
-            raise UnknownNameError(unknown_name_message("preset", name, list(EVAL_PRESETS),
-                                                        flag="--preset"))
-        valid = {f.name for f in fields(cls)}
-        unknown = sorted(set(overrides) - valid)
-        if unknown:
-            raise UqaInputError(f"unknown eval setting(s) {', '.join(unknown)}")
-        config = replace(EVAL_PRESETS[name], **{k: v for k, v in overrides.items()
-                                                if v is not None})
-        config.validate()
-        return config
+        return config_from_preset(cls, EVAL_PRESETS, name, overrides, what="eval")
 
     def validate(self) -> None:
         if self.mode not in MODES:

@@ -24,7 +24,7 @@ in ``data/prepare.json`` so rows, users and items reconcile exactly with the inp
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from uqa_data import io
 from uqa_data.errors import UnknownNameError, UqaInputError
-from uqa_data.presets import PREPARE_PRESETS, check_preset
+from uqa_data.presets import PREPARE_PRESETS, config_from_preset
 from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import ID_COLUMNS, ITEMS, NAME_COLUMNS
@@ -66,15 +66,7 @@ class PrepareConfig:
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> PrepareConfig:
         """Preset ``name`` with ``overrides`` (``None`` values are ignored)."""
-        check_preset(name)
-        known = {f.name for f in fields(cls)}
-        for key in overrides:
-            if key not in known:
-                raise UnknownNameError(unknown_name_message("prepare option", key, sorted(known)))
-        values = {**PREPARE_PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}}
-        config = cls(**values)
-        config.validate()
-        return config
+        return config_from_preset(cls, PREPARE_PRESETS, name, overrides, what="prepare")
 
     def validate(self) -> None:
         """Raise :class:`UqaInputError` naming the flag of the first bad value."""

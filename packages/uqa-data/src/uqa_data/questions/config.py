@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
 
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -63,23 +64,11 @@ class QuestionConfig:
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> QuestionConfig:
         """The preset's settings with ``overrides`` applied (``None`` values are ignored)."""
-        if name not in PRESETS:
-            raise UnknownNameError(
-                unknown_name_message("question preset", name, list(PRESETS), flag="--preset")
-            )
-        known = {f.name for f in fields(cls)}
-        clean = {k: v for k, v in overrides.items() if v is not None}
-        bad = sorted(set(clean) - known)
-        if bad:
-            raise UnknownNameError(
-                f"unknown QuestionConfig field(s) {', '.join(bad)}; "
-                f"valid: {', '.join(sorted(known))}"
-            )
-        config = replace(cls(preset=name), **PRESETS[name])
-        if "eval_per_task" in clean and "eval_total" not in clean:
-            clean["eval_total"] = None  # an explicit per-task count wins over a preset total
-        config = replace(config, **clean)
-        config.validate()
+        bases = {n: replace(cls(preset=n), **values) for n, values in PRESETS.items()}
+        config = config_from_preset(cls, bases, name, overrides, what="question")
+        if overrides.get("eval_per_task") is not None and overrides.get("eval_total") is None:
+            config = replace(config, eval_total=None)  # a per-task count wins over a preset total
+            config.validate()
         return config
 
     def validate(self) -> None:
