@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -925,7 +925,7 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
     """Markdown tables (one per metric), best value per column in bold, pasteable into a paper."""
     cols = _comparison_columns(comparison)
     runs = comparison["runs"]
-    tok_headers, tok_cells, tok_best = _token_cells(comparison)
+    tok_headers = _token_cells(comparison)[0]
     lines = ["# uqa comparison", ""]
     for m in comparison_metrics(comparison):
         desc = next((r["report"].get("metrics", {}).get(m) for r in runs
@@ -934,18 +934,8 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
         header = ["Method", "Model", *(c.label for c in cols), *tok_headers]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|---|---|" + "|".join("---:" for _ in header[2:]) + "|")
-        best = [_best([value(r["report"], c, m) for r in runs]) for c in cols]
-        previous_group = None
-        for i, r in enumerate(runs):
-            cells = []
-            for j, c in enumerate(cols):
-                text = pct(value(r["report"], c, m))
-                cells.append(f"**{text}**" if i in best[j] else text)
-            for j, text in enumerate(tok_cells[i]):
-                cells.append(f"**{text}**" if i in tok_best[j] else text)
-            group = r["group"] if r["group"] != previous_group else ""
-            previous_group = r["group"]
-            lines.append(f"| {group} | {md_escape(r['label'])} | " + " | ".join(cells) + " |")
+        for group, label, cells in _comparison_rows(comparison, m, lambda t: f"**{t}**"):
+            lines.append(f"| {group} | {md_escape(label)} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append("Accuracy in %, micro-averaged over questions for the averages and Overall "
                  "(as the paper's Table 2); best value per column in bold; `-`: no questions. "
@@ -971,10 +961,9 @@ def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -
     from rich.table import Table
 
     cols = _comparison_columns(comparison)
-    runs = comparison["runs"]
     metrics = comparison_metrics(comparison)
     m = metric or (metrics[0] if metrics else "acc")
-    tok_headers, tok_cells, tok_best = _token_cells(comparison)
+    tok_headers = _token_cells(comparison)[0]
     table = Table(title=f"uqa comparison ({m}, %)")
     table.add_column("Method")
     table.add_column("Model", style="bold")
@@ -982,19 +971,29 @@ def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -
         table.add_column(c.label, justify="right")
     for h in tok_headers:
         table.add_column(h, justify="right")
-    best = [_best([value(r["report"], c, m) for r in runs]) for c in cols]
+    for group, label, cells in _comparison_rows(comparison, m, lambda t: f"[bold green]{t}[/]"):
+        table.add_row(group, label, *cells, end_section=False)
+    return table
+
+
+def _comparison_rows(
+    comparison: Mapping[str, Any], metric: str, mark: Callable[[str], str]
+) -> list[tuple[str, str, list[str]]]:
+    """``(method group, model label, cells)`` per run; ``mark`` wraps each column's best."""
+    cols = _comparison_columns(comparison)
+    runs = comparison["runs"]
+    _, tok_cells, tok_best = _token_cells(comparison)
+    best = [_best([value(r["report"], c, metric) for r in runs]) for c in cols]
+    rows = []
     previous_group = None
     for i, r in enumerate(runs):
-        cells = []
-        for j, c in enumerate(cols):
-            text = pct(value(r["report"], c, m))
-            cells.append(f"[bold green]{text}[/]" if i in best[j] else text)
-        for j, text in enumerate(tok_cells[i]):
-            cells.append(f"[bold green]{text}[/]" if i in tok_best[j] else text)
+        texts = [pct(value(r["report"], c, metric)) for c in cols]
+        cells = [mark(t) if i in best[j] else t for j, t in enumerate(texts)]
+        cells += [mark(t) if i in tok_best[j] else t for j, t in enumerate(tok_cells[i])]
         group = r["group"] if r["group"] != previous_group else ""
         previous_group = r["group"]
-        table.add_row(group, r["label"], *cells, end_section=False)
-    return table
+        rows.append((group, r["label"], cells))
+    return rows
 
 
 def write_comparison(
