@@ -74,3 +74,43 @@ def test_cached_shared_head_gives_the_same_loss_and_gradient(tiny):
         grads.append((loss.detach(), soft.grad))
     assert torch.allclose(grads[0][0], grads[1][0], atol=1e-5)
     assert torch.allclose(grads[0][1], grads[1][1], atol=1e-5)
+
+
+def test_options_loss_is_the_cross_entropy_over_uncached_option_loglikelihoods(tiny):
+    from uqa_align.soft_prompt import options_loss, target_logprobs
+
+    b = PromptBuilder(tiny.tokenizer)
+    opts = [["phones", "milk", "a b c", "d"], ["x y", "zz top", "w", "the long option"]]
+    prompts = [b.encode("Which one?", opts[0], n_soft=2),
+               b.encode("A longer question about the user here?", opts[1], n_soft=2)]
+    answers = torch.tensor([2, 0])
+    grads, losses = [], []
+    for cached in (True, False):
+        soft = torch.randn(2, 2, tiny.hidden_size, generator=torch.Generator().manual_seed(1),
+                           requires_grad=True)
+        if cached:
+            loss = options_loss(tiny.model, prompts, soft, answers, pad_id=2)
+        else:  # every prompt + option as its own right-padded sequence, no KV cache
+            rows = [(i, c) for i, p in enumerate(prompts) for c in p.continuations]
+            batch = pack_right([prompts[i] for i, _ in rows], [c for _, c in rows], 2)
+            lp = target_logprobs(tiny.model, batch, soft[torch.tensor([i for i, _ in rows])])
+            sums = torch.zeros(len(rows)).index_add(0, batch.rows, lp).view(2, 4)
+            loss = torch.nn.functional.cross_entropy(sums, answers)
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append(soft.grad)
+    assert torch.allclose(losses[0], losses[1], atol=1e-5)
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
+    assert grads[0].abs().sum() > 0
+
+
+def test_loss_names_are_checked_against_the_mode():
+    import pytest
+    from uqa_align.train import AlignConfig
+    from uqa_data.errors import UqaInputError
+
+    with pytest.raises(UqaInputError, match=r"--loss options .* needs --mode loglik"):
+        AlignConfig(loss="options", mode="letters").validate()
+    with pytest.raises(UqaInputError, match="unknown alignment loss 'hinge'"):
+        AlignConfig(loss="hinge").validate()
+    AlignConfig(loss="options").validate()

@@ -152,3 +152,94 @@ def answer_loss(model: Any, batch: PackedBatch, soft: torch.Tensor | None,
                 head_ids: tuple[int, ...] = ()) -> torch.Tensor:
     """Mean negative log-likelihood over the answer tokens only."""
     return -target_logprobs(model, batch, soft, head_ids).mean()
+
+
+def pack_left(prompts: Sequence[EncodedPrompt], pad_id: int) -> dict[str, torch.Tensor]:
+    """Left-pad prompts (so every prompt ends at the last column) with position ids."""
+    width = max(p.length for p in prompts)
+    b = len(prompts)
+    ids = torch.full((b, width), pad_id, dtype=torch.long)
+    soft = torch.zeros((b, width), dtype=torch.bool)
+    attn = torch.zeros((b, width), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        off = width - p.length
+        row = [*p.before, *([pad_id] * p.n_soft), *p.after]
+        ids[i, off:] = torch.tensor(row)
+        soft[i, off + len(p.before) : off + len(p.before) + p.n_soft] = True
+        attn[i, off:] = 1
+    pos = (attn.cumsum(1) - 1).clamp_min(0)
+    return {"ids": ids, "soft_mask": soft, "attention": attn, "position_ids": pos,
+            "lengths": torch.tensor([p.length for p in prompts])}
+
+
+def encode_prefix(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
+                  pad_id: int, use_cache: bool) -> tuple[dict[str, torch.Tensor], Any]:
+    """Encode left-padded prompts; the prefix they all share is read from a cached KV."""
+    decoder, _, _ = model_parts(model)
+    device = next(model.parameters()).device
+    h = shared_head(prompts) if use_cache else 0
+    if h < MIN_SHARED_HEAD:
+        h = 0
+    rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after) for p in prompts]
+    packed = {k: v.to(device) for k, v in pack_left(rest, pad_id).items()}
+    emb = embed_with_soft(model, packed["ids"], packed["soft_mask"], soft)
+    cache = None
+    if h:
+        b = len(prompts)
+        cache = head_cache(model, tuple(prompts[0].before[:h]), b)
+        packed["attention"] = torch.cat(
+            [torch.ones(b, h, dtype=torch.long, device=device), packed["attention"]], dim=1)
+        packed["position_ids"] = packed["position_ids"] + h
+        packed["lengths"] = packed["lengths"] + h
+    out = decoder(inputs_embeds=emb, attention_mask=packed["attention"],
+                  position_ids=packed["position_ids"], past_key_values=cache,
+                  use_cache=use_cache)
+    return packed, out
+
+
+def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
+                    pad_id: int) -> list[torch.Tensor]:
+    """Summed log-probability of each option's tokens (``p.continuations``) after its prompt.
+
+    One tensor ``[K]`` per prompt, differentiable (alignment's ``options`` loss) or
+    under ``torch.no_grad`` (answering). Each prompt is encoded once into a KV cache,
+    repeated for its options, and all options are scored in one more pass; the LM
+    head runs only at the positions that predict an option token.
+    """
+    decoder, head, embed = model_parts(model)
+    k = len(prompts[0].continuations)
+    if any(len(p.continuations) != k for p in prompts):  # ragged: question by question
+        return [option_logprobs(model, [p], None if soft is None else soft[i : i + 1],
+                                pad_id)[0] for i, p in enumerate(prompts)]
+    packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
+    device = packed["ids"].device
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(k)
+    conts = [c for p in prompts for c in p.continuations]  # [B*K] lists
+    width = max(len(c) for c in conts)
+    cids = torch.full((len(conts), width), pad_id, dtype=torch.long, device=device)
+    cmask = torch.zeros((len(conts), width), dtype=torch.long, device=device)
+    for r, c in enumerate(conts):
+        cids[r, : len(c)] = torch.tensor(c, device=device)
+        cmask[r, : len(c)] = 1
+    attn = torch.cat([packed["attention"].repeat_interleave(k, 0), cmask], dim=1)
+    pos = packed["lengths"].to(device).repeat_interleave(k)[:, None] + torch.arange(
+        width, device=device)[None, :]
+    out2 = decoder(inputs_embeds=embed(cids), attention_mask=attn, position_ids=pos,
+                   past_key_values=cache, use_cache=True)
+    last = out.last_hidden_state[:, -1].repeat_interleave(k, 0)  # predicts each 1st token
+    pred = torch.cat([last[:, None], out2.last_hidden_state[:, :-1]], dim=1)  # [B*K, C, H]
+    valid = cmask.bool()
+    logits = head(pred[valid]).float()  # only the scored positions
+    lp = torch.log_softmax(logits, -1).gather(1, cids[valid][:, None]).squeeze(1)
+    sums = torch.zeros(len(conts), device=device).index_add(0, valid.nonzero()[:, 0], lp)
+    return list(sums.view(len(prompts), k).unbind(0))
+
+
+def options_loss(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
+                 answers: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """Cross-entropy over the options' summed log-likelihoods: the choice ``loglik``
+    answering makes, trained directly (gold option index per prompt in ``answers``)."""
+    scores = option_logprobs(model, prompts, soft, pad_id)
+    picked = [torch.log_softmax(s, 0)[int(a)] for s, a in zip(scores, answers, strict=True)]
+    return -torch.stack(picked).mean()

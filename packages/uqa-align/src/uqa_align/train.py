@@ -36,6 +36,7 @@ ADAPTER_WEIGHTS = "adapter.safetensors"
 LORA_DIR = "lora"
 LLM_WEIGHTS = "llm.safetensors"
 CHECKPOINT_DIR = "checkpoint"
+LOSSES = ("answer", "options")
 
 
 @dataclass
@@ -47,6 +48,9 @@ class AlignConfig:
     :param adapter_options: options of the adapter's config (e.g. ``num_tokens``).
     :param strategy: ``adapter``, ``lora`` or ``full``.
     :param mode: answering mode the loss matches: ``loglik``, ``letters``, ``generate``.
+    :param loss: ``answer`` (negative log-likelihood of the gold answer's tokens) or
+        ``options`` (``loglik`` only: cross-entropy over every option's summed
+        log-likelihood, the comparison ``loglik`` answering makes).
     :param steps: optimizer steps.
     :param batch_size: questions per step (global, across ranks).
     :param lr: adapter learning rate (AdamW).
@@ -73,6 +77,7 @@ class AlignConfig:
     adapter_options: dict[str, Any] = field(default_factory=dict)
     strategy: str = "adapter"
     mode: str = "loglik"
+    loss: str = "answer"
     steps: int = 160
     batch_size: int = 8
     lr: float = 5e-3
@@ -104,6 +109,12 @@ class AlignConfig:
         if self.mode not in MODES:
             raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
                                 f"valid: {', '.join(MODES)}")
+        if self.loss not in LOSSES:
+            raise UqaInputError(f"unknown alignment loss '{self.loss}' (--loss); "
+                                f"valid: {', '.join(LOSSES)}")
+        if self.loss == "options" and self.mode != "loglik":
+            raise UqaInputError(f"--loss options scores option texts: it needs --mode loglik, "
+                                f"not {self.mode}")
         if self.steps < 0 or self.batch_size < 1:
             raise UqaInputError("--steps must be >= 0 and --batch-size >= 1")
         if self.text_history and self.strategy == "adapter":
@@ -213,7 +224,7 @@ class AlignRecipe:
         # A frozen LLM sees the same system turn + user header in every prompt: encode
         # it once (KV cache) and train on the rest of each sequence.
         self.head: tuple[int, ...] = ()
-        if c.strategy == "adapter":
+        if c.strategy == "adapter" and c.loss == "answer":
             from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
             h = shared_head(self.prompts)
@@ -249,7 +260,6 @@ class AlignRecipe:
         import torch
         from uqa_data.progress import StageBar, stage_progress
 
-        from uqa_align.soft_prompt import answer_loss, pack_right
 
         c = self.config
         pad = _pad_id(self.llm.tokenizer)
@@ -268,11 +278,9 @@ class AlignRecipe:
                 factor = _lr_factor(self.step, c)
                 for g in self.optimizer.param_groups:
                     g["lr"] = g["base_lr"] * factor
-                batch = pack_right([self.prompts[i] for i in idx],
-                                   [self.targets[i] for i in idx], pad).to(self.device)
                 self.optimizer.zero_grad(set_to_none=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                    loss = answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
+                    loss = self._loss(idx, pad)
                 ok = bool(torch.isfinite(loss))
                 if ok or self.world > 1:
                     loss.backward()
@@ -303,6 +311,19 @@ class AlignRecipe:
                 if c.checkpoint_every and self.step % c.checkpoint_every == 0 \
                         and self.step < c.steps:
                     self.save_checkpoint()
+
+    def _loss(self, idx: np.ndarray, pad: int) -> Any:
+        """The configured loss of the questions ``idx`` (this rank's slice of a step)."""
+        import torch
+
+        from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
+
+        prompts = [self.prompts[i] for i in idx]
+        if self.config.loss == "options":
+            answers = torch.as_tensor(self.qs.answers[idx])
+            return options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad)
+        batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
+        return answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
 
     # -- checkpoints ---------------------------------------------------------------
     def _trainable_state(self) -> dict[str, Any]:

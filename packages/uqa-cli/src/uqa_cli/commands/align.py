@@ -41,6 +41,9 @@ def align_command(
     ),
     strategy: str | None = typer.Option(None, "--strategy", help="adapter, lora or full"),
     mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
+    loss: str | None = typer.Option(
+        None, "--loss", help="answer (the gold answer's tokens) or options (loglik: "
+        "cross-entropy over the options' log-likelihoods)"),
     preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
     steps: int | None = typer.Option(None, "--steps", help="optimizer steps"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per step"),
@@ -64,6 +67,7 @@ def align_command(
         adapter=adapter,
         strategy=strategy,
         mode=mode,
+        loss=loss,
         steps=steps,
         batch_size=batch_size,
         lr=lr,
