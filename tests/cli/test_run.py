@@ -121,6 +121,9 @@ def test_changed_upstream_config_reruns_downstream(tmp_path: Path) -> None:
         ("--preset", "huge", "valid: default, full, small, tiny"),
         ("--baselines", "nonee", "did you mean 'none'"),
         ("--until", "pretrian", "did you mean 'pretrain'"),
+        ("--set", "align.stpes=400", "unknown align setting 'stpes' (--set); did you mean 'steps'"),
+        ("--set", "algin.steps=400", "unknown stage 'algin'"),
+        ("--set", "align.steps", "is not STAGE.KEY=VALUE"),
     ],
 )
 def test_unknown_names_list_valid_ones(
@@ -200,3 +203,14 @@ def test_same_seed_same_accuracies_on_cpu(tiny_run, tmp_path: Path) -> None:
     first_report = json.loads((out / "report/report.json").read_text())
     second_report = json.loads((copy / "report/report.json").read_text())
     assert first_report["overall"] == second_report["overall"]
+
+
+def test_set_parses_stage_settings_as_json_or_text() -> None:
+    from uqa_cli.commands.run import parse_settings
+
+    assert parse_settings(["align.steps=400", "align.loss=options", "eval.batch_size=8",
+                           'align.adapter_options={"num_tokens": 4}', "align.fsdp=true"]) == {
+        "align": {"steps": 400, "loss": "options", "adapter_options": {"num_tokens": 4},
+                  "fsdp": True},
+        "eval": {"batch_size": 8},
+    }

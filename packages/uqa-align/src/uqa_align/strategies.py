@@ -73,3 +73,27 @@ def check_trainables(model: Any, adapter: nn.Module | None, strategy: str) -> di
             "need --strategy lora or full"
         )
     return {"adapter_params": n_adapter, "llm_trainable_params": n_llm}
+
+
+def shard_llm(model: Any, strategy: str) -> int:
+    """Shard the LLM's decoder layers across the ranks with FSDP2 (``fully_shard``).
+
+    For an LLM too big for one device: each rank keeps 1/world of every layer's
+    frozen weights and gathers a layer only while it runs. Trainable LoRA weights
+    stay replicated (they are tiny) and are all-reduced with the adapter's
+    gradients. Returns the number of sharded layers. ``full`` fine-tuning under
+    FSDP is not supported: its optimizer state and checkpoints would be sharded too.
+    """
+    if strategy == "full":
+        raise UqaInputError("--fsdp shards a frozen LLM (strategy adapter or lora); "
+                            "'full' fine-tuning under FSDP is not supported")
+    from torch.distributed.fsdp import fully_shard
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    layers = getattr(base.get_decoder(), "layers", None)
+    if not layers:
+        raise UqaInputError("--fsdp: the LLM's decoder has no 'layers' to shard")
+    for layer in layers:
+        trainable = {p for p in layer.parameters() if p.requires_grad}
+        fully_shard(layer, ignored_params=trainable or None)
+    return len(layers)

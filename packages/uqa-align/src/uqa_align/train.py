@@ -68,6 +68,8 @@ class AlignConfig:
     :param checkpoint_every: steps between resumable checkpoints (0: never).
     :param max_questions: use only the first N alignment questions.
     :param system: system message. :param marker: text before the user context.
+    :param fsdp: under ``torchrun``, shard the frozen LLM's layers across ranks
+        (FSDP2) instead of keeping a whole copy per rank; ``adapter``/``lora`` only.
     :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
         shared, oversubscribed CPU).
     """
@@ -96,6 +98,7 @@ class AlignConfig:
     max_questions: int | None = None
     system: str = PromptStyle.system
     marker: str = PromptStyle.marker
+    fsdp: bool = False
     threads: int | None = None
 
     @classmethod
@@ -122,6 +125,9 @@ class AlignConfig:
                 f"a text history (text{self.text_history}) has no adapter to train: "
                 "use --strategy lora (the text baselines' setting) or full"
             )
+        if self.fsdp and self.strategy == "full":
+            raise UqaInputError("--fsdp shards a frozen LLM (strategy adapter or lora); "
+                                "'full' fine-tuning under FSDP is not supported")
         if self.embedding_column not in ("embeddings", "embedding"):
             raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
 
@@ -233,6 +239,12 @@ class AlignRecipe:
                 self.prompts = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations)
                                 for p in self.prompts]
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
+        if c.fsdp and self.world > 1:
+            from uqa_align.strategies import shard_llm
+
+            self.counts["fsdp_sharded_layers"] = shard_llm(self.llm.model, c.strategy)
+        elif c.fsdp:
+            log.warning("--fsdp needs torchrun with 2 or more processes; running unsharded")
         groups = []
         if self.adapter is not None:
             groups.append({"params": list(self.adapter.parameters()), "lr": c.lr})

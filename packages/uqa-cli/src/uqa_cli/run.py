@@ -86,6 +86,21 @@ def validate(options: RunOptions) -> None:
                 )
 
 
+def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any]) -> None:
+    """Reject an unknown stage or setting before any stage runs (``--set``)."""
+    from dataclasses import fields
+
+    for stage, values in overrides.items():
+        if stage not in configs:
+            raise UnknownNameError(unknown_name_message("stage", stage, list(configs),
+                                                        flag="--set"))
+        known = sorted(f.name for f in fields(configs[stage]))
+        for key in values:
+            if key not in known:
+                raise UnknownNameError(unknown_name_message(f"{stage} setting", key, known,
+                                                            flag="--set"))
+
+
 def run_pipeline(options: RunOptions) -> dict[str, Any]:
     """Run (or resume) every stage; returns the main report."""
     from uqa_align.train import AlignConfig, align
@@ -97,6 +112,10 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     from uqa_eval.report import build_report, compare_runs, report_table, write_report
 
     validate(options)
+    check_overrides(options.overrides, {
+        "prepare": PrepareConfig, "questions": QuestionConfig, "pretrain": PretrainConfig,
+        "align": AlignConfig, "eval": EvalConfig,
+    })
     run_dir = options.run_dir()
     started = time.perf_counter()
     pipe = Pipeline(

@@ -53,6 +53,9 @@ def align_command(
     seed: int = typer.Option(0, "--seed", help="random seed"),
     threads: int | None = typer.Option(
         None, "--threads", help="torch CPU threads (1 is fastest on a busy shared CPU)"),
+    fsdp: bool = typer.Option(
+        False, "--fsdp", help="under torchrun: shard the frozen LLM's layers across ranks "
+        "(FSDP2) for an LLM too big for one device"),
     resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
@@ -75,6 +78,7 @@ def align_command(
         grad_clip=grad_clip,
         seed=seed,
         threads=threads,
+        fsdp=fsdp or None,
     )
     if base is not None:
         if not base.needs_alignment:

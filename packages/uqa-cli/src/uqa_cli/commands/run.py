@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
+from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.registry import unknown_name_message
 
 PRESETS = ("tiny", "small", "default", "full")
 
@@ -52,6 +56,11 @@ def run_command(
     launcher: str = typer.Option(
         "local", "--launcher", help="local, or torchrun: pretrain and align in torchrun workers"
     ),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="STAGE.KEY=VALUE",
+        help="override one stage setting, e.g. --set align.steps=400 --set align.loss=options "
+        "(stages: " + ", ".join(("prepare", "questions", "pretrain", "align", "eval")) + ")",
+    ),
 ) -> None:
     """Run every stage (data, questions, pre-train, embed, align, eval, report).
 
@@ -77,5 +86,31 @@ def run_command(
         until=until,
         force=force,
         launcher=launcher,
+        overrides=parse_settings(settings),
     )
     run_pipeline(options)
+
+
+SETTABLE_STAGES = ("prepare", "questions", "pretrain", "align", "eval")
+
+
+def parse_settings(settings: list[str]) -> dict[str, dict[str, Any]]:
+    """``["align.steps=400"]`` -> ``{"align": {"steps": 400}}``; values are JSON when they
+    parse as JSON (numbers, true/false, lists), else strings. Keys are checked later,
+    against the stage's config, with the list of valid ones."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in settings:
+        key, eq, raw = item.partition("=")
+        stage, dot, name = key.strip().partition(".")
+        if not eq or not dot or not name:
+            raise UqaInputError(f"--set '{item}' is not STAGE.KEY=VALUE "
+                                "(e.g. --set align.steps=400)")
+        if stage not in SETTABLE_STAGES:
+            raise UnknownNameError(unknown_name_message("stage", stage, list(SETTABLE_STAGES),
+                                                        flag="--set"))
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out.setdefault(stage, {})[name.strip()] = value
+    return out
