@@ -64,3 +64,14 @@ def test_answer_letter_outside_options_is_an_error():
     assert letter_index("c", 4) == 2
     with pytest.raises(UqaInputError, match="not one of the option letters A, B, C, D"):
         letter_index("E", 4)
+
+
+def test_context_after_the_options_sits_right_before_the_answer(tokenizer):
+    b = PromptBuilder(tokenizer, PromptStyle(position="after"))
+    enc = b.encode("Which brand?", ["Gorbo", "Vexrex", "Corvio", "Solpix"], n_soft=2)
+    head, tail = tokenizer.decode(enc.before), tokenizer.decode(enc.after)
+    assert head.index("Which brand?") < head.index("D. Solpix") < head.index("User history:")
+    assert head.rstrip().endswith("User history:")
+    assert "<|im_start|>assistant" in tail and "Which brand?" not in tail
+    with pytest.raises(UqaInputError, match="unknown user-context position 'middle'"):
+        PromptBuilder(tokenizer, PromptStyle(position="middle"))

@@ -71,7 +71,8 @@ def load_aligned(adapter_dir: Path, *, llm: LoadedLLM | None = None,
                                       load_file(str(path)))
         adapter.to(device).eval()
     llm.model.eval()
-    builder = PromptBuilder(llm.tokenizer, PromptStyle(config.system, config.marker, config.mode))
+    builder = PromptBuilder(llm.tokenizer, PromptStyle(config.system, config.marker, config.mode,
+                                                     config.position))
     return AlignedModel(llm, adapter, builder, config, meta)
 
 

@@ -23,6 +23,7 @@ from uqa_data.errors import UqaInputError
 
 LETTERS = "ABCDEFGHIJ"
 MODES = ("loglik", "letters", "generate")
+POSITIONS = ("before", "after")
 _SOFT = "<<<uqa-soft-tokens>>>"
 
 
@@ -35,11 +36,14 @@ class PromptStyle:
     :param marker: text just before the user context.
     :param mode: ``loglik`` (options scored as continuations), ``letters`` or
         ``generate`` (the answer is the option letter).
+    :param position: where the user context goes in the user turn: ``before`` the
+        question or ``after`` the options (nearest the answer).
     """
 
     system: str = "Answer about the user."
     marker: str = "User history:"
     mode: str = "loglik"
+    position: str = "before"
 
 
 @dataclass
@@ -77,6 +81,11 @@ class PromptBuilder:
             raise UqaInputError(
                 f"unknown answering mode '{self.style.mode}'; valid: {', '.join(MODES)}"
             )
+        if self.style.position not in POSITIONS:
+            raise UqaInputError(
+                f"unknown user-context position '{self.style.position}'; "
+                f"valid: {', '.join(POSITIONS)}"
+            )
         self._system_ok = True
 
     def _render(self, user: str) -> str:
@@ -99,12 +108,11 @@ class PromptBuilder:
 
     def user_text(self, question: str, options: Sequence[str], context: str | None) -> str:
         """The user turn; ``context`` is the soft placeholder, rendered history, or None."""
-        lines = []
+        lines = [question, *(f"{LETTERS[i]}. {o}" for i, o in enumerate(options))]
         if context is not None:
-            lines.append(f"{self.style.marker}{context}" if context == _SOFT
-                         else f"{self.style.marker}\n{context}")
-        lines.append(question)
-        lines += [f"{LETTERS[i]}. {o}" for i, o in enumerate(options)]
+            ctx = (f"{self.style.marker}{context}" if context == _SOFT
+                   else f"{self.style.marker}\n{context}")
+            lines.insert(0 if self.style.position == "before" else len(lines), ctx)
         if self.style.mode != "loglik":
             lines.append("Answer with the letter.")
         return "\n".join(lines)

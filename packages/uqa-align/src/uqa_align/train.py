@@ -27,7 +27,7 @@ import numpy as np
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
 
-from uqa_align.prompt import MODES, EncodedPrompt, PromptBuilder, PromptStyle
+from uqa_align.prompt import MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_strategy
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class AlignConfig:
     :param checkpoint_every: steps between resumable checkpoints (0: never).
     :param max_questions: use only the first N alignment questions.
     :param system: system message. :param marker: text before the user context.
+    :param position: user context ``before`` the question or ``after`` the options.
     :param fsdp: under ``torchrun``, shard the frozen LLM's layers across ranks
         (FSDP2) instead of keeping a whole copy per rank; ``adapter``/``lora`` only.
     :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
@@ -98,6 +99,7 @@ class AlignConfig:
     max_questions: int | None = None
     system: str = PromptStyle.system
     marker: str = PromptStyle.marker
+    position: str = PromptStyle.position
     fsdp: bool = False
     threads: int | None = None
 
@@ -112,6 +114,9 @@ class AlignConfig:
         if self.mode not in MODES:
             raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
                                 f"valid: {', '.join(MODES)}")
+        if self.position not in POSITIONS:
+            raise UqaInputError(f"unknown user-context position '{self.position}' (--position); "
+                                f"valid: {', '.join(POSITIONS)}")
         if self.loss not in LOSSES:
             raise UqaInputError(f"unknown alignment loss '{self.loss}' (--loss); "
                                 f"valid: {', '.join(LOSSES)}")
@@ -133,7 +138,8 @@ class AlignConfig:
 
     @property
     def style(self) -> PromptStyle:
-        return PromptStyle(system=self.system, marker=self.marker, mode=self.mode)
+        return PromptStyle(system=self.system, marker=self.marker, mode=self.mode,
+                           position=self.position)
 
     @property
     def uses_adapter(self) -> bool:

@@ -141,7 +141,7 @@ def evaluate(
             from uqa_data.io import read_json
 
             a = AlignConfig(**read_json(Path(adapter_dir) / "config.json")["align"])
-            style, source = PromptStyle(a.system, a.marker, config.mode), a.llm
+            style, source = PromptStyle(a.system, a.marker, config.mode, a.position), a.llm
         loaded = llm if llm is not None else load_llm(source)
         builder = PromptBuilder(loaded.tokenizer, style)
         model, adapter, text_k = loaded, None, 0

@@ -44,6 +44,8 @@ def align_command(
     loss: str | None = typer.Option(
         None, "--loss", help="answer (the gold answer's tokens) or options (loglik: "
         "cross-entropy over the options' log-likelihoods)"),
+    position: str | None = typer.Option(
+        None, "--position", help="user context 'before' the question or 'after' the options"),
     preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
     steps: int | None = typer.Option(None, "--steps", help="optimizer steps"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per step"),
@@ -71,6 +73,7 @@ def align_command(
         strategy=strategy,
         mode=mode,
         loss=loss,
+        position=position,
         steps=steps,
         batch_size=batch_size,
         lr=lr,
