@@ -1,0 +1,81 @@
+"""What can the LLM do with perfect information? The gold answer written in the prompt.
+
+Scores a run's evaluation questions with the frozen LLM (loglik, as ``uqa eval``)
+three ways: no user context, the gold answer's text written where the soft
+tokens would go ("User history:\\n<answer>"), and a wrong option's text written
+there instead. The gold-in-prompt row is an upper bound for any user context a
+frozen LLM is given: a soft token cannot tell it more than the answer itself.
+
+    python bench/llm_ceiling.py --run runs/bench-default --llm smollm2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.ipc as ipc
+import torch
+from uqa_align.llm import load_llm
+from uqa_align.prompt import PromptBuilder, PromptStyle
+from uqa_align.questions import read_questions
+from uqa_align.soft_prompt import option_logprobs
+
+TASKS = ("df", "mf", "ip", "ap", "li", "si", "it")
+
+
+def score(llm, qs, contexts: list[str | None], batch: int = 8) -> np.ndarray:
+    """Correct (1/0) per question with ``contexts[i]`` written as the user context."""
+    builder = PromptBuilder(llm.tokenizer, PromptStyle())
+    pad = llm.tokenizer.pad_token_id or 0
+    correct = np.zeros(len(qs), dtype=np.int64)
+    for start in range(0, len(qs), batch):
+        idx = range(start, min(start + batch, len(qs)))
+        prompts = [builder.encode(qs.questions[i], qs.options[i], history_text=contexts[i])
+                   for i in idx]
+        with torch.no_grad():
+            scores = option_logprobs(llm.model, prompts, None, pad)
+        for i, row in zip(idx, scores, strict=True):
+            correct[i] = int(row.argmax()) == qs.answers[i]
+    return correct
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, required=True)
+    ap.add_argument("--llm", default="smollm2")
+    ap.add_argument("--limit", type=int, default=None, help="first N questions")
+    args = ap.parse_args()
+    path = args.run / "questions" / "eval.arrow"
+    qs = read_questions(path, limit=args.limit)
+    table = ipc.open_file(str(path)).read_all().slice(0, len(qs))
+    tasks = table.column("task").to_pylist()
+    gold = table.column("answer_text").to_pylist()
+    wrong = [opts[(a + 1) % len(opts)] for opts, a in zip(qs.options, qs.answers, strict=True)]
+    llm = load_llm(args.llm)
+    rows = {
+        "none (no user context)": score(llm, qs, [None] * len(qs)),
+        "gold answer written in the prompt": score(llm, qs, gold),
+        "a wrong option written in the prompt": score(llm, qs, wrong),
+    }
+    present = [t for t in TASKS if t in tasks]
+    print("| context | " + " | ".join(t.upper() for t in present) + " | IP dim. | Overall |")
+    print("|---|" + "---:|" * (len(present) + 2))
+    out = {}
+    for name, correct in rows.items():
+        per = {t: float(np.mean([c for c, k in zip(correct, tasks, strict=True) if k == t]))
+               for t in present}
+        ip = [c for c, k in zip(correct, tasks, strict=True) if k in ("li", "si", "it")]
+        per["interest_perception"] = float(np.mean(ip)) if ip else float("nan")
+        per["overall"] = float(correct.mean())
+        out[name] = per
+        cells = [f"{100 * per[t]:.1f}" for t in present]
+        print(f"| {name} | " + " | ".join(cells)
+              + f" | {100 * per['interest_perception']:.1f} | {100 * per['overall']:.1f} |")
+    print(json.dumps({"questions": len(qs), "llm": args.llm, "accuracy": out}))
+
+
+if __name__ == "__main__":
+    main()
