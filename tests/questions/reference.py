@@ -17,7 +17,7 @@ import pyarrow.ipc as ipc
 ATTR_COLUMNS = {"category": "cate", "brand": "brand", "shop": "shop"}
 SEPARATORS = {"en": (", ", "; "), "zh": ("、", "；")}
 PATHS = {
-    "en": ("from {} to {}", "stayed on {}"),
+    "en": ("{}, then {}", "{0}, then {0}"),
     "zh": ("从{}转向{}", "一直是{}"),
 }
 

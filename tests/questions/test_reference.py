@@ -27,9 +27,8 @@ def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
             assert len(options) == 4 and len(set(options)) == 4, row
             assert options["ABCD".index(row["answer"])] == expected
             assert all(o for o in options)
-            if row["task"] == "it":  # two "stayed" and two "from ... to" options, always
-                stayed = PATHS[row["lang"]][1].split("{}")[0]
-                assert sum(o.startswith(stayed) for o in options) == 2, row
+            if row["task"] == "it":  # two unchanged and two changed paths, always
+                assert sum(is_stayed(o, row["lang"]) for o in options) == 2, row
             if row["task"] == "mf":
                 assert all(int(o) >= (1 if row["attribute"] == "length" else 0) for o in options)
                 ranks.append(sorted(int(o) for o in options).index(int(expected)))
@@ -136,3 +135,11 @@ def test_count_answers_are_not_predictably_the_smallest(data_dir: Path, tmp_path
     ranks = [sorted(int(o) for o in r["options"]).index(int(r["answer_text"])) for r in rows]
     shares = [ranks.count(k) / len(ranks) for k in range(4)]
     assert all(0.15 < s < 0.35 for s in shares), shares
+
+
+def is_stayed(option: str, lang: str) -> bool:
+    """Whether an it option says the interest did not change."""
+    if lang == "zh":
+        return option.startswith(PATHS["zh"][1].split("{}")[0])
+    first, sep, second = option.partition(", then ")
+    return bool(sep) and first == second

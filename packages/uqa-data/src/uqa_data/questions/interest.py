@@ -10,9 +10,9 @@ clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
   clicks, asked only when it strictly dominates the runner-up.
 - it: the dominant value of the ``W`` clicks before the last ``W`` (``W =
   min(recent_window, n // 2)``) and of the last ``W``, each strictly dominant;
-  the answer is "from A to B" or "stayed on A". The options are two "from"
-  paths and two "stayed" options either way (changed: B to A, stayed on A,
-  stayed on B; unchanged: A to Z, Z to A, stayed on Z).
+  the answer is "A, then B" or "A, then A" (zh: the official 从A转向B / 一直是A).
+  The options are two changed paths and two unchanged ones either way
+  (changed: B then A, A then A, B then B; unchanged: A then Z, Z then A, Z then Z).
 """
 
 from __future__ import annotations

@@ -34,10 +34,14 @@ LIST_SEPARATORS: dict[str, dict[str, str]] = {
 """How multi-value answers (li, df last-k) are joined in each language."""
 
 TRAJECTORY: dict[str, dict[str, str]] = {
-    "en": {"changed": "from {a} to {b}", "stayed": "stayed on {a}"},
+    "en": {"changed": "{a}, then {b}", "stayed": "{a}, then {a}"},
     "zh": {"changed": "从{a}转向{b}", "stayed": "一直是{a}"},
 }
-"""Option texts of the interest-trajectory (it) sub-task."""
+"""Option texts of the interest-trajectory (it) sub-task. The English options all
+share one form, so the first word does not decide the answer: with "from A to B" /
+"stayed on A", SmolLM2-135M picked a "from" option 92-100% of the time whatever
+the context (12% accuracy with no context, 30% with the answer written in the
+prompt; 22% and 56% with this form). The official Chinese phrasings stay."""
 
 
 def ordinal(n: int, lang: str) -> str:
