@@ -49,3 +49,43 @@ def test_interest_answers_agree_with_planted_truth(synth_run: Path) -> None:
     assert rates["li_top1"]["strong"] >= 50 and rates["li_top1"]["rate"] >= 0.8
     assert rates["si"]["strong"] >= 100 and rates["si"]["rate"] >= 0.8
     assert rates["it"]["strong"] >= 100 and rates["it"]["rate"] >= 0.75
+
+
+def _agreement_pick(options: list[str], sep: str) -> int:
+    """A model of the options alone: the option sharing most (position, name) pairs,
+    then most names, with the others. It finds an answer built as the centre of
+    its distractors (near misses of the answer), whatever the user."""
+    parts = [o.split(sep) for o in options]
+
+    def score(i: int) -> tuple[int, int]:
+        same_pos = sum(a == b for j, p in enumerate(parts) if j != i
+                       for a, b in zip(parts[i], p, strict=False))
+        names = sum(len(set(parts[i]) & set(p)) for j, p in enumerate(parts) if j != i)
+        return same_pos, names
+
+    return max(range(len(options)), key=score)
+
+
+def test_list_and_path_options_do_not_point_at_the_answer(synth_run: Path) -> None:
+    """No option-only rule beats chance by much on li, it and df's last-k lists: the
+    answer is not the option that agrees most with the others."""
+    import pyarrow.ipc as ipc
+    from uqa_data.questions import QuestionConfig, generate
+
+    config = QuestionConfig.from_preset("tiny", tasks=("li", "it", "df"), eval_per_task=0,
+                                        align_per_task=300, seed=1)
+    generate(synth_run / "data", synth_run / "q_leak", config)
+    rows = ipc.open_file(synth_run / "q_leak" / "align.arrow").read_all().to_pylist()
+    for task, sep in (("li", ", "), ("it", ", then "), ("df", "; ")):
+        picked = [r for r in rows if r["task"] == task
+                  and (task != "df" or r["template_id"].startswith("df_last_k"))]
+        assert len(picked) >= (40 if task == "df" else 150), task
+        hits = sum("ABCD"[_agreement_pick(r["options"], sep)] == r["answer"] for r in picked)
+        assert hits / len(picked) <= 0.36, (task, hits / len(picked))
+        if task == "it":  # every option set is the four paths over two names
+            for r in picked:
+                names = {n for o in r["options"] for n in o.split(sep)}
+                assert len(names) == 2, r["options"]
+        else:  # every option orders the same three names (li) or titles (df)
+            for r in picked:
+                assert len({frozenset(o.split(sep)) for o in r["options"]}) == 1, r["options"]

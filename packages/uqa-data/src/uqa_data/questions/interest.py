@@ -5,14 +5,14 @@ clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
 
 - li: top 3 over the whole history, ordered; asked only when the 3rd value has
   strictly more clicks than the 4th (the set is unambiguous). Distractors:
-  orderings contradicting the counts, and lists with one value swapped.
+  three orderings of the same values that contradict the counts.
 - si: the most clicked value among the last ``W = min(recent_window, n)``
   clicks, asked only when it strictly dominates the runner-up.
 - it: the dominant value of the ``W`` clicks before the last ``W`` (``W =
   min(recent_window, n // 2)``) and of the last ``W``, each strictly dominant;
   the answer is "A, then B" or "A, then A" (zh: the official 从A转向B / 一直是A).
-  The options are two changed paths and two unchanged ones either way
-  (changed: B then A, A then A, B then B; unchanged: A then Z, Z then A, Z then Z).
+  The options are the four paths over two names either way (changed: B then A,
+  A then A, B then B; unchanged: A then Z, Z then A, Z then Z, with one Z).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 from uqa_data.questions.base import Draft, QuestionContext, QuestionTask
 from uqa_data.questions.kernels import window_top
-from uqa_data.questions.options import near_misses, pick_distinct, wrong_orderings
+from uqa_data.questions.options import pick_distinct, wrong_orderings
 from uqa_data.questions.templates import LIST_SEPARATORS, TRAJECTORY
 
 
@@ -123,19 +123,13 @@ class LongTermInterest(QuestionTask):
         rng: np.random.Generator,
     ) -> list[str]:
         rnd = ctx.random(rng)
+        # Only other orderings of the same three values, drawn uniformly: every option
+        # then names the same values, so the option set cannot point at the answer.
+        # (Near misses with a fourth value did: the answer was the option agreeing
+        # most with the others, which a LoRA-tuned LLM picked 77% of the time with
+        # another user's embedding.)
         orderings = wrong_orderings(answer_ids, [int(c) for c in counts[:3]])
-        runners = [int(v) for v in ids[3:] if v != 0]
-        popular = ctx.neighbours(attribute, answer_ids[0], rng, 4)
-        return pick_distinct(
-            [
-                orderings,
-                near_misses(answer_ids, runners, rnd),
-                near_misses(answer_ids, popular, rnd),
-            ],
-            answer,
-            rnd,
-            render=text,
-        )
+        return pick_distinct([orderings], answer, rnd, render=text)
 
 
 class ShortTermInterest(QuestionTask):
@@ -215,7 +209,9 @@ class InterestTrajectory(QuestionTask):
                     ctx.name(attribute, int(v)) for v in ctx.neighbours(attribute, b, rng, 5)
                 )
                 if name not in (name_a, name_b)
-            ][:3]
+            ][:1]
+            if a == b and not others:
+                continue
 
             def changed(x: str, y: str) -> str:
                 return phrases["changed"].format(a=x, b=y)
@@ -223,23 +219,15 @@ class InterestTrajectory(QuestionTask):
             def stayed(x: str) -> str:
                 return phrases["stayed"].format(a=x)
 
+            # Either way the options are the four paths over two names (X then X,
+            # Y then Y, X then Y, Y then X), so their form never points at the answer.
             if a == b:
+                z = others[0]
                 answer = stayed(name_a)
-                groups = [
-                    [changed(name_a, z) for z in others],
-                    [changed(z, name_a) for z in others],
-                    [stayed(z) for z in others],
-                ]
+                groups = [[changed(name_a, z)], [changed(z, name_a)], [stayed(z)]]
             else:
                 answer = changed(name_a, name_b)
-                # two "changed" and two "stayed" options over the same two names:
-                # neither the option's form nor its names give the answer away
-                groups = [
-                    [changed(name_b, name_a)],
-                    [stayed(name_a)],
-                    [stayed(name_b)],
-                    [changed(name_a, z) for z in others] + [changed(z, name_b) for z in others],
-                ]
+                groups = [[changed(name_b, name_a)], [stayed(name_a)], [stayed(name_b)]]
             yield Draft(
                 user=int(u),
                 variant="attr",

@@ -40,20 +40,6 @@ def wrong_orderings(answer: Sequence[int], counts: Sequence[int]) -> list[tuple[
     return out
 
 
-def near_misses(
-    answer: Sequence[int], alternatives: Sequence[int], rnd: random.Random
-) -> list[tuple[int, ...]]:
-    """Lists equal to ``answer`` except one position holds one of ``alternatives``."""
-    out = []
-    for alt in alternatives:
-        if alt in answer:
-            continue
-        miss = list(answer)
-        miss[int(rnd.random() * len(answer))] = int(alt)
-        out.append(tuple(miss))
-    return out
-
-
 def pick_distinct(
     groups: Sequence[Sequence[T]],
     answer: str,
