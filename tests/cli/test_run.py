@@ -214,3 +214,14 @@ def test_set_parses_stage_settings_as_json_or_text() -> None:
                   "fsdp": True},
         "eval": {"batch_size": 8},
     }
+
+
+def test_set_overrides_reach_the_stage_and_its_record(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = uqa("run", "--preset", "tiny", "--out", str(out), "--until", "questions",
+               "--set", "questions.eval_per_task=3", "--set", "questions.tasks=[\"si\", \"it\"]")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = ipc.open_file(out / "questions" / "eval.arrow").read_all()
+    assert rows.num_rows == 6 and set(rows.column("task").to_pylist()) == {"si", "it"}
+    record = json.loads((out / "run.json").read_text())["stages"]["questions"]["config"]
+    assert record["eval_per_task"] == 3
