@@ -74,3 +74,13 @@ def test_saved_alignment_reloads_to_the_same_scores(tmp_path, strategy):
     fresh = target_logprobs(tiny_llm().model, batch, soft)
     assert torch.allclose(before, after, atol=1e-4)
     assert not torch.allclose(before, fresh, atol=1e-4)  # the LLM really changed
+
+
+def test_fsdp_refuses_full_fine_tuning_before_anything_loads():
+    import pytest
+    from uqa_align.train import AlignConfig
+    from uqa_data.errors import UqaInputError
+
+    with pytest.raises(UqaInputError, match="'full' fine-tuning under FSDP is not supported"):
+        AlignConfig(fsdp=True, strategy="full").validate()
+    AlignConfig(fsdp=True, strategy="lora").validate()

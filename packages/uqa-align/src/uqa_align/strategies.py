@@ -26,6 +26,13 @@ def check_strategy(strategy: str) -> None:
         )
 
 
+def check_fsdp(strategy: str) -> None:
+    """FSDP shards a frozen LLM: strategies ``adapter`` and ``lora`` only."""
+    if strategy == "full":
+        raise UqaInputError("--fsdp shards a frozen LLM (strategy adapter or lora); "
+                            "'full' fine-tuning under FSDP is not supported")
+
+
 def apply_strategy(model: Any, strategy: str, *, lora_r: int = 8, lora_alpha: int = 16,
                    lora_dropout: float = 0.0) -> Any:
     """Set ``requires_grad`` on the LLM for ``strategy``; wraps it with peft for ``lora``."""
@@ -84,9 +91,7 @@ def shard_llm(model: Any, strategy: str) -> int:
     gradients. Returns the number of sharded layers. ``full`` fine-tuning under
     FSDP is not supported: its optimizer state and checkpoints would be sharded too.
     """
-    if strategy == "full":
-        raise UqaInputError("--fsdp shards a frozen LLM (strategy adapter or lora); "
-                            "'full' fine-tuning under FSDP is not supported")
+    check_fsdp(strategy)
     from torch.distributed.fsdp import fully_shard
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model

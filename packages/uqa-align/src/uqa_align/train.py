@@ -28,7 +28,7 @@ from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
 
 from uqa_align.prompt import MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
-from uqa_align.strategies import check_strategy
+from uqa_align.strategies import check_fsdp, check_strategy
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +130,8 @@ class AlignConfig:
                 f"a text history (text{self.text_history}) has no adapter to train: "
                 "use --strategy lora (the text baselines' setting) or full"
             )
-        if self.fsdp and self.strategy == "full":
-            raise UqaInputError("--fsdp shards a frozen LLM (strategy adapter or lora); "
-                                "'full' fine-tuning under FSDP is not supported")
+        if self.fsdp:
+            check_fsdp(self.strategy)
         if self.embedding_column not in ("embeddings", "embedding"):
             raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
 
