@@ -44,3 +44,18 @@ def test_embedded_smollm2_loads_from_the_safetensors_cache():
     assert (llm.path / "model.safetensors").is_file()
     assert not any(p.requires_grad for p in llm.model.parameters())
     assert llm.tokenizer.chat_template
+
+
+@pytest.mark.llm
+@pytest.mark.slow  # one GGUF conversion: ~20 s
+def test_converting_the_gguf_leaves_the_torch_rng_alone(tmp_path, monkeypatch):
+    """A run that converts the GGUF on first use must train like one that finds the cache:
+    the conversion builds models (random initial weights) without moving the RNG."""
+    import torch
+    from uqa_align.llm import convert_gguf, smollm2_gguf_path
+
+    torch.manual_seed(7)
+    expected = torch.rand(4)
+    torch.manual_seed(7)
+    convert_gguf(smollm2_gguf_path(), tmp_path / "converted")
+    assert torch.equal(torch.rand(4), expected)

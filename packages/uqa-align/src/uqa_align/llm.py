@@ -74,13 +74,16 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
     log.info("converting %s to safetensors in %s (once)", gguf_path, out_dir)
     folder, fname = str(gguf_path.parent), gguf_path.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=fname)
-    gguf_model = AutoModelForCausalLM.from_pretrained(
-        folder, gguf_file=fname, dtype=torch.float32
-    )
-    config = gguf_model.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    # Building models draws random initial weights: keep the caller's RNG stream untouched,
+    # so a run that happens to convert the GGUF trains exactly like one that finds the cache.
+    with torch.random.fork_rng():
+        gguf_model = AutoModelForCausalLM.from_pretrained(
+            folder, gguf_file=fname, dtype=torch.float32
+        )
+        config = gguf_model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     missing, unexpected = model.load_state_dict(gguf_model.state_dict(), strict=False)
     if unexpected or [k for k in missing if "lm_head" not in k]:
         raise UqaInputError(

@@ -216,6 +216,7 @@ class AlignRecipe:
         if self.users is not None:
             from uqa_align.adapters import build_adapter
 
+            torch.manual_seed(c.seed)  # after the LLM loads: its loading may draw numbers
             self.adapter = build_adapter(c.adapter, self.users.dim, self.llm.hidden_size,
                                          c.adapter_options)
             emb, mask = self.users.gather(self.qs.user_ids, self.qs.history_lens)
