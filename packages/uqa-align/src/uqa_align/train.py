@@ -278,7 +278,6 @@ class AlignRecipe:
         import torch
         from uqa_data.progress import StageBar, stage_progress
 
-
         c = self.config
         pad = _pad_id(self.llm.tokenizer)
         amp = self.device.type == "cuda"
