@@ -27,8 +27,10 @@ def check_set(data_dir: Path, questions_dir: Path, recent_window: int) -> int:
             assert len(options) == 4 and len(set(options)) == 4, row
             assert options["ABCD".index(row["answer"])] == expected
             assert all(o for o in options)
-            if row["task"] == "it":  # two unchanged and two changed paths, always
-                assert sum(is_stayed(o, row["lang"]) for o in options) == 2, row
+            if row["task"] == "it" and row["distractor_policy"] == "own-history":
+                # every option has the answer's form: all stayed, or all changed
+                stayed = is_stayed(expected, row["lang"])
+                assert all(is_stayed(o, row["lang"]) == stayed for o in options), row
             if row["task"] == "mf":
                 assert all(int(o) >= (1 if row["attribute"] == "length" else 0) for o in options)
                 ranks.append(sorted(int(o) for o in options).index(int(expected)))

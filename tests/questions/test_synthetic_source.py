@@ -67,13 +67,13 @@ def _agreement_pick(options: list[str], sep: str) -> int:
 
 
 def test_list_and_path_options_do_not_point_at_the_answer(synth_run: Path) -> None:
-    """No option-only rule beats chance by much on li, it and df's last-k lists: the
-    answer is not the option that agrees most with the others."""
+    """Own-history distractors: no option-only rule beats chance by much on li, it and
+    df's last-k lists: the answer is not the option that agrees most with the others."""
     import pyarrow.ipc as ipc
     from uqa_data.questions import QuestionConfig, generate
 
     config = QuestionConfig.from_preset("tiny", tasks=("li", "it", "df"), eval_per_task=0,
-                                        align_per_task=300, seed=1)
+                                        align_per_task=300, seed=1, distractors="own-history")
     generate(synth_run / "data", synth_run / "q_leak", config)
     rows = ipc.open_file(synth_run / "q_leak" / "align.arrow").read_all().to_pylist()
     for task, sep in (("li", ", "), ("it", ", then "), ("df", "; ")):
@@ -82,10 +82,12 @@ def test_list_and_path_options_do_not_point_at_the_answer(synth_run: Path) -> No
         assert len(picked) >= (40 if task == "df" else 150), task
         hits = sum("ABCD"[_agreement_pick(r["options"], sep)] == r["answer"] for r in picked)
         assert hits / len(picked) <= 0.36, (task, hits / len(picked))
-        if task == "it":  # every option set is the four paths over two names
+        if task == "it":  # all options share the answer's form
             for r in picked:
+                stayed = [a == b for a, b in (o.split(sep) for o in r["options"])]
+                assert len(set(stayed)) == 1, r["options"]
                 names = {n for o in r["options"] for n in o.split(sep)}
-                assert len(names) == 2, r["options"]
+                assert len(names) == (4 if stayed[0] else 3), r["options"]
         else:  # every option orders the same three names (li) or titles (df)
             for r in picked:
                 assert len({frozenset(o.split(sep)) for o in r["options"]}) == 1, r["options"]

@@ -44,6 +44,12 @@ def questions_command(
         help="arrow (questions/*.arrow only) or official (also questions/official/*.jsonl "
         "with the options inside the question text)",
     ),
+    distractors: str = typer.Option(
+        "population",
+        "--distractors",
+        help="population (other users' answers to the same kind of question) or "
+        "own-history (values from the user's own history; harder)",
+    ),
     data: Path | None = typer.Option(
         None, "--data", help="data directory to read instead of OUT/data"
     ),
@@ -63,6 +69,7 @@ def questions_command(
         attributes=_split(attributes),
         recent_window=recent_window,
         formats=("arrow",) if fmt == "arrow" else ("arrow", fmt),
+        distractors=distractors,
     )
     summary = generate(data or out / "data", out / "questions", config)
     table = Table(title=f"questions ({config.lang}, seed {config.seed})")
@@ -85,7 +92,22 @@ def questions_command(
                 f"[yellow]warning:[/] {stem}: only {summary[stem]['per_task'][task]} '{task}' "
                 f"questions ({missing} fewer than asked): too few users fit this sub-task"
             )
-    console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s")
+        fallback = summary[stem]["distractors"]["fallback"]
+        if fallback:
+            parts = ", ".join(f"{t} {c}" for t, c in fallback.items())
+            console.print(
+                f"{stem}: {sum(fallback.values())} question(s) fell back to own-history "
+                f"distractors (a group had fewer than 4 distinct answers): {parts}"
+            )
+        unbalanced = summary[stem]["distractors"]["unbalanced"]
+        if unbalanced:
+            parts = ", ".join(f"{t} {c}" for t, c in unbalanced.items())
+            console.print(
+                f"{stem}: {sum(unbalanced.values())} question(s) kept without a balanced "
+                f"popularity rank (too few candidates to balance): {parts}"
+            )
+    console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s "
+                  f"({config.distractors} distractors)")
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:

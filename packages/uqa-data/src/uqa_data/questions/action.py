@@ -29,6 +29,7 @@ class ItemPrediction(QuestionTask):
     """ip: the title of the next clicked item; distractors are items of similar popularity."""
 
     name = "ip"
+    population_distractors = True
     dimension = "action_prediction"
     description = "item prediction: title of the next click"
     attributes = ("title",)
@@ -65,6 +66,7 @@ class AttributePrediction(QuestionTask):
     """
 
     name = "ap"
+    population_distractors = True
     dimension = "action_prediction"
     description = "attribute prediction: category/brand/shop of the next click"
 

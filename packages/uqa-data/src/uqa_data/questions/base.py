@@ -103,13 +103,19 @@ class Draft:
     :param variant: template variant to phrase it with.
     :param attribute: ``category``/``brand``/``shop``/``title``/``length``...
     :param answer: the correct option's text.
-    :param distractors: at least three wrong options' texts (distinct, never
-        the answer; the first three distinct ones are used), or a callable
-        returning them, called only if the draft is kept (not a duplicate).
+    :param distractors: the task's own wrong-option candidates (``own-history``
+        policy), best first: at least three distinct texts, better several more,
+        since the generator takes the first ones that keep the answer's
+        popularity rank among the options balanced (see
+        :mod:`uqa_data.questions.balance`); or a callable returning them, called
+        only when they are needed. Under the ``population`` policy the options
+        are other users' answers instead, and these are the fallback.
     :param history_len: the question may see the user's first ``history_len`` clicks.
     :param fields: extra placeholder values for the template (``n``, ``value``...).
     :param params: JSON-able facts that determine the answer (stored as the
         ``params`` column so the answer can be recomputed independently).
+    :param also_right: for answers with ties, whether another option text would be
+        right too (such texts are never drawn as distractors); None: only the answer.
     """
 
     user: int
@@ -120,6 +126,7 @@ class Draft:
     history_len: int
     fields: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    also_right: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -163,7 +170,7 @@ class QuestionContext:
         rng: np.random.Generator,
         *,
         prefer: list[int] | None = None,
-        n: int = 3,
+        n: int = 8,
     ) -> list[str]:
         """``n`` names of other ``attribute`` values near ``value`` in popularity.
 
@@ -182,12 +189,18 @@ class QuestionTask(ABC):
     :cvar dimension: one of :data:`DIMENSIONS` (or a new dimension a plugin introduces).
     :cvar description: one line for ``uqa list tasks``.
     :cvar attributes: attributes the task asks about (for docs and ``params``).
+    :cvar population_distractors: whether another user's answer to the same kind of
+        question is always a wrong answer for this user (true of "which category
+        did the user click last", false of "which category did the user never
+        click"); only then does the ``population`` policy draw distractors from
+        other users' answers, otherwise the task's own candidates are used.
     """
 
     name: ClassVar[str]
     dimension: ClassVar[str]
     description: ClassVar[str] = ""
     attributes: ClassVar[tuple[str, ...]] = ("category", "brand", "shop")
+    population_distractors: ClassVar[bool] = False
 
     def active_attributes(self, ctx: QuestionContext) -> tuple[str, ...]:
         """:attr:`attributes` restricted to ``config.attributes`` (all when that is

@@ -11,6 +11,8 @@ from uqa_data.registry import unknown_name_message
 
 LANGS: tuple[str, ...] = ("en", "zh")
 FORMATS: tuple[str, ...] = ("arrow", "official")
+DISTRACTOR_POLICIES: tuple[str, ...] = ("population", "own-history")
+"""See :data:`uqa_data.questions.balance.POLICIES` (same names, fallback order)."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     # tests: seconds
@@ -45,6 +47,10 @@ class QuestionConfig:
     :param align_cut_span: how many final clicks alignment prediction questions cut at.
     :param min_history: users with fewer clicks get no question.
     :param formats: ``arrow`` (always written) and optionally ``official``.
+    :param distractors: how wrong options are drawn: ``population`` (other users'
+        answers to the same kind of question) or ``own-history`` (values from the
+        user's own history and re-orderings of the answer; harder). See
+        :mod:`uqa_data.questions.balance`.
     """
 
     eval_per_task: int = 100
@@ -59,6 +65,7 @@ class QuestionConfig:
     align_cut_span: int = 3
     min_history: int = 4
     formats: tuple[str, ...] = ("arrow",)
+    distractors: str = "population"
     preset: str = field(default="default", compare=False)
 
     @classmethod
@@ -95,6 +102,10 @@ class QuestionConfig:
                 raise UnknownNameError(
                     unknown_name_message("attribute", attr, ["brand", "category", "shop"])
                 )
+        if self.distractors not in DISTRACTOR_POLICIES:
+            raise UnknownNameError(unknown_name_message(
+                "distractor policy", self.distractors, list(DISTRACTOR_POLICIES),
+                flag="--distractors"))
         for fmt in self.formats:
             if fmt not in FORMATS:
                 raise UnknownNameError(

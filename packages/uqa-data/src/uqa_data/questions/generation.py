@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 import warnings
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,13 @@ import pyarrow as pa
 from uqa_data.errors import UqaInputError
 from uqa_data.io import write_json, write_table
 from uqa_data.progress import stage_progress
+from uqa_data.questions.balance import (
+    MIN_DISTINCT,
+    GroupBalancer,
+    Population,
+    RuleCredits,
+    own_sets,
+)
 from uqa_data.questions.base import Draft, QuestionContext, QuestionTask, Template
 from uqa_data.questions.config import QuestionConfig
 from uqa_data.questions.distractors import Popularity
@@ -48,10 +57,14 @@ QUESTION_SCHEMA = pa.schema(
         ("history_len", pa.int64()),
         ("attribute", pa.string()),
         ("params", pa.string()),
+        ("distractor_policy", pa.string()),
     ]
 )
-"""Columns of questions/{align,eval}.arrow; ``attribute`` and ``params`` (JSON of the
-facts that fix the answer) are extras beyond the design's minimum."""
+"""Columns of questions/{align,eval}.arrow; ``attribute``, ``params`` (JSON of the
+facts that fix the answer) and ``distractor_policy`` (how the question's wrong
+options were drawn: ``population`` or ``own-history``) are extras beyond the
+design's minimum. The file's schema metadata ``uqa.distractors`` holds the
+requested policy."""
 
 MAX_PASSES = 64
 """Passes over all users (in a new random order each) before a task gives up short."""
@@ -164,8 +177,8 @@ def draft_task(
     """Up to ``n`` distinct drafts, users drawn in seeded random order, pass after pass.
 
     A draft is dropped when it repeats an earlier one (same user, variant,
-    attribute, history_len and params), has no answer, or has fewer than three
-    distinct distractors different from the answer. A pass that adds nothing ends.
+    attribute, history_len and params) or has no answer. Distractors are not
+    evaluated here (see :func:`assign_distractors`). A pass that adds nothing ends.
     """
     instance = task.cls()
     instance.prepare(ctx)
@@ -193,18 +206,96 @@ def draft_task(
                 )
                 if key in seen or not d.answer:
                     continue
-                distractors = d.distractors() if callable(d.distractors) else d.distractors
-                distinct = list(dict.fromkeys(x for x in distractors if x != d.answer))
-                if len(distinct) < 3:
-                    continue
                 seen.add(key)
-                d.distractors = distinct[:3]
                 drafts.append(d)
                 if len(drafts) == n:
                     return drafts
         if len(drafts) == before:
             break
     return drafts
+
+
+def pool_size(n: int) -> int:
+    """Candidate drafts per task: the kept ``n`` plus room for dropped ones and for
+    the population that distractors are drawn from."""
+    return 0 if n == 0 else max(3 * n, MIN_CHUNK)
+
+
+def group_of(d: Draft) -> tuple[str, str]:
+    """The population a draft's distractors come from: same variant and attribute."""
+    return (d.variant, d.attribute)
+
+
+def own_candidates(d: Draft, memo: dict[int, list[str]]) -> list[str]:
+    """The task's own distractor candidates of ``d`` (evaluated once, in order)."""
+    hit = memo.get(id(d))
+    if hit is None:
+        raw = d.distractors() if callable(d.distractors) else d.distractors
+        hit = memo[id(d)] = [x for x in dict.fromkeys(raw) if x and x != d.answer]
+    return hit
+
+
+@dataclass
+class Assigned:
+    """A kept draft, its three distractors, the policy that drew them and whether it
+    was kept within the rules' balance (False: kept when the pool ran out)."""
+
+    draft: Draft
+    distractors: list[str]
+    policy: str
+    balanced: bool = True
+
+
+def assign_distractors(
+    drafts: list[Draft],
+    n: int,
+    policy: str,
+    rules: RuleCredits,
+    rnd: random.Random,
+    memo: dict[int, list[str]],
+    *,
+    population_ok: bool = True,
+    seed: int = 0,
+) -> list[Assigned]:
+    """Up to ``n`` drafts with three distractors each, in the order they were kept.
+
+    ``population`` draws them from the answers of other users' drafts of the same
+    group (falling back to ``own-history`` when the group has fewer than four
+    distinct answers, or the task does not allow it: ``population_ok``);
+    ``own-history`` takes the task's candidates in order. Either way each group
+    keeps the option-only rules' credit at a quarter (``rules``; see
+    :mod:`uqa_data.questions.balance`). ``memo`` caches each draft's own candidates.
+    """
+    populations: dict[tuple[str, str], Population] = {}
+    if policy == "population" and population_ok:
+        answers: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for d in drafts:
+            answers.setdefault(group_of(d), []).append((d.user, d.answer))
+        populations = {g: Population(pairs, rules.counts, seed) for g, pairs in answers.items()
+                       if len(dict.fromkeys(t for _, t in pairs)) >= MIN_DISTINCT}
+    balancers: dict[tuple[str, str], GroupBalancer] = {}
+    kept: list[Assigned] = []
+    for d in drafts:
+        group = group_of(d)
+        population = populations.get(group)
+        balancer = balancers.setdefault(group, GroupBalancer(rules))
+        if population is not None:
+            sets = population.sets(d.user, d.answer, rnd, d.also_right)
+            which = "population"
+        else:
+            sets = own_sets(own_candidates(d, memo))
+            which = "own-history"
+        for item, picked in balancer.offer(d, d.answer, sets):
+            kept.append(Assigned(item, picked, which))
+            if len(kept) == n:
+                return kept
+    for group, balancer in balancers.items():  # the pool ran out: keep what waits
+        which = "population" if group in populations else "own-history"
+        for item, picked in balancer.leftovers():
+            if len(kept) == n:
+                return kept
+            kept.append(Assigned(item, picked, which, balanced=False))
+    return kept
 
 
 def params_json(params: dict[str, Any]) -> str:
@@ -271,33 +362,13 @@ def build_rows(
     }
 
 
-def generate_split(
-    sequences: Sequences,
-    catalog: Catalog,
-    popularity: Popularity,
-    tasks: list[ResolvedTask],
-    config: QuestionConfig,
-) -> tuple[pa.Table, dict[str, int]]:
-    """All questions of one split as a table, plus the count per task."""
-    stem = dict(SPLITS)[sequences.split]
-    ctx = QuestionContext(sequences, catalog, popularity, config, config.lang)
-    counts = config.counts(sequences.split, [t.name for t in tasks])
-    columns: dict[str, list[Any]] = {f.name: [] for f in QUESTION_SCHEMA}
-    per_task: dict[str, int] = {}
-    with stage_progress(f"questions {stem}", total=sum(counts.values())) as bar:
-        for task in tasks:
-            rng = _task_rng(config.seed, sequences.split, task.name)
-            drafts = draft_task(task, ctx, counts[task.name], rng)
-            rows = build_rows(task, drafts, ctx, stem, rng)
-            for k, v in rows.items():
-                columns[k].extend(v)
-            per_task[task.name] = len(drafts)
-            bar.advance(counts[task.name], task=task.name)
-    return pa.Table.from_pydict(columns, schema=QUESTION_SCHEMA), per_task
-
-
 def generate(data_dir: Path, questions_dir: Path, config: QuestionConfig) -> dict[str, Any]:
     """Write ``questions/align.arrow`` and ``questions/eval.arrow`` (+ ``generate.json``).
+
+    Two passes: every task drafts a pool of candidate questions (answers only)
+    for both splits; then each split's drafts get their distractors, balanced by
+    how often each text is an answer in the other split (see
+    :func:`assign_distractors`), and the first ones that fit are kept.
 
     :param data_dir: holds ``items.arrow``, ``train.arrow``, ``test.arrow``.
     :param questions_dir: output folder.
@@ -310,18 +381,74 @@ def generate(data_dir: Path, questions_dir: Path, config: QuestionConfig) -> dic
     seqs = {s: Sequences.load(data_dir / f"{s}.arrow", s, catalog.n_items) for s, _ in SPLITS}
     popularity = Popularity(catalog, seqs.values())
     tasks = resolve_tasks(config.tasks)
-    summary: dict[str, Any] = {"config": config.to_dict(), "tasks": [t.name for t in tasks]}
-    tables: dict[str, pa.Table] = {}
-    for split, stem in SPLITS:
-        table, per_task = generate_split(seqs[split], catalog, popularity, tasks, config)
-        tables[stem] = table
-        wanted = config.counts(split, [t.name for t in tasks])
-        summary[stem] = {
-            "path": str(questions_dir / f"{stem}.arrow"),
-            "questions": table.num_rows,
-            "per_task": per_task,
-            "short": {t: wanted[t] - c for t, c in per_task.items() if c < wanted[t]},
-        }
+    names = [t.name for t in tasks]
+    summary: dict[str, Any] = {"config": config.to_dict(), "tasks": names}
+    ctxs = {s: QuestionContext(seqs[s], catalog, popularity, config, config.lang)
+            for s, _ in SPLITS}
+    wanted = {s: config.counts(s, names) for s, _ in SPLITS}
+    pools: dict[tuple[str, str], tuple[np.random.Generator, list[Draft]]] = {}
+    total = sum(sum(w.values()) for w in wanted.values())
+    with stage_progress("questions", total=2 * total) as bar:
+        for split, _ in SPLITS:
+            for task in tasks:
+                rng = _task_rng(config.seed, split, task.name)
+                n = wanted[split][task.name]
+                pools[(split, task.name)] = (rng, draft_task(task, ctxs[split], pool_size(n), rng))
+                bar.advance(n, task=task.name)
+        # Popularity: how often a text is the task's answer in the alignment set (what
+        # a model trained on it could learn): estimated from the alignment candidates
+        # for alignment questions (own-history distractors are rarely anyone's answer,
+        # so there a question's own answer is left out), then exactly from the kept
+        # ones for evaluation questions.
+        memo: dict[int, list[str]] = {}
+        assigned: dict[tuple[str, str], list[Assigned]] = {}
+        for task in tasks:
+            rules = RuleCredits(Counter(d.answer for d in pools[("train", task.name)][1]),
+                                own=config.distractors == "own-history")
+            for split, _ in SPLITS:
+                key = (split, task.name)
+                rnd = random.Random(zlib.crc32(f"{config.seed}:{split}:{task.name}".encode()))
+                assigned[key] = assign_distractors(
+                    pools[key][1], wanted[split][task.name], config.distractors,
+                    rules, rnd, memo, population_ok=task.cls.population_distractors,
+                    seed=config.seed)
+                rules = RuleCredits(Counter(a.draft.answer for a in assigned[key]))
+        tables: dict[str, pa.Table] = {}
+        for split, stem in SPLITS:
+            columns: dict[str, list[Any]] = {f.name: [] for f in QUESTION_SCHEMA}
+            per_task: dict[str, int] = {}
+            fallback: dict[str, int] = {}
+            unbalanced: dict[str, int] = {}
+            for task in tasks:
+                rng, _ = pools[(split, task.name)]
+                kept = assigned[(split, task.name)]
+                drafts = []
+                for a in kept:
+                    a.draft.distractors = a.distractors
+                    drafts.append(a.draft)
+                rows = build_rows(task, drafts, ctxs[split], stem, rng)
+                rows["distractor_policy"] = [a.policy for a in kept]
+                for k, v in rows.items():
+                    columns[k].extend(v)
+                per_task[task.name] = len(kept)
+                n_fallback = sum(a.policy != config.distractors for a in kept)
+                if n_fallback:
+                    fallback[task.name] = n_fallback
+                n_unbalanced = sum(not a.balanced for a in kept)
+                if n_unbalanced:
+                    unbalanced[task.name] = n_unbalanced
+                bar.advance(wanted[split][task.name], task=task.name)
+            schema = QUESTION_SCHEMA.with_metadata({"uqa.distractors": config.distractors})
+            tables[stem] = pa.Table.from_pydict(columns, schema=schema)
+            summary[stem] = {
+                "path": str(questions_dir / f"{stem}.arrow"),
+                "questions": tables[stem].num_rows,
+                "per_task": per_task,
+                "short": {t: wanted[split][t] - c for t, c in per_task.items()
+                          if c < wanted[split][t]},
+                "distractors": {"policy": config.distractors, "fallback": fallback,
+                                "unbalanced": unbalanced},
+            }
     for stem, table in tables.items():
         write_table(table, questions_dir / f"{stem}.arrow")
     if "official" in config.formats:

@@ -11,8 +11,9 @@ clicked more recently (see :func:`uqa_data.questions.kernels.window_top`).
 - it: the dominant value of the ``W`` clicks before the last ``W`` (``W =
   min(recent_window, n // 2)``) and of the last ``W``, each strictly dominant;
   the answer is "A, then B" or "A, then A" (zh: the official 从A转向B / 一直是A).
-  The options are the four paths over two names either way (changed: B then A,
-  A then A, B then B; unchanged: A then Z, Z then A, Z then Z, with one Z).
+  Own-history options share the answer's form: "Z, then Z" for other values Z
+  (the runner-ups of the two windows first), or "B, then A", "A, then Z",
+  "Z, then A".
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class LongTermInterest(QuestionTask):
     """li: the user's 3 favourite categories/brands/shops over the whole history, in order."""
 
     name = "li"
+    population_distractors = True
     dimension = "interest_perception"
     description = "long-term interest: top-3 categories/brands/shops, ordered"
 
@@ -109,7 +111,20 @@ class LongTermInterest(QuestionTask):
                 ),
                 history_len=int(lengths[i]),
                 params={"values": list(answer_ids)},
+                also_right=partial(self._also_right, sep, names, answer_ids, counts),
             )
+
+    @staticmethod
+    def _also_right(sep: str, names: list[str], answer_ids: tuple[int, ...],
+                    counts: np.ndarray, text: str) -> bool:
+        """Whether ``text`` orders the answer's three names consistently with the counts
+        (possible under ties): then it is right too."""
+        by_name = {names[v]: int(c) for v, c in zip(answer_ids, counts[:3], strict=True)}
+        parts = text.split(sep)
+        if sorted(parts) != sorted(by_name):
+            return False
+        values = [by_name[p] for p in parts]
+        return all(values[i] >= values[i + 1] for i in range(len(values) - 1))
 
     @staticmethod
     def _distractors(
@@ -129,7 +144,7 @@ class LongTermInterest(QuestionTask):
         # most with the others, which a LoRA-tuned LLM picked 77% of the time with
         # another user's embedding.)
         orderings = wrong_orderings(answer_ids, [int(c) for c in counts[:3]])
-        return pick_distinct([orderings], answer, rnd, render=text)
+        return pick_distinct([orderings], answer, rnd, n=5, render=text)
 
 
 class ShortTermInterest(QuestionTask):
@@ -140,6 +155,7 @@ class ShortTermInterest(QuestionTask):
     """
 
     name = "si"
+    population_distractors = True
     dimension = "interest_perception"
     description = "short-term interest: dominant category/brand/shop of recent clicks"
 
@@ -176,6 +192,7 @@ class InterestTrajectory(QuestionTask):
     """it: whether the dominant category/brand/shop changed between two recent windows, and how."""
 
     name = "it"
+    population_distractors = True
     dimension = "interest_perception"
     description = "interest trajectory: dominant interest before vs. now"
 
@@ -203,15 +220,6 @@ class InterestTrajectory(QuestionTask):
             name_a, name_b = ctx.name(attribute, a), ctx.name(attribute, b)
             if a != b and name_a == name_b:
                 continue
-            others = [
-                name
-                for name in (
-                    ctx.name(attribute, int(v)) for v in ctx.neighbours(attribute, b, rng, 5)
-                )
-                if name not in (name_a, name_b)
-            ][:1]
-            if a == b and not others:
-                continue
 
             def changed(x: str, y: str) -> str:
                 return phrases["changed"].format(a=x, b=y)
@@ -219,21 +227,36 @@ class InterestTrajectory(QuestionTask):
             def stayed(x: str) -> str:
                 return phrases["stayed"].format(a=x)
 
-            # Either way the options are the four paths over two names (X then X,
-            # Y then Y, X then Y, Y then X), so their form never points at the answer.
+            # Own-history options share the answer's form, so the form never points
+            # at the answer (most answers are "stayed": a rule picking one of two
+            # stayed options among four found 38-49% of them): stayed -> four
+            # "X, then X"; changed -> the paths over {A, B} and one more name Z
+            # ("B, then A", "A, then Z", "Z, then A"), where no option agrees with
+            # the others more than the rest do.
+            near = [
+                name
+                for name in (
+                    ctx.name(attribute, int(v)) for v in ctx.neighbours(attribute, b, rng, 8)
+                )
+                if name not in (name_a, name_b)
+            ]
             if a == b:
-                z = others[0]
                 answer = stayed(name_a)
-                groups = [[changed(name_a, z)], [changed(z, name_a)], [stayed(z)]]
+                second = [ctx.name(attribute, int(v)) for v in (e_ids[1], l_ids[1]) if v]
+                candidates = [stayed(z) for z in dict.fromkeys([*second, *near])
+                              if z != name_a]
             else:
+                if not near:
+                    continue
                 answer = changed(name_a, name_b)
-                groups = [[changed(name_b, name_a)], [stayed(name_a)], [stayed(name_b)]]
+                z = near[0]
+                candidates = [changed(name_b, name_a), changed(name_a, z), changed(z, name_a)]
             yield Draft(
                 user=int(u),
                 variant="attr",
                 attribute=attribute,
                 answer=answer,
-                distractors=pick_distinct(groups, answer, ctx.random(rng)),
+                distractors=candidates,
                 history_len=int(lengths[i]),
                 params={"from": a, "to": b, "window": int(window[i])},
             )

@@ -11,19 +11,22 @@ T = TypeVar("T")
 
 
 def count_distractors(answer: int, rnd: random.Random, *, low: int = 0) -> list[str]:
-    """Three other counts around ``answer`` (all >= ``low``), written as digits.
+    """Other counts around ``answer`` (all >= ``low``), written as digits, best first.
 
-    The answer's rank among the four counts is drawn uniformly; when that rank
-    would need a count below ``low`` (small answers), no options are returned
-    and the caller's draft is dropped. Otherwise small answers would mostly be
-    the smallest option and "pick the smallest number" would beat chance.
+    The first three and the answer are four counts a step apart with the
+    answer's rank among them drawn uniformly; when that rank would need a count
+    below ``low`` (small answers), no options are returned and the caller's
+    draft is dropped. Otherwise small answers would mostly be the smallest
+    option and "pick the smallest number" would beat chance. One more count at
+    each end follows, as spare candidates for balancing popularity.
     """
     step = max(1, round(answer * 0.25))
     rank = int(rnd.random() * 4)
     if answer - rank * step < low:
         return []
     values = [answer + (i - rank) * step for i in range(4)]
-    return [str(v) for v in values if v != answer]
+    spare = [answer + (4 - rank) * step, answer - (rank + 1) * step]
+    return [str(v) for v in values if v != answer] + [str(v) for v in spare if v >= low]
 
 
 def wrong_orderings(answer: Sequence[int], counts: Sequence[int]) -> list[tuple[int, ...]]:

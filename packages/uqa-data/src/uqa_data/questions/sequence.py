@@ -39,6 +39,7 @@ class DirectFeature(QuestionTask):
     """
 
     name = "df"
+    population_distractors = True
     dimension = "sequence_understanding"
     description = "direct feature: category/brand/shop/title of a recent click, last k items"
     variant_weights: ClassVar[dict[str, float]] = {"attr": 0.6, "title": 0.2, "last_k": 0.2}
@@ -106,7 +107,7 @@ class DirectFeature(QuestionTask):
         if len(set(titles)) < k:
             return None  # repeated titles: orderings would be indistinguishable
         reordered = [tuple(p) for p in permutations(answer_items) if p != answer_items]
-        distractors = pick_distinct([reordered], answer, ctx.random(rng), render=text)
+        distractors = pick_distinct([reordered], answer, ctx.random(rng), n=5, render=text)
         return Draft(
             user=u,
             variant="last_k",
@@ -129,6 +130,7 @@ class MatchFeature(QuestionTask):
     """
 
     name = "mf"
+    population_distractors = True
     dimension = "sequence_understanding"
     description = "match feature: clicks matching a category/brand/shop, history length"
     variant_weights: ClassVar[dict[str, float]] = {"attr": 0.85, "length": 0.15}
