@@ -42,6 +42,8 @@ class RunOptions:
     mode: str = "loglik"
     dataset: str = "synthetic"
     lang: str = "en"
+    distractors: str = "population"
+    """Question distractor policy (:data:`uqa_data.questions.config.DISTRACTOR_POLICIES`)."""
     baselines: list[str] = field(default_factory=lambda: ["none", "shuffled"])
     seed: int = 0
     until: str | None = None
@@ -70,6 +72,12 @@ def validate(options: RunOptions) -> None:
         raise UnknownNameError(
             unknown_name_message("stage", options.until, list(STAGES), flag="--until")
         )
+    from uqa_data.questions.config import DISTRACTOR_POLICIES
+
+    if options.distractors not in DISTRACTOR_POLICIES:
+        raise UnknownNameError(unknown_name_message(
+            "distractor policy", options.distractors, list(DISTRACTOR_POLICIES),
+            flag="--distractors"))
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
     if not Path(options.llm).is_dir():
@@ -199,7 +207,8 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("prepare"):
         return _finish(pipe, started)
 
-    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang, **over("questions"))
+    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang,
+                         distractors=options.distractors, **over("questions"))
     given_questions = (
         [imported / "questions" / f"{split}.arrow" for split in ("align", "eval")]
         if imported is not None

@@ -42,6 +42,10 @@ def run_command(
         "(from `uqa data import`)",
     ),
     lang: str = typer.Option("en", "--lang", help="question language: en or zh"),
+    distractors: str = typer.Option(
+        "population", "--distractors",
+        help="wrong options: population (other users' answers) or own-history (harder)",
+    ),
     baselines: str = typer.Option(
         "none,shuffled",
         "--baselines",
@@ -80,6 +84,7 @@ def run_command(
         mode=mode,
         dataset=dataset,
         lang=lang,
+        distractors=distractors,
         baselines=[b.strip() for b in baselines.split(",") if b.strip()],
         seed=seed,
         until=until,
