@@ -124,6 +124,7 @@ def test_changed_upstream_config_reruns_downstream(tmp_path: Path) -> None:
         ("--set", "align.stpes=400", "unknown align setting 'stpes' (--set); did you mean 'steps'"),
         ("--set", "algin.steps=400", "unknown stage 'algin'"),
         ("--set", "align.steps", "is not STAGE.KEY=VALUE"),
+        ("--distractors", "popular", "did you mean 'population'"),
     ],
 )
 def test_unknown_names_list_valid_ones(
@@ -147,6 +148,18 @@ def test_malformed_stage_input_names_the_file(tmp_path: Path) -> None:
     assert "train.arrow" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (out / "questions" / "eval.arrow").exists()
+
+
+def test_oracle_without_planted_truth_is_refused_before_any_stage(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    assert uqa("data", "synth", "--out", str(data), "--preset", "tiny").returncode == 0
+    (data / "raw" / "truth.arrow").unlink()  # as for any imported dataset
+    out = tmp_path / "x"
+    proc = uqa("run", "--out", str(out), "--dataset", str(data), "--baselines", "none,oracle")
+    assert proc.returncode == 2
+    assert "truth.arrow" in proc.stderr and "--baselines oracle" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "run.json").exists()
 
 
 def test_missing_dataset_dir_is_named(tmp_path: Path) -> None:

@@ -36,16 +36,32 @@ def _truth(tmp_path):
         "user_id": pa.array([1, 2], pa.int64()),
         "interest_cate_ids": pa.array([[7, 3], [3]], pa.list_(pa.int64())),
         "interest_weights": pa.array([[0.75, 0.25], [1.0]], pa.list_(pa.float64())),
-        "phase_cate_ids": pa.array([[3, 7], [9]], pa.list_(pa.int64())),
+        "pref_brand_ids": pa.array([[70, 30], [31]], pa.list_(pa.int64())),
+        "pref_shop_ids": pa.array([[700, 300], [301]], pa.list_(pa.int64())),
+        "phase_cate_ids": pa.array([[3, 7], [3]], pa.list_(pa.int64())),
     })
     return write_table(table, tmp_path / "raw" / "truth.arrow")
 
 
-def test_oracle_vector_holds_the_mixture_and_the_latest_interest(tmp_path):
+def test_oracle_vector_holds_mixture_brands_shops_and_the_last_two_phases(tmp_path):
     users, vecs = oracle_vectors(_truth(tmp_path))
-    # categories seen: 3, 7, 9 -> mixture slots then latest-interest slots
+    # slots: categories 3, 7 | brands 30, 31, 70 | shops 300, 301, 700 (width 8);
+    # blocks: long-term mixture | last phase | the phase before it
     assert users.tolist() == [1, 2]
-    np.testing.assert_allclose(vecs, [[0.25, 0.75, 0, 0, 1, 0], [1.0, 0, 0, 0, 0, 1]])
+    one = [0.25, 0.75, 0.25, 0, 0.75, 0.25, 0, 0.75,  # 75% cate 7 (brand 70, shop 700)
+           0, 1, 0, 0, 1, 0, 0, 1,  # last phase: cate 7 with its brand and shop
+           1, 0, 1, 0, 0, 1, 0, 0]  # the phase before: cate 3, brand 30, shop 300
+    two = [1, 0, 0, 1, 0, 0, 1, 0] * 3  # one interest, one phase
+    np.testing.assert_allclose(vecs, [one, two])
+
+
+def test_oracle_informs_the_attribute_questions_it_carries():
+    from uqa_eval.baselines import oracle_informs
+
+    assert oracle_informs("li", "brand") and oracle_informs("it", "shop")
+    assert oracle_informs("ap", "category") and oracle_informs("df", "category")
+    assert not oracle_informs("mf", "category") and not oracle_informs("ip", "title")
+    assert not oracle_informs("df", "title")
 
 
 def test_oracle_embeddings_are_written_once_per_run(tmp_path):

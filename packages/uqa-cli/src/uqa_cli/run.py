@@ -92,6 +92,11 @@ def validate(options: RunOptions) -> None:
                     f"--dataset {options.dataset}: expected {raw / name} "
                     "(write it with `uqa data import`) or --dataset synthetic"
                 )
+        if "oracle" in options.baselines and not (raw / "truth.arrow").is_file():
+            raise UqaInputError(
+                f"--baselines oracle: {raw / 'truth.arrow'} not found; the oracle is the "
+                "planted truth of synthetic data (--dataset synthetic)"
+            )
 
 
 def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any]) -> None:

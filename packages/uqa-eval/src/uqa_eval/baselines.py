@@ -7,8 +7,9 @@ Each baseline is a :class:`Baseline` row registered by ``uqa_register_baselines`
 - ``random``: an untrained encoder's embeddings (the caller exports that file
   and aligns on it); evaluated like the real embedding.
 - ``shuffled``: the real embeddings, permuted across users at evaluation.
-- ``oracle``: synthetic data only: each user's planted interest mixture and
-  most recent planted interest (``raw/truth.arrow``) as a vector.
+- ``oracle``: synthetic data only: each user's planted interests
+  (``raw/truth.arrow``: the mixture over categories with their preferred brands
+  and shops, and the last two phases) as a vector; see :func:`oracle_vectors`.
 - ``text20`` / ``text50``: the last 20/50 clicks rendered as text, LoRA
   instead of an adapter, same step budget.
 """
@@ -75,13 +76,35 @@ def get_baseline(name: str) -> Baseline:
     return obj
 
 
-def oracle_vectors(truth_path: Path, items_path: Path | None = None) -> tuple[np.ndarray,
-                                                                                np.ndarray]:
-    """``(user_ids, vectors)``: planted interests of each synthetic user as a vector.
+ORACLE_INFORMS: dict[str, tuple[str, ...]] = {
+    "df": ("category", "brand", "shop"),
+    "ap": ("category", "brand", "shop"),
+    "li": ("category", "brand", "shop"),
+    "si": ("category", "brand", "shop"),
+    "it": ("category", "brand", "shop"),
+}
+"""Sub-task -> attributes the oracle vector can inform: the planted mixture answers
+li, the last phases answer si and it and weigh on what was (df) or will be (ap)
+clicked. It says nothing of counts (mf), item titles (ip, df title / last-k)."""
 
-    The vector concatenates the long-term interest mixture over categories
-    (weights at each category's slot) and a one-hot of the most recent planted
-    interest (the last phase's category), over the categories seen in the file.
+
+def oracle_informs(task: str, attribute: str | None) -> bool:
+    """Whether the oracle vector carries what a question of ``task`` about ``attribute``
+    asks (see :data:`ORACLE_INFORMS`)."""
+    return attribute in ORACLE_INFORMS.get(task, ())
+
+
+def oracle_vectors(truth_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(user_ids, vectors)``: the planted interests of each synthetic user as a vector.
+
+    Three blocks over the categories, brands and shops seen in the file, each
+    block a slot per category, then per brand, then per shop:
+
+    1. the long-term mixture: each interest's weight at its category, its preferred
+       brand and its preferred shop;
+    2. the last phase: a one at its dominant category and at that interest's
+       preferred brand and shop;
+    3. the phase before it, the same way (the last phase again for a user with one).
     """
     from uqa_data.io import FLOAT, INT, list_of, read_table
 
@@ -89,21 +112,35 @@ def oracle_vectors(truth_path: Path, items_path: Path | None = None) -> tuple[np
         "user_id": (INT, "int64 user ids"),
         "interest_cate_ids": (list_of(INT), "list<int64> planted categories"),
         "interest_weights": (list_of(FLOAT), "list<float64> mixture weights"),
+        "pref_brand_ids": (list_of(INT), "list<int64> preferred brand per interest"),
+        "pref_shop_ids": (list_of(INT), "list<int64> preferred shop per interest"),
         "phase_cate_ids": (list_of(INT), "list<int64> planted phase categories"),
     }, what="planted truth (raw/truth.arrow; the oracle baseline needs synthetic data)",
         allow_empty=False)
     cates = table.column("interest_cate_ids").to_pylist()
     weights = table.column("interest_weights").to_pylist()
+    brands = table.column("pref_brand_ids").to_pylist()
+    shops = table.column("pref_shop_ids").to_pylist()
     phases = table.column("phase_cate_ids").to_pylist()
-    vocab = sorted({c for row in cates for c in row} | {c for row in phases for c in row})
-    slot = {c: i for i, c in enumerate(vocab)}
-    k = len(vocab)
-    vecs = np.zeros((table.num_rows, 2 * k), dtype=np.float32)
-    for r, (cs, ws, ph) in enumerate(zip(cates, weights, phases, strict=True)):
-        for c, w in zip(cs, ws, strict=True):
-            vecs[r, slot[c]] += w
-        if ph:
-            vecs[r, k + slot[ph[-1]]] = 1.0
+    slots: dict[tuple[str, int], int] = {}
+    for kind, rows in (("cate", [*cates, *phases]), ("brand", brands), ("shop", shops)):
+        for v in sorted({v for row in rows for v in row}):
+            slots[(kind, v)] = len(slots)
+    width = len(slots)
+    vecs = np.zeros((table.num_rows, 3 * width), dtype=np.float32)
+    for r, (cs, ws, bs, ss, ph) in enumerate(zip(cates, weights, brands, shops, phases,
+                                                 strict=True)):
+        for c, w, b, sh in zip(cs, ws, bs, ss, strict=True):
+            for key in (("cate", c), ("brand", b), ("shop", sh)):
+                vecs[r, slots[key]] += w
+        prefs = {c: (b, sh) for c, b, sh in zip(cs, bs, ss, strict=True)}
+        for block, phase in ((1, ph[-1:]), (2, ph[-2:-1] or ph[-1:])):
+            for c in phase:
+                keys = [("cate", c)]
+                if c in prefs:
+                    keys += [("brand", prefs[c][0]), ("shop", prefs[c][1])]
+                for key in keys:
+                    vecs[r, block * width + slots[key]] = 1.0
     return table.column("user_id").to_numpy().astype(np.int64), vecs
 
 
