@@ -1,10 +1,12 @@
 """Prompts: the LLM's own chat template with the user context inside the user turn.
 
-Layout (``loglik``)::
+Layout (``loglik``, default ``position="after"``)::
 
     <system: a short instruction>
-    <user: "User history:" <soft tokens> "\\n" question "\\nA. ..." ... "\\nD. ...">
+    <user: question "\\nA. ..." ... "\\nD. ..." "\\nUser history:" <soft tokens>>
     <assistant header>  -> continuation: the option text
+
+(``position="before"`` puts "User history:" <soft tokens> before the question.)
 
 The soft tokens come after a text marker inside the user turn, never at the
 first position of the sequence (the first position acts as an attention sink;
@@ -36,14 +38,15 @@ class PromptStyle:
     :param marker: text just before the user context.
     :param mode: ``loglik`` (options scored as continuations), ``letters`` or
         ``generate`` (the answer is the option letter).
-    :param position: where the user context goes in the user turn: ``before`` the
-        question or ``after`` the options (nearest the answer).
+    :param position: where the user context goes in the user turn: ``after`` the
+        options (nearest the answer; with a frozen LLM everything before it can be
+        cached) or ``before`` the question.
     """
 
     system: str = "Answer about the user."
     marker: str = "User history:"
     mode: str = "loglik"
-    position: str = "before"
+    position: str = "after"
 
 
 @dataclass

@@ -19,7 +19,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,9 @@ class AlignConfig:
     :param loss: ``answer`` (negative log-likelihood of the gold answer's tokens) or
         ``options`` (``loglik`` only: cross-entropy over every option's summed
         log-likelihood, the comparison ``loglik`` answering makes).
-    :param steps: optimizer steps.
+    :param steps: optimizer steps (ignored when ``epochs`` is set).
+    :param epochs: passes over the alignment questions; sets ``steps`` to
+        ``ceil(epochs * questions / batch_size)`` once the questions are read.
     :param batch_size: questions per step (global, across ranks).
     :param lr: adapter learning rate (AdamW).
     :param llm_lr: learning rate of LoRA / LLM parameters.
@@ -68,7 +70,11 @@ class AlignConfig:
     :param checkpoint_every: steps between resumable checkpoints (0: never).
     :param max_questions: use only the first N alignment questions.
     :param system: system message. :param marker: text before the user context.
-    :param position: user context ``before`` the question or ``after`` the options.
+    :param position: user context ``after`` the options (default) or ``before`` the
+        question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
+    :param prefix_cache_gb: memory cap (GiB) of the cached per-question prefixes (bf16)
+        of a frozen LLM (``adapter`` strategy, ``after`` position, ``answer`` loss);
+        questions beyond it are re-encoded, without gradients, on every visit.
     :param fsdp: under ``torchrun``, shard the frozen LLM's layers across ranks
         (FSDP2) instead of keeping a whole copy per rank; ``adapter``/``lora`` only.
     :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
@@ -82,6 +88,7 @@ class AlignConfig:
     mode: str = "loglik"
     loss: str = "answer"
     steps: int = 160
+    epochs: float | None = None
     batch_size: int = 8
     lr: float = 5e-3
     llm_lr: float = 2e-4
@@ -101,6 +108,7 @@ class AlignConfig:
     marker: str = PromptStyle.marker
     position: str = PromptStyle.position
     fsdp: bool = False
+    prefix_cache_gb: float = 4.0
     threads: int | None = None
 
     @classmethod
@@ -125,6 +133,10 @@ class AlignConfig:
                                 f"not {self.mode}")
         if self.steps < 0 or self.batch_size < 1:
             raise UqaInputError("--steps must be >= 0 and --batch-size >= 1")
+        if self.epochs is not None and not self.epochs > 0:
+            raise UqaInputError(f"--epochs must be > 0, got {self.epochs}")
+        if self.prefix_cache_gb < 0:
+            raise UqaInputError(f"prefix_cache_gb must be >= 0, got {self.prefix_cache_gb}")
         if self.text_history and self.strategy == "adapter":
             raise UqaInputError(
                 f"a text history (text{self.text_history}) has no adapter to train: "
@@ -143,6 +155,12 @@ class AlignConfig:
     @property
     def uses_adapter(self) -> bool:
         return self.use_embeddings and not self.text_history
+
+    @property
+    def caches_prefix(self) -> bool:
+        """Whether training reads each question's frozen prefix from a cache."""
+        return (self.uses_adapter and self.strategy == "adapter" and self.position == "after"
+                and self.loss == "answer" and not self.fsdp)
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
@@ -201,6 +219,8 @@ class AlignRecipe:
             torch.set_num_threads(c.threads)
         torch.manual_seed(c.seed)
         self.qs = read_questions(questions_path, limit=c.max_questions)
+        if c.epochs is not None:  # a number of passes: steps follow from the question count
+            c = self.config = replace(c, steps=math.ceil(c.epochs * len(self.qs) / c.batch_size))
         self.users = None
         if c.uses_adapter:
             if embeddings_path is None:
@@ -236,6 +256,7 @@ class AlignRecipe:
         # A frozen LLM sees the same system turn + user header in every prompt: encode
         # it once (KV cache) and train on the rest of each sequence.
         self.head: tuple[int, ...] = ()
+        self.prefix_cache = None
         if c.strategy == "adapter" and c.loss == "answer":
             from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
@@ -244,6 +265,11 @@ class AlignRecipe:
                 self.head = tuple(self.prompts[0].before[:h])
                 self.prompts = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations)
                                 for p in self.prompts]
+        if c.caches_prefix:
+            from uqa_align.prefix_cache import PrefixCache
+
+            self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts,
+                                            int(c.prefix_cache_gb * 2**30))
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
         if c.fsdp and self.world > 1:
             from uqa_align.strategies import shard_llm
@@ -335,12 +361,28 @@ class AlignRecipe:
 
         from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
 
+        if self.prefix_cache is not None:
+            from uqa_align.prefix_cache import cached_target_logprobs
+
+            first = [p < len(self.qs) for p in self._visits(idx)]
+            lp = cached_target_logprobs(self.llm.model, self.prefix_cache, idx.tolist(), first,
+                                        [self.targets[i] for i in idx], self.soft_tokens(idx),
+                                        pad)
+            return -lp.mean()
         prompts = [self.prompts[i] for i in idx]
         if self.config.loss == "options":
             answers = torch.as_tensor(self.qs.answers[idx])
             return options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad)
         batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
         return answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
+
+    def _visits(self, idx: np.ndarray) -> list[int]:
+        """For each question of this rank's slice of the step, its position in the
+        concatenated epochs (< number of questions: its first visit)."""
+        c = self.config
+        start = self.step * c.batch_size
+        positions = np.arange(start, start + c.batch_size)[self.rank :: self.world]
+        return positions[: len(idx)].tolist()
 
     # -- checkpoints ---------------------------------------------------------------
     def _trainable_state(self) -> dict[str, Any]:

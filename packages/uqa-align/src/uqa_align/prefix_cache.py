@@ -1,0 +1,173 @@
+"""Frozen-LLM alignment that pays only for what can change: a per-question prefix cache.
+
+With the ``adapter`` strategy the LLM is frozen, so with the user context after
+the question and options (``position="after"``) everything before the soft
+tokens (system turn, question, options, marker) is the same in every epoch.
+:class:`PrefixCache` encodes that prefix once per question without gradients
+and keeps its keys and values (bf16, up to a memory cap); a training step then
+runs the decoder, with gradients, over the soft tokens, the end of the user
+turn, the assistant header and the answer only, attending to the cached prefix.
+
+The prefix a question sees does not depend on whether it was cached: on its
+first visit (epoch 0) the freshly computed float32 prefix is used; on later
+visits the bf16 copy (from the cache, or recomputed and rounded the same way
+when the cache is full), so a resumed run computes exactly what an
+uninterrupted one does.
+
+Layout of one row in a training step (keys are rotated by their absolute
+positions, so padding in the middle is only masked, never shifted)::
+
+    [shared head (system turn) | prefix_i, padding | soft, after_i, target_i, padding]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from uqa_align.prompt import EncodedPrompt
+from uqa_align.soft_prompt import PackedBatch, embed_with_soft, head_cache, model_parts
+
+STORE_DTYPE = torch.bfloat16
+"""How cached prefixes are stored (half the memory of float32)."""
+
+
+class PrefixCache:
+    """Keys and values of each question's frozen prefix (``before`` minus the shared head).
+
+    One tensor per question, ``[tokens, layers, 2 (keys, values), kv_heads, head_dim]``.
+
+    :param model: the frozen causal LM.
+    :param head: token ids every prompt starts with (encoded once, shared).
+    :param prompts: one :class:`EncodedPrompt` per question, without the head.
+    :param max_bytes: memory cap of the stored prefixes; questions beyond it are
+        recomputed on every visit.
+    """
+
+    def __init__(self, model: Any, head: tuple[int, ...], prompts: Sequence[EncodedPrompt],
+                 max_bytes: int) -> None:
+        self.model = model
+        self.head = head
+        self.prompts = prompts
+        self.max_bytes = max_bytes
+        self.stored: dict[int, torch.Tensor] = {}
+        self.bytes = 0
+        self.full = False
+        self.recomputed = 0
+        self._head_kv: torch.Tensor | None = None
+
+    def head_kv(self) -> torch.Tensor | None:
+        """The shared head's KV, ``[h, layers, 2, kv_heads, head_dim]`` (None: no head)."""
+        if self.head and self._head_kv is None:
+            cache = head_cache(self.model, self.head, 1)
+            self._head_kv = _stack(cache)[0]
+        return self._head_kv
+
+    def _encode(self, idx: Sequence[int]) -> list[torch.Tensor]:
+        """Float32 prefix KV of each question in ``idx`` (right-padded batch, sliced)."""
+        decoder, _, _ = model_parts(self.model)
+        device = next(self.model.parameters()).device
+        rows = [self.prompts[i].before for i in idx]
+        width = max(len(r) for r in rows)
+        ids = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+        mask = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+        for b, r in enumerate(rows):
+            ids[b, : len(r)] = torch.tensor(r, device=device)
+            mask[b, : len(r)] = 1
+        h = len(self.head)
+        cache = head_cache(self.model, self.head, len(rows)) if h else None
+        attention = torch.cat([mask.new_ones(len(rows), h), mask], 1) if h else mask
+        positions = (h + torch.arange(width, device=device)).expand(len(rows), width)
+        with torch.no_grad():
+            out = decoder(input_ids=ids, attention_mask=attention, position_ids=positions,
+                          past_key_values=cache, use_cache=True)
+        kv = _stack(out.past_key_values)[:, h:]  # [B, width, layers, 2, kvh, hd]
+        return [kv[b, : len(r)] for b, r in enumerate(rows)]
+
+    def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
+        """The prefix KV each question of ``idx`` uses on this visit (see the module doc)."""
+        out: dict[int, torch.Tensor] = {}
+        todo = [i for i, first in zip(idx, first_visit, strict=True)
+                if first or i not in self.stored]
+        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
+        for i, first in zip(idx, first_visit, strict=True):
+            kv = fresh.get(i)
+            if kv is None:
+                out[i] = self.stored[i]
+                continue
+            rounded = kv.to(STORE_DTYPE)
+            if i not in self.stored:
+                size = rounded.numel() * rounded.element_size()
+                if self.bytes + size <= self.max_bytes:
+                    self.stored[i] = rounded.contiguous()
+                    self.bytes += size
+                else:
+                    self.full = True
+                    if not first:
+                        self.recomputed += 1
+            out[i] = kv if first else rounded
+        return [out[i] for i in idx]
+
+
+def _stack(cache: Any) -> torch.Tensor:
+    """A transformers cache as one tensor ``[B, tokens, layers, 2, kv_heads, head_dim]``."""
+    layers = [torch.stack([layer.keys, layer.values], 0) for layer in cache.layers]
+    return torch.stack(layers, 0).permute(2, 4, 0, 1, 3, 5)  # [B, T, L, 2, kvh, hd]
+
+
+def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
+                           first_visit: Sequence[bool], targets: Sequence[Sequence[int]],
+                           soft: torch.Tensor | None, pad_id: int) -> torch.Tensor:
+    """Log-probability of every target token of the questions ``idx`` (``[K]``, float32),
+    reading each question's frozen prefix from ``cache``."""
+    from transformers import DynamicCache
+
+    decoder, lm_head, _ = model_parts(model)
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    prompts = [cache.prompts[i] for i in idx]
+    b = len(prompts)
+    # suffix rows: soft placeholders + after + target (right-padded)
+    seqs, soft_rows, rows, cols, tgts = [], [], [], [], []
+    for j, (p, t) in enumerate(zip(prompts, targets, strict=True)):
+        seqs.append([*([pad_id] * p.n_soft), *p.after, *t])
+        soft_rows.append([True] * p.n_soft + [False] * (len(p.after) + len(t)))
+        for m, tok in enumerate(t):
+            rows.append(j)
+            cols.append(p.n_soft + len(p.after) + m - 1)
+            tgts.append(int(tok))
+    s_width = max(len(x) for x in seqs)
+    ids = torch.full((b, s_width), pad_id, dtype=torch.long)
+    soft_mask = torch.zeros((b, s_width), dtype=torch.bool)
+    s_att = torch.zeros((b, s_width), dtype=torch.long)
+    for j, (x, m) in enumerate(zip(seqs, soft_rows, strict=True)):
+        ids[j, : len(x)] = torch.tensor(x)
+        soft_mask[j, : len(m)] = torch.tensor(m)
+        s_att[j, : len(x)] = 1
+    packed = PackedBatch(ids, soft_mask, s_att, torch.tensor(rows), torch.tensor(cols),
+                         torch.tensor(tgts), torch.zeros(b, dtype=torch.long)).to(device)
+    # the KV cache: shared head, then each prefix left-aligned and padded
+    prefixes = torch.nn.utils.rnn.pad_sequence(
+        [p.to(device=device, dtype=dtype) for p in cache.prefixes(idx, first_visit)],
+        batch_first=True)  # [B, P, layers, 2, kvh, hd]
+    head = cache.head_kv()
+    h = 0 if head is None else head.shape[0]
+    if head is not None:
+        prefixes = torch.cat([head.to(dtype)[None].expand(b, *head.shape), prefixes], 1)
+    kv_all = prefixes.permute(2, 3, 0, 4, 1, 5).contiguous()  # [layers, 2, B, kvh, h+P, hd]
+    kv = DynamicCache()
+    for layer in range(kv_all.shape[0]):
+        kv.update(kv_all[layer, 0], kv_all[layer, 1], layer)
+    lengths = torch.tensor([len(p.before) for p in prompts], device=device)
+    p_width = prefixes.shape[1] - h
+    p_att = (torch.arange(p_width, device=device)[None, :] < lengths[:, None]).long()
+    attention = torch.cat([p_att.new_ones(b, h), p_att, packed.attention], 1)
+    positions = h + lengths[:, None] + torch.arange(s_width, device=device)[None, :]
+    emb = embed_with_soft(model, packed.ids, packed.soft_mask, soft)
+    out = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
+                  past_key_values=kv, use_cache=True)
+    hs = out.last_hidden_state[packed.rows, packed.cols]
+    logits = lm_head(hs).float()
+    return torch.log_softmax(logits, dim=-1).gather(1, packed.targets[:, None]).squeeze(1)
