@@ -25,13 +25,17 @@ from uqa_encoders.zoo.base import SequentialEncoder
 FORMAT = "uqa-encoder/1"
 
 
-def encoder_config(name: str, size: str, **overrides: Any) -> Any:
-    """The config dataclass of encoder ``name`` at size preset ``size`` with overrides."""
+def encoder_config(name: str, size: str, flag: str = "--size", **overrides: Any) -> Any:
+    """The config dataclass of encoder ``name`` at size preset ``size`` with overrides.
+
+    :param flag: the option that chose ``size``, for the message of an unknown size
+        (``--size`` for ``uqa pretrain``, ``--encoder-size`` for ``uqa run``).
+    """
     spec = get_component("encoder", name, flag="--encoder")
     sizes: dict[str, dict[str, Any]] = dict(spec.options.get("sizes", {}))
     if size not in sizes:
         raise UnknownNameError(
-            unknown_name_message(f"{name} size", size, list(sizes), flag="--size")
+            unknown_name_message(f"{name} size", str(size), list(sizes), flag=flag)
         )
     cls = spec.load_config()
     known = {f.name for f in fields(cls)}
