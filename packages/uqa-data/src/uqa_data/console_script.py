@@ -78,7 +78,8 @@ def click_exception_types() -> dict[str, tuple[type[BaseException], ...]]:
 
 
 def run_console_app(
-    app: Callable[..., Any], argv: list[str] | None = None, *, interrupted: str = ""
+    app: Callable[..., Any], argv: list[str] | None = None, *, interrupted: str = "",
+    prog_name: str | None = None,
 ) -> None:
     """Call a typer/click ``app`` and turn its outcome into an exit status.
 
@@ -86,6 +87,7 @@ def run_console_app(
     :param argv: arguments (default: ``sys.argv[1:]``).
     :param interrupted: what to say on an interrupt when no stage recorded an
         activity (e.g. "finished stages are kept").
+    :param prog_name: the command's name in usage lines (``uqa``), however it was started.
     """
     warnings.showwarning = _show_warning
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -94,7 +96,7 @@ def run_console_app(
     for s in previous:
         signal.signal(s, _on_signal)
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name=prog_name, standalone_mode=False)
     except Interrupted as exc:
         _report_interrupt(exc.signum, exc.during or interrupted)
     except KeyboardInterrupt:  # raised where no handler of ours ran (another thread's handler)

@@ -75,7 +75,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; rename it to ``path`` on success.
 
-    The folder gets ``mkdir``'s permissions (umask honoured). When ``path``
+    The folder and everything in it get ``mkdir``'s and ``open``'s permissions
+    (umask honoured). When ``path``
     already exists once the block ends (another process made it first), the
     temporary folder is removed and ``path`` is kept. On an exception the
     temporary folder is removed.
@@ -86,8 +87,15 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        os.chmod(tmp, dir_mode())
         yield tmp
+        # what the block wrote gets open()'s and mkdir()'s permissions too (some writers
+        # create private temporary files and rename them into place)
+        for root, dirs, files in os.walk(tmp):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), dir_mode())
+            for f in files:
+                os.chmod(os.path.join(root, f), file_mode())
+        os.chmod(tmp, dir_mode())
         try:
             os.replace(tmp, target)
         except OSError:

@@ -154,8 +154,9 @@ def save_weights(model: nn.Module, path: Path, metadata: dict[str, str] | None =
 
 def load_weights(model: nn.Module, path: Path, what: str) -> None:
     """Load safetensors weights into ``model`` after checking names and shapes."""
-    if not path.is_file():
-        raise UqaInputError(f"encoder weights not found: {path}")
+    from uqa_data.io import check_file
+
+    check_file(path, "encoder weights")
     try:
         state = load_file(str(path))
     except Exception as exc:
@@ -173,6 +174,19 @@ def read_model_config(encoder_dir: Path) -> dict[str, Any]:
             raise UqaInputError(f"{path}: missing key '{key}'; expected an uqa encoder config")
     if config["format"] != FORMAT:
         raise UqaInputError(f"{path}: format '{config['format']}'; expected '{FORMAT}'")
+    spec = get_component("encoder", config["encoder"], flag=f"'encoder' in {path}")
+    cls = spec.load_config()
+    enc = config["encoder_config"]
+    if not isinstance(enc, dict):
+        raise UqaInputError(f"{path}: 'encoder_config' must be a JSON object")
+    known = sorted(f.name for f in fields(cls))
+    for key in enc:
+        if key not in known:
+            raise UqaInputError(unknown_name_message(
+                f"{config['encoder']} encoder_config key", key, known, flag=str(path)))
+    from uqa_data.settings import coerce_settings
+
+    config["encoder_config"] = coerce_settings(cls, enc, what=f"{path}: encoder_config")
     return config
 
 

@@ -130,6 +130,10 @@ def import_command(
     tokenizer: Path | None = typer.Option(
         None, "--tokenizer", help="uqabench: a local tokenizer folder to decode names"
     ),
+    order_by_row: bool = typer.Option(
+        False, "--order-by-row",
+        help="recbole: accept a .inter without a timestamp field (clicks keep the row order)",
+    ),
 ) -> None:
     """Import a real click log from PATH into OUT/raw/ (then run `uqa data prepare`)."""
     import inspect
@@ -149,6 +153,7 @@ def import_command(
         "time_col": time_col,
         "delimiter": delimiter,
         "tokenizer": tokenizer,
+        "order_by_row": order_by_row or None,
     }
     given = {k: v for k, v in given.items() if v is not None}
     accepted = inspect.signature(importer).parameters
