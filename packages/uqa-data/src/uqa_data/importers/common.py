@@ -137,13 +137,14 @@ def _check_unique(ids: np.ndarray, where: str, row_base: int = 0, unit: str = "r
 
 def write_raw(
     out_dir: Path, user: np.ndarray, item: np.ndarray, ts: np.ndarray, items: pa.Table,
-    extra: dict[str, pa.Table] | None = None, *, item_table_given: bool = True,
+    extra: dict[str, pa.Table] | None = None, *, without_metadata: int | None = None,
 ) -> dict[str, Any]:
     """Write ``raw/interactions.arrow``, ``raw/items.arrow`` (and ``extra`` files under
     ``out_dir``) after checking the log is non-empty and the item ids unique.
 
-    ``clicked_items_without_metadata`` is reported only when an item table was
-    given (without one, no item has metadata and the count says nothing).
+    :param without_metadata: clicked items the given item table did not describe
+        (they got placeholder names); reported as ``clicked_items_without_metadata``
+        only when an item table was given.
     """
     if user.shape[0] == 0:
         raise UqaInputError("the imported log has no clicks; expected at least one row")
@@ -164,7 +165,6 @@ def write_raw(
         "users": int(np.unique(user).shape[0]),
         "items": int(uniq.shape[0]),
     }
-    if item_table_given:
-        known = np.isin(np.unique(item), uniq)
-        summary["clicked_items_without_metadata"] = int((~known).sum())
+    if without_metadata is not None:
+        summary["clicked_items_without_metadata"] = int(without_metadata)
     return summary

@@ -178,7 +178,7 @@ def import_recbole(source: Path, out_dir: Path, *, order_by_row: bool = False) -
     if item_map is not None:
         maps["raw/recbole_item_ids.arrow"] = item_map
     summary = write_raw(out_dir, user, item, ts, table, extra=maps,
-                        item_table_given=item_tab is not None)
+                        without_metadata=int(extra.size) if item_tab is not None else None)
     return {"source": str(inter_path), "item_file": str(item_path) if item_path else None,
             **summary, "token_maps": sorted(maps),
             "order": "timestamp" if "timestamp" in inter.column_names else "row order"}

@@ -141,7 +141,8 @@ def import_table(
         missing = extra_ids.shape[0]
         if missing:
             table = pa.concat_tables([table, items_from_columns(extra_ids)])
-    summary = write_raw(out_dir, user, item, ts, table, item_table_given=items is not None)
+    summary = write_raw(out_dir, user, item, ts, table,
+                        without_metadata=None if items is None else missing)
     return {"source": str(source), **summary, "items_given_placeholder_names": int(missing)}
 
 
