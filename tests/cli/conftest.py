@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # cli_helpers
+# cli_helpers; appended, as other areas import their own `conftest` from sys.path
+sys.path.append(str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

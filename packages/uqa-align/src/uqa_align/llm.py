@@ -148,7 +148,6 @@ def check_llm_dir(path: Path, *, origin: str = "--llm") -> None:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UqaInputError(f"{where}: config.json is not valid JSON ({exc})") from exc
-    _check_causal(config, where)
     if not any((path / f).is_file() for f in TOKENIZER_FILES):
         raise UqaInputError(
             f"{where}: no tokenizer files (expected one of {', '.join(TOKENIZER_FILES)})"
@@ -159,6 +158,7 @@ def check_llm_dir(path: Path, *, origin: str = "--llm") -> None:
             "'chat_template' or chat_template.jinja); soft prompts go in the user turn of "
             "the model's own chat template, so an instruction-tuned model is required"
         )
+    _check_causal(config, where)
     shards = sorted(path.glob("*.safetensors"))
     if not shards:
         pickles = sorted(p.name for p in path.glob("*.bin")) + sorted(

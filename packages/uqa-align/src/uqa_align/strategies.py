@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from torch import nn
-from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.errors import UqaInputError
 from uqa_data.registry import unknown_name_message
 
 STRATEGIES = ("adapter", "lora", "full")
@@ -22,8 +22,8 @@ LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 def check_strategy(strategy: str) -> None:
     if strategy not in STRATEGIES:
-        raise UnknownNameError(unknown_name_message("alignment strategy", str(strategy),
-                                                    list(STRATEGIES), flag="--strategy"))
+        raise UqaInputError(unknown_name_message("alignment strategy", str(strategy),
+                                                 list(STRATEGIES), flag="--strategy"))
 
 
 def check_fsdp(strategy: str) -> None:

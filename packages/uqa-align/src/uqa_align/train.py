@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
+from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
 from uqa_data.settings import check_at_least, check_non_negative, check_positive
@@ -118,8 +118,8 @@ class AlignConfig:
                                           "--position"),
                                          (self.loss, LOSSES, "alignment loss", "--loss")):
             if value not in valid:
-                raise UnknownNameError(unknown_name_message(what, str(value), list(valid),
-                                                            flag=flag))
+                raise UqaInputError(unknown_name_message(what, str(value), list(valid),
+                                                         flag=flag))
         if self.loss == "options" and self.mode != "loglik":
             raise UqaInputError(f"--loss options scores option texts: it needs --mode loglik, "
                                 f"not {self.mode}")

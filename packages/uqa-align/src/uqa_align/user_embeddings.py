@@ -75,7 +75,8 @@ def check_vector_columns(table: pa.Table, p: Path) -> tuple[bool, bool]:
     present = [c for c in ("embedding", "embeddings") if c in names]
     if not present:
         raise UqaInputError(
-            f"{p}: expected a column 'embedding' (fixed_size_list<float32>) or 'embeddings' "
+            f"{p}: has neither 'embedding' nor 'embeddings'; expected a column 'embedding' "
+            "(fixed_size_list<float32>, one vector per user) or 'embeddings' "
             f"(list<fixed_size_list<float32>>); columns present: {', '.join(names)}"
         )
     dims = {}

@@ -58,13 +58,12 @@ class EvalConfig:
 
     def validate(self) -> None:
         """Reject an unknown mode or baseline and out-of-range sizes before anything loads."""
-        from uqa_data.errors import UnknownNameError
         from uqa_data.registry import unknown_name_message
         from uqa_data.settings import check_at_least
 
         if self.mode not in MODES:
-            raise UnknownNameError(unknown_name_message("answering mode", str(self.mode),
-                                                        list(MODES), flag="--mode"))
+            raise UqaInputError(unknown_name_message("answering mode", str(self.mode),
+                                                     list(MODES), flag="--mode"))
         check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
                        "threads")
         if self.baseline is not None:

@@ -120,14 +120,14 @@ def import_recbole(source: Path, out_dir: Path, *, order_by_row: bool = False) -
     inter = read_atomic(inter_path)
     if inter.num_rows == 0:
         raise UqaInputError(f"{inter_path}: has a header but no rows; expected interactions")
+    user_tokens = _need(inter, inter_path, "user_id")
+    item_tokens = _need(inter, inter_path, "item_id")
     if "timestamp" not in inter.column_names and not order_by_row:
         raise UqaInputError(
             f"{inter_path}: no 'timestamp' field (fields: {', '.join(inter.column_names)}); "
             "clicks would be ordered by their row in the file: pass --order-by-row to accept "
             "that, or add a timestamp:float field"
         )
-    user_tokens = _need(inter, inter_path, "user_id")
-    item_tokens = _need(inter, inter_path, "item_id")
     item_tab = read_atomic(item_path) if item_path else None
     all_items = item_tokens
     if item_tab is not None:
