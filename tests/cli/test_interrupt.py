@@ -1,4 +1,5 @@
-"""Ctrl-C (SIGINT) on a real ``uqa run``: the interrupted stage and how to resume, exit 130."""
+"""Ctrl-C (SIGINT) or SIGTERM on a real ``uqa run``: the interrupted stage and how to
+resume, exit 130 (143 for SIGTERM)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,27 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from cli_helpers import run_uqa, stage_status, start_uqa, wait_for
 
 
-def test_sigint_names_the_stage_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "status", "name"), [
+    (signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_interrupt_names_the_stage_and_exits_128_plus_signal(
+    tmp_path: Path, signum: int, status: int, name: str
+) -> None:
     out = tmp_path / "r"
     args = ["run", "--preset", "tiny", "--out", str(out), "--until", "pretrain",
             "--set", "pretrain.epochs=200"]
     proc = start_uqa(*args)
     # pre-training has started (run.json records it as running)
     wait_for(lambda: stage_status(out, "pretrain") == "running", proc, "pre-training")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     text, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 130, text[-3000:]
+    assert proc.returncode == status, text[-3000:]
     assert "Traceback" not in text
     line = next(ln for ln in text.splitlines() if ln.startswith("interrupted"))
-    assert "(Ctrl-C)" in line and f"stage 'pretrain' of {out}" in line
+    assert f"({name})" in line and f"stage 'pretrain' of {out}" in line
     assert "re-run `uqa run --preset tiny --out" in line and "to resume" in line
     assert "pre-training then continues from its last checkpoint" in line
     stages = json.loads((out / "run.json").read_text())["stages"]
