@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -52,8 +51,14 @@ def test_resume_from_another_encoder_or_shape_is_refused(
     trained: tuple[Path, dict], data_dir: Path, tmp_path: Path
 ) -> None:
     enc = tmp_path / "enc"
-    shutil.copytree(trained[0], enc)
     config = TRAINED_CONFIG()
+
+    def stop_at_4(step: int) -> None:
+        if step == 4:
+            raise _Stop
+
+    with pytest.raises(_Stop):  # leaves encoder/checkpoint (a finished run drops it)
+        pretrain(data_dir, enc, config, callback=stop_at_4)
     with pytest.raises(UqaInputError, match=r"checkpoint was made with encoder='sasrec'.*gru4rec"):
         pretrain(data_dir, enc, config.__class__(**{**config.to_dict(), "encoder": "gru4rec"}),
                  resume=True)

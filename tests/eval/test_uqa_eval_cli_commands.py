@@ -30,9 +30,12 @@ def jsonl(path: Path, rows: list[tuple[str, str, object]]) -> Path:
 
 
 def embeddings(path: Path, users: list[int], dim: int = 4, column: str = "embedding") -> Path:
+    """One vector per user in ``embedding``, or one position per user in ``embeddings``."""
     values = pa.array(np.random.default_rng(0).normal(size=len(users) * dim).astype(np.float32))
-    table = pa.table({"user_id": pa.array(users, pa.int64()),
-                      column: pa.FixedSizeListArray.from_arrays(values, dim)})
+    vectors = pa.FixedSizeListArray.from_arrays(values, dim)
+    if column == "embeddings":
+        vectors = pa.ListArray.from_arrays(pa.array(range(len(users) + 1), pa.int32()), vectors)
+    table = pa.table({"user_id": pa.array(users, pa.int64()), column: vectors})
     return write_table(table, path)
 
 

@@ -131,5 +131,5 @@ def test_small_groups_fall_back_to_own_history_and_say_so(tmp_path: Path) -> Non
 def test_unknown_policy_lists_the_valid_ones() -> None:
     from uqa_data.questions import QuestionConfig
 
-    with pytest.raises(UnknownNameError, match="--distractors.*own-history, population"):
+    with pytest.raises(UnknownNameError, match=r"--distractors.*own-history, population"):
         QuestionConfig.from_preset("tiny", distractors="popular")

@@ -46,10 +46,17 @@ def load_aligned(adapter_dir: Path, *, llm: LoadedLLM | None = None,
             f"{d}: the adapter was aligned for answering mode '{config.mode}', not '{mode}'; "
             "re-run `uqa align --mode` with the mode you evaluate"
         )
-    llm = llm if llm is not None else load_llm(config.llm)
+    if llm is None:
+        origin = f"align.llm in {d / 'config.json'}"
+        if Path(str(config.llm)).expanduser().is_dir():  # say which model an adapter points at
+            from uqa_data.progress import console
+
+            console.print(f"[dim]  LLM {config.llm} ({origin})[/]", highlight=False,
+                          soft_wrap=True)
+        llm = load_llm(config.llm, origin=origin)
     if llm.hidden_size != meta["hidden_size"]:
         raise UqaInputError(f"{d}: aligned for an LLM of width {meta['hidden_size']}, "
-                            f"but --llm {llm.name} has width {llm.hidden_size}")
+                            f"but the LLM {llm.name} has width {llm.hidden_size}")
     device = next(llm.model.parameters()).device
     if config.strategy == "lora":
         _merge_lora(llm, d / LORA_DIR / "lora.safetensors", config)
@@ -67,8 +74,16 @@ def load_aligned(adapter_dir: Path, *, llm: LoadedLLM | None = None,
         path = d / ADAPTER_WEIGHTS
         if not path.is_file():
             raise UqaInputError(f"{path} not found")
-        adapter = load_adapter_module(a["name"], a["in_dim"], llm.hidden_size, a["options"],
-                                      load_file(str(path)))
+        in_dim = a.get("in_dim") if isinstance(a, dict) else None
+        if not (isinstance(in_dim, int) and in_dim >= 1 and isinstance(a.get("name"), str)):
+            raise UqaInputError(f"{d / 'config.json'}: 'adapter' needs a name and an integer "
+                                f"in_dim >= 1; found {a!r}")
+        try:
+            state = load_file(str(path))
+        except Exception as exc:  # safetensors raises its own error types
+            raise UqaInputError(f"{path}: not a readable safetensors file ({exc})") from exc
+        adapter = load_adapter_module(a["name"], in_dim, llm.hidden_size,
+                                      a.get("options") or {}, state, source=path)
         adapter.to(device).eval()
     llm.model.eval()
     builder = PromptBuilder(llm.tokenizer, PromptStyle(config.system, config.marker, config.mode,

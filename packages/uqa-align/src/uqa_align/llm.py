@@ -14,13 +14,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from uqa_data.errors import UqaInputError
+from uqa_data.io import atomic_dir
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -92,20 +91,10 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
         )
     if missing:
         model.tie_weights()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    # A shared cache: the folder gets mkdir's permissions (umask), not mkdtemp's 0700.
+    with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        try:
-            os.replace(tmp, out_dir)
-        except OSError:
-            if not (out_dir / "model.safetensors").is_file():
-                raise
-            shutil.rmtree(tmp)  # another process (an xdist worker) converted it first
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
@@ -119,55 +108,159 @@ def smollm2_dir() -> Path:
     return out
 
 
-def resolve_llm_dir(source: str | os.PathLike[str]) -> tuple[str, Path]:
-    """Map ``--llm`` (registered name or local directory) to (name, directory)."""
+def resolve_llm_dir(source: str | os.PathLike[str], *, origin: str = "--llm") -> tuple[str, Path]:
+    """Map ``--llm`` (registered name or local directory) to (name, directory).
+
+    :param origin: where the value came from, for messages (``--llm``, or
+        ``align.llm in adapter/config.json`` when an adapter names its LLM).
+    """
     text = os.fspath(source)
     if text in list_components("llm"):
-        return text, Path(get_component("llm", text, flag="--llm").load()())
+        return text, Path(get_component("llm", text, flag=origin).load()())
     path = Path(text).expanduser()
     if path.is_dir():
         return str(path), path
+    if path.exists():
+        raise UqaInputError(f"{origin} {path}: is a file; expected a registered LLM name or "
+                            "a Hugging Face model directory")
     # unknown name and not a directory: list the registered names
-    get_component("llm", text, flag="--llm")
+    get_component("llm", text, flag=origin)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def check_llm_dir(path: Path) -> None:
-    """Raise a clear error when ``path`` is not a usable local HF causal-LM directory."""
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+CAUSAL_SUFFIXES = ("ForCausalLM", "LMHeadModel")
+
+
+def check_llm_dir(path: Path, *, origin: str = "--llm") -> None:
+    """Raise a clear error when ``path`` is not a usable local HF causal-LM directory.
+
+    Checked without loading anything big: ``config.json`` describes a causal LM,
+    tokenizer files and a chat template are there, and the weights are whole
+    safetensors files (pickle-only weights are refused: uqa reads safetensors).
+    """
+    import json
+
+    where = f"{origin} {path}"
     if not (path / "config.json").is_file():
+        raise UqaInputError(f"{where}: no config.json; expected a Hugging Face model directory")
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UqaInputError(f"{where}: config.json is not valid JSON ({exc})") from exc
+    if not any((path / f).is_file() for f in TOKENIZER_FILES):
         raise UqaInputError(
-            f"--llm {path}: no config.json; expected a Hugging Face model directory"
+            f"{where}: no tokenizer files (expected one of {', '.join(TOKENIZER_FILES)})"
         )
-    tok_files = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-    if not any((path / f).is_file() for f in tok_files):
+    if not _has_chat_template(path):
         raise UqaInputError(
-            f"--llm {path}: no tokenizer files (expected one of {', '.join(tok_files)})"
+            f"{where}: the tokenizer has no chat template (tokenizer_config.json "
+            "'chat_template' or chat_template.jinja); soft prompts go in the user turn of "
+            "the model's own chat template, so an instruction-tuned model is required"
+        )
+    _check_causal(config, where)
+    shards = sorted(path.glob("*.safetensors"))
+    if not shards:
+        pickles = sorted(p.name for p in path.glob("*.bin")) + sorted(
+            p.name for p in path.glob("*.pt*"))
+        if pickles:
+            raise UqaInputError(
+                f"{where}: only pickle weights ({', '.join(pickles[:3])}); uqa reads "
+                "safetensors only: convert with model.save_pretrained(DIR, "
+                "safe_serialization=True)"
+            )
+        raise UqaInputError(f"{where}: no model weights (expected model.safetensors or "
+                            "sharded *.safetensors with model.safetensors.index.json)")
+    for shard in shards:
+        check_safetensors(shard, where)
+
+
+def _check_causal(config: dict[str, Any], where: str) -> None:
+    archs = [a for a in config.get("architectures") or [] if isinstance(a, str)]
+    if archs:
+        if not any(a.endswith(CAUSAL_SUFFIXES) for a in archs):
+            raise UqaInputError(
+                f"{where}: config.json describes {', '.join(archs)}, not a causal language "
+                "model (expected an architecture ending in ForCausalLM)"
+            )
+        return
+    model_type = config.get("model_type")
+    try:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    except ImportError:  # pragma: no cover
+        return
+    if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        raise UqaInputError(
+            f"{where}: config.json model_type {model_type!r} has no causal-LM class in "
+            "transformers (expected e.g. llama, qwen2, mistral)"
         )
 
 
-def load_tokenizer(path: Path) -> Any:
+def _has_chat_template(path: Path) -> bool:
+    import json
+
+    if (path / "chat_template.jinja").is_file() or (path / "chat_template.json").is_file():
+        return True
+    cfg = path / "tokenizer_config.json"
+    if cfg.is_file():
+        try:
+            return bool(json.loads(cfg.read_text(encoding="utf-8")).get("chat_template"))
+        except (OSError, ValueError):
+            return False
+    return False
+
+
+def check_safetensors(path: Path, where: str = "") -> None:
+    """Raise when ``path`` is not a whole safetensors file (header unreadable, data short)."""
+    import json
+    import struct
+
+    label = f"{where}: " if where else ""
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ValueError("shorter than a header")
+            (n,) = struct.unpack("<Q", head)
+            if n > size - 8:
+                raise ValueError(f"header of {n} bytes in a {size}-byte file")
+            header = json.loads(fh.read(n))
+        ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise UqaInputError(f"{label}{path.name} is not a readable safetensors file "
+                            f"({exc})") from exc
+    need = 8 + n + max(ends, default=0)
+    if size < need:
+        raise UqaInputError(f"{label}{path.name} is truncated: {size} bytes, its header "
+                            f"needs {need}")
+
+
+def load_tokenizer(path: Path, *, origin: str = "--llm") -> Any:
     """The tokenizer of a local model directory, which must carry a chat template."""
     from transformers import AutoTokenizer
 
-    check_llm_dir(path)
+    check_llm_dir(path, origin=origin)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise UqaInputError(f"--llm {path}: cannot load the tokenizer: {exc}") from exc
+    except Exception as exc:  # transformers raises many kinds for a broken tokenizer
+        raise UqaInputError(f"{origin} {path}: cannot load the tokenizer: {exc}") from exc
     if not getattr(tokenizer, "chat_template", None):
         raise UqaInputError(
-            f"--llm {path}: the tokenizer has no chat template (tokenizer_config.json "
+            f"{origin} {path}: the tokenizer has no chat template (tokenizer_config.json "
             "'chat_template' or chat_template.jinja); soft prompts go in the user turn of "
             "the model's own chat template, so an instruction-tuned model is required"
         )
     return tokenizer
 
 
-def load_llm(source: str | os.PathLike[str], *, device: str | None = None) -> LoadedLLM:
+def load_llm(source: str | os.PathLike[str], *, device: str | None = None,
+             origin: str = "--llm") -> LoadedLLM:
     """Load a causal LM by registered name (``smollm2``) or local HF directory.
 
     The model is returned in float32 on ``device`` (default: cuda if available,
     else cpu), in eval mode, with every parameter frozen (strategies unfreeze).
+    ``origin`` names where ``source`` came from in error messages.
     """
     import torch
     from transformers import AutoModelForCausalLM
@@ -176,14 +269,16 @@ def load_llm(source: str | os.PathLike[str], *, device: str | None = None) -> Lo
 
     if not progress_enabled():
         hf_logging.disable_progress_bar()  # "Loading weights" bars in logs and tests
-    name, path = resolve_llm_dir(source)
-    tokenizer = load_tokenizer(path)
+    name, path = resolve_llm_dir(source, origin=origin)
+    tokenizer = load_tokenizer(path, origin=origin)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=torch.float32, local_files_only=True
         )
-    except (OSError, ValueError) as exc:
-        raise UqaInputError(f"--llm {path}: cannot load the model weights: {exc}") from exc
+    except Exception as exc:  # OSError, ValueError, safetensors and pickle errors alike
+        raise UqaInputError(
+            f"{origin} {path}: cannot load the model weights: {type(exc).__name__}: {exc}"
+        ) from exc
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model.to(dev)
     model.eval()

@@ -47,6 +47,8 @@ def read_questions(path: str | os.PathLike[str], *, limit: int | None = None) ->
     p = Path(path)
     table = read_table(p, QUESTION_COLUMNS, what="question file", allow_empty=False)
     if limit is not None:
+        if limit < 1:
+            raise UqaInputError(f"{p}: asked for the first {limit} questions; expected >= 1")
         table = table.slice(0, limit)
     options = table.column("options").to_pylist()
     answers = table.column("answer").to_pylist()

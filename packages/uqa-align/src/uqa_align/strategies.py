@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 from uqa_data.errors import UqaInputError
+from uqa_data.registry import unknown_name_message
 
 STRATEGIES = ("adapter", "lora", "full")
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -21,9 +22,8 @@ LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 def check_strategy(strategy: str) -> None:
     if strategy not in STRATEGIES:
-        raise UqaInputError(
-            f"unknown alignment strategy '{strategy}' (--strategy); valid: {', '.join(STRATEGIES)}"
-        )
+        raise UqaInputError(unknown_name_message("alignment strategy", str(strategy),
+                                                 list(STRATEGIES), flag="--strategy"))
 
 
 def check_fsdp(strategy: str) -> None:

@@ -44,6 +44,16 @@ def tiny_llm(
                      path=path)
 
 
+def save_tiny_llm(path: Path, **kwargs: Any) -> Path:
+    """Write :func:`tiny_llm` as a local Hugging Face directory (safetensors, tokenizer,
+    chat template), usable as ``--llm PATH``; ``kwargs`` go to :func:`tiny_llm`."""
+    loaded = tiny_llm(**kwargs)
+    path = Path(path)
+    loaded.model.save_pretrained(path, safe_serialization=True)
+    loaded.tokenizer.save_pretrained(path)
+    return path
+
+
 @functools.lru_cache(maxsize=1)
 def _smollm2_tokenizer() -> tuple[Path, Any]:
     """SmolLM2's tokenizer, loaded once per process (tiny models share it read-only)."""

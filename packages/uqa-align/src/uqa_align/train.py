@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
+from uqa_data.registry import unknown_name_message
+from uqa_data.settings import check_at_least, check_non_negative, check_positive
 
 from uqa_align.prompt import MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_fsdp, check_strategy
@@ -119,24 +121,25 @@ class AlignConfig:
     def validate(self) -> None:
         """Reject bad combinations before anything heavy loads."""
         check_strategy(self.strategy)
-        if self.mode not in MODES:
-            raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
-                                f"valid: {', '.join(MODES)}")
-        if self.position not in POSITIONS:
-            raise UqaInputError(f"unknown user-context position '{self.position}' (--position); "
-                                f"valid: {', '.join(POSITIONS)}")
-        if self.loss not in LOSSES:
-            raise UqaInputError(f"unknown alignment loss '{self.loss}' (--loss); "
-                                f"valid: {', '.join(LOSSES)}")
+        for value, valid, what, flag in ((self.mode, MODES, "answering mode", "--mode"),
+                                         (self.position, POSITIONS, "user-context position",
+                                          "--position"),
+                                         (self.loss, LOSSES, "alignment loss", "--loss")):
+            if value not in valid:
+                raise UqaInputError(unknown_name_message(what, str(value), list(valid),
+                                                         flag=flag))
         if self.loss == "options" and self.mode != "loglik":
             raise UqaInputError(f"--loss options scores option texts: it needs --mode loglik, "
                                 f"not {self.mode}")
-        if self.steps < 0 or self.batch_size < 1:
-            raise UqaInputError("--steps must be >= 0 and --batch-size >= 1")
-        if self.epochs is not None and not self.epochs > 0:
-            raise UqaInputError(f"--epochs must be > 0, got {self.epochs}")
-        if self.prefix_cache_gb < 0:
-            raise UqaInputError(f"prefix_cache_gb must be >= 0, got {self.prefix_cache_gb}")
+        check_at_least(self, "align", 0, "steps", "warmup_steps", "text_history",
+                       "checkpoint_every")
+        check_at_least(self, "align", 1, "batch_size", "lora_r", "max_bad_steps",
+                       "max_questions", "threads")
+        check_positive(self, "align", "lr", "llm_lr", "grad_clip", "lora_alpha", "epochs")
+        check_non_negative(self, "align", "weight_decay", "prefix_cache_gb")
+        from uqa_align.adapters.base import check_adapter_options
+
+        check_adapter_options(self.adapter, self.adapter_options)
         if self.text_history and self.strategy == "adapter":
             raise UqaInputError(
                 f"a text history (text{self.text_history}) has no adapter to train: "
@@ -407,6 +410,8 @@ class AlignRecipe:
                       str(tmp))
         with atomic_path(ck / "optimizer.pt") as tmp:
             torch.save(self.optimizer.state_dict(), tmp)
+        with atomic_path(ck / "rng.pt") as tmp:  # adapter dropout draws from it
+            torch.save(torch.get_rng_state(), tmp)
         write_json({"step": self.step, "losses": self.losses, "skipped": self.skipped,
                     "config": asdict(self.config)}, ck / "progress.json")
 
@@ -414,10 +419,12 @@ class AlignRecipe:
         import torch
         from safetensors.torch import load_file
         from uqa_data.io import read_json
+        from uqa_data.progress import console
 
         ck = self.adapter_dir / CHECKPOINT_DIR
         if not (ck / "progress.json").is_file():
-            log.info("no checkpoint in %s; starting from step 0", ck)
+            console.print(f"  no alignment checkpoint in {ck} yet; starting from step 0",
+                          highlight=False)
             return
         progress = read_json(ck / "progress.json", "alignment checkpoint")
         saved = progress.get("config", {})
@@ -441,7 +448,10 @@ class AlignRecipe:
         self.step = int(progress["step"])
         self.losses = list(progress.get("losses", []))
         self.skipped = int(progress.get("skipped", 0))
-        log.info("resumed alignment at step %d", self.step)
+        if (ck / "rng.pt").is_file():
+            torch.set_rng_state(torch.load(ck / "rng.pt", weights_only=True))
+        console.print(f"  resuming alignment at step {self.step} of {self.config.steps} "
+                      f"from {ck}", highlight=False)
 
     # -- output --------------------------------------------------------------------
     def save(self, *, diverged: bool = False) -> None:
@@ -567,6 +577,12 @@ def align(
     studies); it is modified in place by ``lora``/``full``.
     """
     t0 = time.perf_counter()
+    if config.steps == 0:  # a degenerate output is never written silently
+        import warnings
+
+        done = (Path(adapter_dir) / "config.json").is_file()
+        warnings.warn(f"align: steps=0 saves an untrained adapter"
+                      f"{f' over the one in {adapter_dir}' if done else ''}", stacklevel=2)
     recipe = AlignRecipe(config, Path(adapter_dir), resume=resume)
     recipe.setup(Path(questions_path), None if embeddings_path is None else Path(embeddings_path),
                  None if data_dir is None else Path(data_dir), llm=llm)

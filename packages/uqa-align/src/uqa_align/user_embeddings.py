@@ -12,12 +12,13 @@ is always used.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from uqa_data.errors import UqaInputError
 from uqa_data.io import INT, read_table
 
@@ -29,6 +30,84 @@ def _is_vector(t: pa.DataType) -> bool:
 
 def _is_vector_list(t: pa.DataType) -> bool:
     return (pa.types.is_list(t) or pa.types.is_large_list(t)) and _is_vector(t.value_type)
+
+
+def _first(mask: pa.ChunkedArray | pa.Array) -> int:
+    return int(pc.index(mask, True).as_py())
+
+
+def _check_vectors(vectors: pa.ChunkedArray | pa.Array, where: Callable[[int], str],
+                   p: Path) -> int:
+    """Raise on null, empty, ragged or null-holding vectors; returns the common width.
+
+    ``where(i)`` names vector ``i`` (``"row 3 of 'embedding'"``).
+    """
+    if vectors.null_count:
+        i = _first(pc.is_null(vectors))
+        raise UqaInputError(f"{p}: {where(i)} is null; expected a vector of floats")
+    widths = pc.list_value_length(vectors)
+    if len(widths) == 0:
+        return 0
+    dim = int(widths[0].as_py())
+    if dim == 0:
+        raise UqaInputError(f"{p}: {where(0)} has width 0; expected vectors of at "
+                            "least one value")
+    ragged = pc.not_equal(widths, dim)
+    if pc.any(ragged).as_py():
+        i = _first(ragged)
+        raise UqaInputError(f"{p}: {where(i)} has width {widths[i].as_py()}; expected "
+                            f"{dim} like the first vector (every vector needs the same width)")
+    values = pc.list_flatten(vectors)
+    if values.null_count:
+        i = _first(pc.is_null(values)) // dim
+        raise UqaInputError(f"{p}: {where(i)} holds a null value; expected floats")
+    return dim
+
+
+def check_vector_columns(table: pa.Table, p: Path) -> tuple[bool, bool]:
+    """``(has embeddings, has embedding)`` after checking their types and every vector.
+
+    :raises UqaInputError: neither column, a column of the wrong type (e.g.
+        list<string>), a null, empty, zero-width or ragged vector, or widths that
+        differ between the two columns.
+    """
+    names = table.column_names
+    present = [c for c in ("embedding", "embeddings") if c in names]
+    if not present:
+        raise UqaInputError(
+            f"{p}: has neither 'embedding' nor 'embeddings'; expected a column 'embedding' "
+            "(fixed_size_list<float32>, one vector per user) or 'embeddings' "
+            f"(list<fixed_size_list<float32>>); columns present: {', '.join(names)}"
+        )
+    dims = {}
+    if "embedding" in names:
+        t = table.schema.field("embedding").type
+        if not _is_vector(t):
+            raise UqaInputError(f"{p}: column 'embedding' has type {t}; expected "
+                                "fixed_size_list<float32> (one vector of floats per user)")
+        dims["embedding"] = _check_vectors(table.column("embedding"),
+                                           lambda i: f"row {i} of 'embedding'", p)
+    if "embeddings" in names:
+        t = table.schema.field("embeddings").type
+        if not _is_vector_list(t):
+            raise UqaInputError(f"{p}: column 'embeddings' has type {t}; expected "
+                                "list<fixed_size_list<float32>> (one vector per position)")
+        col = table.column("embeddings")
+        if col.null_count:
+            i = _first(pc.is_null(col))
+            raise UqaInputError(f"{p}: row {i} of 'embeddings' is null; expected a list of "
+                                "vectors")
+        starts = np.concatenate([[0], np.cumsum(pc.list_value_length(col).to_numpy())])
+
+        def position(i: int) -> str:
+            row = int(np.searchsorted(starts, i, side="right") - 1)
+            return f"row {row} of 'embeddings' (position {i - int(starts[row])})"
+
+        dims["embeddings"] = _check_vectors(pc.list_flatten(col), position, p)
+    if len(set(dims.values())) > 1:
+        raise UqaInputError(f"{p}: 'embedding' has width {dims['embedding']} but 'embeddings' "
+                            f"{dims['embeddings']}; expected the same width")
+    return "embeddings" in dims, "embedding" in dims
 
 
 @dataclass
@@ -62,14 +141,7 @@ class UserEmbeddings:
         table = read_table(p, {"user_id": (INT, "int64 user ids")}, what="embeddings file",
                            allow_empty=False)
         names = set(table.column_names)
-        has_seq = "embeddings" in names and _is_vector_list(table.schema.field("embeddings").type)
-        has_vec = "embedding" in names and _is_vector(table.schema.field("embedding").type)
-        if not (has_seq or has_vec):
-            raise UqaInputError(
-                f"{p}: expected a column 'embedding' (fixed_size_list<float32>) or 'embeddings' "
-                "(list<fixed_size_list<float32>>); columns present: "
-                f"{', '.join(table.column_names)}"
-            )
+        has_seq, has_vec = check_vector_columns(table, p)
         user_ids = table.column("user_id").to_numpy().astype(np.int64)
         if len(np.unique(user_ids)) != len(user_ids):
             raise UqaInputError(f"{p}: column 'user_id' has duplicate users")

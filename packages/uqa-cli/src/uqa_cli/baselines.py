@@ -68,9 +68,11 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
             cfg = replace(align_cfg, **base.align_overrides())
             adapter = bdir / "adapter"
 
-            def train(b: Any = base, cfg: Any = cfg, adapter: Path = adapter) -> Any:
+            def train(b: Any = base, cfg: Any = cfg, adapter: Path = adapter,
+                      resume: bool = False) -> Any:
                 return align(
-                    align_q, baseline_embeddings(run_dir, b, "train"), data_dir, adapter, cfg
+                    align_q, baseline_embeddings(run_dir, b, "train"), data_dir, adapter, cfg,
+                    resume=resume,
                 )
 
             pipe.execute(
@@ -81,6 +83,7 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
                     [adapter / "config.json"],
                     after=("questions", "embed", "embed-untrained"),
                     description=f"baseline {name}: alignment",
+                    resumable="its alignment then continues from its last checkpoint",
                 )
             )
             stage_after = (f"align-{name}",)

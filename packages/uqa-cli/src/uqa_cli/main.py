@@ -32,8 +32,9 @@ for _name in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning UqaError into a clean message."""
-    run_console_app(app, argv, interrupted=": finished stages are kept; re-run to resume")
+    """Console-script entry point: usage errors, UqaError and interrupts become one line."""
+    run_console_app(app, argv, interrupted="finished files are kept; re-run the command to resume",
+                    prog_name="uqa")
 
 
 if __name__ == "__main__":

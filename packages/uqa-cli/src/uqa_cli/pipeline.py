@@ -4,7 +4,9 @@ A stage is skipped when ``run.json`` records it as done with the same
 fingerprint (its own resolved config plus the fingerprints of the stages it
 reads) and every output it declared still exists. Changing any upstream config
 therefore re-runs everything downstream of it, and an interrupted run resumes
-from the first unfinished stage.
+from the first unfinished stage. A *resumable* stage (pre-training, alignment)
+that was interrupted with the same fingerprint is called with ``resume=True``,
+so it continues from its last checkpoint instead of step 0.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from uqa_data import activity
 from uqa_data.errors import UqaInputError
 from uqa_data.io import read_json, write_json
 from uqa_data.progress import console
@@ -72,6 +75,9 @@ class Stage:
     outputs: Sequence[Path]
     after: Sequence[str] = ()
     description: str = ""
+    resumable: str = ""
+    """When set (how it resumes, in words), ``run`` takes ``resume: bool``: True when an
+    interrupted earlier attempt of the same fingerprint may have left a checkpoint."""
 
 
 @dataclass
@@ -169,11 +175,16 @@ class Pipeline:
             self.skipped.append(stage.name)
             console.print(f"[dim]- {stage.name}: same as in a sibling run, reused[/]")
             return reused.get("summary")
-        console.print(f"[bold]> {stage.name}[/] {stage.description}")
+        record = stages.get(stage.name) or {}
+        resume = (bool(stage.resumable) and not self.force
+                  and record.get("status") == "running" and record.get("fingerprint") == fp)
+        console.print(f"[bold]> {stage.name}[/] {stage.description}"
+                      f"{' (interrupted before: resuming)' if resume else ''}")
         stages[stage.name] = {"status": "running", "fingerprint": fp, "config": stage.config}
         self.state.save()
         start = time.perf_counter()
-        summary = stage.run()
+        with activity.doing(f"stage '{stage.name}' of {self.run_dir}", stage.resumable):
+            summary = stage.run(resume=resume) if stage.resumable else stage.run()
         seconds = round(time.perf_counter() - start, 2)
         stages[stage.name] = {
             "status": "done",

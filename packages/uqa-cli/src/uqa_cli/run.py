@@ -7,13 +7,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from uqa_data import activity
 from uqa_data.errors import UnknownNameError, UqaInputError
 from uqa_data.progress import console
 from uqa_data.registry import get_component, unknown_name_message
+from uqa_data.settings import SettingError, coerce_settings
 
 from uqa_cli.pipeline import Pipeline, Stage, build_config, config_dict
 
 PRESETS = ("tiny", "small", "default", "full")
+LAUNCHERS = ("local", "torchrun")
 STAGES = (
     "synth",
     "prepare",
@@ -78,10 +81,13 @@ def validate(options: RunOptions) -> None:
         raise UnknownNameError(unknown_name_message(
             "distractor policy", options.distractors, list(DISTRACTOR_POLICIES),
             flag="--distractors"))
+    if options.launcher not in LAUNCHERS:
+        raise UnknownNameError(
+            unknown_name_message("launcher", options.launcher, list(LAUNCHERS), flag="--launcher")
+        )
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
-    if not Path(options.llm).is_dir():
-        get_component("llm", options.llm, flag="--llm")
+    check_llm(options.llm, "--llm")
     for baseline in options.baselines:
         get_component("baseline", baseline, flag="--baselines")
     if options.dataset != "synthetic":
@@ -112,24 +118,144 @@ def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any
             if key not in known:
                 raise UnknownNameError(unknown_name_message(f"{stage} setting", key, known,
                                                             flag="--set"))
+        try:
+            values.update(coerce_settings(configs[stage], values, what=stage))
+        except SettingError as exc:
+            raise exc.with_flag(f"--set {stage}.{exc.key}") from None
 
 
 def run_pipeline(options: RunOptions) -> dict[str, Any]:
-    """Run (or resume) every stage; returns the main report."""
-    from uqa_align.train import AlignConfig, align
-    from uqa_data.prepare import PrepareConfig, prepare
-    from uqa_data.questions import QuestionConfig, generate
-    from uqa_encoders.embed import export_embeddings
-    from uqa_encoders.pretrain import PretrainConfig, pretrain
-    from uqa_eval.evaluate import EvalConfig, evaluate
-    from uqa_eval.report import build_report, compare_runs, report_table, write_report
+    """Run (or resume) every stage; returns the main report.
+
+    Every flag and setting is checked first (:func:`validate`, :func:`stage_configs`);
+    then the run directory is locked (:func:`uqa_data.rundir.run_lock`) for the
+    whole run. Pre-training and alignment resume from their last checkpoint when
+    an earlier invocation with the same configuration was interrupted.
+    """
+    from uqa_align.train import AlignConfig
+    from uqa_data.prepare import PrepareConfig
+    from uqa_data.questions import QuestionConfig
+    from uqa_encoders.pretrain import PretrainConfig
+    from uqa_eval.evaluate import EvalConfig
 
     validate(options)
     check_overrides(options.overrides, {
         "prepare": PrepareConfig, "questions": QuestionConfig, "pretrain": PretrainConfig,
         "align": AlignConfig, "eval": EvalConfig,
     })
+    cfgs = stage_configs(options)  # every stage's config built and validated, nothing run yet
     run_dir = options.run_dir()
+    from uqa_data.rundir import run_lock
+
+    with run_lock(run_dir), activity.doing(
+        f"uqa run into {run_dir}",
+        resume=f"finished stages are kept; re-run {command_line()} to resume",
+    ):
+        return _run_stages(options, cfgs, run_dir)
+
+
+def command_line() -> str:
+    """This process's ``uqa`` command line in backquotes, or "the same command"."""
+    import os
+    import shlex
+    import sys
+
+    prog = sys.argv[0] if sys.argv else ""
+    if Path(prog).name == "uqa" or prog.endswith(os.path.join("uqa_cli", "main.py")):
+        return f"`{shlex.join(['uqa', *sys.argv[1:]])}`"
+    return "the same command"
+
+
+def stage_configs(options: RunOptions) -> dict[str, Any]:
+    """Build and ``validate()`` the config of every stage (and of each baseline's alignment).
+
+    A bad value raises here, naming the flag that set it, before any stage runs.
+    """
+    from dataclasses import replace
+
+    from uqa_align.train import AlignConfig
+    from uqa_data.prepare import PrepareConfig
+    from uqa_data.questions import QuestionConfig
+    from uqa_encoders.model import encoder_config
+    from uqa_encoders.pretrain import PretrainConfig
+    from uqa_eval.baselines import get_baseline
+    from uqa_eval.evaluate import EvalConfig
+
+    preset, seed = options.preset, options.seed
+
+    def over(stage: str) -> dict[str, Any]:
+        return options.overrides.get(stage, {})
+
+    def built(stage: str, make: Any) -> Any:
+        try:
+            return make()
+        except SettingError as exc:
+            if exc.key in over(stage):
+                raise exc.with_flag(f"--set {stage}.{exc.key}") from None
+            raise
+
+    imported = Path(options.dataset) if options.dataset != "synthetic" else None
+    prep_defaults: dict[str, Any] = {}
+    if imported is not None and (imported / "raw" / "split.arrow").is_file():
+        # The official UQABench files fix the split and the users their questions ask
+        # about: keep that split and every user and item.
+        prep_defaults = {"split": "given", "min_item_count": 1, "min_user_len": 1}
+    cfgs: dict[str, Any] = {}
+    # a --set value wins over the flag-derived one for the same setting
+    cfgs["prepare"] = built("prepare", lambda: build_config(
+        PrepareConfig, preset, **{"seed": seed, **prep_defaults, **over("prepare")}))
+    cfgs["questions"] = built("questions", lambda: build_config(
+        QuestionConfig, preset, **{"seed": seed, "lang": options.lang,
+                                   "distractors": options.distractors, **over("questions")}))
+    size = over("pretrain").get("size", options.encoder_size)
+    if size is not None:  # an unknown size names the flag that chose it
+        encoder_config(str(over("pretrain").get("encoder", options.encoder)), size,
+                       flag="--set pretrain.size" if "size" in over("pretrain")
+                       else "--encoder-size")
+    cfgs["pretrain"] = built("pretrain", lambda: build_config(
+        PretrainConfig, preset, **{"encoder": options.encoder, "size": options.encoder_size,
+                                   "seed": seed, **over("pretrain")}))
+    cfgs["align"] = built("align", lambda: build_config(
+        AlignConfig, preset, **{"llm": options.llm, "adapter": options.adapter,
+                                "strategy": options.strategy, "mode": options.mode,
+                                "seed": seed, **over("align")}))
+    cfgs["eval"] = built("eval", lambda: build_config(
+        EvalConfig, preset, **{"mode": options.mode, "seed": seed, "llm": options.llm,
+                               **over("eval")}))
+    for name in options.baselines:
+        base = get_baseline(name)
+        if base.needs_alignment and not base.permute:
+            replace(cfgs["align"], **base.align_overrides()).validate()
+    for stage in ("align", "eval"):
+        if "llm" in over(stage):
+            check_llm(cfgs[stage].llm, f"--set {stage}.llm")
+    return cfgs
+
+
+def check_llm(source: str, flag: str = "--llm") -> None:
+    """A registered LLM name, or a usable local Hugging Face causal-LM directory."""
+    path = Path(str(source)).expanduser()
+    if path.is_dir():
+        from uqa_align.llm import check_llm_dir
+
+        check_llm_dir(path, origin=flag)
+    elif path.exists():
+        raise UqaInputError(f"{flag} {source}: is a file; expected a registered LLM name "
+                            "or a Hugging Face model directory")
+    else:
+        get_component("llm", str(source), flag=flag)
+
+
+def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The stages of :func:`run_pipeline`, in order, into the locked ``run_dir``."""
+    from uqa_align.train import align
+    from uqa_data.prepare import prepare
+    from uqa_data.questions import generate
+    from uqa_encoders.embed import export_embeddings
+    from uqa_encoders.pretrain import pretrain
+    from uqa_eval.evaluate import evaluate
+    from uqa_eval.report import build_report, compare_runs, report_table, write_report
+
     started = time.perf_counter()
     pipe = Pipeline(
         run_dir,
@@ -171,34 +297,19 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("synth"):
         return _finish(pipe, started)
 
-    def launched(stage: str, local: Any, config: Any, **paths: Path) -> Any:
+    def launched(stage: str, local: Any, config: Any, resume: bool, **paths: Path) -> Any:
         """Run a training stage here, or in torchrun workers with ``--launcher torchrun``."""
         if options.launcher == "local":
             return local()
-        if options.launcher != "torchrun":
-            raise UnknownNameError(
-                unknown_name_message(
-                    "launcher", options.launcher, ["local", "torchrun"], flag="--launcher"
-                )
-            )
         from uqa_cli.worker import launch_torchrun
 
-        spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()}}
+        spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()},
+                "resume": resume}
         launch_torchrun(stage, spec, run_dir / f".{stage}-launch.json")
         return None
 
-    def over(stage: str) -> dict[str, Any]:
-        return options.overrides.get(stage, {})
-
     imported = Path(options.dataset) if options.dataset != "synthetic" else None
-    prep_defaults: dict[str, Any] = {}
-    if imported is not None and (imported / "raw" / "split.arrow").is_file():
-        # The official UQABench files fix the split and the users their questions ask
-        # about: keep that split and every user and item.
-        prep_defaults = {"split": "given", "min_item_count": 1, "min_user_len": 1}
-    prep_cfg = build_config(
-        PrepareConfig, preset, seed=seed, **{**prep_defaults, **over("prepare")}
-    )
+    prep_cfg = cfgs["prepare"]
     pipe.execute(
         Stage(
             "prepare",
@@ -212,8 +323,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     if stop_after("prepare"):
         return _finish(pipe, started)
 
-    q_cfg = build_config(QuestionConfig, preset, seed=seed, lang=options.lang,
-                         distractors=options.distractors, **over("questions"))
+    q_cfg = cfgs["questions"]
     given_questions = (
         [imported / "questions" / f"{split}.arrow" for split in ("align", "eval")]
         if imported is not None
@@ -246,21 +356,15 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         return _finish(pipe, started)
 
     # -- encoder ------------------------------------------------------------
-    pre_cfg = build_config(
-        PretrainConfig,
-        preset,
-        encoder=options.encoder,
-        size=options.encoder_size,
-        seed=seed,
-        **over("pretrain"),
-    )
+    pre_cfg = cfgs["pretrain"]
     pipe.execute(
         Stage(
             "pretrain",
-            lambda: launched(
+            lambda resume=False: launched(
                 "pretrain",
-                lambda: pretrain(data_dir, encoder_dir, pre_cfg),
+                lambda: pretrain(data_dir, encoder_dir, pre_cfg, resume=resume),
                 pre_cfg,
+                resume,
                 data_dir=data_dir,
                 encoder_dir=encoder_dir,
             ),
@@ -268,6 +372,8 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
             [encoder_dir / "model.safetensors", encoder_dir / "config.json"],
             after=("prepare",),
             description=f"next-item pre-training of {options.encoder}",
+            resumable="pre-training then continues from its last checkpoint (every "
+            f"{pre_cfg.checkpoint_every} steps and each epoch, encoder/checkpoint/)",
         )
     )
     if stop_after("pretrain"):
@@ -293,20 +399,11 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         return _finish(pipe, started)
 
     # -- align and evaluate -------------------------------------------------
-    align_cfg = build_config(
-        AlignConfig,
-        preset,
-        llm=options.llm,
-        adapter=options.adapter,
-        strategy=options.strategy,
-        mode=options.mode,
-        seed=seed,
-        **over("align"),
-    )
+    align_cfg = cfgs["align"]
     pipe.execute(
         Stage(
             "align",
-            lambda: launched(
+            lambda resume=False: launched(
                 "align",
                 lambda: align(
                     questions_dir / "align.arrow",
@@ -314,8 +411,10 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
                     data_dir,
                     adapter_dir,
                     align_cfg,
+                    resume=resume,
                 ),
                 align_cfg,
+                resume,
                 questions_path=questions_dir / "align.arrow",
                 embeddings_path=emb_dir / "train.arrow",
                 data_dir=data_dir,
@@ -325,14 +424,16 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
             [adapter_dir / "config.json"],
             after=("questions", "embed"),
             description=f"{options.adapter} adapter on {options.llm}",
+            resumable=(f"alignment then continues from its last checkpoint (every "
+                       f"{align_cfg.checkpoint_every} steps, adapter/checkpoint/)"
+                       if align_cfg.checkpoint_every else
+                       "alignment restarts from step 0 (checkpoint_every=0)"),
         )
     )
     if stop_after("align"):
         return _finish(pipe, started)
 
-    eval_cfg = build_config(
-        EvalConfig, preset, mode=options.mode, seed=seed, llm=options.llm, **over("eval")
-    )
+    eval_cfg = cfgs["eval"]
     predictions = run_dir / "predictions" / "eval.arrow"
     pipe.execute(
         Stage(

@@ -2,7 +2,9 @@
 
 Every write is atomic: the bytes go to a temporary file in the same folder,
 which is then renamed over the target. An interrupted stage therefore leaves
-either the old file or the new one, never half of one.
+either the old file or the new one, never half of one. Files and folders get
+the permissions ``open()`` and ``mkdir()`` would give them (0666 / 0777 less
+the umask), not the private 0600 / 0700 of temporary files.
 """
 
 from __future__ import annotations
@@ -21,23 +23,101 @@ import pyarrow.ipc as ipc
 from uqa_data.errors import UqaInputError
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file: 0666 less the umask."""
+    return 0o666 & ~current_umask()
+
+
+def dir_mode() -> int:
+    """The mode ``mkdir`` gives a new folder: 0777 less the umask."""
+    return 0o777 & ~current_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
     On an exception the temporary file is removed and ``path`` is untouched.
+    The file ends with the umask's permissions, as ``open()`` would create it.
     """
     target = Path(path)
+    if target.is_dir():
+        raise UqaInputError(f"{target}: is a directory; expected a file path to write")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        # after the write: some writers (safetensors) replace the file they are given
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; rename it to ``path`` on success.
+
+    The folder and everything in it get ``mkdir``'s and ``open``'s permissions
+    (umask honoured). When ``path``
+    already exists once the block ends (another process made it first), the
+    temporary folder is removed and ``path`` is kept. On an exception the
+    temporary folder is removed.
+    """
+    import shutil
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        # what the block wrote gets open()'s and mkdir()'s permissions too (some writers
+        # create private temporary files and rename them into place)
+        for root, dirs, files in os.walk(tmp):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), dir_mode())
+            for f in files:
+                os.chmod(os.path.join(root, f), file_mode())
+        os.chmod(tmp, dir_mode())
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            shutil.rmtree(tmp)  # someone else finished it first
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def check_file(path: str | os.PathLike[str], what: str = "file") -> Path:
+    """``path`` as a Path when it is an existing file, else raise saying why not.
+
+    :raises UqaInputError: ``{what} not found: PATH`` or ``PATH: is a directory``.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise UqaInputError(f"{what} {p}: is a directory; expected a file")
+    if not p.is_file():
+        raise UqaInputError(f"{what} not found: {p}")
+    return p
 
 
 def write_table(table: pa.Table, path: str | os.PathLike[str]) -> Path:
@@ -81,9 +161,7 @@ def _json_default(obj: Any) -> Any:
 
 def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
     """Read JSON, with an error naming the file when it is missing or malformed."""
-    p = Path(path)
-    if not p.is_file():
-        raise UqaInputError(f"{what} not found: {p}")
+    p = check_file(path, what)
     try:
         return json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -121,9 +199,7 @@ def read_table(
     :param columns: column name -> (type check, expected type in words).
     :raises UqaInputError: naming the file and the first problem found.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise UqaInputError(f"{what} not found: {p}")
+    p = check_file(path, what)
     try:
         if p.suffix == ".parquet":
             import pyarrow.parquet as pq

@@ -109,7 +109,8 @@ def config_from_preset(
     """``presets[name]`` as a ``cls`` with the non-``None`` ``overrides``, validated.
 
     Every stage's ``Config.from_preset`` goes through here, so an unknown preset
-    or setting gets the same error everywhere.
+    or setting, or a value of the wrong type, gets the same error everywhere:
+    values are coerced to the field's type (:func:`uqa_data.settings.coerce_settings`).
 
     :param presets: preset name -> a ``cls`` instance or a dict of its fields.
     :param what: the stage, for messages (``"pre-training"``).
@@ -123,6 +124,9 @@ def config_from_preset(
     for key in clean:
         if key not in known:
             raise UnknownNameError(unknown_name_message(f"{what} setting", key, known))
+    from uqa_data.settings import coerce_settings
+
+    clean = coerce_settings(cls, clean, what=what)
     base = presets[name]
     config = replace(base, **clean) if is_dataclass(base) else cls(**{**base, **clean})
     if hasattr(config, "validate"):

@@ -25,13 +25,17 @@ from uqa_encoders.zoo.base import SequentialEncoder
 FORMAT = "uqa-encoder/1"
 
 
-def encoder_config(name: str, size: str, **overrides: Any) -> Any:
-    """The config dataclass of encoder ``name`` at size preset ``size`` with overrides."""
+def encoder_config(name: str, size: str, flag: str = "--size", **overrides: Any) -> Any:
+    """The config dataclass of encoder ``name`` at size preset ``size`` with overrides.
+
+    :param flag: the option that chose ``size``, for the message of an unknown size
+        (``--size`` for ``uqa pretrain``, ``--encoder-size`` for ``uqa run``).
+    """
     spec = get_component("encoder", name, flag="--encoder")
     sizes: dict[str, dict[str, Any]] = dict(spec.options.get("sizes", {}))
     if size not in sizes:
         raise UnknownNameError(
-            unknown_name_message(f"{name} size", size, list(sizes), flag="--size")
+            unknown_name_message(f"{name} size", str(size), list(sizes), flag=flag)
         )
     cls = spec.load_config()
     known = {f.name for f in fields(cls)}
@@ -150,8 +154,9 @@ def save_weights(model: nn.Module, path: Path, metadata: dict[str, str] | None =
 
 def load_weights(model: nn.Module, path: Path, what: str) -> None:
     """Load safetensors weights into ``model`` after checking names and shapes."""
-    if not path.is_file():
-        raise UqaInputError(f"encoder weights not found: {path}")
+    from uqa_data.io import check_file
+
+    check_file(path, "encoder weights")
     try:
         state = load_file(str(path))
     except Exception as exc:
@@ -169,6 +174,19 @@ def read_model_config(encoder_dir: Path) -> dict[str, Any]:
             raise UqaInputError(f"{path}: missing key '{key}'; expected an uqa encoder config")
     if config["format"] != FORMAT:
         raise UqaInputError(f"{path}: format '{config['format']}'; expected '{FORMAT}'")
+    spec = get_component("encoder", config["encoder"], flag=f"'encoder' in {path}")
+    cls = spec.load_config()
+    enc = config["encoder_config"]
+    if not isinstance(enc, dict):
+        raise UqaInputError(f"{path}: 'encoder_config' must be a JSON object")
+    known = sorted(f.name for f in fields(cls))
+    for key in enc:
+        if key not in known:
+            raise UqaInputError(unknown_name_message(
+                f"{config['encoder']} encoder_config key", key, known, flag=str(path)))
+    from uqa_data.settings import coerce_settings
+
+    config["encoder_config"] = coerce_settings(cls, enc, what=f"{path}: encoder_config")
     return config
 
 

@@ -32,6 +32,7 @@ from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
+from uqa_data.settings import SettingError, check_non_negative, check_positive
 
 from uqa_encoders import distributed as dist
 from uqa_encoders.batching import Batch, eval_batch, training_batch
@@ -116,6 +117,11 @@ class PretrainConfig:
             raise UqaInputError("pre-training: --sampled and eval_users must be >= 0")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise UqaInputError(f"pre-training: lr={self.lr}; expected a positive number")
+        check_positive(self, "pre-training", "temperature", "grad_clip")
+        check_non_negative(self, "pre-training", "weight_decay", "dropout")
+        if self.dropout >= 1:
+            raise SettingError("pre-training", "dropout", self.dropout, "a number in [0, 1)")
+        encoder_config(self.encoder, self.size, max_len=self.max_len, dropout=self.dropout)
         if self.precision not in ("fp32", "bf16"):
             raise UqaInputError(
                 f"pre-training: precision '{self.precision}'; expected fp32 or bf16"
@@ -253,8 +259,11 @@ class PretrainRecipe:
         ckpt = self.ckpt_dir
         if not ckpt.exists() and (self.encoder_dir / ".checkpoint.old").exists():
             ckpt = self.encoder_dir / ".checkpoint.old"
+        from uqa_data.progress import console
+
         if not (ckpt / "state.pt").is_file():
-            log.warning("no checkpoint in %s; starting from scratch", self.encoder_dir)
+            console.print(f"  no pre-training checkpoint in {self.encoder_dir} yet; starting "
+                          "from step 0", highlight=False)
             return
         from safetensors.torch import load_file
 
@@ -279,7 +288,8 @@ class PretrainRecipe:
         self.seconds = float(state["seconds"])
         self.epoch_losses = [float(x) for x in state["epoch_losses"]]
         self.history = list(saved.get("history", []))
-        log.info("resumed from %s at step %d", ckpt, self.global_step)
+        console.print(f"  resuming pre-training at step {self.global_step} (epoch "
+                      f"{self.epoch + 1} of {self.config.epochs}) from {ckpt}", highlight=False)
 
     # -- training ------------------------------------------------------------
 
@@ -456,6 +466,9 @@ def pretrain(
         recipe.setup(resume=resume)
         summary = recipe.train(callback)
         recipe.save_final(summary)
+        if recipe.rank == 0:  # finished: the resumable state (optimizer...) is not needed
+            shutil.rmtree(recipe.ckpt_dir, ignore_errors=True)
+            shutil.rmtree(recipe.encoder_dir / ".checkpoint.old", ignore_errors=True)
         return summary
     finally:
         recipe.cleanup()

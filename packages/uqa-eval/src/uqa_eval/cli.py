@@ -137,7 +137,7 @@ def score_embeddings_command(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: a UqaError becomes a one-line error and exit status 2."""
-    run_console_app(app, argv)
+    run_console_app(app, argv, prog_name="uqa-eval")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ class EvalConfig:
     :param baseline: registered baseline name, or None for the embedding under test.
     :param batch_size: questions per forward pass.
     :param seed: seeds the ``shuffled`` permutation.
-    :param llm: LLM source when no adapter directory is used (``none``).
+    :param llm: the LLM to answer with: required to match the adapter's when an
+        adapter is used; with no adapter (``none``) it is the LLM asked (default:
+        the adapter directory's LLM when there is one, else ``smollm2``).
     :param max_questions: evaluate only the first N questions.
     :param max_new_tokens: generation budget for ``generate``.
     :param threads: torch CPU threads (None: torch's default). On a shared,
@@ -44,7 +46,7 @@ class EvalConfig:
     baseline: str | None = None
     batch_size: int = 16
     seed: int = 0
-    llm: str = "smollm2"
+    llm: str | None = None
     max_questions: int | None = None
     max_new_tokens: int = 4
     threads: int | None = None
@@ -55,11 +57,19 @@ class EvalConfig:
         return config_from_preset(cls, EVAL_PRESETS, name, overrides, what="eval")
 
     def validate(self) -> None:
+        """Reject an unknown mode or baseline and out-of-range sizes before anything loads."""
+        from uqa_data.registry import unknown_name_message
+        from uqa_data.settings import check_at_least
+
         if self.mode not in MODES:
-            raise UqaInputError(f"unknown answering mode '{self.mode}' (--mode); "
-                                f"valid: {', '.join(MODES)}")
-        if self.batch_size < 1:
-            raise UqaInputError("--batch-size must be >= 1")
+            raise UqaInputError(unknown_name_message("answering mode", str(self.mode),
+                                                     list(MODES), flag="--mode"))
+        check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
+                       "threads")
+        if self.baseline is not None:
+            from uqa_eval.baselines import get_baseline
+
+            get_baseline(self.baseline)
 
 
 EVAL_PRESETS: dict[str, EvalConfig] = {
@@ -134,18 +144,34 @@ def evaluate(
     qs = read_questions(questions_path, limit=config.max_questions)
 
     if (baseline is not None and not baseline.needs_alignment) or adapter_dir is None:
-        # no user context: the run's LLM and prompt wording when an adapter dir is given
-        style, source = PromptStyle(mode=config.mode), config.llm
+        # no user context: the run's LLM and prompt wording when an adapter dir is given;
+        # an explicit config.llm (--llm) wins over the adapter's LLM, and says so
+        style, source, origin = PromptStyle(mode=config.mode), config.llm or DEFAULT_LLM, "--llm"
         if adapter_dir is not None and (Path(adapter_dir) / "config.json").is_file():
-            from uqa_align.train import AlignConfig
-            from uqa_data.io import read_json
+            a = _adapter_align_config(Path(adapter_dir))
+            style = PromptStyle(a.system, a.marker, config.mode, a.position)
+            if config.llm is None:
+                source, origin = a.llm, f"align.llm in {Path(adapter_dir) / 'config.json'}"
+            elif llm is None and not same_llm(config.llm, a.llm):
+                from uqa_data.progress import console
 
-            a = AlignConfig(**read_json(Path(adapter_dir) / "config.json")["align"])
-            style, source = PromptStyle(a.system, a.marker, config.mode, a.position), a.llm
-        loaded = llm if llm is not None else load_llm(source)
+                console.print(
+                    f"[yellow]note:[/] answering with --llm {config.llm} (given), in the "
+                    f"prompt wording of {adapter_dir}, which was aligned on {a.llm}",
+                    highlight=False, soft_wrap=True)
+        loaded = llm if llm is not None else load_llm(source, origin=origin)
         builder = PromptBuilder(loaded.tokenizer, style)
         model, adapter, text_k = loaded, None, 0
     else:
+        if config.llm is not None and llm is None \
+                and (Path(adapter_dir) / "config.json").is_file():
+            a = _adapter_align_config(Path(adapter_dir))
+            if not same_llm(config.llm, a.llm):
+                raise UqaInputError(
+                    f"--llm {config.llm}: the adapter in {adapter_dir} was aligned on {a.llm}, "
+                    "and an adapter answers only with the LLM it was aligned on; drop --llm, "
+                    f"or align again with --llm {config.llm}"
+                )
         aligned = load_aligned(Path(adapter_dir), llm=llm, mode=config.mode)
         model, adapter, builder = aligned.llm, aligned.adapter, aligned.builder
         text_k = aligned.config.text_history
@@ -210,6 +236,7 @@ def evaluate(
     table, summary = _predictions(qs, prompts, scores, generated, config)
     from uqa_data.io import write_table
 
+    _warn_if_shrinking(Path(predictions_path), table.num_rows)
     write_table(table, predictions_path)
     summary.update({
         "predictions": str(predictions_path), "mode": config.mode,
@@ -218,6 +245,47 @@ def evaluate(
         "questions_per_s": round(len(qs) / answer_s, 2) if answer_s > 0 else None,
     })
     return summary
+
+
+DEFAULT_LLM = "smollm2"
+
+
+def _warn_if_shrinking(path: Path, rows: int) -> None:
+    """Say so when fewer predictions replace a finished predictions file."""
+    if not path.is_file():
+        return
+    try:
+        import pyarrow.ipc as ipc
+
+        with ipc.open_file(str(path)) as reader:
+            before = sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+    except (OSError, ValueError):
+        return
+    if rows < before:
+        import warnings
+
+        warnings.warn(f"{path}: replacing {before} predictions with {rows} "
+                      "(--max-questions); the report of this run now covers fewer questions",
+                      stacklevel=3)
+
+
+def same_llm(a: str, b: str) -> bool:
+    """Whether two ``--llm`` values name the same model (same name or same directory)."""
+    if a == b:
+        return True
+    pa_, pb = Path(a).expanduser(), Path(b).expanduser()
+    return pa_.is_dir() and pb.is_dir() and pa_.resolve() == pb.resolve()
+
+
+def _adapter_align_config(adapter_dir: Path) -> Any:
+    from uqa_align.train import AlignConfig
+    from uqa_data.io import read_json
+
+    path = adapter_dir / "config.json"
+    try:
+        return AlignConfig(**read_json(path, "adapter config (adapter/config.json)")["align"])
+    except (KeyError, TypeError) as exc:
+        raise UqaInputError(f"{path}: not an alignment config ({exc})") from exc
 
 
 def _answer(model: Any, batch: list, soft: Any, pad: int,

@@ -47,18 +47,16 @@ def embedded_users(embeddings_path: str | os.PathLike[str]) -> set[int]:
     """The user ids of an embeddings file, after checking its schema.
 
     :raises UqaInputError: no ``user_id`` integer column, neither ``embedding``
-        nor ``embeddings``, a repeated or null user id, or no rows.
+        nor ``embeddings`` (or one of the wrong type), a null, zero-width or ragged
+        vector, a repeated or null user id, or no rows.
     """
     p = Path(embeddings_path)
     table = read_table(
         p, {"user_id": (INT, "int64 user ids")}, what="embeddings file", allow_empty=False
     )
-    if not any(c in table.column_names for c in EMBEDDING_COLUMNS):
-        raise UqaInputError(
-            f"{p}: has neither 'embedding' (fixed_size_list<float32>, one vector per user) nor "
-            f"'embeddings' (list<fixed_size_list<float32>>); columns present: "
-            f"{', '.join(table.column_names)}"
-        )
+    from uqa_align.user_embeddings import check_vector_columns
+
+    check_vector_columns(table, p)  # types, and every vector whole and of one width
     ids = table.column("user_id")
     if ids.null_count:
         raise UqaInputError(f"{p}: column 'user_id' has {ids.null_count} null value(s)")

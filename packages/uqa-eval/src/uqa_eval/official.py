@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from uqa_data.errors import UqaInputError
@@ -122,11 +121,11 @@ def score_predictions(
     The report has accuracy for all questions, each dimension and each
     sub-task (``acc``; generation has no ``acc_norm``).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise UqaInputError(f"predictions file not found: {p}")
+    from uqa_data.io import check_file
+
+    p = check_file(path, "predictions file")
     try:
-        with p.open(encoding="utf-8") as fh:
+        with p.open(encoding="utf-8-sig") as fh:  # a leading UTF-8 BOM is accepted
             scored = score_lines(fh, str(p))
     except UnicodeDecodeError as exc:
         raise UqaInputError(f"{p}: not UTF-8 text ({exc.reason})") from exc

@@ -68,6 +68,33 @@ def config_from_options(config_cls: type, options: dict[str, Any], name: str) ->
     return config_cls(**options)
 
 
+def check_adapter_options(name: str, options: dict[str, Any] | None) -> None:
+    """Resolve adapter ``name`` and check ``options`` before anything is built.
+
+    Unknown option keys, values of the wrong type and sizes below 1 (``num_tokens``,
+    ``width``, ``layers``, ``heads``...) or negative rates raise naming the option.
+    """
+    import math
+
+    from uqa_data.settings import SettingError, coerce_settings
+
+    spec = get_component("adapter", name, flag="--adapter")
+    if not spec.config:
+        return
+    config_cls = spec.load_config()
+    what = f"adapter '{name}'"
+    config = config_from_options(config_cls, coerce_settings(config_cls, dict(options or {}),
+                                                             what=what), name)
+    for f in fields(config_cls):
+        v = getattr(config, f.name)
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, int) and v < 1:
+            raise SettingError(what, f.name, v, "an integer >= 1")
+        if isinstance(v, float) and not (math.isfinite(v) and v >= 0):
+            raise SettingError(what, f.name, v, "a number >= 0")
+
+
 def build_adapter(
     name: str, in_dim: int, hidden_size: int, options: dict[str, Any] | None = None
 ) -> Adapter:
@@ -86,9 +113,29 @@ def adapter_options(adapter: nn.Module) -> dict[str, Any]:
 
 
 def load_adapter_module(
-    name: str, in_dim: int, hidden_size: int, options: dict[str, Any], state: dict[str, Any]
+    name: str, in_dim: int, hidden_size: int, options: dict[str, Any], state: dict[str, Any],
+    source: Any = "adapter weights",
 ) -> Adapter:
-    """Rebuild an adapter from its saved config and load ``state`` strictly."""
+    """Rebuild an adapter from its saved config and load ``state`` strictly.
+
+    :raises UqaInputError: naming ``source`` and the first tensor whose name or
+        shape does not match the config (e.g. an edited ``in_dim``).
+    """
     adapter = build_adapter(name, in_dim, hidden_size, options)
+    own = adapter.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if missing or unexpected:
+        raise UqaInputError(
+            f"{source}: weights do not match adapter '{name}' of its config.json "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    for k, v in own.items():
+        if tuple(state[k].shape) != tuple(v.shape):
+            raise UqaInputError(
+                f"{source}: tensor '{k}' has shape {tuple(state[k].shape)} but adapter "
+                f"'{name}' with in_dim={in_dim}, hidden_size={hidden_size} and options "
+                f"{options} expects {tuple(v.shape)}; was config.json edited?"
+            )
     adapter.load_state_dict(state, strict=True)
     return adapter

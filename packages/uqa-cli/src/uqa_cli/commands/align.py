@@ -94,14 +94,18 @@ def align_command(
     config = AlignConfig.from_preset(preset, **overrides)
     emb = embeddings or baseline_embeddings(out, base, "train")
     target = adapter_dir or (baseline_dir(out, base.name) / "adapter" if base else out / "adapter")
-    summary = align(
-        questions or out / "questions" / "align.arrow",
-        emb,
-        data or out / "data",
-        target,
-        config,
-        resume=resume,
-    )
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "align", resume="re-run it with --resume to continue from "
+                      f"{target / 'checkpoint'}"):
+        summary = align(
+            questions or out / "questions" / "align.arrow",
+            emb,
+            data or out / "data",
+            target,
+            config,
+            resume=resume,
+        )
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

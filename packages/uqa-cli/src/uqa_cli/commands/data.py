@@ -36,7 +36,10 @@ def synth_command(
     from uqa_data.progress import console
     from uqa_data.synth import synthesize
 
-    summary = synthesize(out, preset=preset, seed=seed, lang=lang)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "data synth"):
+        summary = synthesize(out, preset=preset, seed=seed, lang=lang)
     _print_facts(
         f"synthetic log ({preset}, seed {seed}, {lang}) -> {out / 'raw'}",
         {
@@ -96,7 +99,10 @@ def prepare_command(
         split=split,
         test_fraction=test_fraction,
     )
-    summary = prepare(out / "raw", out / "data", config)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "data prepare"):
+        summary = prepare(out / "raw", out / "data", config)
     console.print(report_table(summary))
     console.print(f"wrote {out / 'data'} in {summary['seconds']:.2f} s", highlight=False)
 
@@ -124,6 +130,10 @@ def import_command(
     tokenizer: Path | None = typer.Option(
         None, "--tokenizer", help="uqabench: a local tokenizer folder to decode names"
     ),
+    order_by_row: bool = typer.Option(
+        False, "--order-by-row",
+        help="recbole: accept a .inter without a timestamp field (clicks keep the row order)",
+    ),
 ) -> None:
     """Import a real click log from PATH into OUT/raw/ (then run `uqa data prepare`)."""
     import inspect
@@ -143,6 +153,7 @@ def import_command(
         "time_col": time_col,
         "delimiter": delimiter,
         "tokenizer": tokenizer,
+        "order_by_row": order_by_row or None,
     }
     given = {k: v for k, v in given.items() if v is not None}
     accepted = inspect.signature(importer).parameters
@@ -150,7 +161,10 @@ def import_command(
     for key in given:
         if key not in accepted and not takes_any:
             raise UqaInputError(f"--{key.replace('_', '-')} does not apply to --format {fmt}")
-    summary = importer(path, out, **given)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "data import"):
+        summary = importer(path, out, **given)
     _print_facts(
         f"imported {path} ({fmt}) -> {out / 'raw'}",
         {k: v for k, v in summary.items() if not isinstance(v, dict | list)},

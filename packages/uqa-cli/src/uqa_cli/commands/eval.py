@@ -37,7 +37,9 @@ def eval_command(
     baseline: str | None = typer.Option(
         None, "--baseline", help="none, random, shuffled, oracle, text20 or text50"
     ),
-    llm: str | None = typer.Option(None, "--llm", help="LLM for --baseline none"),
+    llm: str | None = typer.Option(
+        None, "--llm", help="with --baseline none: the LLM asked (default: the run's adapter's "
+        "LLM, else smollm2); with an adapter it must be the LLM the adapter was aligned on"),
     mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
     preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per forward"),
@@ -79,9 +81,13 @@ def eval_command(
         if base
         else out / "predictions" / "eval.arrow"
     )
-    s = evaluate(
-        questions or out / "questions" / "eval.arrow", emb, adir, data or out / "data", pred, config
-    )
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "eval"):
+        s = evaluate(
+            questions or out / "questions" / "eval.arrow", emb, adir, data or out / "data", pred,
+            config,
+        )
     if as_json:
         typer.echo(json.dumps(s, indent=2))
         return

@@ -60,7 +60,11 @@ def pretrain_command(
         precision=precision,
         seed=seed,
     )
-    summary = pretrain(data or out / "data", out / "encoder", config, resume=resume)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "
+                      f"{out / 'encoder' / 'checkpoint'}"):
+        summary = pretrain(data or out / "data", out / "encoder", config, resume=resume)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
     if as_json:
@@ -112,9 +116,13 @@ def embed_command(
     from uqa_encoders.embed import export_embeddings
 
     path = output or out / "embeddings" / f"{split}.arrow"
-    s = export_embeddings(
-        encoder_dir or out / "encoder", data or out / "data", split, path, untrained=untrained
-    )
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "embed"):
+        s = export_embeddings(
+            encoder_dir or out / "encoder", data or out / "data", split, path,
+            untrained=untrained,
+        )
     console.print(
         f"wrote {path}: {s['users']} users, dim {s['dim']}, {s['positions']} positions"
         f"{' (untrained)' if untrained else ''}",

@@ -71,7 +71,10 @@ def questions_command(
         formats=("arrow",) if fmt == "arrow" else ("arrow", fmt),
         distractors=distractors,
     )
-    summary = generate(data or out / "data", out / "questions", config)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(out, "questions"):
+        summary = generate(data or out / "data", out / "questions", config)
     table = Table(title=f"questions ({config.lang}, seed {config.seed})")
     table.add_column("task")
     table.add_column("align", justify="right")

@@ -67,21 +67,28 @@ def report_command(
     runs = find_runs(paths)
     single = len(paths) == 1 and is_run_dir(paths[0])
     if single:
+        import contextlib
+
+        from uqa_cli.writing import writing_into
+
         run = runs[0]
-        predictions = run / "predictions" / "eval.arrow"
-        if rebuild and predictions.is_file():
-            report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
-        else:
-            report = load_run(run)
-        target = out or run / "report"
-        written = write_report(report, target)
-        print_table(report_table(report), stdout)
-        nested = sorted(d for d in (run / "baselines").glob("*") if is_run_dir(d))
-        if nested:  # the run's own baselines (uqa run --baselines): side by side as well
-            comparison = compare_runs([run, *nested])
-            written.update({f"compare {k}": v for k, v in
-                            write_comparison(comparison, target / "compare").items()})
-            print_table(comparison_table(comparison, metric), stdout)
+        # writing into the run's own report/: one writer at a time
+        lock = writing_into(run, "report", flag="RUN") if out is None else contextlib.nullcontext()
+        with lock:
+            predictions = run / "predictions" / "eval.arrow"
+            if rebuild and predictions.is_file():
+                report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
+            else:
+                report = load_run(run)
+            target = out or run / "report"
+            written = write_report(report, target)
+            print_table(report_table(report), stdout)
+            nested = sorted(d for d in (run / "baselines").glob("*") if is_run_dir(d))
+            if nested:  # the run's own baselines (uqa run --baselines): side by side as well
+                comparison = compare_runs([run, *nested])
+                written.update({f"compare {k}": v for k, v in
+                                write_comparison(comparison, target / "compare").items()})
+                print_table(comparison_table(comparison, metric), stdout)
     else:
         comparison = compare_runs(runs)
         if out is not None:

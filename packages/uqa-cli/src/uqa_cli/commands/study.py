@@ -56,4 +56,7 @@ def study_command(
         sizes=tuple(s.strip() for s in sizes.split(",")) if sizes else SCALE_SIZES,
         lengths=tuple(int(n) for n in lengths.split(",")) if lengths else SCALE_LENGTHS,
     )
-    run_study(name, args, yes=yes, budget_minutes=budget_minutes)
+    from uqa_cli.writing import writing_into
+
+    with writing_into(args.out, f"study {name}"):
+        run_study(name, args, yes=yes, budget_minutes=budget_minutes)

@@ -137,10 +137,15 @@ def _check_unique(ids: np.ndarray, where: str, row_base: int = 0, unit: str = "r
 
 def write_raw(
     out_dir: Path, user: np.ndarray, item: np.ndarray, ts: np.ndarray, items: pa.Table,
-    extra: dict[str, pa.Table] | None = None,
+    extra: dict[str, pa.Table] | None = None, *, without_metadata: int | None = None,
 ) -> dict[str, Any]:
     """Write ``raw/interactions.arrow``, ``raw/items.arrow`` (and ``extra`` files under
-    ``out_dir``) after checking the log is non-empty and the item ids unique."""
+    ``out_dir``) after checking the log is non-empty and the item ids unique.
+
+    :param without_metadata: clicked items the given item table did not describe
+        (they got placeholder names); reported as ``clicked_items_without_metadata``
+        only when an item table was given.
+    """
     if user.shape[0] == 0:
         raise UqaInputError("the imported log has no clicks; expected at least one row")
     ids = items.column("item_id").to_numpy()
@@ -155,10 +160,11 @@ def write_raw(
     io.write_table(log, raw / "interactions.arrow")
     for rel, table in (extra or {}).items():
         io.write_table(table, Path(out_dir) / rel)
-    known = np.isin(np.unique(item), uniq)
-    return {
+    summary = {
         "rows": int(user.shape[0]),
         "users": int(np.unique(user).shape[0]),
         "items": int(uniq.shape[0]),
-        "clicked_items_without_metadata": int((~known).sum()),
     }
+    if without_metadata is not None:
+        summary["clicked_items_without_metadata"] = int(without_metadata)
+    return summary

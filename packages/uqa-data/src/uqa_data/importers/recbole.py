@@ -4,7 +4,9 @@ Atomic files are tab-separated with a ``field:type`` header (``user_id:token
 item_id:token rating:float timestamp:float``). Tokens that are all decimal
 integers keep their value; otherwise the sorted distinct tokens are numbered
 ``1..K`` and the mapping is written to ``raw/recbole_{user,item}_ids.arrow``
-(token, id). A missing ``timestamp`` field uses the row order. From ``.item``:
+(token, id). A ``.inter`` without a ``timestamp`` field is refused unless
+``order_by_row=True`` (``--order-by-row``): then each user's clicks keep the
+file's row order (timestamps 0, 1, 2...). From ``.item``:
 the title from ``title``/``movie_title``/``item_name``, the category from the
 first token of ``categories``/``class``/``genre``/``category``, the brand from
 ``brand``; the rest get placeholder names.
@@ -30,9 +32,9 @@ def read_atomic(path: Path) -> pa.Table:
     """An atomic file as string columns named without their ``:type`` suffix."""
     import pyarrow.csv as pcsv
 
-    path = Path(path)
-    if not path.is_file():
-        raise UqaInputError(f"RecBole atomic file not found: {path}")
+    from uqa_data.io import check_file
+
+    path = check_file(path, "RecBole atomic file")
     with path.open(encoding="utf-8", errors="replace") as fh:
         header = fh.readline().rstrip("\r\n")
         if not header:
@@ -108,14 +110,24 @@ def _find_files(source: Path) -> tuple[Path, Path | None]:
     return inter, item if item.is_file() else None
 
 
-def import_recbole(source: Path, out_dir: Path) -> dict[str, Any]:
-    """Import RecBole atomic files from ``source`` (folder or ``.inter``) into ``out_dir/raw``."""
+def import_recbole(source: Path, out_dir: Path, *, order_by_row: bool = False) -> dict[str, Any]:
+    """Import RecBole atomic files from ``source`` (folder or ``.inter``) into ``out_dir/raw``.
+
+    :param order_by_row: accept a ``.inter`` without ``timestamp``, ordering each
+        user's clicks by their row in the file.
+    """
     inter_path, item_path = _find_files(source)
     inter = read_atomic(inter_path)
     if inter.num_rows == 0:
         raise UqaInputError(f"{inter_path}: has a header but no rows; expected interactions")
     user_tokens = _need(inter, inter_path, "user_id")
     item_tokens = _need(inter, inter_path, "item_id")
+    if "timestamp" not in inter.column_names and not order_by_row:
+        raise UqaInputError(
+            f"{inter_path}: no 'timestamp' field (fields: {', '.join(inter.column_names)}); "
+            "clicks would be ordered by their row in the file: pass --order-by-row to accept "
+            "that, or add a timestamp:float field"
+        )
     item_tab = read_atomic(item_path) if item_path else None
     all_items = item_tokens
     if item_tab is not None:
@@ -165,6 +177,8 @@ def import_recbole(source: Path, out_dir: Path) -> dict[str, Any]:
         maps["raw/recbole_user_ids.arrow"] = user_map
     if item_map is not None:
         maps["raw/recbole_item_ids.arrow"] = item_map
-    summary = write_raw(out_dir, user, item, ts, table, extra=maps)
+    summary = write_raw(out_dir, user, item, ts, table, extra=maps,
+                        without_metadata=int(extra.size) if item_tab is not None else None)
     return {"source": str(inter_path), "item_file": str(item_path) if item_path else None,
-            **summary, "token_maps": sorted(maps)}
+            **summary, "token_maps": sorted(maps),
+            "order": "timestamp" if "timestamp" in inter.column_names else "row order"}

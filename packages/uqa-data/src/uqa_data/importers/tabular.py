@@ -27,9 +27,9 @@ def read_csv(path: Path, delimiter: str = ",") -> pa.Table:
     """Read a CSV with a header; a ragged row or an empty file names the file and line."""
     import pyarrow.csv as pcsv
 
-    path = Path(path)
-    if not path.is_file():
-        raise UqaInputError(f"CSV file not found: {path}")
+    from uqa_data.io import check_file
+
+    path = check_file(path, "CSV file")
     if path.stat().st_size == 0:
         raise UqaInputError(f"{path}: empty file; expected a header line and rows")
     try:
@@ -54,16 +54,37 @@ def _ragged_line(path: Path, delimiter: str) -> tuple[int | None, int, int]:
     return None, 0, len(header)
 
 
+def check_unique_columns(table: pa.Table, path: Path) -> pa.Table:
+    """Raise naming the first column name the header repeats."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(table.column_names, start=1):
+        if name in seen:
+            raise UqaInputError(
+                f"{path}: the header repeats column '{name}' (columns {seen[name]} and {i}); "
+                "expected each column name once"
+            )
+        seen[name] = i
+    return table
+
+
 def read_any(path: Path, delimiter: str = ",") -> tuple[pa.Table, int, str]:
     """``(table, row_base, unit)``: a CSV (line numbers) or Parquet/Arrow file (rows)."""
     path = Path(path)
+    if path.is_dir():
+        raise UqaInputError(f"{path}: is a directory; expected a log file")
+    table, base, unit = _read_any(path, delimiter)
+    return check_unique_columns(table, path), base, unit
+
+
+def _read_any(path: Path, delimiter: str) -> tuple[pa.Table, int, str]:
     if path.suffix in (".csv", ".tsv", ".txt"):
         return read_csv(path, "\t" if path.suffix == ".tsv" else delimiter), 2, "line"
     if path.suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
-        if not path.is_file():
-            raise UqaInputError(f"Parquet file not found: {path}")
+        from uqa_data.io import check_file
+
+        check_file(path, "Parquet file")
         try:
             return pq.read_table(path), 0, "row"
         except (pa.ArrowInvalid, OSError) as exc:
@@ -120,7 +141,8 @@ def import_table(
         missing = extra_ids.shape[0]
         if missing:
             table = pa.concat_tables([table, items_from_columns(extra_ids)])
-    summary = write_raw(out_dir, user, item, ts, table)
+    summary = write_raw(out_dir, user, item, ts, table,
+                        without_metadata=None if items is None else missing)
     return {"source": str(source), **summary, "items_given_placeholder_names": int(missing)}
 
 
@@ -129,6 +151,8 @@ def import_csv(
     item_col: str = "item_id", time_col: str = "timestamp", delimiter: str = ",",
 ) -> dict[str, Any]:
     """The ``csv`` dataset: a comma- (or ``delimiter``-) separated log with a header."""
+    if Path(source).is_dir():
+        raise UqaInputError(f"{source}: is a directory; --format csv expects a .csv file")
     if Path(source).suffix not in (".csv", ".tsv", ".txt"):
         raise UqaInputError(f"{source}: --format csv expects a .csv, .tsv or .txt file")
     return import_table(source, out_dir, items=items, user_col=user_col, item_col=item_col,
@@ -140,6 +164,8 @@ def import_parquet(
     item_col: str = "item_id", time_col: str = "timestamp",
 ) -> dict[str, Any]:
     """The ``parquet`` dataset: a Parquet log (and optional Parquet or CSV item table)."""
+    if Path(source).is_dir():
+        raise UqaInputError(f"{source}: is a directory; --format parquet expects a .parquet file")
     if Path(source).suffix not in (".parquet", ".pq"):
         raise UqaInputError(f"{source}: --format parquet expects a .parquet file")
     return import_table(source, out_dir, items=items, user_col=user_col, item_col=item_col,

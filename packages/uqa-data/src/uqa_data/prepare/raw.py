@@ -47,9 +47,9 @@ def check_int_column(
 
 def read_interactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(user_id, item_id, timestamp)`` int64 arrays of an interaction log file."""
-    path = Path(path)
-    if not path.is_file():
-        raise UqaInputError(f"interaction log not found: {path}")
+    from uqa_data.io import check_file
+
+    path = check_file(path, "interaction log")
     try:
         source = pa.memory_map(str(path), "r")
         reader = ipc.open_file(source)

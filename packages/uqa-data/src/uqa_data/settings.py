@@ -1,0 +1,189 @@
+"""Typed stage settings: coerce override values to a config field's type, check ranges.
+
+Every stage config is a dataclass; :func:`coerce_settings` turns the values a
+user gave (``--set align.steps=400`` arrives as JSON, so ``400``; ``abc``
+arrives as text) into the field's declared type or raises
+:class:`SettingError` naming the setting, the value and the type expected.
+The ``check_*`` helpers give every config's ``validate()`` the same message
+shape for out-of-range values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+from uqa_data.errors import UqaInputError
+
+
+class SettingError(UqaInputError):
+    """One stage setting has a value of the wrong type or out of range.
+
+    ``what`` names the stage (``align``), ``key`` the setting (``steps``); callers
+    that know which flag set it (``--set align.steps``) add it with :meth:`with_flag`.
+    """
+
+    def __init__(self, what: str, key: str, value: Any, expected: str,
+                 flag: str | None = None) -> None:
+        self.what, self.key, self.value, self.expected, self.flag = (
+            what, key, value, expected, flag)
+        where = f" ({flag})" if flag else ""
+        super().__init__(f"{what} setting {key}={value!r}{where}: expected {expected}")
+
+    def with_flag(self, flag: str) -> SettingError:
+        """The same error, naming the flag that set the value."""
+        return SettingError(self.what, self.key, self.value, self.expected, flag)
+
+
+_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "text"}
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_describe(a) for a in typing.get_args(tp) if a is not type(None)]
+        none = type(None) in typing.get_args(tp)
+        return " or ".join(parts) + (" or null" if none else "")
+    if origin in (tuple, list) or tp in (tuple, list):
+        return "a list"
+    if origin in (dict, Mapping) or tp is dict:
+        return "a JSON object"
+    return _WORDS.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _coerce(tp: Any, value: Any) -> Any:
+    """``value`` as type ``tp`` or :class:`_Mismatch`."""
+    if tp is Any:
+        return value
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(arg, value)
+            except _Mismatch:
+                continue
+        raise _Mismatch
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise _Mismatch
+    if tp is int:
+        if isinstance(value, bool):
+            raise _Mismatch
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise _Mismatch from None
+        raise _Mismatch
+    if tp is float:
+        if isinstance(value, bool):
+            raise _Mismatch
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise _Mismatch from None
+        raise _Mismatch
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise _Mismatch
+    if origin is tuple or tp is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise _Mismatch
+        args = typing.get_args(tp)
+        inner = args[0] if args else Any
+        return tuple(_coerce(inner, v) for v in value)
+    if origin is list or tp is list:
+        if not isinstance(value, list | tuple):
+            raise _Mismatch
+        args = typing.get_args(tp)
+        return [_coerce(args[0] if args else Any, v) for v in value]
+    if origin in (dict, Mapping) or tp is dict:
+        if not isinstance(value, Mapping):
+            raise _Mismatch
+        return dict(value)
+    if isinstance(tp, type) and not isinstance(value, tp):
+        raise _Mismatch
+    return value
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Field name -> resolved type annotation of dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(cls)}
+
+
+def coerce_settings(cls: type, values: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+    """``values`` with each one converted to its field's type in ``cls``.
+
+    Integers given as ``3.0`` or ``"3"`` become ``3``, numbers become floats,
+    ``"true"``/``"false"`` booleans, lists tuples; anything else that does not
+    fit raises :class:`SettingError`. Unknown keys are passed through (the
+    caller rejects them with close matches).
+    """
+    types_ = field_types(cls)
+    out = {}
+    for key, value in values.items():
+        if key not in types_:
+            out[key] = value
+            continue
+        try:
+            out[key] = _coerce(types_[key], value)
+        except _Mismatch:
+            raise SettingError(what, key, value, _describe(types_[key])) from None
+    return out
+
+
+def check_positive(config: Any, what: str, *names: str) -> None:
+    """Each named setting is a finite number > 0."""
+    for name in names:
+        v = getattr(config, name)
+        if v is None:
+            continue
+        if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
+            raise SettingError(what, name, v, "a number > 0")
+
+
+def check_at_least(config: Any, what: str, minimum: int, *names: str) -> None:
+    """Each named setting (when not None) is an integer >= ``minimum``."""
+    for name in names:
+        v = getattr(config, name)
+        if v is None:
+            continue
+        if not (isinstance(v, int) and not isinstance(v, bool) and v >= minimum):
+            raise SettingError(what, name, v, f"an integer >= {minimum}")
+
+
+def check_non_negative(config: Any, what: str, *names: str) -> None:
+    """Each named setting is a finite number >= 0."""
+    for name in names:
+        v = getattr(config, name)
+        if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
+            raise SettingError(what, name, v, "a number >= 0")

@@ -1,0 +1,123 @@
+"""``uqa eval`` never replaces finished predictions silently, never ignores an explicit
+``--llm``, and never blames a ``--llm`` that was not given."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.ipc as ipc
+import pytest
+from cli_helpers import run_uqa, uqa_inprocess
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory, tiny_llm_dir: Path) -> Path:
+    out = tmp_path_factory.mktemp("eval") / "r"
+    proc = run_uqa("run", "--preset", "tiny", "--out", str(out), "--llm", str(tiny_llm_dir),
+                   "--baselines", "none")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def other_llm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another tiny Llama (other seed, width 32)."""
+    from uqa_align.testing import save_tiny_llm
+
+    return save_tiny_llm(tmp_path_factory.mktemp("other") / "llm", seed=1)
+
+
+def _scores(path: Path) -> list:
+    return ipc.open_file(str(path)).read_all().column("option_scores").to_pylist()
+
+
+def test_max_questions_zero_is_refused_up_front(run_dir: Path, capsys) -> None:
+    predictions = run_dir / "predictions" / "eval.arrow"
+    before = predictions.read_bytes()
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--max-questions", "0")
+    assert code == 2, err
+    assert "eval setting max_questions=0: expected an integer >= 1" in err
+    assert predictions.read_bytes() == before
+    code, err = uqa_inprocess(capsys, "report", str(run_dir), "--rebuild")
+    assert code == 0, err
+
+
+def test_fewer_predictions_replacing_more_say_so(run_dir: Path, tmp_path: Path,
+                                                 capsys) -> None:
+    target = tmp_path / "eval.arrow"
+    shutil.copy(run_dir / "predictions" / "eval.arrow", target)
+    n = ipc.open_file(str(target)).read_all().num_rows
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--max-questions", "5", "--predictions", str(target))
+    assert code == 0, err
+    assert f"warning: {target}: replacing {n} predictions with 5" in err
+
+
+def test_explicit_llm_wins_for_baseline_none(run_dir: Path, other_llm: Path, tmp_path: Path,
+                                              capsys) -> None:
+    given = tmp_path / "given.arrow"
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--baseline", "none", "--llm", str(other_llm),
+                              "--predictions", str(given))
+    assert code == 0, err
+    assert f"answering with --llm {other_llm} (given)" in err
+    default = tmp_path / "default.arrow"
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--baseline", "none", "--predictions", str(default))
+    assert code == 0, err
+    # without --llm: the run's own LLM (the same scores as the run's none baseline)
+    assert _scores(default) == _scores(run_dir / "baselines" / "none" / "predictions"
+                                       / "eval.arrow")
+    assert _scores(given) != _scores(default)
+
+
+def test_llm_other_than_the_adapters_is_refused(run_dir: Path, other_llm: Path,
+                                                tmp_path: Path, capsys) -> None:
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--llm", str(other_llm), "--predictions",
+                              str(tmp_path / "p.arrow"))
+    assert code == 2, err
+    assert f"--llm {other_llm}: the adapter in" in err and "was aligned on" in err
+    assert not (tmp_path / "p.arrow").exists()
+
+
+def _edited_adapter(run_dir: Path, tmp_path: Path, edit) -> Path:
+    adapter = tmp_path / "adapter"
+    shutil.copytree(run_dir / "adapter", adapter)
+    meta = json.loads((adapter / "config.json").read_text())
+    edit(meta)
+    (adapter / "config.json").write_text(json.dumps(meta))
+    return adapter
+
+
+@pytest.mark.parametrize("where", ["missing", "other"])
+def test_adapter_pointing_at_another_llm_names_its_config(
+    run_dir: Path, other_llm: Path, tmp_path: Path, capsys, where: str
+) -> None:
+    target = str(tmp_path / "gone") if where == "missing" else str(other_llm)
+    adapter = _edited_adapter(run_dir, tmp_path, lambda m: m["align"].update(llm=target))
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--adapter-dir", str(adapter), "--predictions",
+                              str(tmp_path / "p.arrow"))
+    assert code == 2, err
+    line = next(ln for ln in err.splitlines() if ln.startswith("error:"))
+    assert "--llm" not in line, line  # nobody passed --llm
+    if where == "missing":
+        assert f"(align.llm in {adapter / 'config.json'})" in line
+    else:
+        assert f"LLM {other_llm} (align.llm in {adapter / 'config.json'})" in err
+        assert "aligned for an LLM of width 128, but the LLM" in line
+
+
+def test_edited_adapter_in_dim_is_named(run_dir: Path, tmp_path: Path, capsys) -> None:
+    adapter = _edited_adapter(run_dir, tmp_path,
+                              lambda m: m["adapter"].update(in_dim=m["adapter"]["in_dim"] + 1))
+    code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
+                              "--adapter-dir", str(adapter), "--predictions",
+                              str(tmp_path / "p.arrow"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert str(adapter / "adapter.safetensors") in err and "was config.json edited?" in err

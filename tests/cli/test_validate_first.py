@@ -1,0 +1,91 @@
+"""``uqa run`` checks every flag and ``--set`` value before the first stage runs.
+
+Each case fails with one line naming the flag, exit status 2, and nothing written
+(the run directory is not even created). Runs in this process through the real
+console script: nothing heavy happens before the error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import uqa_inprocess
+
+CASES = [
+    # (flag and value, expected text in the error line)
+    (["--strategy", "lorra"], "unknown alignment strategy 'lorra' (--strategy); did you mean "
+     "'lora'?"),
+    (["--mode", "logl"], "unknown answering mode 'logl' (--mode); did you mean 'loglik'?"),
+    (["--lang", "zhh"], "unknown language 'zhh' (--lang); did you mean 'zh'?"),
+    (["--encoder-size", "99m"], "unknown sasrec size '99m' (--encoder-size)"),
+    (["--launcher", "slurmm"], "unknown launcher 'slurmm' (--launcher)"),
+    (["--llm", "smolm2"], "unknown llm 'smolm2' (--llm); did you mean 'smollm2'?"),
+    (["--set", "align.steps=abc"], "align setting steps='abc' (--set align.steps): expected "
+     "an integer"),
+    (["--set", "align.lr=-1"], "align setting lr=-1.0 (--set align.lr): expected a number > 0"),
+    (["--set", "align.steps=-5"], "align setting steps=-5 (--set align.steps): expected an "
+     "integer >= 0"),
+    (["--set", "align.batch_size=0"], "(--set align.batch_size): expected an integer >= 1"),
+    (["--set", "align.llm_lr=0"], "(--set align.llm_lr): expected a number > 0"),
+    (["--set", "align.adapter_options={\"num_tokens\": 0}"],
+     "adapter 'mean_linear' setting num_tokens=0: expected an integer >= 1"),
+    (["--set", "align.adapter_options={\"num_tokns\": 2}"], "unknown option(s) num_tokns"),
+    (["--set", "pretrain.lr=0"], "pre-training: lr=0.0; expected a positive number"),
+    (["--set", "pretrain.batch_size=0"], "pre-training: batch_size=0; expected >= 1"),
+    (["--set", "pretrain.max_len=2.5"], "pretrain setting max_len=2.5 (--set "
+     "pretrain.max_len): expected an integer"),
+    (["--set", "pretrain.dropout=1.5"], "(--set pretrain.dropout): expected a number in [0, 1)"),
+    (["--set", "pretrain.size=99m"], "unknown sasrec size '99m' (--set pretrain.size)"),
+    (["--set", "eval.max_questions=0"], "(--set eval.max_questions): expected an integer >= 1"),
+    (["--set", "eval.batch_size=x"], "(--set eval.batch_size): expected an integer"),
+    (["--set", "questions.eval_per_task=-1"], "eval_per_task"),
+    (["--set", "prepare.test_fraction=2"], "--test-fraction is 2.0; expected 0 <= f < 1"),
+    (["--set", "align.llm=/no/such/model"], "unknown llm '/no/such/model' (--set align.llm)"),
+]
+
+
+@pytest.mark.parametrize(("flags", "expected"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_flag_fails_before_any_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: str
+) -> None:
+    out = tmp_path / "x"
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--out", str(out), *flags)
+    assert code == 2, err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], err
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_encoder_size_message_names_only_its_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = uqa_inprocess(capsys, "run", "--out", str(tmp_path / "x"), "--encoder-size",
+                              "99m")
+    assert code == 2 and "(--size)" not in err
+
+
+def test_steps_message_names_one_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = uqa_inprocess(capsys, "run", "--out", str(tmp_path / "x"), "--set",
+                              "align.steps=-5")
+    assert code == 2 and "--batch-size" not in err and "--steps" not in err
+
+
+def test_values_are_coerced_to_the_field_type(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``--set align.steps=4.0`` and ``"4"`` are the integer 4 in the recorded config."""
+    out = tmp_path / "x"
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--out", str(out), "--until",
+                              "synth", "--set", "align.steps=4.0", "--set", "align.lr=\"0.01\"")
+    assert code == 0, err
+    from uqa_align.train import AlignConfig
+    from uqa_cli.commands.run import parse_settings
+    from uqa_cli.run import check_overrides
+
+    over = parse_settings(["align.steps=4.0", 'align.lr="0.01"'])
+    check_overrides(over, {"align": AlignConfig})
+    assert over["align"] == {"steps": 4, "lr": 0.01}
+    assert type(over["align"]["steps"]) is int
+    assert json.loads((out / "run.json").read_text())["stages"]["synth"]["status"] == "done"
