@@ -104,7 +104,7 @@ def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any
 def run_pipeline(options: RunOptions) -> dict[str, Any]:
     """Run (or resume) every stage; returns the main report."""
     from uqa_align.train import AlignConfig, align
-    from uqa_data.prepare import PrepareConfig, prepare
+    from uqa_data.prepare import PrepareConfig, config_for, prepare
     from uqa_data.questions import QuestionConfig, generate
     from uqa_encoders.embed import export_embeddings
     from uqa_encoders.pretrain import PretrainConfig, pretrain
@@ -178,14 +178,10 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         return options.overrides.get(stage, {})
 
     imported = Path(options.dataset) if options.dataset != "synthetic" else None
-    prep_defaults: dict[str, Any] = {}
-    if imported is not None and (imported / "raw" / "split.arrow").is_file():
-        # The official UQABench files fix the split and the users their questions ask
-        # about: keep that split and every user and item.
-        prep_defaults = {"split": "given", "min_item_count": 1, "min_user_len": 1}
-    prep_cfg = build_config(
-        PrepareConfig, preset, seed=seed, **{**prep_defaults, **over("prepare")}
-    )
+    # Imported logs keep every user (no user-length filter unless --set asks for one); the
+    # official UQABench files also fix the split and keep every item.
+    prep_cfg = config_for(raw_dir, preset, synthetic=imported is None,
+                          **{"seed": seed, **over("prepare")})
     pipe.execute(
         Stage(
             "prepare",
