@@ -70,7 +70,8 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
 
             def train(b: Any = base, cfg: Any = cfg, adapter: Path = adapter) -> Any:
                 return align(
-                    align_q, baseline_embeddings(run_dir, b, "train"), data_dir, adapter, cfg
+                    align_q, baseline_embeddings(run_dir, b, "train"), data_dir, adapter, cfg,
+                    log_dir=options.log_dir, log_name=f"align-{b.name}",
                 )
 
             pipe.execute(

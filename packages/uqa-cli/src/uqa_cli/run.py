@@ -52,6 +52,8 @@ class RunOptions:
     """Per-stage config overrides (``{"pretrain": {"loss": "infonce"}}``), used by studies."""
     reuse_from: list[Path] = field(default_factory=list)
     """Sibling run directories whose identical finished stages are reused (studies)."""
+    log_dir: Path | None = None
+    """TensorBoard event files of the training stages that run go here (``--log-dir``)."""
 
     def run_name(self) -> str:
         return self.name or f"{self.preset}-{self.encoder}-{self.adapter}-s{self.seed}"
@@ -70,6 +72,10 @@ def validate(options: RunOptions) -> None:
         raise UnknownNameError(
             unknown_name_message("stage", options.until, list(STAGES), flag="--until")
         )
+    if options.log_dir is not None:
+        from uqa_data.scalars import require_tensorboard
+
+        require_tensorboard()
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
     if not Path(options.llm).is_dir():
@@ -170,6 +176,8 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
             )
         from uqa_cli.worker import launch_torchrun
 
+        if options.log_dir is not None:
+            paths["log_dir"] = options.log_dir
         spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()}}
         launch_torchrun(stage, spec, run_dir / f".{stage}-launch.json")
         return None
@@ -241,7 +249,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
             "pretrain",
             lambda: launched(
                 "pretrain",
-                lambda: pretrain(data_dir, encoder_dir, pre_cfg),
+                lambda: pretrain(data_dir, encoder_dir, pre_cfg, log_dir=options.log_dir),
                 pre_cfg,
                 data_dir=data_dir,
                 encoder_dir=encoder_dir,
@@ -296,6 +304,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
                     data_dir,
                     adapter_dir,
                     align_cfg,
+                    log_dir=options.log_dir,
                 ),
                 align_cfg,
                 questions_path=questions_dir / "align.arrow",

@@ -12,6 +12,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
+
 from uqa_data.errors import UqaError
 from uqa_data.progress import console
 
@@ -36,7 +38,7 @@ def run_console_app(
     try:
         app(args=argv, standalone_mode=False)
     except UqaError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code or 0)
