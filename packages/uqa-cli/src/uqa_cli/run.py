@@ -114,6 +114,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     from uqa_data.questions import QuestionConfig, generate
     from uqa_encoders.embed import export_embeddings
     from uqa_encoders.pretrain import PretrainConfig, pretrain
+    from uqa_eval.curves import attach_curves
     from uqa_eval.evaluate import EvalConfig, evaluate
     from uqa_eval.report import build_report, compare_runs, report_table, write_report
 
@@ -365,7 +366,8 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     }
 
     def make_report() -> dict[str, Any]:
-        report = build_report(predictions, questions_dir / "eval.arrow", meta)
+        report = attach_curves(build_report(predictions, questions_dir / "eval.arrow", meta),
+                               run_dir)
         write_report(report, run_dir / "report")
         return {"overall": report.get("overall")}
 

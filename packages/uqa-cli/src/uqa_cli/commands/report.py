@@ -46,6 +46,7 @@ def report_command(
     from rich.console import Console
     from uqa_data.errors import UnknownNameError
     from uqa_data.progress import console as err
+    from uqa_eval.curves import attach_curves
     from uqa_eval.report import (
         METRICS,
         build_report,
@@ -73,6 +74,7 @@ def report_command(
             report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
         else:
             report = load_run(run)
+        attach_curves(report, run)  # from the run's training files, as they are now
         target = out or run / "report"
         written = write_report(report, target)
         print_table(report_table(report), stdout)
