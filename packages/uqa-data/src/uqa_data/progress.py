@@ -87,7 +87,7 @@ class PlainBar(StageBar):
         self.total = total
         self.interval = interval
         self.completed = 0
-        self.facts = ""
+        self.facts: dict[str, Any] = {}  # the latest value of each fact given
         self._advanced = False
         self._start_completed = 0  # where this process started (a resumed stage)
         self._started = time.monotonic()
@@ -97,8 +97,7 @@ class PlainBar(StageBar):
     def advance(self, n: int = 1, **info: Any) -> None:
         self.completed += n
         self._advanced = True
-        if info:
-            self.facts = " ".join(f"{k}={v}" for k, v in info.items())
+        self.facts.update(info)
         now = time.monotonic()
         decile = self._decile()
         if self.total and self.completed >= self.total:
@@ -117,8 +116,7 @@ class PlainBar(StageBar):
             if not self._advanced:  # resuming: progress and rate count from here
                 self._start_completed = completed
                 self._last_decile = self._decile()
-        if info:
-            self.facts = " ".join(f"{k}={v}" for k, v in info.items())
+        self.facts.update(info)
 
     def start(self) -> None:
         steps = f" ({self.total} steps)" if self.total else ""
@@ -140,7 +138,7 @@ class PlainBar(StageBar):
         else:
             parts.append(str(self.completed))
         if self.facts:
-            parts.append(self.facts)
+            parts.append(" ".join(f"{k}={v}" for k, v in self.facts.items()))
         if word:
             parts.append(word)
         parts.append(f"elapsed {_clock(elapsed)}")
