@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ DESIGN_FILES = [
     "report/report.json",
     "report/report.md",
     "report/accuracy.png",
+    "report/curves.png",
 ]
 
 
@@ -47,8 +49,17 @@ def uqa(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("runs") / "tiny"
-    proc = uqa("run", "--preset", "tiny", "--out", str(out), "--seed", "3")
+    """One tiny run as under ``nohup uqa run ... > log``: progress on, stderr a file; with
+    ``--log-dir`` (TensorBoard events in ``<tmp>/tb``)."""
+    root = tmp_path_factory.mktemp("runs")
+    out, log = root / "tiny", root / "tiny.log"
+    env = {k: v for k, v in os.environ.items() if k != "UQA_PROGRESS"}
+    with log.open("w") as fh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "uqa_cli.main", "run", "--preset", "tiny", "--out", str(out),
+             "--seed", "3", "--log-dir", str(root / "tb")],
+            stdout=subprocess.PIPE, stderr=fh, text=True, env=env, timeout=900)
+    proc.stderr = log.read_text()
     return out, proc
 
 
@@ -238,3 +249,58 @@ def test_set_overrides_reach_the_stage_and_its_record(tmp_path: Path) -> None:
     assert rows.num_rows == 6 and set(rows.column("task").to_pylist()) == {"si", "it"}
     record = json.loads((out / "run.json").read_text())["stages"]["questions"]["config"]
     assert record["eval_per_task"] == 3
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_tiny_run_off_a_terminal_logs_progress_lines(tiny_run) -> None:
+    _, proc = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = proc.stderr
+    assert "[uqa] pre-train sasrec: started" in log
+    assert re.search(r"\[uqa\] pre-train sasrec: \d+/\d+ \(\d+%\) loss=\d+\.\d+ .*elapsed "
+                     r"\d:\d\d:\d\d eta \d:\d\d:\d\d", log)
+    assert re.search(r"\[uqa\] align mean_linear/adapter: 8/8 \(100%\) loss=\S+ done", log)
+    assert re.search(r"\[uqa\] answer \(loglik\): \d+/\d+ \(\d+%\)", log)
+    assert "past_key_values" not in log and "de-quantizing" not in log
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_tiny_run_report_has_training_curves(tiny_run) -> None:
+    out, proc = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    curves = json.loads((out / "report/report.json").read_text())["curves"]
+    assert curves["pretrain"]["epoch"] == [1, 2, 3]
+    assert len(curves["align"]["loss"]) == 8 and curves["shared_adapter"] == ["shuffled"]
+    assert (out / "report/curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_tiny_run_log_dir_holds_tensorboard_events(tiny_run) -> None:
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+
+    out, proc = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    mux = EventMultiplexer(size_guidance={"tensors": 0})
+    mux.AddRunsFromDirectory(str(out.parent / "tb"))
+    mux.Reload()
+    runs = mux.Runs()
+    assert set(runs) == {"pretrain", "align"}
+    assert {"train/loss", "train/lr", "train/grad_norm", "train/steps_per_s",
+            "eval/hr@10"} <= set(runs["pretrain"]["tensors"])
+    assert len(mux.Tensors("align", "train/loss")) == 8
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_tiny_run_records_the_lock_it_was_installed_from(tiny_run) -> None:
+    import hashlib
+
+    out, proc = tiny_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = json.loads((out / "run.json").read_text())
+    lock = Path(__file__).resolve().parents[2] / "constraints.txt"
+    assert run["lock"]["sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
+    assert run["versions"]["torch"].startswith("2.13.0")

@@ -24,6 +24,8 @@ def test_last_k_oldest_first_with_all_fields(data_dir: Path) -> None:
             f"shop: {r['shop_name']})"
         )
     assert render_history(items, seq, 50).count("\n") == 3
+    # fewer clicks than k but more than k / 2: every click, not the last 2 * len - k
+    assert render_history(items, seq, 6).count("\n") == 3
     assert render_history(items, seq, 0) == ""
     zh = render_history(data_dir / "items.arrow", seq, 1, lang="zh")
     assert zh.startswith("1. 标题：") and "类目：" in zh and "店铺：" in zh

@@ -11,9 +11,12 @@ loads read that copy in about a second. No network access is ever attempted.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,11 @@ def smollm2_gguf_path() -> Path:
 
 def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
     """De-quantise ``gguf_path`` into a safetensors HF directory at ``out_dir`` (atomic)."""
+    with _gguf_progress(f"convert {gguf_path.name} (once)"):
+        return _convert_gguf(gguf_path, out_dir)
+
+
+def _convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -96,6 +104,37 @@ def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
     return out_dir
+
+
+@contextlib.contextmanager
+def _gguf_progress(description: str) -> Iterator[None]:
+    """Progress of transformers' GGUF de-quantising like every uqa stage: its own bar on a
+    terminal; off a terminal uqa's plain lines instead; nothing with ``UQA_PROGRESS=0``.
+    (The bar is a bare ``tqdm``, which ``disable_progress_bar`` does not reach.)"""
+    from uqa_data.progress import enabled, plain, stage_progress
+
+    if enabled() and not plain():
+        yield
+        return
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover - transformers without GGUF support
+        gguf_utils = None
+    from transformers.utils import logging as hf_logging
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is not None:
+        gguf_utils.tqdm = functools.partial(bar, disable=True)
+    hf_bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # "Loading weights", "Writing model shards"
+    try:
+        with stage_progress(description, None):
+            yield
+    finally:
+        if bar is not None:
+            gguf_utils.tqdm = bar
+        if hf_bars:
+            hf_logging.enable_progress_bar()
 
 
 def smollm2_dir() -> Path:
@@ -266,8 +305,9 @@ def load_llm(source: str | os.PathLike[str], *, device: str | None = None,
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
     from uqa_data.progress import enabled as progress_enabled
+    from uqa_data.progress import plain
 
-    if not progress_enabled():
+    if not progress_enabled() or plain():
         hf_logging.disable_progress_bar()  # "Loading weights" bars in logs and tests
     name, path = resolve_llm_dir(source, origin=origin)
     tokenizer = load_tokenizer(path, origin=origin)

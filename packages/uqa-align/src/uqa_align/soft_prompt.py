@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from uqa_align.kv import cache_kwargs, output_cache
 from uqa_align.prompt import EncodedPrompt
 
 
@@ -106,7 +107,7 @@ def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
         with torch.no_grad():
             out = decoder(input_ids=torch.tensor([head], device=device), use_cache=True)
         memo.clear()  # one head per model is the common case; keep memory flat
-        memo[key] = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
+        memo[key] = [(layer.keys, layer.values) for layer in output_cache(out).layers]
     cache = DynamicCache()
     for i, (k, v) in enumerate(memo[key]):
         cache.update(k.expand(batch, -1, -1, -1).contiguous(),
@@ -142,7 +143,7 @@ def target_logprobs(model: Any, batch: PackedBatch, soft: torch.Tensor | None,
         attention = torch.cat([attention.new_ones(b, h), attention], dim=1)
         positions = (h + torch.arange(n, device=emb.device)).expand(b, n)
     hidden = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
-                     past_key_values=cache, use_cache=cache is not None)
+                     **cache_kwargs(cache), use_cache=cache is not None)
     hs = hidden.last_hidden_state[batch.rows, batch.cols]  # [K, H]
     logits = lm_head(hs).float()  # [K, V]: only where the loss needs them
     return torch.log_softmax(logits, dim=-1).gather(1, batch.targets[:, None]).squeeze(1)
@@ -192,7 +193,7 @@ def encode_prefix(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tens
         packed["position_ids"] = packed["position_ids"] + h
         packed["lengths"] = packed["lengths"] + h
     out = decoder(inputs_embeds=emb, attention_mask=packed["attention"],
-                  position_ids=packed["position_ids"], past_key_values=cache,
+                  position_ids=packed["position_ids"], **cache_kwargs(cache),
                   use_cache=use_cache)
     return packed, out
 
@@ -213,7 +214,7 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
                                 pad_id)[0] for i, p in enumerate(prompts)]
     packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
     device = packed["ids"].device
-    cache = out.past_key_values
+    cache = output_cache(out)
     cache.batch_repeat_interleave(k)
     conts = [c for p in prompts for c in p.continuations]  # [B*K] lists
     width = max(len(c) for c in conts)
@@ -226,7 +227,7 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
     pos = packed["lengths"].to(device).repeat_interleave(k)[:, None] + torch.arange(
         width, device=device)[None, :]
     out2 = decoder(inputs_embeds=embed(cids), attention_mask=attn, position_ids=pos,
-                   past_key_values=cache, use_cache=True)
+                   **cache_kwargs(cache), use_cache=True)
     last = out.last_hidden_state[:, -1].repeat_interleave(k, 0)  # predicts each 1st token
     pred = torch.cat([last[:, None], out2.last_hidden_state[:, :-1]], dim=1)  # [B*K, C, H]
     valid = cmask.bool()

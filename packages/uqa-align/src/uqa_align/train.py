@@ -207,6 +207,7 @@ class AlignRecipe:
         self.losses: list[float] = []
         self.skipped = 0
         self.rank, self.world = _dist_info()
+        self.scalars: Any = None  # uqa_data.scalars.ScalarLog (--log-dir), rank 0
 
     # -- setup -------------------------------------------------------------------
     def setup(self, questions_path: Path, embeddings_path: Path | None,
@@ -337,6 +338,9 @@ class AlignRecipe:
                     self.optimizer.step()
                     bad_in_row = 0
                     self.losses.append(_mean_over_ranks(float(loss.detach()), self.world))
+                    if self.scalars is not None:
+                        self.scalars.step(self.step + 1, loss=self.losses[-1], grad_norm=float(
+                            norm), lr=self.optimizer.param_groups[0]["lr"])
                 else:
                     self.skipped += 1
                     bad_in_row += 1
@@ -570,12 +574,19 @@ def align(
     *,
     resume: bool = False,
     llm: Any = None,
+    log_dir: Path | None = None,
+    log_name: str = "align",
 ) -> dict:
     """Train the adapter (and LoRA/LLM by strategy) and write ``adapter_dir``.
 
     ``llm`` may pass an already loaded :class:`~uqa_align.llm.LoadedLLM` (tests,
-    studies); it is modified in place by ``lora``/``full``.
+    studies); it is modified in place by ``lora``/``full``. ``log_dir``: also write
+    TensorBoard event files into ``log_dir/log_name``.
     """
+    from uqa_data.scalars import open_log, require_tensorboard
+
+    if log_dir is not None:
+        require_tensorboard()
     t0 = time.perf_counter()
     if config.steps == 0:  # a degenerate output is never written silently
         import warnings
@@ -586,7 +597,12 @@ def align(
     recipe = AlignRecipe(config, Path(adapter_dir), resume=resume)
     recipe.setup(Path(questions_path), None if embeddings_path is None else Path(embeddings_path),
                  None if data_dir is None else Path(data_dir), llm=llm)
-    recipe.train()
+    recipe.scalars = open_log(log_dir, log_name, recipe.rank)
+    try:
+        recipe.train()
+    finally:
+        if recipe.scalars is not None:
+            recipe.scalars.close()
     recipe.save()
     recipe.cleanup()
     if recipe.rank == 0:  # finished: resumable state is no longer needed

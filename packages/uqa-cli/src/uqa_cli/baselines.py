@@ -23,6 +23,7 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
     from uqa_align.train import align
     from uqa_encoders.embed import export_embeddings
     from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.curves import attach_curves
     from uqa_eval.evaluate import evaluate
     from uqa_eval.report import build_report, write_report
 
@@ -73,6 +74,7 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
                 return align(
                     align_q, baseline_embeddings(run_dir, b, "train"), data_dir, adapter, cfg,
                     resume=resume,
+                    log_dir=options.log_dir, log_name=f"align-{b.name}",
                 )
 
             pipe.execute(
@@ -129,7 +131,7 @@ def run_baselines(pipe: Pipeline, options: RunOptions, align_cfg: Any, eval_cfg:
         def report(
             predictions: Path = predictions, bdir: Path = bdir, meta: dict[str, Any] = meta
         ) -> Any:
-            rep = build_report(predictions, eval_q, meta)
+            rep = attach_curves(build_report(predictions, eval_q, meta), bdir)
             write_report(rep, bdir / "report")
             return {"overall": rep.get("overall")}
 

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from uqa_data.io import read_json, write_json
 from uqa_data.progress import console
 
 DISTRIBUTIONS = ("uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli")
+LOCK_COPY = "uqa-constraints.txt"
+"""The copy of ``constraints.txt`` that ``make install`` leaves in the environment."""
 
 
 def config_dict(config: Any) -> dict[str, Any]:
@@ -63,6 +66,15 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def lock_record() -> dict[str, str] | None:
+    """The lock file this environment was installed from (``make install`` copies it into
+    the venv) and its sha256; None for an environment not installed from the lock."""
+    path = Path(sys.prefix) / LOCK_COPY
+    if not path.is_file():
+        return None
+    return {"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 @dataclass
@@ -120,6 +132,7 @@ class Pipeline:
         self.state = RunState.load(run_dir)
         self.state.data["settings"] = settings
         self.state.data["versions"] = package_versions()
+        self.state.data["lock"] = lock_record()
         self.state.data["python"] = platform.python_version()
         self.force = force
         self.fingerprints: dict[str, str] = {}

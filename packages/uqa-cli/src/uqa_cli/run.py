@@ -57,6 +57,8 @@ class RunOptions:
     """Per-stage config overrides (``{"pretrain": {"loss": "infonce"}}``), used by studies."""
     reuse_from: list[Path] = field(default_factory=list)
     """Sibling run directories whose identical finished stages are reused (studies)."""
+    log_dir: Path | None = None
+    """TensorBoard event files of the training stages that run go here (``--log-dir``)."""
 
     def run_name(self) -> str:
         return self.name or f"{self.preset}-{self.encoder}-{self.adapter}-s{self.seed}"
@@ -85,6 +87,10 @@ def validate(options: RunOptions) -> None:
         raise UnknownNameError(
             unknown_name_message("launcher", options.launcher, list(LAUNCHERS), flag="--launcher")
         )
+    if options.log_dir is not None:
+        from uqa_data.scalars import require_tensorboard
+
+        require_tensorboard()
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
     check_llm(options.llm, "--llm")
@@ -174,7 +180,7 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
     from dataclasses import replace
 
     from uqa_align.train import AlignConfig
-    from uqa_data.prepare import PrepareConfig
+    from uqa_data.prepare import config_for
     from uqa_data.questions import QuestionConfig
     from uqa_encoders.model import encoder_config
     from uqa_encoders.pretrain import PretrainConfig
@@ -195,15 +201,13 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
             raise
 
     imported = Path(options.dataset) if options.dataset != "synthetic" else None
-    prep_defaults: dict[str, Any] = {}
-    if imported is not None and (imported / "raw" / "split.arrow").is_file():
-        # The official UQABench files fix the split and the users their questions ask
-        # about: keep that split and every user and item.
-        prep_defaults = {"split": "given", "min_item_count": 1, "min_user_len": 1}
     cfgs: dict[str, Any] = {}
-    # a --set value wins over the flag-derived one for the same setting
-    cfgs["prepare"] = built("prepare", lambda: build_config(
-        PrepareConfig, preset, **{"seed": seed, **prep_defaults, **over("prepare")}))
+    # Imported logs keep every user (no user-length filter unless --set asks for one); the
+    # official UQABench files also fix the split and keep every item. A --set value wins
+    # over the flag-derived one for the same setting.
+    raw = (imported or Path(".")) / "raw"
+    cfgs["prepare"] = built("prepare", lambda: config_for(
+        raw, preset, synthetic=imported is None, **{"seed": seed, **over("prepare")}))
     cfgs["questions"] = built("questions", lambda: build_config(
         QuestionConfig, preset, **{"seed": seed, "lang": options.lang,
                                    "distractors": options.distractors, **over("questions")}))
@@ -253,6 +257,7 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
     from uqa_data.questions import generate
     from uqa_encoders.embed import export_embeddings
     from uqa_encoders.pretrain import pretrain
+    from uqa_eval.curves import attach_curves
     from uqa_eval.evaluate import evaluate
     from uqa_eval.report import build_report, compare_runs, report_table, write_report
 
@@ -303,6 +308,8 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
             return local()
         from uqa_cli.worker import launch_torchrun
 
+        if options.log_dir is not None:
+            paths["log_dir"] = options.log_dir
         spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()},
                 "resume": resume}
         launch_torchrun(stage, spec, run_dir / f".{stage}-launch.json")
@@ -362,7 +369,8 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
             "pretrain",
             lambda resume=False: launched(
                 "pretrain",
-                lambda: pretrain(data_dir, encoder_dir, pre_cfg, resume=resume),
+                lambda: pretrain(data_dir, encoder_dir, pre_cfg, resume=resume,
+                                 log_dir=options.log_dir),
                 pre_cfg,
                 resume,
                 data_dir=data_dir,
@@ -412,6 +420,7 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
                     adapter_dir,
                     align_cfg,
                     resume=resume,
+                    log_dir=options.log_dir,
                 ),
                 align_cfg,
                 resume,
@@ -475,7 +484,8 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
     }
 
     def make_report() -> dict[str, Any]:
-        report = build_report(predictions, questions_dir / "eval.arrow", meta)
+        report = attach_curves(build_report(predictions, questions_dir / "eval.arrow", meta),
+                               run_dir)
         write_report(report, run_dir / "report")
         return {"overall": report.get("overall")}
 

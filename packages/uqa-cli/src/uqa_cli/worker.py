@@ -47,14 +47,14 @@ def run_stage(stage: str, spec: dict[str, Any]) -> Any:
 
         cfg = config_from_dict(PretrainConfig, spec["config"])
         return pretrain(paths["data_dir"], paths["encoder_dir"], cfg,
-                        resume=bool(spec.get("resume")))
+                        resume=bool(spec.get("resume")), log_dir=paths.get("log_dir"))
     if stage == "align":
         from uqa_align.train import AlignConfig, align
 
         cfg = config_from_dict(AlignConfig, spec["config"])
         emb = paths.get("embeddings_path")
         return align(paths["questions_path"], emb, paths["data_dir"], paths["adapter_dir"], cfg,
-                     resume=bool(spec.get("resume")))
+                     resume=bool(spec.get("resume")), log_dir=paths.get("log_dir"))
     raise UqaError(f"stage '{stage}' cannot run under a launcher; expected pretrain or align")
 
 

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from rich.markup import escape
+
 from uqa_data import activity
 from uqa_data.errors import UqaError
 from uqa_data.progress import console
@@ -102,7 +104,7 @@ def run_console_app(
     except KeyboardInterrupt:  # raised where no handler of ours ran (another thread's handler)
         _report_interrupt(signal.SIGINT, interrupted)
     except UqaError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except kinds["exit"] as exc:
         sys.exit(getattr(exc, "exit_code", 0) or 0)

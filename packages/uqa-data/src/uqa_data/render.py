@@ -72,7 +72,7 @@ def render_history(
         raise UqaInputError(f"render_history: k must be >= 0, got {k}")
     catalog = catalog_of(items)
     ids = [int(i) for i in item_ids]
-    shown = ids[len(ids) - k :] if k else []
+    shown = ids[max(0, len(ids) - k) :] if k else []
     fmt = LINE_FORMATS[lang]
     lines = []
     for n, item in enumerate(shown, start=1):

@@ -32,6 +32,7 @@ from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
+from uqa_data.scalars import ScalarLog, open_log, require_tensorboard
 from uqa_data.settings import SettingError, check_non_negative, check_positive
 
 from uqa_encoders import distributed as dist
@@ -166,6 +167,7 @@ class PretrainRecipe:
         self.history: list[dict[str, Any]] = []
         self.epoch_losses: list[float] = []  # losses of the current epoch so far
         self.seconds = 0.0
+        self.scalars: ScalarLog | None = None  # TensorBoard events (--log-dir), rank 0
 
     # -- setup -------------------------------------------------------------
 
@@ -355,11 +357,14 @@ class PretrainRecipe:
                         )
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
-                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+                    norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
                     self.optimizer.step()
                     self.step_in_epoch += 1
                     self.global_step += 1
                     self.epoch_losses.append(value)
+                    if self.scalars is not None:
+                        self.scalars.step(self.global_step, loss=value, grad_norm=float(norm),
+                                          lr=self.optimizer.param_groups[0]["lr"])
                     bar.advance(loss=f"{value:.3f}", **_short(last_eval))
                     if self.global_step % c.checkpoint_every == 0:
                         self.seconds += time.perf_counter() - t0
@@ -373,6 +378,11 @@ class PretrainRecipe:
                              if self.epoch_losses else None,
                              **self.evaluate()}
                 self.history.append(last_eval)
+                if self.scalars is not None:
+                    self.scalars.scalars(self.global_step, {
+                        "train/epoch_loss": last_eval["loss"],
+                        "eval/hr@10": last_eval.get("hr@10"),
+                        "eval/ndcg@10": last_eval.get("ndcg@10")})
                 bar.update(**_short(last_eval))
                 log.info("epoch %d: %s", self.epoch + 1, last_eval)
                 self.epoch += 1
@@ -454,16 +464,21 @@ def pretrain(
     *,
     resume: bool = False,
     callback: Callable[[int], None] | None = None,
+    log_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Pre-train ``config.encoder`` on ``data_dir/train.arrow`` into ``encoder_dir``.
 
     :param resume: continue from ``encoder_dir/checkpoint`` (same result as uninterrupted).
     :param callback: called with the global step after every optimizer step.
+    :param log_dir: also write TensorBoard event files into ``log_dir/pretrain``.
     :returns: the summary also written to ``encoder_dir/metrics.json``.
     """
+    if log_dir is not None:
+        require_tensorboard()
     recipe = PretrainRecipe(config, data_dir, encoder_dir)
     try:
         recipe.setup(resume=resume)
+        recipe.scalars = open_log(log_dir, "pretrain", recipe.rank)
         summary = recipe.train(callback)
         recipe.save_final(summary)
         if recipe.rank == 0:  # finished: the resumable state (optimizer...) is not needed
@@ -471,4 +486,6 @@ def pretrain(
             shutil.rmtree(recipe.encoder_dir / ".checkpoint.old", ignore_errors=True)
         return summary
     finally:
+        if recipe.scalars is not None:
+            recipe.scalars.close()
         recipe.cleanup()

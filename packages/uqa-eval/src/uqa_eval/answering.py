@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+from uqa_align.kv import cache_kwargs, output_cache
 from uqa_align.prompt import LETTERS, EncodedPrompt
 from uqa_align.soft_prompt import (
     encode_prefix,
@@ -78,7 +79,7 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[EncodedPrompt],
     decoder, head, embed = model_parts(model)
     packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
     device = packed["ids"].device
-    cache = out.past_key_values
+    cache = output_cache(out)
     attn = packed["attention"]
     pos = packed["lengths"].to(device)
     lp = torch.log_softmax(head(out.last_hidden_state[:, -1]).float(), -1)
@@ -97,8 +98,8 @@ def generate(model: Any, tokenizer: Any, prompts: Sequence[EncodedPrompt],
             break
         attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
         o = decoder(inputs_embeds=embed(nxt[:, None]), attention_mask=attn,
-                    position_ids=pos[:, None], past_key_values=cache, use_cache=True)
-        cache = o.past_key_values
+                    position_ids=pos[:, None], **cache_kwargs(cache), use_cache=True)
+        cache = output_cache(o)
         pos = pos + 1
         nxt = head(o.last_hidden_state[:, -1]).float().argmax(-1)
     texts = [tokenizer.decode(t, skip_special_tokens=True).strip() for t in tokens]

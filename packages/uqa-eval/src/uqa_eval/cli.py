@@ -27,19 +27,30 @@ app = typer.Typer(
 def score_predictions_command(
     file: Path = typer.Argument(
         ...,
-        help="Official UQABench generation output: JSONL with question, prediction, answer.",
+        help="Official UQABench generation output (JSONL with question, prediction, answer), "
+        "or lm-evaluation-harness --log_samples output of a `uqa questions --format lm-eval` "
+        "task (a samples_*.jsonl file, or the folder holding one).",
         show_default=False,
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Also write report.json, report.md and accuracy.png here."
+        None, "--out", "-o", help="Also write report.json, report.md and accuracy.png here "
+        "(RUN/report makes RUN a run directory for `uqa report`)."
     ),
 ) -> None:
-    """Accuracy of official UQABench predictions: all tasks, each dimension, each sub-task."""
+    """Accuracy of predictions made elsewhere: all tasks, each dimension, each sub-task.
+
+    With --out RUN/report, RUN sits beside uqa's own runs in one `uqa report` table.
+    """
+    from uqa_eval.harness import find_samples, is_samples_file, score_samples
     from uqa_eval.official import score_predictions
     from uqa_eval.report import print_table, report_table, write_report
 
-    report = score_predictions(file)
+    if file.is_dir() or is_samples_file(file):
+        file = find_samples(file)
+        report = score_samples(file)
+    else:
+        report = score_predictions(file)
     if out is not None:
         written = write_report(report, out)
         console.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)

@@ -159,6 +159,7 @@ def score_embeddings(
     from uqa_align.llm import load_llm
     from uqa_align.train import AlignConfig, align
 
+    from uqa_eval.curves import attach_curves
     from uqa_eval.evaluate import EvalConfig, evaluate
     from uqa_eval.report import build_report, compare_runs, write_comparison, write_report
 
@@ -202,7 +203,7 @@ def score_embeddings(
         "questions_per_s": eval_summary.get("questions_per_s"),
         "wall_time_s": round(time.perf_counter() - started, 2),
     }
-    report = build_report(predictions, questions, meta)
+    report = attach_curves(build_report(predictions, questions, meta), out)
     write_report(report, out / "report")
     if control_dirs:
         write_comparison(compare_runs([out, *control_dirs]), out / "report" / "compare")

@@ -578,7 +578,8 @@ def accuracy_png(
 
 
 def write_report(report: Mapping[str, Any], report_dir: str | os.PathLike[str]) -> dict[str, str]:
-    """Write ``report.json``, ``report.md`` and ``accuracy.png`` atomically into ``report_dir``.
+    """Write ``report.json``, ``report.md`` and ``accuracy.png`` atomically into ``report_dir``,
+    and ``curves.png`` when the report has training curves (:mod:`uqa_eval.curves`).
 
     :returns: file kind -> path written.
     """
@@ -592,6 +593,11 @@ def write_report(report: Mapping[str, Any], report_dir: str | os.PathLike[str]) 
         "md": write_text(report_markdown(report), out / "report.md"),
         "png": write_bytes(png, out / "accuracy.png"),
     }
+    if report.get("curves"):
+        from uqa_eval.curves import CURVES_PNG, curves_png
+
+        curves = curves_png(report["curves"], f"uqa: {run_name(report)} training")
+        paths["curves"] = write_bytes(curves, out / CURVES_PNG)
     return {k: str(v) for k, v in paths.items()}
 
 

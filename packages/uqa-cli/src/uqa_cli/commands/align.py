@@ -59,6 +59,8 @@ def align_command(
         False, "--fsdp", help="under torchrun: shard the frozen LLM's layers across ranks "
         "(FSDP2) for an LLM too big for one device"),
     resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="also write TensorBoard event files to LOG_DIR/align"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Align an LLM to user embeddings (OUT/questions + OUT/embeddings -> OUT/adapter)."""
@@ -105,6 +107,8 @@ def align_command(
             target,
             config,
             resume=resume,
+            log_dir=log_dir,
+            log_name=f"align-{base.name}" if base else "align",
         )
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

@@ -71,10 +71,13 @@ def prepare_command(
         None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"
     ),
     min_user_len: int | None = typer.Option(
-        None, "--min-user-len", help="drop users with fewer clicks"
+        None, "--min-user-len",
+        help="drop users with fewer clicks (synthetic presets: 10; imported data: 1)",
     ),
     max_user_len: int | None = typer.Option(
-        None, "--max-user-len", help="drop users with more clicks"
+        None, "--max-user-len",
+        help="drop users with more clicks (synthetic presets: 200, full 1000; imported data: "
+        "none, the encoder keeps each user's most recent max_len clicks)",
     ),
     split: str | None = typer.Option(
         None,
@@ -87,10 +90,11 @@ def prepare_command(
     ),
 ) -> None:
     """Filter, time-order, renumber and split OUT/raw/ into OUT/data/."""
-    from uqa_data.prepare import PrepareConfig, prepare, report_table
+    from uqa_data.prepare import config_for, is_synthetic, prepare, report_table
     from uqa_data.progress import console
 
-    config = PrepareConfig.from_preset(
+    config = config_for(
+        out / "raw",
         preset,
         seed=seed,
         min_item_count=min_item_count,
@@ -104,6 +108,11 @@ def prepare_command(
     with writing_into(out, "data prepare"):
         summary = prepare(out / "raw", out / "data", config)
     console.print(report_table(summary))
+    if not is_synthetic(out / "raw"):
+        console.print(
+            f"imported data: users kept from {config.min_user_len} click(s) up to "
+            f"{'any length' if config.max_user_len is None else config.max_user_len}"
+            " (filter with --min-user-len / --max-user-len)", highlight=False)
     console.print(f"wrote {out / 'data'} in {summary['seconds']:.2f} s", highlight=False)
 
 

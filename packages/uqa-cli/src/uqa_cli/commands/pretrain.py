@@ -39,6 +39,8 @@ def pretrain_command(
     precision: str | None = typer.Option(None, "--precision", help="fp32 or bf16"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="also write TensorBoard event files to LOG_DIR/pretrain"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
@@ -64,7 +66,8 @@ def pretrain_command(
 
     with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "
                       f"{out / 'encoder' / 'checkpoint'}"):
-        summary = pretrain(data or out / "data", out / "encoder", config, resume=resume)
+        summary = pretrain(data or out / "data", out / "encoder", config, resume=resume,
+                           log_dir=log_dir)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
     if as_json:

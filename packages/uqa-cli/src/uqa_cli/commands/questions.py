@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+LM_EVAL = "lm-eval"
+
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
@@ -41,8 +43,9 @@ def questions_command(
     fmt: str = typer.Option(
         "arrow",
         "--format",
-        help="arrow (questions/*.arrow only) or official (also questions/official/*.jsonl "
-        "with the options inside the question text)",
+        help="arrow (questions/*.arrow only), official (also questions/official/*.jsonl "
+        "with the options inside the question text) or lm-eval (also lm-evaluation-harness "
+        "tasks uqabench_none/_text20/_text50 of the eval set in questions/lm_eval/)",
     ),
     distractors: str = typer.Option(
         "population",
@@ -68,13 +71,18 @@ def questions_command(
         tasks=_split(tasks),
         attributes=_split(attributes),
         recent_window=recent_window,
-        formats=("arrow",) if fmt == "arrow" else ("arrow", fmt),
+        formats=("arrow",) if fmt in ("arrow", LM_EVAL) else ("arrow", fmt),
         distractors=distractors,
     )
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):
         summary = generate(data or out / "data", out / "questions", config)
+        if fmt == LM_EVAL:
+            from uqa_align.harness import export_lm_eval
+
+            summary["lm_eval"] = export_lm_eval(out / "questions" / "eval.arrow",
+                                                data or out / "data", out / "questions" / "lm_eval")
     table = Table(title=f"questions ({config.lang}, seed {config.seed})")
     table.add_column("task")
     table.add_column("align", justify="right")
@@ -111,6 +119,13 @@ def questions_command(
             )
     console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s "
                   f"({config.distractors} distractors)")
+    if "lm_eval" in summary:
+        folder = summary["lm_eval"]["include_path"]
+        console.print(
+            f"lm-evaluation-harness tasks {', '.join(summary['lm_eval']['tasks'])} in {folder}; "
+            f"run: lm_eval --model hf --model_args pretrained=DIR --tasks uqabench_text20 "
+            f"--include_path {folder} --log_samples --output_path RESULTS", highlight=False,
+            soft_wrap=True)
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:

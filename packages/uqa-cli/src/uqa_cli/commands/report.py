@@ -44,8 +44,11 @@ def report_command(
     import os
 
     from rich.console import Console
+    from rich.markup import escape
     from uqa_data.errors import UnknownNameError
     from uqa_data.progress import console as err
+    from uqa_eval.curves import attach_curves
+    from uqa_eval.provenance import version_warnings
     from uqa_eval.report import (
         METRICS,
         build_report,
@@ -80,6 +83,7 @@ def report_command(
                 report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
             else:
                 report = load_run(run)
+            attach_curves(report, run)  # from the run's training files, as they are now
             target = out or run / "report"
             written = write_report(report, target)
             print_table(report_table(report), stdout)
@@ -91,6 +95,11 @@ def report_command(
                 print_table(comparison_table(comparison, metric), stdout)
     else:
         comparison = compare_runs(runs)
+        warnings = version_warnings(runs)
+        for line in warnings:
+            err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        if warnings:
+            comparison["warnings"] = warnings
         if out is not None:
             target = out
         else:  # the study's report/ (as `uqa study` writes it), never over a run's own report

@@ -59,6 +59,10 @@ def run_command(
     launcher: str = typer.Option(
         "local", "--launcher", help="local, or torchrun: pretrain and align in torchrun workers"
     ),
+    log_dir: Path | None = typer.Option(
+        None, "--log-dir", help="also write TensorBoard event files of pre-training and "
+        "alignment here (needs the tensorboard package: pip install 'uqa-cli[tensorboard]')",
+    ),
     settings: list[str] = typer.Option(
         [], "--set", metavar="STAGE.KEY=VALUE",
         help="override one stage setting, e.g. --set align.steps=400 --set align.loss=options "
@@ -91,6 +95,7 @@ def run_command(
         force=force,
         launcher=launcher,
         overrides=parse_settings(settings),
+        log_dir=log_dir,
     )
     run_pipeline(options)
 

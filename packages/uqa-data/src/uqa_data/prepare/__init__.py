@@ -24,7 +24,7 @@ in ``data/prepare.json`` so rows, users and items reconcile exactly with the inp
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,9 @@ class PrepareConfig:
     """Items with fewer clicks are dropped (``--min-item-count``)."""
     min_user_len: int = 10
     """Users with fewer clicks are dropped (``--min-user-len``)."""
-    max_user_len: int = 200
-    """Users with more clicks are dropped (``--max-user-len``)."""
+    max_user_len: int | None = 200
+    """Users with more clicks are dropped (``--max-user-len``); None keeps every long user
+    (the encoder's ``max_len`` then keeps its most recent clicks)."""
     split: str = "user"
     """``user`` (held-out users), ``temporal`` (held-out last clicks) or ``given``
     (``raw/split.arrow``) (``--split``)."""
@@ -77,7 +78,7 @@ class PrepareConfig:
             raise UqaInputError(f"--min-item-count is {self.min_item_count}; expected >= 1")
         if self.min_user_len < 1:
             raise UqaInputError(f"--min-user-len is {self.min_user_len}; expected >= 1")
-        if self.max_user_len < self.min_user_len:
+        if self.max_user_len is not None and self.max_user_len < self.min_user_len:
             raise UqaInputError(
                 f"--max-user-len is {self.max_user_len}; expected >= --min-user-len "
                 f"({self.min_user_len})"
@@ -232,7 +233,7 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
         while True:
             stats = np.zeros((3, 3), dtype=np.int64)
             n = K.filter_round(ptr, item_s, alive, user_len, item_cnt, config.min_item_count,
-                               config.min_user_len, config.max_user_len, stats)
+                               config.min_user_len, _upper(config.max_user_len), stats)
             if n == 0:
                 break
             total_stats += stats
@@ -271,6 +272,41 @@ def prepare(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict[str, A
         io.write_json(summary, data_dir / "prepare.json")
         bar.advance(step="written")
     return {**summary, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _upper(max_user_len: int | None) -> int:
+    return int(np.iinfo(np.int64).max) if max_user_len is None else int(max_user_len)
+
+
+IMPORTED_DEFAULTS: dict[str, Any] = {"min_user_len": 1, "max_user_len": None}
+"""What imported data gets instead of the presets' user-length filters (which suit the
+synthetic log): every user kept, long ones truncated by the encoder's ``max_len``."""
+
+
+def is_synthetic(raw_dir: Path) -> bool:
+    """Whether ``raw_dir`` was written by the synthetic source (it leaves ``synth.json``)."""
+    return (Path(raw_dir) / "synth.json").is_file()
+
+
+def config_for(
+    raw_dir: Path, preset: str = "default", *, synthetic: bool | None = None,
+    **overrides: Any,
+) -> PrepareConfig:
+    """The preparation of ``raw_dir``: the preset's settings for the synthetic log; for
+    imported data the same but :data:`IMPORTED_DEFAULTS` (no user-length filter) and, with
+    a ``raw/split.arrow`` (an official UQABench import), its given split with every user
+    and item kept. Non-None ``overrides`` (flags, ``--set``) win over both.
+
+    :param synthetic: whether the log is synthetic; None: :func:`is_synthetic`.
+    """
+    raw_dir = Path(raw_dir)
+    base = PrepareConfig.from_preset(preset)
+    if not (is_synthetic(raw_dir) if synthetic is None else synthetic):
+        defaults = dict(IMPORTED_DEFAULTS)
+        if (raw_dir / "split.arrow").is_file():
+            defaults.update(split="given", min_item_count=1)
+        base = replace(base, **defaults)
+    return config_from_preset(PrepareConfig, {preset: base}, preset, overrides, what="prepare")
 
 
 def _counts(row: np.ndarray) -> dict[str, int]:

@@ -49,7 +49,8 @@ def prepare_pandas(raw_dir: Path, data_dir: Path, config: PrepareConfig) -> dict
     while True:
         before = len(log)
         length = log.groupby("user_id")["user_id"].transform("size")
-        short, long_ = length < config.min_user_len, length > config.max_user_len
+        upper = config.max_user_len if config.max_user_len is not None else float("inf")
+        short, long_ = length < config.min_user_len, length > upper
         gone = log[short | long_]
         after = log[~(short | long_)]
         if len(gone):
