@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from uqa_align.kv import cache_kwargs, output_cache
 from uqa_align.prompt import EncodedPrompt
 from uqa_align.soft_prompt import PackedBatch, embed_with_soft, head_cache, model_parts
 
@@ -82,8 +83,8 @@ class PrefixCache:
         positions = (h + torch.arange(width, device=device)).expand(len(rows), width)
         with torch.no_grad():
             out = decoder(input_ids=ids, attention_mask=attention, position_ids=positions,
-                          past_key_values=cache, use_cache=True)
-        kv = _stack(out.past_key_values)[:, h:]  # [B, width, layers, 2, kvh, hd]
+                          **cache_kwargs(cache), use_cache=True)
+        kv = _stack(output_cache(out))[:, h:]  # [B, width, layers, 2, kvh, hd]
         return [kv[b, : len(r)] for b, r in enumerate(rows)]
 
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
@@ -167,7 +168,7 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     positions = h + lengths[:, None] + torch.arange(s_width, device=device)[None, :]
     emb = embed_with_soft(model, packed.ids, packed.soft_mask, soft)
     out = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
-                  past_key_values=kv, use_cache=True)
+                  **cache_kwargs(kv), use_cache=True)
     hs = out.last_hidden_state[packed.rows, packed.cols]
     logits = lm_head(hs).float()
     return torch.log_softmax(logits, dim=-1).gather(1, packed.targets[:, None]).squeeze(1)

@@ -76,7 +76,8 @@ class AlignConfig:
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
     :param prefix_cache_gb: memory cap (GiB) of the cached per-question prefixes (bf16)
         of a frozen LLM (``adapter`` strategy, ``after`` position, ``answer`` loss);
-        questions beyond it are re-encoded, without gradients, on every visit.
+        questions beyond it are re-encoded, without gradients, on every visit (as
+        every question is under ``fsdp``).
     :param fsdp: under ``torchrun``, shard the frozen LLM's layers across ranks
         (FSDP2) instead of keeping a whole copy per rank; ``adapter``/``lora`` only.
     :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
@@ -163,7 +164,7 @@ class AlignConfig:
     def caches_prefix(self) -> bool:
         """Whether training reads each question's frozen prefix from a cache."""
         return (self.uses_adapter and self.strategy == "adapter" and self.position == "after"
-                and self.loss == "answer" and not self.fsdp)
+                and self.loss == "answer")
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
@@ -272,8 +273,10 @@ class AlignRecipe:
         if c.caches_prefix:
             from uqa_align.prefix_cache import PrefixCache
 
-            self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts,
-                                            int(c.prefix_cache_gb * 2**30))
+            # Sharded layers compute collectively: every rank re-encodes its slice's
+            # prefixes every step (nothing stored), so all ranks call the LLM alike.
+            cap = 0 if (c.fsdp and self.world > 1) else int(c.prefix_cache_gb * 2**30)
+            self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts, cap)
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
         if c.fsdp and self.world > 1:
             from uqa_align.strategies import shard_llm
