@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from uqa_align.prompt import PromptBuilder
+from uqa_align.prompt import PromptBuilder, PromptStyle
 from uqa_align.soft_prompt import answer_loss, embed_with_soft, pack_right
 
 
@@ -57,7 +57,7 @@ def test_cached_shared_head_gives_the_same_loss_and_gradient(tiny):
     from uqa_align.prompt import EncodedPrompt
     from uqa_align.soft_prompt import shared_head
 
-    b = PromptBuilder(tiny.tokenizer)
+    b = PromptBuilder(tiny.tokenizer, PromptStyle(position="before"))
     prompts = [b.encode("Which one?", ["phones", "milk", "x", "d"], n_soft=1),
                b.encode("Which brand lately, in one word?", ["x", "y", "z", "w"], n_soft=1)]
     h = shared_head(prompts)

@@ -93,4 +93,6 @@ def test_score_predictions_of_a_directory_says_so(tmp_path: Path, capsys) -> Non
         main(["score-predictions", str(tmp_path)])
     err = capsys.readouterr().err
     assert info.value.code == 2
-    assert f"predictions file {tmp_path}: is a directory" in " ".join(err.split())
+    # a directory may hold lm-evaluation-harness samples; this one holds none
+    assert f"{tmp_path}: expected one lm-evaluation-harness samples_" in " ".join(err.split())
+    assert "give the file itself" in err

@@ -1,0 +1,80 @@
+"""The frozen-LLM prefix cache: the same loss and gradient as the full sequence on a first
+visit, bf16 prefixes on later visits whether stored or recomputed (resume-safe), and
+training through it with epochs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from uqa_align.prefix_cache import PrefixCache, cached_target_logprobs
+from uqa_align.prompt import EncodedPrompt, PromptBuilder, PromptStyle
+from uqa_align.soft_prompt import pack_right, shared_head, target_logprobs
+
+QUESTIONS = [
+    ("Which category will the user click next?", ["phones", "milk", "tea", "socks"]),
+    ("Which brand lately, in one word?", ["Acme", "Zeta", "Nova", "Orbit"]),
+    ("What are the user's 3 favourite shops, in order?", ["A, B, C", "B, A, C", "C, B, A", "x"]),
+]
+TARGETS = [[42, 43], [44], [45, 46, 47]]
+
+
+def _setup(tiny, cap: int):
+    b = PromptBuilder(tiny.tokenizer, PromptStyle(position="after"))
+    full = [b.encode(q, o, n_soft=1) for q, o in QUESTIONS]
+    h = shared_head(full)
+    head = tuple(full[0].before[:h])
+    rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after) for p in full]
+    return full, head, rest, PrefixCache(tiny.model, head, rest, cap)
+
+
+def _soft(n: int, hidden: int) -> torch.Tensor:
+    return torch.randn(n, 1, hidden, generator=torch.Generator().manual_seed(1),
+                       requires_grad=True)
+
+
+def test_first_visit_matches_the_full_sequence_loss_and_gradient(tiny) -> None:
+    full, _, _, cache = _setup(tiny, 1 << 30)
+    text = tiny.tokenizer.decode(full[0].before)
+    assert "D. socks" in text and text.endswith("User history:")  # context after the options
+    idx = [2, 0, 1]
+    soft_a, soft_b = _soft(3, tiny.hidden_size), _soft(3, tiny.hidden_size)
+    cached = cached_target_logprobs(tiny.model, cache, idx, [True] * 3,
+                                    [TARGETS[i] for i in idx], soft_a, 2)
+    whole = target_logprobs(tiny.model, pack_right([full[i] for i in idx],
+                                                   [TARGETS[i] for i in idx], 2), soft_b)
+    assert torch.allclose(cached, whole, atol=1e-5)
+    cached.sum().backward()
+    whole.sum().backward()
+    assert torch.allclose(soft_a.grad, soft_b.grad, atol=1e-5)
+    assert set(cache.stored) == {0, 1, 2}
+    assert all(v.dtype == torch.bfloat16 for v in cache.stored.values())
+
+
+def test_later_visits_use_bf16_prefixes_stored_or_not(tiny) -> None:
+    """A run whose cache is full (or that resumed and never stored the prefix) computes
+    exactly what a run reading the stored copy computes."""
+    _, _, _, stored = _setup(tiny, 1 << 30)
+    _, _, _, none = _setup(tiny, 0)
+    soft = _soft(3, tiny.hidden_size).detach()
+    idx = [0, 1, 2]
+    targets = [TARGETS[i] for i in idx]
+    first = cached_target_logprobs(tiny.model, stored, idx, [True] * 3, targets, soft, 2)
+    again = cached_target_logprobs(tiny.model, stored, idx, [False] * 3, targets, soft, 2)
+    recomputed = cached_target_logprobs(tiny.model, none, idx, [False] * 3, targets, soft, 2)
+    assert torch.equal(again, recomputed)
+    assert none.recomputed == 3 and not none.stored and none.full
+    assert torch.allclose(first, again, atol=5e-2)  # bf16 keys/values: close, not equal
+
+
+def test_epochs_set_the_steps_and_train_through_the_cache(tmp_path) -> None:
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 24, n_cats=4)
+    config = AlignConfig.from_preset("tiny", epochs=2, batch_size=8, lr=0.02)
+    recipe = AlignRecipe(config, tmp_path / "adapter")
+    recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+    assert recipe.config.steps == 6 and recipe.prefix_cache is not None
+    recipe.train()
+    assert len(recipe.prefix_cache.stored) == 24 and recipe.prefix_cache.recomputed == 0
+    assert np.isfinite(recipe.losses).all() and len(recipe.losses) == 6
