@@ -46,7 +46,7 @@ def test_first_visit_matches_the_full_sequence_loss_and_gradient(tiny) -> None:
     cached.sum().backward()
     whole.sum().backward()
     assert torch.allclose(soft_a.grad, soft_b.grad, atol=1e-5)
-    assert set(cache.stored) == {0, 1, 2}
+    assert set(cache.stored) == {cache.key(i) for i in range(3)} and len(cache.stored) == 3
     assert all(v.dtype == torch.bfloat16 for v in cache.stored.values())
 
 
@@ -76,5 +76,32 @@ def test_epochs_set_the_steps_and_train_through_the_cache(tmp_path) -> None:
     recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
     assert recipe.config.steps == 6 and recipe.prefix_cache is not None
     recipe.train()
-    assert len(recipe.prefix_cache.stored) == 24 and recipe.prefix_cache.recomputed == 0
+    distinct = {recipe.prefix_cache.key(i) for i in range(24)}  # identical prompts share
+    assert set(recipe.prefix_cache.stored) == distinct and recipe.prefix_cache.recomputed == 0
     assert np.isfinite(recipe.losses).all() and len(recipe.losses) == 6
+
+
+def test_option_scores_from_the_cache_match_the_full_prompts(tiny) -> None:
+    """Answering and the options loss read the same scores from a cached prefix."""
+    from uqa_align.soft_prompt import option_logprobs
+
+    b = PromptBuilder(tiny.tokenizer, PromptStyle(position="after"))
+    full = [b.encode(q, o, n_soft=1) for q, o in QUESTIONS]
+    h = shared_head(full)
+    rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations) for p in full]
+    soft = _soft(3, tiny.hidden_size).detach()
+    with torch.no_grad():
+        whole = option_logprobs(tiny.model, full, soft, 2)
+        for exact in (True, False):
+            cache = PrefixCache(tiny.model, tuple(full[0].before[:h]), rest, 1 << 30,
+                                exact=exact)
+            for first in (True, False):  # exact: float32 every visit; else bf16 later
+                got = option_logprobs(tiny.model, rest, soft, 2,
+                                      cached=(cache, [0, 1, 2], [first] * 3))
+                tol = 1e-5 if exact or first else 5e-2
+                for w, g in zip(whole, got, strict=True):
+                    assert torch.allclose(w, g, atol=tol), (exact, first, w, g)
+            assert len(cache.stored) == 3
+            shared = PrefixCache(tiny.model, cache.head, rest, 1 << 30, exact=exact,
+                                 store=cache.stored)
+            assert shared.bytes == cache.bytes and shared.stored is cache.stored

@@ -45,19 +45,30 @@ class PrefixCache:
     :param prompts: one :class:`EncodedPrompt` per question, without the head.
     :param max_bytes: memory cap of the stored prefixes; questions beyond it are
         recomputed on every visit.
+    :param exact: keep float32 copies and use them on every visit (answering, where
+        scores must match the uncached path); otherwise bf16 as described above.
+    :param store: the stored prefixes, keyed by the head and ``before`` token ids; pass
+        another cache's ``stored`` (or :func:`shared_store`) to share them: they depend
+        only on the frozen model and the tokens.
     """
 
     def __init__(self, model: Any, head: tuple[int, ...], prompts: Sequence[EncodedPrompt],
-                 max_bytes: int) -> None:
+                 max_bytes: int, *, exact: bool = False,
+                 store: dict[int, torch.Tensor] | None = None) -> None:
         self.model = model
         self.head = head
         self.prompts = prompts
         self.max_bytes = max_bytes
-        self.stored: dict[int, torch.Tensor] = {}
-        self.bytes = 0
+        self.exact = exact
+        self.stored: dict[tuple[int, ...], torch.Tensor] = {} if store is None else store
+        self.bytes = sum(t.numel() * t.element_size() for t in self.stored.values())
         self.full = False
         self.recomputed = 0
         self._head_kv: torch.Tensor | None = None
+
+    def key(self, i: int) -> tuple[int, ...]:
+        """What question ``i``'s stored prefix is filed under: head + prefix token ids."""
+        return (*self.head, -1, *self.prompts[i].before)
 
     def head_kv(self) -> torch.Tensor | None:
         """The shared head's KV, ``[h, layers, 2, kv_heads, head_dim]`` (None: no head)."""
@@ -90,26 +101,38 @@ class PrefixCache:
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
         """The prefix KV each question of ``idx`` uses on this visit (see the module doc)."""
         out: dict[int, torch.Tensor] = {}
+        if self.exact:  # float32 copies, the same on every visit
+            first_visit = [False] * len(idx)
         todo = [i for i, first in zip(idx, first_visit, strict=True)
-                if first or i not in self.stored]
+                if first or self.key(i) not in self.stored]
         fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
         for i, first in zip(idx, first_visit, strict=True):
             kv = fresh.get(i)
             if kv is None:
-                out[i] = self.stored[i]
+                out[i] = self.stored[self.key(i)]
                 continue
-            rounded = kv.to(STORE_DTYPE)
-            if i not in self.stored:
+            rounded = kv if self.exact else kv.to(STORE_DTYPE)
+            if self.key(i) not in self.stored:
                 size = rounded.numel() * rounded.element_size()
                 if self.bytes + size <= self.max_bytes:
-                    self.stored[i] = rounded.contiguous()
+                    self.stored[self.key(i)] = rounded.contiguous()
                     self.bytes += size
                 else:
                     self.full = True
                     if not first:
                         self.recomputed += 1
-            out[i] = kv if first else rounded
+            out[i] = kv if first or self.exact else rounded
         return [out[i] for i in idx]
+
+
+_SHARED: dict[tuple[str, str], dict[tuple[int, ...], torch.Tensor]] = {}
+
+
+def shared_store(model_key: str, kind: str) -> dict[tuple[int, ...], torch.Tensor]:
+    """A process-wide store of prefixes for one frozen model (``kind``: what they are
+    for, e.g. ``"answer-fp32"``), so the evaluations of a run and of its baselines
+    encode each question's prefix once."""
+    return _SHARED.setdefault((model_key, kind), {})
 
 
 def _stack(cache: Any) -> torch.Tensor:
@@ -123,11 +146,8 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
                            soft: torch.Tensor | None, pad_id: int) -> torch.Tensor:
     """Log-probability of every target token of the questions ``idx`` (``[K]``, float32),
     reading each question's frozen prefix from ``cache``."""
-    from transformers import DynamicCache
-
     decoder, lm_head, _ = model_parts(model)
     device = next(model.parameters()).device
-    dtype = next(model.parameters()).dtype
     prompts = [cache.prompts[i] for i in idx]
     b = len(prompts)
     # suffix rows: soft placeholders + after + target (right-padded)
@@ -149,7 +169,28 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
         s_att[j, : len(x)] = 1
     packed = PackedBatch(ids, soft_mask, s_att, torch.tensor(rows), torch.tensor(cols),
                          torch.tensor(tgts), torch.zeros(b, dtype=torch.long)).to(device)
-    # the KV cache: shared head, then each prefix left-aligned and padded
+    kv, attention, lengths = _prefix_kv(model, cache, idx, first_visit)
+    attention = torch.cat([attention, packed.attention], 1)
+    h = len(cache.head)
+    positions = h + lengths[:, None] + torch.arange(s_width, device=device)[None, :]
+    emb = embed_with_soft(model, packed.ids, packed.soft_mask, soft)
+    out = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
+                  **cache_kwargs(kv), use_cache=True)
+    hs = out.last_hidden_state[packed.rows, packed.cols]
+    logits = lm_head(hs).float()
+    return torch.log_softmax(logits, dim=-1).gather(1, packed.targets[:, None]).squeeze(1)
+
+
+def _prefix_kv(model: Any, cache: PrefixCache, idx: Sequence[int], first_visit: Sequence[bool]
+               ) -> tuple[Any, torch.Tensor, torch.Tensor]:
+    """A transformers KV cache holding the shared head and each question's prefix (left
+    aligned, padded), its attention mask ``[B, h + P]`` and the prefix lengths
+    (without the head) ``[B]``."""
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    b = len(idx)
     prefixes = torch.nn.utils.rnn.pad_sequence(
         [p.to(device=device, dtype=dtype) for p in cache.prefixes(idx, first_visit)],
         batch_first=True)  # [B, P, layers, 2, kvh, hd]
@@ -161,14 +202,39 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     kv = DynamicCache()
     for layer in range(kv_all.shape[0]):
         kv.update(kv_all[layer, 0], kv_all[layer, 1], layer)
-    lengths = torch.tensor([len(p.before) for p in prompts], device=device)
+    lengths = torch.tensor([len(cache.prompts[i].before) for i in idx], device=device)
     p_width = prefixes.shape[1] - h
     p_att = (torch.arange(p_width, device=device)[None, :] < lengths[:, None]).long()
-    attention = torch.cat([p_att.new_ones(b, h), p_att, packed.attention], 1)
-    positions = h + lengths[:, None] + torch.arange(s_width, device=device)[None, :]
-    emb = embed_with_soft(model, packed.ids, packed.soft_mask, soft)
+    return kv, torch.cat([p_att.new_ones(b, h), p_att], 1), lengths
+
+
+def encode_cached(model: Any, cache: PrefixCache, idx: Sequence[int],
+                  first_visit: Sequence[bool], soft: torch.Tensor | None, pad_id: int
+                  ) -> tuple[dict[str, torch.Tensor], Any]:
+    """Like :func:`uqa_align.soft_prompt.encode_prefix`, with each question's frozen
+    prefix read from ``cache``: only the soft tokens and ``after`` run through the
+    decoder. Returns ``({"attention", "lengths", "ids"}, decoder output)``; the last
+    position of every row is its prompt's last token (suffixes are left-padded)."""
+    decoder, _, _ = model_parts(model)
+    device = next(model.parameters()).device
+    prompts = [cache.prompts[i] for i in idx]
+    kv, p_att, lengths = _prefix_kv(model, cache, idx, first_visit)
+    rows = [[*([pad_id] * p.n_soft), *p.after] for p in prompts]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long, device=device)
+    soft_mask = torch.zeros((len(rows), width), dtype=torch.bool, device=device)
+    s_att = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+    for j, (r, p) in enumerate(zip(rows, prompts, strict=True)):
+        off = width - len(r)
+        ids[j, off:] = torch.tensor(r, device=device)
+        soft_mask[j, off : off + p.n_soft] = True
+        s_att[j, off:] = 1
+    h = len(cache.head)
+    pad = (width - s_att.sum(1))  # left padding of each suffix
+    positions = (h + lengths - pad)[:, None] + torch.arange(width, device=device)[None, :]
+    emb = embed_with_soft(model, ids, soft_mask, soft)
+    attention = torch.cat([p_att, s_att], 1)
     out = decoder(inputs_embeds=emb, attention_mask=attention, position_ids=positions,
                   **cache_kwargs(kv), use_cache=True)
-    hs = out.last_hidden_state[packed.rows, packed.cols]
-    logits = lm_head(hs).float()
-    return torch.log_softmax(logits, dim=-1).gather(1, packed.targets[:, None]).squeeze(1)
+    total = h + lengths + s_att.sum(1)  # the next position id of every row
+    return {"attention": attention, "lengths": total, "ids": ids}, out

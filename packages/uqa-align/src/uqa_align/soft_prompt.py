@@ -199,20 +199,30 @@ def encode_prefix(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tens
 
 
 def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
-                    pad_id: int) -> list[torch.Tensor]:
+                    pad_id: int, *, cached: Any = None) -> list[torch.Tensor]:
     """Summed log-probability of each option's tokens (``p.continuations``) after its prompt.
 
     One tensor ``[K]`` per prompt, differentiable (alignment's ``options`` loss) or
     under ``torch.no_grad`` (answering). Each prompt is encoded once into a KV cache,
     repeated for its options, and all options are scored in one more pass; the LM
     head runs only at the positions that predict an option token.
+
+    ``cached``: ``(PrefixCache, question indices, first visits)``; each prompt's frozen
+    prefix is then read from the cache (:func:`uqa_align.prefix_cache.encode_cached`).
     """
     decoder, head, embed = model_parts(model)
     k = len(prompts[0].continuations)
     if any(len(p.continuations) != k for p in prompts):  # ragged: question by question
-        return [option_logprobs(model, [p], None if soft is None else soft[i : i + 1],
-                                pad_id)[0] for i, p in enumerate(prompts)]
-    packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
+        return [option_logprobs(
+            model, [p], None if soft is None else soft[i : i + 1], pad_id,
+            cached=None if cached is None else (cached[0], [cached[1][i]], [cached[2][i]]),
+        )[0] for i, p in enumerate(prompts)]
+    if cached is not None:
+        from uqa_align.prefix_cache import encode_cached
+
+        packed, out = encode_cached(model, *cached, soft, pad_id)
+    else:
+        packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
     device = packed["ids"].device
     cache = output_cache(out)
     cache.batch_repeat_interleave(k)
@@ -238,9 +248,10 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
 
 
 def options_loss(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
-                 answers: torch.Tensor, pad_id: int) -> torch.Tensor:
+                 answers: torch.Tensor, pad_id: int, *, cached: Any = None) -> torch.Tensor:
     """Cross-entropy over the options' summed log-likelihoods: the choice ``loglik``
-    answering makes, trained directly (gold option index per prompt in ``answers``)."""
-    scores = option_logprobs(model, prompts, soft, pad_id)
+    answering makes, trained directly (gold option index per prompt in ``answers``;
+    ``cached`` as in :func:`option_logprobs`)."""
+    scores = option_logprobs(model, prompts, soft, pad_id, cached=cached)
     picked = [torch.log_softmax(s, 0)[int(a)] for s, a in zip(scores, answers, strict=True)]
     return -torch.stack(picked).mean()

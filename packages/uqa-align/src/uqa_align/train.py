@@ -75,7 +75,7 @@ class AlignConfig:
     :param position: user context ``after`` the options (default) or ``before`` the
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
     :param prefix_cache_gb: memory cap (GiB) of the cached per-question prefixes (bf16)
-        of a frozen LLM (``adapter`` strategy, ``after`` position, ``answer`` loss);
+        of a frozen LLM (``adapter`` strategy, ``after`` position, either loss);
         questions beyond it are re-encoded, without gradients, on every visit (as
         every question is under ``fsdp``).
     :param fsdp: under ``torchrun``, shard the frozen LLM's layers across ranks
@@ -163,8 +163,7 @@ class AlignConfig:
     @property
     def caches_prefix(self) -> bool:
         """Whether training reads each question's frozen prefix from a cache."""
-        return (self.uses_adapter and self.strategy == "adapter" and self.position == "after"
-                and self.loss == "answer")
+        return self.uses_adapter and self.strategy == "adapter" and self.position == "after"
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
@@ -262,7 +261,7 @@ class AlignRecipe:
         # it once (KV cache) and train on the rest of each sequence.
         self.head: tuple[int, ...] = ()
         self.prefix_cache = None
-        if c.strategy == "adapter" and c.loss == "answer":
+        if c.strategy == "adapter" and (c.loss == "answer" or c.caches_prefix):
             from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
             h = shared_head(self.prompts)
@@ -371,6 +370,12 @@ class AlignRecipe:
 
         from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
 
+        if self.prefix_cache is not None and self.config.loss == "options":
+            first = [p < len(self.qs) for p in self._visits(idx)]
+            answers = torch.as_tensor(self.qs.answers[idx])
+            return options_loss(self.llm.model, [self.prompts[i] for i in idx],
+                                self.soft_tokens(idx), answers, pad,
+                                cached=(self.prefix_cache, idx.tolist(), first))
         if self.prefix_cache is not None:
             from uqa_align.prefix_cache import cached_target_logprobs
 

@@ -31,9 +31,11 @@ __all__ = ["generate", "letter_of", "pack_left", "score_letters", "score_loglik"
 
 @torch.no_grad()
 def score_loglik(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
-                 pad_id: int) -> list[list[float]]:
-    """Summed log-probability of every option's tokens after each prompt (KV-cached)."""
-    return [row.cpu().tolist() for row in option_logprobs(model, prompts, soft, pad_id)]
+                 pad_id: int, *, cached: Any = None) -> list[list[float]]:
+    """Summed log-probability of every option's tokens after each prompt (KV-cached;
+    ``cached``: a prefix cache, see :func:`uqa_align.soft_prompt.option_logprobs`)."""
+    return [row.cpu().tolist()
+            for row in option_logprobs(model, prompts, soft, pad_id, cached=cached)]
 
 
 @torch.no_grad()

@@ -40,6 +40,10 @@ class EvalConfig:
     :param max_new_tokens: generation budget for ``generate``.
     :param threads: torch CPU threads (None: torch's default). On a shared,
         oversubscribed CPU one thread is several times faster than two.
+    :param prefix_cache_gb: with a frozen LLM and the user context after the options
+        (``loglik``), each question's prompt before the soft tokens is encoded once per
+        process and kept (float32, up to this many GiB), so the run's other
+        evaluations (``shuffled``, ``random``, ``oracle``) only encode the rest.
     """
 
     mode: str = "loglik"
@@ -50,6 +54,7 @@ class EvalConfig:
     max_questions: int | None = None
     max_new_tokens: int = 4
     threads: int | None = None
+    prefix_cache_gb: float = 4.0
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> EvalConfig:
@@ -59,13 +64,14 @@ class EvalConfig:
     def validate(self) -> None:
         """Reject an unknown mode or baseline and out-of-range sizes before anything loads."""
         from uqa_data.registry import unknown_name_message
-        from uqa_data.settings import check_at_least
+        from uqa_data.settings import check_at_least, check_non_negative
 
         if self.mode not in MODES:
             raise UqaInputError(unknown_name_message("answering mode", str(self.mode),
                                                      list(MODES), flag="--mode"))
         check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
                        "threads")
+        check_non_negative(self, "eval", "prefix_cache_gb")
         if self.baseline is not None:
             from uqa_eval.baselines import get_baseline
 
@@ -134,6 +140,7 @@ def evaluate(
     from uqa_align.questions import read_questions
     from uqa_data.progress import stage_progress
 
+    from uqa_eval.answering import score_loglik
     from uqa_eval.baselines import get_baseline
 
     config.validate()
@@ -211,6 +218,10 @@ def evaluate(
         for i, (q, o) in enumerate(zip(qs.questions, qs.options, strict=True))
     ]
     pad = _pad_id(model.tokenizer)
+    prefix = None
+    if (config.mode == "loglik" and adapter is not None and config.prefix_cache_gb > 0
+            and builder.style.position == "after" and aligned.config.strategy == "adapter"):
+        prefix = _prefix_cache(model, prompts, config.prefix_cache_gb)
     scores: list[list[float]] = []
     generated: list[str] = []
     order = np.argsort([p.length for p in prompts], kind="stable")  # similar lengths batch well
@@ -223,7 +234,12 @@ def evaluate(
             batch = [prompts[i] for i in idx]
             soft = soft_fn(qs.user_ids[idx], qs.history_lens[idx]) if soft_fn else None
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                s, g = _answer(model, batch, soft, pad, config)
+                if prefix is not None:
+                    s = score_loglik(model.model, [prefix.prompts[i] for i in idx], soft, pad,
+                                     cached=(prefix, idx.tolist(), [False] * len(idx)))
+                    g = []
+                else:
+                    s, g = _answer(model, batch, soft, pad, config)
             for j, i in enumerate(idx):
                 by_pos[int(i)] = len(scores)
                 scores.append(s[j])
@@ -286,6 +302,22 @@ def _adapter_align_config(adapter_dir: Path) -> Any:
         return AlignConfig(**read_json(path, "adapter config (adapter/config.json)")["align"])
     except (KeyError, TypeError) as exc:
         raise UqaInputError(f"{path}: not an alignment config ({exc})") from exc
+
+
+def _prefix_cache(loaded: Any, prompts: list, gb: float) -> Any:
+    """A float32 prefix cache over ``prompts`` (shared head split off), filed in the
+    process-wide store of ``loaded``'s frozen model."""
+    from uqa_align.prefix_cache import PrefixCache, shared_store
+    from uqa_align.prompt import EncodedPrompt
+    from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
+
+    h = shared_head(prompts)
+    h = h if h >= MIN_SHARED_HEAD else 0
+    rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations) for p in prompts]
+    param = next(loaded.model.parameters())
+    store = shared_store(f"{loaded.name}|{param.device}|{param.dtype}", "answer-fp32")
+    return PrefixCache(loaded.model, tuple(prompts[0].before[:h]), rest, int(gb * 2**30),
+                       exact=True, store=store)
 
 
 def _answer(model: Any, batch: list, soft: Any, pad: int,

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from uqa_data.errors import UqaInputError
 
 from uqa_align.adapters.base import Adapter
+
+POOLS = ("mean", "last")
 
 
 @dataclass
@@ -21,10 +24,18 @@ class MeanLinearConfig:
 
     :param num_tokens: soft tokens produced (the paper uses 1).
     :param init_std: std of the projection's initial weights.
+    :param pool: ``mean`` over the valid positions (the paper's), or ``last``: the
+        state after the last valid click alone.
     """
 
     num_tokens: int = 1
     init_std: float = 0.02
+    pool: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.pool not in POOLS:
+            raise UqaInputError(f"adapter 'mean_linear': pool '{self.pool}' is not one of "
+                                f"{', '.join(POOLS)}")
 
 
 class MeanLinear(Adapter):
@@ -40,6 +51,9 @@ class MeanLinear(Adapter):
 
     def forward(self, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         self.check_width(emb)
+        if self.config.pool == "last":  # the state after the last valid click
+            last = (mask.long().cumsum(1) == mask.long().sum(1, keepdim=True)) & mask.bool()
+            mask = last
         m = mask.to(emb.dtype).unsqueeze(-1)  # [B, T, 1]
         x = self.standardise(emb) * m
         pooled = x.sum(1) / m.sum(1).clamp_min(1.0)  # [B, D]; all-masked rows -> 0
