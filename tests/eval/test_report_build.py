@@ -24,6 +24,7 @@ from uqa_eval.report import (
     summarize,
     write_report,
 )
+from uqa_eval.significance import wilson
 
 PAPER_COLUMNS = ["DF", "MF", "Seq. Avg.", "IP", "AP", "Act. Avg.", "LI", "SI", "IT",
                  "Int. Avg.", "Overall"]
@@ -60,7 +61,9 @@ def test_micro_and_macro_by_hand(tmp_path: Path) -> None:
     r = build_report(p, q, {"run": "hand", "reference_tokens": {"text20": 350.0}})
     assert r["n_questions"] == 6 and r["n_unanswered"] == 0
     assert r["tasks"]["df"] == {"dimension": "sequence_understanding", "n": 3,
-                                "acc": pytest.approx(2 / 3), "acc_norm": 0.0}
+                                "acc": pytest.approx(2 / 3), "acc_norm": 0.0,
+                                "ci": wilson(2, 3), "ci_norm": (0.0, wilson(0, 3)[1])}
+    assert r["tasks"]["ap"]["ci"] is None  # no questions, no interval
     assert r["tasks"]["ap"]["n"] == 0 and r["tasks"]["ap"]["acc"] is None
     su = r["dimensions"]["sequence_understanding"]
     assert su["n"] == 4 and su["acc"] == pytest.approx(0.5)  # micro: 2 of 4

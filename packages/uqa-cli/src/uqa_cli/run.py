@@ -508,15 +508,22 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dic
         from uqa_eval.report import write_comparison
 
         write_comparison(comparison, run_dir / "report" / "compare")
-        console.print(comparison_table(comparison))
+        for table in comparison_tables(comparison):
+            print_table(table, console)
     _finish(pipe, started)
     return report
 
 
-def comparison_table(comparison: dict[str, Any]) -> Any:
-    from uqa_eval.report import comparison_table as table
+def comparison_tables(comparison: dict[str, Any]) -> list[Any]:
+    from uqa_eval.report import comparison_tables as tables
 
-    return table(comparison)
+    return tables(comparison)
+
+
+def print_table(table: Any, console: Any) -> None:
+    from uqa_eval.report import print_table as show
+
+    show(table, console)
 
 
 def _copy_questions(sources: list[Path], questions_dir: Path) -> dict[str, Any]:

@@ -201,7 +201,7 @@ def write_study_report(
     name: str, study_dir: Path, variants: list[Variant], seconds: float
 ) -> dict[str, Any]:
     """One comparison table over every variant (and its baselines) plus the study plot."""
-    from uqa_eval.report import compare_runs, comparison_table, write_comparison
+    from uqa_eval.report import compare_runs, comparison_tables, print_table, write_comparison
 
     run_dirs: list[Path] = []
     for v in variants:
@@ -213,7 +213,8 @@ def write_study_report(
     comparison["study"] = name
     comparison["seconds"] = round(seconds, 1)
     write_comparison(comparison, study_dir / "report")
-    console.print(comparison_table(comparison))
+    for table in comparison_tables(comparison):
+        print_table(table, console)
     if name == "scale-size":
         _plot_scaling(study_dir, variants, key="size", xlabel="backbone parameters", logx=True)
     elif name == "scale-length":

@@ -40,6 +40,8 @@ import pyarrow as pa
 from uqa_data.errors import UqaInputError
 from uqa_data.io import INT, STRING, read_table, write_bytes, write_json, write_text
 
+from uqa_eval.significance import fmt_difference, fmt_interval, paired_difference, wilson
+
 if TYPE_CHECKING:
     from rich.table import Table
 
@@ -79,6 +81,11 @@ DIMENSION_AVG_LABELS: dict[str, str] = {
 
 METRICS: tuple[str, ...] = ("acc", "acc_norm")
 
+SUBSETS: dict[str, str] = {
+    "oracle_informs": "questions the planted-truth oracle vector carries the answer of "
+                      "(category, brand and shop questions of df, ap, li, si, it)",
+}
+
 METRIC_DESCRIPTIONS: dict[str, str] = {
     "acc": "option with the highest summed log-probability of its text",
     "acc_norm": "option with the highest log-probability per character of its text",
@@ -103,7 +110,8 @@ class Column:
 
     :param key: a sub-task name, a dimension name or ``"overall"``.
     :param label: the header shown (``DF``, ``Seq. Avg.``, ``Overall``).
-    :param kind: ``"task"``, ``"dimension"`` or ``"overall"``.
+    :param kind: ``"task"``, ``"dimension"``, ``"overall"`` or ``"subset"`` (a named
+        subset of the questions, :data:`SUBSETS`).
     """
 
     key: str
@@ -124,8 +132,11 @@ def summarize(
     input_tokens: Sequence[float] | np.ndarray | None = None,
     meta: Mapping[str, Any] | None = None,
     metric_descriptions: Mapping[str, str] | None = None,
+    attributes: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """Aggregate per-question correctness into a report dict.
+
+    Every accuracy comes with its 95% Wilson interval (``ci``, ``ci_norm``).
 
     :param tasks: the sub-task of each question.
     :param correct: whether each question was answered correctly (``acc``).
@@ -139,6 +150,9 @@ def summarize(
         ``{"text20": avg_tokens, ...}``) adds token ratios.
     :param metric_descriptions: how each metric was computed (default: the
         rules of ``meta["mode"]``, else the log-likelihood rules).
+    :param attributes: each question's attribute (category, brand...), when known:
+        adds ``subsets["oracle_informs"]``, the questions the planted-truth oracle
+        vector carries the answer of (:func:`uqa_eval.baselines.oracle_informs`).
     :returns: the report dict (see the module docstring).
     """
     task_arr = np.asarray([str(t) for t in tasks], dtype=object)
@@ -167,7 +181,9 @@ def summarize(
         count = int(mask.sum())
         out: dict[str, Any] = {"n": count}
         out["acc"] = float(acc[mask].mean()) if count else None
+        out["ci"] = wilson(int(acc[mask].sum()), count)
         out["acc_norm"] = float(norm[mask].mean()) if (count and norm is not None) else None
+        out["ci_norm"] = wilson(int(norm[mask].sum()), count) if norm is not None else None
         return out
 
     task_dims: dict[str, str] = dict(TASK_DIMENSION)
@@ -217,6 +233,16 @@ def summarize(
         "dimensions": dim_report,
         "overall": overall,
     }
+    if attributes is not None:
+        from uqa_eval.baselines import oracle_informs
+
+        attrs = list(attributes)
+        if len(attrs) != n:
+            raise ValueError(f"{len(attrs)} attributes for {n} questions")
+        informs = np.asarray([oracle_informs(t, a) for t, a in zip(task_arr, attrs,
+                                                                   strict=True)], dtype=bool)
+        report["subsets"] = {"oracle_informs": {
+            "description": SUBSETS["oracle_informs"], **stats(informs)}}
     return report
 
 
@@ -239,23 +265,25 @@ def token_ratios(avg_tokens: float | None, reference: Mapping[str, Any]) -> dict
     }
 
 
-def build_report(
-    predictions_path: str | os.PathLike[str],
-    questions_path: str | os.PathLike[str],
-    meta: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Join predictions with their questions and aggregate accuracy.
+@dataclass
+class Verdicts:
+    """Each predicted question's facts and correctness, in the predictions' row order."""
 
-    :param predictions_path: ``predictions/eval.arrow``: ``question_id`` plus
-        ``correct`` (bool) or ``prediction`` (option letter); optionally
-        ``correct_norm`` or ``prediction_norm``, and ``input_tokens``.
-    :param questions_path: ``questions/eval.arrow``: ``question_id``, ``task``;
-        ``dimension``, ``answer`` and ``options`` when present.
-    :param meta: run facts copied into the report (see :func:`summarize`).
-    :raises UqaInputError: a missing column, an unknown or repeated
-        ``question_id``, a null verdict or a letter outside the options, naming
-        the file and the first bad row.
-    """
+    question_ids: list[str]
+    tasks: list[str]
+    dimensions: list[str] | None
+    attributes: list[str | None]
+    correct: np.ndarray
+    correct_norm: np.ndarray | None
+    input_tokens: np.ndarray | None
+    n_unanswered: int
+
+
+def read_verdicts(
+    predictions_path: str | os.PathLike[str], questions_path: str | os.PathLike[str]
+) -> Verdicts:
+    """Join predictions with their questions (see :func:`build_report` for the columns
+    and errors)."""
     pred_path, q_path = Path(predictions_path), Path(questions_path)
     preds = read_table(
         pred_path, {"question_id": (STRING, "string")}, what="predictions file", allow_empty=False
@@ -312,6 +340,7 @@ def build_report(
 
     tasks_all = questions.column("task").to_pylist()
     dims_all = _column_or_none(questions, "dimension")
+    attrs_all = _column_or_none(questions, "attribute")
     for r in rows:
         if tasks_all[r] is None:
             raise UqaInputError(f"{q_path}: row {r} has a null 'task'; expected a sub-task name")
@@ -320,18 +349,50 @@ def build_report(
                 raise UqaInputError(f"{q_path}: row {r} has a null 'dimension' for sub-task "
                                     f"'{tasks_all[r]}'")
             dims_all[r] = TASK_DIMENSION[tasks_all[r]]
+    return Verdicts(
+        question_ids=[str(q) for q in p_ids],
+        tasks=[tasks_all[r] for r in rows],
+        dimensions=None if dims_all is None else [dims_all[r] for r in rows],
+        attributes=[None if attrs_all is None else attrs_all[r] for r in rows],
+        correct=correct,
+        correct_norm=correct_norm,
+        input_tokens=tokens,
+        n_unanswered=len(q_ids) - len(p_ids),
+    )
+
+
+def build_report(
+    predictions_path: str | os.PathLike[str],
+    questions_path: str | os.PathLike[str],
+    meta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Join predictions with their questions and aggregate accuracy.
+
+    :param predictions_path: ``predictions/eval.arrow``: ``question_id`` plus
+        ``correct`` (bool) or ``prediction`` (option letter); optionally
+        ``correct_norm`` or ``prediction_norm``, and ``input_tokens``.
+    :param questions_path: ``questions/eval.arrow``: ``question_id``, ``task``;
+        ``dimension``, ``attribute``, ``answer`` and ``options`` when present.
+    :param meta: run facts copied into the report (see :func:`summarize`).
+    :raises UqaInputError: a missing column, an unknown or repeated
+        ``question_id``, a null verdict or a letter outside the options, naming
+        the file and the first bad row.
+    """
+    pred_path, q_path = Path(predictions_path), Path(questions_path)
+    v = read_verdicts(pred_path, q_path)
     out_meta = {**(meta or {})}
     out_meta.setdefault("predictions", str(pred_path))
     out_meta.setdefault("questions", str(q_path))
     report = summarize(
-        [tasks_all[r] for r in rows],
-        correct,
-        correct_norm=correct_norm,
-        dimensions=None if dims_all is None else [dims_all[r] for r in rows],
-        input_tokens=tokens,
+        v.tasks,
+        v.correct,
+        correct_norm=v.correct_norm,
+        dimensions=v.dimensions,
+        input_tokens=v.input_tokens,
         meta=out_meta,
+        attributes=v.attributes,
     )
-    report["n_unanswered"] = len(q_ids) - len(p_ids)
+    report["n_unanswered"] = v.n_unanswered
     return report
 
 
@@ -414,22 +475,13 @@ def columns_for(tasks: Mapping[str, Any], dimensions: Mapping[str, Any]) -> list
 
 def value(report: Mapping[str, Any], column: Column, metric: str = "acc") -> float | None:
     """The ``metric`` accuracy of ``report`` in ``column`` (None when it has no questions)."""
-    if column.kind == "overall":
-        entry = report.get("overall", {})
-    elif column.kind == "dimension":
-        entry = report.get("dimensions", {}).get(column.key, {})
-    else:
-        entry = report.get("tasks", {}).get(column.key, {})
-    v = entry.get(metric)
+    v = entry_of(report, column).get(metric)
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def count(report: Mapping[str, Any], column: Column) -> int:
     """Number of questions of ``report`` in ``column``."""
-    if column.kind == "overall":
-        return int(report.get("overall", {}).get("n", 0))
-    table = "dimensions" if column.kind == "dimension" else "tasks"
-    return int(report.get(table, {}).get(column.key, {}).get("n", 0))
+    return int(entry_of(report, column).get("n", 0))
 
 
 def pct(v: float | None) -> str:
@@ -456,6 +508,11 @@ def _facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
     for ref, ratio in (report.get("token_ratio") or {}).items():
         shown = f"{ratio:.3f}x ({1 / ratio:.1f}x fewer)" if ratio else "-"
         facts.append((f"tokens vs {ref}", shown))
+    sub = (report.get("subsets") or {}).get("oracle_informs")
+    if sub and sub.get("n"):
+        ci = sub.get("ci")
+        facts.append(("questions the oracle informs",
+                      f"{sub['n']}, acc {pct(sub.get('acc'))} {fmt_interval(*ci) if ci else ''}"))
     if meta.get("wall_time_s") is not None:
         facts.append(("wall time", f"{float(meta['wall_time_s']):.1f} s"))
     if meta.get("questions_per_s") is not None:
@@ -485,10 +542,27 @@ def report_table(report: Mapping[str, Any], title: str | None = None) -> Table:
         if not has_metric(report, m):
             continue
         table.add_row(m, *(pct(value(report, c, m)) for c in cols))
+        table.add_row("  95% CI", *(ci_cell(report, c, m) for c in cols), style="dim")
         if report.get("overall", {}).get(f"macro_{m}") is not None:
             table.add_row(f"macro {m}", *(_macro_cell(report, c, m) for c in cols))
     table.add_row("questions", *(str(count(report, c)) for c in cols), style="dim")
     return table
+
+
+def entry_of(report: Mapping[str, Any], column: Column) -> Mapping[str, Any]:
+    """The report's entry (n, acc, ci...) behind ``column``."""
+    if column.kind == "overall":
+        return report.get("overall", {})
+    if column.kind == "subset":
+        return report.get("subsets", {}).get(column.key, {})
+    table = "dimensions" if column.kind == "dimension" else "tasks"
+    return report.get(table, {}).get(column.key, {})
+
+
+def ci_cell(report: Mapping[str, Any], column: Column, metric: str = "acc") -> str:
+    """The 95% interval of ``metric`` in ``column`` as ``[lo, hi]`` (percent)."""
+    ci = entry_of(report, column).get("ci" if metric == "acc" else "ci_norm")
+    return fmt_interval(*ci) if ci else "-"
 
 
 def _macro_cell(report: Mapping[str, Any], column: Column, metric: str) -> str:
@@ -516,6 +590,8 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         if not has_metric(report, m):
             continue
         lines.append(f"| {m} | " + " | ".join(pct(value(report, c, m)) for c in cols) + " |")
+        lines.append(f"| {m} 95% CI | " + " | ".join(ci_cell(report, c, m) for c in cols)
+                     + " |")
         if report.get("overall", {}).get(f"macro_{m}") is not None:
             lines.append(
                 f"| macro {m} | " + " | ".join(_macro_cell(report, c, m) for c in cols) + " |"
@@ -523,7 +599,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     lines.append("| questions | " + " | ".join(str(count(report, c)) for c in cols) + " |")
     lines += ["", "Accuracy in %; dimension averages and Overall are micro-averaged over "
               "questions (as the paper's tables), macro rows average the sub-tasks; "
-              "`-`: no questions of that sub-task.", ""]
+              "95% CI: Wilson score interval; `-`: no questions of that sub-task.", ""]
     for k, v in _facts(report):
         lines.append(f"- {k}: {md_escape(v)}")
     for m, desc in (report.get("metrics") or {}).items():
@@ -712,8 +788,10 @@ def run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     p = Path(run_dir)
     meta: dict[str, Any] = {"run": p.name}
     if not (p / "run.json").is_file():
-        if p.parent.name == "baselines" and (p.parent.parent / "run.json").is_file():
-            meta.update(_baseline_meta(p))
+        if p.parent.name == "baselines":  # <run>/baselines/<name>/ (uqa_eval.baselines)
+            meta["baseline"] = p.name
+            if (p.parent.parent / "run.json").is_file():
+                meta.update(_baseline_meta(p))
         return meta
     data = read_json(p / "run.json", what="run.json")
     if isinstance(data, dict) and data.get("name"):
@@ -785,12 +863,11 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
             raise UqaInputError(
                 f"{p}: not a run directory; expected report/report.json or predictions/eval.arrow"
             )
-        candidates = [d / "questions" / "eval.arrow" for d in (p, *list(p.parents)[:3])]
-        questions = next((c for c in candidates if c.is_file()), None)
+        questions = questions_of(p)
         if questions is None:
             raise UqaInputError(
                 f"{p}: has predictions but no questions file to score them against; "
-                f"expected {candidates[0]}"
+                f"expected {p / 'questions' / 'eval.arrow'}"
             )
         report = build_report(predictions, questions, run_meta(p))
     meta = report.setdefault("meta", {})
@@ -798,6 +875,71 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     for key, v in run_meta(p).items():  # wall time etc. recorded after the report was built
         meta.setdefault(key, v)
     return report
+
+
+def questions_of(run_dir: Path) -> Path | None:
+    """The questions a run's predictions answer: its ``questions/eval.arrow``, else up to
+    three folders up (a study sharing one question set, a baseline kept in
+    ``<run>/baselines/<name>/``)."""
+    candidates = [d / "questions" / "eval.arrow" for d in (run_dir, *list(run_dir.parents)[:3])]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def run_verdicts(run_dir: str | os.PathLike[str]) -> Verdicts | None:
+    """The run's per-question correctness, or None when it has no predictions file."""
+    p = Path(run_dir)
+    predictions = p / "predictions" / "eval.arrow"
+    questions = questions_of(p)
+    if not predictions.is_file() or questions is None:
+        return None
+    return read_verdicts(predictions, questions)
+
+
+REFERENCE_BASELINES: tuple[str, ...] = ("none", "shuffled", "random")
+"""Controls that know nothing of the user: every other run is compared with each."""
+
+DIFFERENCE_COLUMNS: tuple[Column, ...] = (
+    *(Column(d, DIMENSION_AVG_LABELS[d], "dimension") for d in DIMENSIONS),
+    Column("overall", "Overall", "overall"),
+    Column("oracle_informs", "Oracle-informed", "subset"),
+)
+"""Where paired differences are reported: each dimension, overall, and the questions
+the oracle vector can inform."""
+
+
+def _in_column(v: Verdicts, column: Column) -> np.ndarray:
+    """Which of ``v``'s questions count in ``column``."""
+    if column.kind == "overall":
+        return np.ones(len(v.tasks), dtype=bool)
+    if column.kind == "subset":
+        from uqa_eval.baselines import oracle_informs
+
+        return np.asarray([oracle_informs(t, a) for t, a in zip(v.tasks, v.attributes,
+                                                              strict=True)], dtype=bool)
+    dims = v.dimensions or [TASK_DIMENSION.get(t, "") for t in v.tasks]
+    return np.asarray([d == column.key for d in dims], dtype=bool)
+
+
+def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "acc"
+                       ) -> dict[str, Any]:
+    """``subject`` minus ``reference`` on the questions both answered, per column of
+    :data:`DIFFERENCE_COLUMNS` (see :func:`uqa_eval.significance.paired_difference`)."""
+    ref_at = {q: i for i, q in enumerate(reference.question_ids)}
+    common = [(i, ref_at[q]) for i, q in enumerate(subject.question_ids) if q in ref_at]
+    si = np.asarray([a for a, _ in common], dtype=np.int64)
+    ri = np.asarray([b for _, b in common], dtype=np.int64)
+
+    def verdicts(v: Verdicts) -> np.ndarray | None:
+        return v.correct if metric == "acc" else v.correct_norm
+
+    a, b = verdicts(subject), verdicts(reference)
+    out: dict[str, Any] = {"n": len(common), "columns": {}}
+    if a is None or b is None:
+        return out
+    for column in DIFFERENCE_COLUMNS:
+        keep = _in_column(subject, column)[si]
+        out["columns"][column.key] = paired_difference(a[si][keep], b[ri][keep])
+    return out
 
 
 def method_of(report: Mapping[str, Any]) -> tuple[str, str, tuple[Any, ...]]:
@@ -868,7 +1010,36 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in cols],
         "reference_tokens": reference,
         "runs": rows,
+        "differences": _differences(rows),
     }
+
+
+def _baseline_of(row: Mapping[str, Any]) -> str | None:
+    meta = row["report"].get("meta", {})
+    return meta.get("baseline") or (meta.get("method") if meta.get("method") in (
+        *TEXT_BASELINES, *CONTROL_BASELINES) else None)
+
+
+def _differences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every run against each reference control (``none``, ``shuffled``, ``random``) among
+    the rows, paired over the questions both answered, for each metric both have."""
+    verdicts = {r["run_dir"]: run_verdicts(r["run_dir"]) for r in rows}
+    refs = [r for r in rows if _baseline_of(r) in REFERENCE_BASELINES
+            and verdicts[r["run_dir"]] is not None]
+    out = []
+    for subject in rows:
+        sv = verdicts[subject["run_dir"]]
+        if sv is None or _baseline_of(subject) in REFERENCE_BASELINES:
+            continue
+        for ref in refs:
+            for metric in METRICS:
+                d = paired_differences(sv, verdicts[ref["run_dir"]], metric)
+                if not d["columns"] or not d["n"]:
+                    continue
+                out.append({"subject": subject["label"], "subject_run": subject["name"],
+                            "reference": ref["label"], "reference_run": ref["name"],
+                            "metric": metric, **d})
+    return out
 
 
 def _disambiguate(rows: list[dict[str, Any]]) -> None:
@@ -947,6 +1118,7 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
                  "(as the paper's Table 2); best value per column in bold; `-`: no questions. "
                  "Tokens: average LLM input tokens per question.")
     lines.append("")
+    lines += differences_markdown(comparison)
     lines.append("| Model | Run | Questions | LLM | Wall time (s) | Questions/s | Directory |")
     lines.append("|---|---|---:|---|---:|---:|---|")
     for r in runs:
@@ -960,6 +1132,60 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
             f"{'-' if qps is None else f'{float(qps):.2f}'} | {md_escape(r['run_dir'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _difference_cells(d: Mapping[str, Any], mark: Callable[[str], str]) -> list[str]:
+    cells = []
+    for c in DIFFERENCE_COLUMNS:
+        x = d["columns"].get(c.key, {})
+        text = fmt_difference(x)
+        cells.append(mark(text + " *") if x.get("signal") else text)
+    return cells
+
+
+def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> list[str]:
+    """Markdown lines: each run minus each no-user control, paired over the same questions."""
+    diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
+    if not diffs:
+        return []
+    lines = [f"## Is it signal? {metric} differences from the controls", "",
+             "| Run | Control | Questions | " + " | ".join(c.label for c in DIFFERENCE_COLUMNS)
+             + " |", "|---|---|---:|" + "|".join("---:" for _ in DIFFERENCE_COLUMNS) + "|"]
+    for d in diffs:
+        lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | {d['n']} | "
+                     + " | ".join(_difference_cells(d, lambda t: f"**{t}**")) + " |")
+    lines += ["", "Points of accuracy, the run minus the control on the same questions, with "
+              "the 95% paired-bootstrap interval; `*` (bold): the interval excludes zero, the "
+              "difference is signal. Exact McNemar p-values are in report.json. "
+              "Oracle-informed: " + SUBSETS["oracle_informs"] + ".", ""]
+    return lines
+
+
+def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Table | None:
+    """A rich table of :func:`differences_markdown`'s rows (None when there are none)."""
+    from rich.table import Table
+
+    diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
+    if not diffs:
+        return None
+    table = Table(title=f"is it signal? {metric} minus each control, points "
+                        "[95% paired bootstrap], * = interval excludes zero")
+    table.add_column("Run", style="bold")
+    table.add_column("Control")
+    table.add_column("n", justify="right")
+    for c in DIFFERENCE_COLUMNS:
+        table.add_column(c.label, justify="right")
+    for d in diffs:
+        table.add_row(d["subject"], d["reference"], str(d["n"]),
+                      *_difference_cells(d, lambda t: f"[bold green]{t}[/]"))
+    return table
+
+
+def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) -> list[Table]:
+    """The accuracy table, then (when there are controls) the differences table."""
+    tables = [comparison_table(comparison, metric)]
+    diffs = differences_table(comparison, metric or "acc")
+    return tables + ([diffs] if diffs is not None else [])
 
 
 def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -> Table:

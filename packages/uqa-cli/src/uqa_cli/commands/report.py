@@ -53,7 +53,7 @@ def report_command(
         METRICS,
         build_report,
         compare_runs,
-        comparison_table,
+        comparison_tables,
         find_runs,
         is_run_dir,
         load_run,
@@ -92,7 +92,8 @@ def report_command(
                 comparison = compare_runs([run, *nested])
                 written.update({f"compare {k}": v for k, v in
                                 write_comparison(comparison, target / "compare").items()})
-                print_table(comparison_table(comparison, metric), stdout)
+                for table in comparison_tables(comparison, metric):
+                    print_table(table, stdout)
     else:
         comparison = compare_runs(runs)
         warnings = version_warnings(runs)
@@ -108,5 +109,6 @@ def report_command(
             )
             target = root / "report" / ("compare" if is_run_dir(root) else "")
         written = write_comparison(comparison, target)
-        print_table(comparison_table(comparison, metric), stdout)
+        for table in comparison_tables(comparison, metric):
+            print_table(table, stdout)
     err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)

@@ -1,0 +1,126 @@
+"""Recipe search for the alignment: which settings let the LLM read the user?
+
+For each named recipe (learning rate, epochs, soft tokens, pooling, loss) it
+aligns a fresh adapter on a run's alignment questions with the run's own
+embeddings (or the planted-truth oracle, or an untrained encoder's), then
+answers the evaluation questions with the user's embedding and with the
+embeddings shuffled across users, in one process (the LLM loads once; the
+evaluation prompts' prefixes are encoded once for every recipe). One JSON line
+per recipe and embedding lands in ``--out`` as soon as it is done, with every
+question's correctness, so intervals can be computed afterwards:
+
+    python bench/recipe_search.py --run runs/bench-default --vectors sasrec,oracle \\
+        --recipes base,lr2e-2,lr1e-3,epochs1,tokens4,last,options --out bench/results/recipe.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("UQA_PROGRESS", "0")
+
+RECIPES: dict[str, dict[str, Any]] = {
+    "base": {"lr": 5e-3, "epochs": 3},
+    "lr2e-2": {"lr": 2e-2, "epochs": 3},
+    "lr1e-3": {"lr": 1e-3, "epochs": 3},
+    "epochs1": {"lr": 5e-3, "epochs": 1},
+    "tokens4": {"lr": 5e-3, "epochs": 3, "adapter_options": {"num_tokens": 4}},
+    "last": {"lr": 5e-3, "epochs": 3, "adapter_options": {"pool": "last"}},
+    "options": {"lr": 5e-3, "epochs": 3, "loss": "options"},
+    "batch16": {"lr": 1e-2, "epochs": 3, "batch_size": 16},
+}
+"""Recipe name -> AlignConfig overrides (on top of the ``default`` preset)."""
+
+
+def vectors_file(run: Path, kind: str, work: Path) -> tuple[Path, Path]:
+    """(train, test) embeddings files of ``kind``: sasrec (the run's), oracle, random."""
+    if kind == "oracle":
+        from uqa_eval.baselines import write_oracle_embeddings
+
+        path = work / "oracle.arrow"
+        if not path.is_file():
+            write_oracle_embeddings(run / "raw" / "truth.arrow", path)
+        return path, path
+    if kind == "random":
+        out = {}
+        for split in ("train", "test"):
+            path = run / "embeddings" / "untrained" / f"{split}.arrow"
+            if not path.is_file():
+                from uqa_encoders.embed import export_embeddings
+
+                export_embeddings(run / "encoder", run / "data", split, path, untrained=True)
+            out[split] = path
+        return out["train"], out["test"]
+    return run / "embeddings" / "train.arrow", run / "embeddings" / "test.arrow"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, required=True)
+    ap.add_argument("--vectors", default="sasrec,oracle")
+    ap.add_argument("--recipes", default=",".join(RECIPES))
+    ap.add_argument("--out", type=Path, default=Path("bench/results/recipe_search.jsonl"))
+    ap.add_argument("--work", type=Path, default=Path("runs/recipe-search"))
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args()
+
+    import numpy as np
+    import pyarrow.ipc as ipc
+    import torch
+    from uqa_align.llm import load_llm
+    from uqa_align.train import AlignConfig, align
+    from uqa_eval.evaluate import EvalConfig, evaluate
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    llm = load_llm("smollm2")
+    questions = args.run / "questions"
+    args.work.mkdir(parents=True, exist_ok=True)
+    for kind in args.vectors.split(","):
+        train_emb, test_emb = vectors_file(args.run, kind, args.work)
+        column = "embedding" if kind == "oracle" else "embeddings"
+        for name in args.recipes.split(","):
+            over = dict(RECIPES[name])
+            config = AlignConfig.from_preset("default", embedding_column=column, **over)
+            adapter = args.work / f"{kind}-{name}" / "adapter"
+            load0 = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            summary = align(questions / "align.arrow", train_emb, args.run / "data", adapter,
+                            config, llm=llm)
+            t1 = time.perf_counter()
+            row: dict[str, Any] = {"vectors": kind, "recipe": name, "overrides": over,
+                                   "align_s": round(t1 - t0, 1), "steps": summary["steps"],
+                                   "first_loss": summary["first_loss"],
+                                   "final_loss": summary["final_loss"]}
+            for base in (None, "shuffled"):
+                pred = adapter.parent / f"pred-{base or 'user'}.arrow"
+                s = evaluate(questions / "eval.arrow", test_emb, adapter, args.run / "data",
+                             pred, EvalConfig.from_preset("default", baseline=base), llm=llm)
+                correct = ipc.open_file(str(pred)).read_all().column("correct").to_pylist()
+                row[base or "user"] = {"acc": s["acc"], "answer_s": s["answer_s"],
+                                       "correct": [int(c) for c in correct]}
+            q = ipc.open_file(str(questions / "eval.arrow")).read_all()
+            row["tasks"] = q.column("task").to_pylist()
+            row["attributes"] = q.column("attribute").to_pylist()
+            row["eval_s"] = round(time.perf_counter() - t1, 1)
+            row["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            row["machine"] = f"{platform.machine()} {os.cpu_count()} cpus, torch "\
+                             f"{torch.__version__}, {torch.get_num_threads()} threads"
+            with args.out.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            u, sh = np.array(row["user"]["correct"]), np.array(row["shuffled"]["correct"])
+            ip = np.isin(row["tasks"], ["li", "si", "it"])
+            print(f"{kind:7s} {name:8s} loss {row['first_loss']:.2f}->{row['final_loss']:.2f} "
+                  f"align {row['align_s']:.0f}s eval {row['eval_s']:.0f}s | overall "
+                  f"{100 * u.mean():.1f} vs shuffled {100 * sh.mean():.1f} | interest "
+                  f"{100 * u[ip].mean():.1f} vs {100 * sh[ip].mean():.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

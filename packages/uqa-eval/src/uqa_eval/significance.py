@@ -1,0 +1,94 @@
+"""Whether an accuracy, or a difference of two, is signal: intervals and paired tests.
+
+- :func:`wilson`: the 95% Wilson score interval of ``k`` correct out of ``n``.
+- :func:`paired_difference`: two methods answered the same questions; their
+  accuracy difference with a 95% paired-bootstrap interval (questions resampled,
+  both methods' answers kept together) and the exact two-sided McNemar p-value
+  (a binomial test on the questions only one of them got right).
+
+A difference is *signal* when its interval excludes zero. All functions are
+deterministic: the bootstrap has a fixed seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+Z95 = 1.959963984540054
+"""The standard normal quantile of a two-sided 95% interval."""
+
+BOOTSTRAP = 2000
+"""Bootstrap resamples of a paired difference."""
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval of ``k`` successes in ``n`` trials (None when n = 0)."""
+    if n <= 0:
+        return None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
+
+
+def mcnemar_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar p-value: ``b`` questions only the first method got right,
+    ``c`` only the second (binomial with p = 1/2 on the ``b + c`` discordant ones)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+    return min(1.0, 2.0 * tail)
+
+
+def paired_difference(
+    first: Sequence[bool] | np.ndarray,
+    second: Sequence[bool] | np.ndarray,
+    *,
+    resamples: int = BOOTSTRAP,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``first`` minus ``second`` accuracy over the same questions (aligned arrays).
+
+    :returns: ``{"n", "diff", "lo", "hi", "p", "signal"}``: the difference in
+        accuracy (fraction), its 95% paired-bootstrap interval, the McNemar
+        p-value and whether the interval excludes zero. ``diff`` is None for n = 0.
+    """
+    a = np.asarray(first, dtype=bool).reshape(-1)
+    b = np.asarray(second, dtype=bool).reshape(-1)
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} and {len(b)} answers: a paired difference needs both "
+                         "methods on the same questions")
+    n = len(a)
+    if n == 0:
+        return {"n": 0, "diff": None, "lo": None, "hi": None, "p": None, "signal": False}
+    d = a.astype(np.int8) - b.astype(np.int8)  # -1, 0, +1 per question
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, n, size=(resamples, n))
+    means = d[picks].mean(axis=1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    p = mcnemar_p(int((d > 0).sum()), int((d < 0).sum()))
+    return {"n": n, "diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p": p,
+            "signal": bool(lo > 0 or hi < 0)}
+
+
+def fmt_interval(lo: float | None, hi: float | None) -> str:
+    """``[33.1, 43.6]`` in percent; ``-`` when missing."""
+    if lo is None or hi is None:
+        return "-"
+    return f"[{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def fmt_difference(d: dict[str, Any]) -> str:
+    """``+12.3 [+5.1, +19.0]`` in points, ``-`` when there is nothing to compare."""
+    if not d or d.get("diff") is None:
+        return "-"
+    return f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"

@@ -1,0 +1,119 @@
+"""Intervals and paired tests: every accuracy says how sure it is, every comparison with a
+control says whether it is signal."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from uqa_data.io import write_table
+from uqa_eval.report import build_report, compare_runs, comparison_markdown, report_markdown
+from uqa_eval.significance import mcnemar_p, paired_difference, wilson
+
+
+def _wilson_reference(k: int, n: int) -> tuple[float, float]:
+    """Solve |p - k/n| = z * sqrt(p (1 - p) / n) for p (the score interval's definition)."""
+    z = 1.959963984540054
+    phat = k / n
+
+    def inside(p: float) -> bool:
+        return (phat - p) ** 2 <= z * z * p * (1 - p) / n
+
+    grid = np.linspace(0, 1, 200001)
+    ok = grid[[inside(p) for p in grid]]
+    return float(ok.min()), float(ok.max())
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (50, 100), (99, 100), (7, 7)])
+def test_wilson_interval_is_the_score_interval(k: int, n: int) -> None:
+    lo, hi = wilson(k, n)
+    rlo, rhi = _wilson_reference(k, n)
+    assert lo == pytest.approx(rlo, abs=2e-5) and hi == pytest.approx(rhi, abs=2e-5)
+    assert wilson(0, 0) is None
+
+
+def test_mcnemar_matches_the_binomial_tail() -> None:
+    assert mcnemar_p(0, 0) == 1.0
+    assert mcnemar_p(5, 5) == 1.0
+    # 10 discordant questions all won by one side: 2 * 0.5**10
+    assert mcnemar_p(10, 0) == pytest.approx(2 * 0.5**10)
+    assert mcnemar_p(2, 8) == pytest.approx(2 * sum(math.comb(10, i) for i in range(3)) / 1024)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=80))
+def test_paired_difference_brackets_the_difference(pairs: list[tuple[bool, bool]]) -> None:
+    a = [x for x, _ in pairs]
+    b = [y for _, y in pairs]
+    d = paired_difference(a, b)
+    assert d["diff"] == pytest.approx(np.mean(a) - np.mean(b))
+    assert d["lo"] <= d["diff"] + 1e-12 and d["diff"] <= d["hi"] + 1e-12
+    assert d["signal"] == (d["lo"] > 0 or d["hi"] < 0)
+    assert paired_difference(a, b) == d  # deterministic
+    flipped = paired_difference(b, a)
+    assert flipped["diff"] == pytest.approx(-d["diff"]) and flipped["p"] == d["p"]
+
+
+def test_a_large_gain_is_signal_and_noise_is_not() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.random(300) < 0.25
+    better = base | (rng.random(300) < 0.3)  # about +22 points on the same questions
+    noise = rng.random(300) < 0.25
+    assert paired_difference(better, base)["signal"]
+    assert paired_difference(better, base)["p"] < 1e-6
+    same = paired_difference(noise, rng.random(300) < 0.25)
+    assert not same["signal"] and same["p"] > 0.05
+
+
+def _questions(n: int) -> pa.Table:
+    tasks = ["li", "si", "ap", "mf"] * (n // 4)
+    return pa.table({
+        "question_id": [f"q{i}" for i in range(n)], "task": tasks,
+        "attribute": ["category", "brand", "shop", "category"] * (n // 4),
+        "answer": ["A"] * n,
+    })
+
+
+def _run(path: Path, correct: np.ndarray) -> Path:
+    write_table(pa.table({"question_id": [f"q{i}" for i in range(len(correct))],
+                          "correct": pa.array(correct.tolist(), pa.bool_())}),
+                path / "predictions" / "eval.arrow")
+    return path
+
+
+def test_reports_carry_intervals_and_comparisons_say_what_is_signal(tmp_path: Path) -> None:
+    n = 400
+    run = tmp_path / "run"
+    write_table(_questions(n), run / "questions" / "eval.arrow")
+    rng = np.random.default_rng(1)
+    none = rng.random(n) < 0.25
+    user = none | (np.arange(n) % 4 < 2) & (rng.random(n) < 0.6)  # gains on li and si only
+    _run(run, user)
+    _run(run / "baselines" / "none", none)
+    _run(run / "baselines" / "shuffled", rng.random(n) < 0.25)
+
+    report = build_report(run / "predictions" / "eval.arrow", run / "questions" / "eval.arrow")
+    lo, hi = report["overall"]["ci"]
+    assert lo < report["overall"]["acc"] < hi
+    assert report["tasks"]["li"]["ci"] == list(wilson(int(user[::4].sum()), n // 4)) or \
+        tuple(report["tasks"]["li"]["ci"]) == wilson(int(user[::4].sum()), n // 4)
+    informs = report["subsets"]["oracle_informs"]
+    assert informs["n"] == 3 * n // 4  # li, si, ap attribute questions; not mf
+    assert "95% CI" in report_markdown(report)
+
+    comparison = compare_runs([run, run / "baselines" / "none", run / "baselines" / "shuffled"])
+    diffs = {(d["subject"], d["reference"]): d for d in comparison["differences"]
+             if d["metric"] == "acc"}
+    assert len(diffs) == 2  # the run against each control; controls are not subjects
+    vs_none = next(d for (s, r), d in diffs.items() if r.startswith("None"))
+    assert vs_none["n"] == n
+    assert vs_none["columns"]["interest_perception"]["signal"]
+    assert vs_none["columns"]["interest_perception"]["diff"] > 0.2
+    assert not vs_none["columns"]["sequence_understanding"]["signal"]  # mf: no gain planted
+    md = comparison_markdown(comparison)
+    assert "Is it signal?" in md and " *" in md
