@@ -105,3 +105,23 @@ def test_option_scores_from_the_cache_match_the_full_prompts(tiny) -> None:
             shared = PrefixCache(tiny.model, cache.head, rest, 1 << 30, exact=exact,
                                  store=cache.stored)
             assert shared.bytes == cache.bytes and shared.stored is cache.stored
+
+
+def test_encoding_prefixes_ahead_trains_exactly_as_step_by_step(tmp_path, monkeypatch) -> None:
+    from uqa_align import train
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 40, n_cats=4)
+    losses = []
+    for ahead in (True, False):  # batched ahead, and step by step
+        if not ahead:
+            monkeypatch.setattr(PrefixCache, "encode_ahead", lambda self, idx, chunk=32: None)
+        recipe = AlignRecipe(AlignConfig.from_preset("tiny", epochs=2, batch_size=4, lr=0.02),
+                             tmp_path / f"a{ahead}")
+        recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+        recipe.train()
+        assert not recipe.prefix_cache.ahead  # every prefix encoded ahead was used
+        losses.append(recipe.losses)
+    assert train.AHEAD > 1
+    np.testing.assert_allclose(losses[0], losses[1], atol=1e-5)

@@ -64,6 +64,7 @@ class PrefixCache:
         self.bytes = sum(t.numel() * t.element_size() for t in self.stored.values())
         self.full = False
         self.recomputed = 0
+        self.ahead: dict[int, torch.Tensor] = {}
         self._head_kv: torch.Tensor | None = None
 
     def key(self, i: int) -> tuple[int, ...]:
@@ -98,14 +99,27 @@ class PrefixCache:
         kv = _stack(output_cache(out))[:, h:]  # [B, width, layers, 2, kvh, hd]
         return [kv[b, : len(r)] for b, r in enumerate(rows)]
 
+    def encode_ahead(self, idx: Sequence[int], chunk: int = 32) -> None:
+        """Encode the float32 prefixes of questions about to be visited for the first time,
+        many at once and sorted by length (much cheaper than a few per step); each is used
+        on its first visit and then dropped (only its stored copy stays)."""
+        todo = sorted({i for i in idx if i not in self.ahead}, key=lambda i: len(
+            self.prompts[i].before))
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            self.ahead.update(zip(part, self._encode(part), strict=True))
+
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
         """The prefix KV each question of ``idx`` uses on this visit (see the module doc)."""
         out: dict[int, torch.Tensor] = {}
         if self.exact:  # float32 copies, the same on every visit
             first_visit = [False] * len(idx)
         todo = [i for i, first in zip(idx, first_visit, strict=True)
-                if first or self.key(i) not in self.stored]
+                if (first or self.key(i) not in self.stored) and i not in self.ahead]
         fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
+        for i in idx:
+            if i in self.ahead:
+                fresh[i] = self.ahead.pop(i)
         for i, first in zip(idx, first_visit, strict=True):
             kv = fresh.get(i)
             if kv is None:

@@ -38,6 +38,8 @@ ADAPTER_WEIGHTS = "adapter.safetensors"
 LORA_DIR = "lora"
 LLM_WEIGHTS = "llm.safetensors"
 CHECKPOINT_DIR = "checkpoint"
+AHEAD = 8
+"""Steps whose first-visit prefixes are encoded together (frozen-LLM prefix cache)."""
 LOSSES = ("answer", "options")
 
 
@@ -324,6 +326,7 @@ class AlignRecipe:
             while self.step < c.steps:
                 idx = batch_indices(len(self.qs), self.step, c.batch_size, c.seed)
                 idx = idx[self.rank :: self.world]
+                self._encode_ahead()
                 factor = _lr_factor(self.step, c)
                 for g in self.optimizer.param_groups:
                     g["lr"] = g["base_lr"] * factor
@@ -390,6 +393,25 @@ class AlignRecipe:
             return options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad)
         batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
         return answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
+
+    def _encode_ahead(self) -> None:
+        """Every ``AHEAD`` steps, encode the prefixes the next ``AHEAD`` steps visit for
+        the first time in large batches (not under FSDP, whose ranks must call alike)."""
+        c = self.config
+        if (self.prefix_cache is None or self.step % AHEAD or c.fsdp
+                or self.step * c.batch_size >= len(self.qs)):
+            return
+        idx = np.concatenate([
+            batch_indices(len(self.qs), s, c.batch_size, c.seed)[self.rank :: self.world]
+            for s in range(self.step, min(self.step + AHEAD, c.steps))])
+        first = [i for i, p in zip(idx, self._positions(self.step, len(idx)), strict=True)
+                 if p < len(self.qs)]
+        self.prefix_cache.encode_ahead(first)
+
+    def _positions(self, step: int, count: int) -> list[int]:
+        c = self.config
+        start = step * c.batch_size
+        return np.arange(start, start + count * self.world)[self.rank :: self.world][:count]
 
     def _visits(self, idx: np.ndarray) -> list[int]:
         """For each question of this rank's slice of the step, its position in the
