@@ -76,6 +76,9 @@ class AlignConfig:
     :param system: system message. :param marker: text before the user context.
     :param position: user context ``after`` the options (default) or ``before`` the
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
+    :param soft_norm: scale every soft token to the mean norm of the LLM's token
+        embeddings (times a learned gain), so the user context is neither drowned
+        out nor deafening whatever the scale of the embeddings.
     :param prefix_cache_gb: memory cap (GiB) of the cached per-question prefixes (bf16)
         of a frozen LLM (``adapter`` strategy, ``after`` position, either loss);
         questions beyond it are re-encoded, without gradients, on every visit (as
@@ -114,6 +117,7 @@ class AlignConfig:
     position: str = PromptStyle.position
     fsdp: bool = False
     prefix_cache_gb: float = 4.0
+    soft_norm: bool = True
     threads: int | None = None
 
     @classmethod
@@ -247,6 +251,9 @@ class AlignRecipe:
                                          c.adapter_options)
             emb, mask = self.users.gather(self.qs.user_ids, self.qs.history_lens)
             self.adapter.fit_input_stats(torch.from_numpy(emb), torch.from_numpy(mask))
+            if c.soft_norm:  # soft tokens as loud as the LLM's own token embeddings
+                table = self.llm.model.get_input_embeddings().weight
+                self.adapter.set_output_norm(float(table.detach().float().norm(dim=1).mean()))
             self.adapter.to(self.device)
         texts = (history_texts_for(self.qs, data_dir, c.text_history)
                  if c.text_history else [None] * len(self.qs))
@@ -332,7 +339,9 @@ class AlignRecipe:
                     g["lr"] = g["base_lr"] * factor
                 self.optimizer.zero_grad(set_to_none=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                    loss = self._loss(idx, pad)
+                    loss, weight = self._loss(idx, pad)
+                if self.world > 1:  # each rank's share of the global mean, not a mean of means
+                    loss = loss * (weight * self.world / _sum_over_ranks(weight))
                 ok = bool(torch.isfinite(loss))
                 if ok or self.world > 1:
                     loss.backward()
@@ -367,8 +376,9 @@ class AlignRecipe:
                         and self.step < c.steps:
                     self.save_checkpoint()
 
-    def _loss(self, idx: np.ndarray, pad: int) -> Any:
-        """The configured loss of the questions ``idx`` (this rank's slice of a step)."""
+    def _loss(self, idx: np.ndarray, pad: int) -> tuple[Any, int]:
+        """The configured loss of the questions ``idx`` (this rank's slice of a step) and
+        how many terms it averages (answer tokens, or questions for the options loss)."""
         import torch
 
         from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
@@ -378,7 +388,7 @@ class AlignRecipe:
             answers = torch.as_tensor(self.qs.answers[idx])
             return options_loss(self.llm.model, [self.prompts[i] for i in idx],
                                 self.soft_tokens(idx), answers, pad,
-                                cached=(self.prefix_cache, idx.tolist(), first))
+                                cached=(self.prefix_cache, idx.tolist(), first)), len(idx)
         if self.prefix_cache is not None:
             from uqa_align.prefix_cache import cached_target_logprobs
 
@@ -386,13 +396,15 @@ class AlignRecipe:
             lp = cached_target_logprobs(self.llm.model, self.prefix_cache, idx.tolist(), first,
                                         [self.targets[i] for i in idx], self.soft_tokens(idx),
                                         pad)
-            return -lp.mean()
+            return -lp.mean(), len(lp)
         prompts = [self.prompts[i] for i in idx]
         if self.config.loss == "options":
             answers = torch.as_tensor(self.qs.answers[idx])
-            return options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad)
+            return (options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad),
+                    len(idx))
         batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
-        return answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
+        return (answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head),
+                len(batch.targets))
 
     def _encode_ahead(self) -> None:
         """Every ``AHEAD`` steps, encode the prefixes the next ``AHEAD`` steps visit for
@@ -569,6 +581,15 @@ def _dist_info() -> tuple[int, int]:
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return dist.get_rank(), dist.get_world_size()
+
+
+def _sum_over_ranks(value: int) -> int:
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(t)
+    return int(t.item())
 
 
 def _mean_over_ranks(value: float, world: int) -> float:
