@@ -35,6 +35,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "options": {"lr": 5e-3, "epochs": 3, "loss": "options"},
     "batch16": {"lr": 1e-2, "epochs": 3, "batch_size": 16},
     # one-epoch probes of a direction before paying for three
+    "e1-base": {"lr": 5e-3, "epochs": 1},
+    "e1-nonorm": {"lr": 5e-3, "epochs": 1, "soft_norm": False},
     "e1-lr2e-2": {"lr": 2e-2, "epochs": 1},
     "e1-options": {"lr": 5e-3, "epochs": 1, "loss": "options"},
     "e1-tokens4": {"lr": 5e-3, "epochs": 1, "adapter_options": {"num_tokens": 4}},

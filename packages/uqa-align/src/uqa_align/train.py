@@ -29,6 +29,7 @@ from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
 from uqa_data.settings import check_at_least, check_non_negative, check_positive
 
+from uqa_align.llm import PRECISIONS
 from uqa_align.prompt import MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_fsdp, check_strategy
 
@@ -76,6 +77,9 @@ class AlignConfig:
     :param system: system message. :param marker: text before the user context.
     :param position: user context ``after`` the options (default) or ``before`` the
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
+    :param precision: the frozen LLM's numbers: ``fp32``, ``bf16`` (``adapter``
+        strategy only; the LLM is cast in place), or ``auto``: bf16 where the device
+        computes it natively (:func:`uqa_align.llm.resolve_precision`), else fp32.
     :param soft_norm: scale every soft token to the mean norm of the LLM's token
         embeddings (times a learned gain), so the user context is neither drowned
         out nor deafening whatever the scale of the embeddings.
@@ -118,6 +122,7 @@ class AlignConfig:
     fsdp: bool = False
     prefix_cache_gb: float = 4.0
     soft_norm: bool = True
+    precision: str = "auto"
     threads: int | None = None
 
     @classmethod
@@ -131,7 +136,9 @@ class AlignConfig:
         for value, valid, what, flag in ((self.mode, MODES, "answering mode", "--mode"),
                                          (self.position, POSITIONS, "user-context position",
                                           "--position"),
-                                         (self.loss, LOSSES, "alignment loss", "--loss")):
+                                         (self.loss, LOSSES, "alignment loss", "--loss"),
+                                         (self.precision, PRECISIONS, "precision",
+                                          "--set align.precision")):
             if value not in valid:
                 raise UqaInputError(unknown_name_message(what, str(value), list(valid),
                                                          flag=flag))
@@ -154,6 +161,9 @@ class AlignConfig:
             )
         if self.fsdp:
             check_fsdp(self.strategy)
+        if self.precision == "bf16" and self.strategy != "adapter":
+            raise UqaInputError(f"--precision bf16 casts the LLM's weights, which "
+                                f"--strategy {self.strategy} trains: use fp32 (or auto)")
         if self.embedding_column not in ("embeddings", "embedding"):
             raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
 
@@ -173,7 +183,8 @@ class AlignConfig:
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
-    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0),
+    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
+                        precision="fp32"),
     "small": AlignConfig(steps=80, batch_size=8),
     "default": AlignConfig(),
     "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
@@ -241,6 +252,11 @@ class AlignRecipe:
             self.users.check_users(self.qs.user_ids, questions_path)
         self.llm = llm if llm is not None else load_llm(c.llm)
         self.device = next(self.llm.model.parameters()).device
+        from uqa_align.llm import resolve_precision, set_precision
+
+        self.precision = resolve_precision(c.precision, self.device,
+                                           frozen=c.strategy == "adapter")
+        set_precision(self.llm, self.precision)
         self.builder = PromptBuilder(self.llm.tokenizer, c.style)
         self.adapter = None
         if self.users is not None:
@@ -535,6 +551,7 @@ class AlignRecipe:
                 "in_dim": self.adapter.in_dim, "num_tokens": self.adapter.num_tokens,
             },
             "embeddings_per_position": None if self.users is None else self.users.per_position,
+            "precision": self.precision,
             "diverged": diverged,
         }
         write_json(meta, d / "config.json")
