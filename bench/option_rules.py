@@ -74,7 +74,7 @@ def main() -> None:
             for t in TASKS:
                 m = tasks == t
                 acc = float(c[m].mean())
-                lo, hi = wilson(int(round(c[m].sum())), int(m.sum()))
+                lo, hi = wilson(round(float(c[m].sum())), int(m.sum()))
                 cells.append(f"{100 * acc:.1f} [{100 * lo:.0f}, {100 * hi:.0f}]")
                 worst = max(worst, acc)
                 results[policy][rule][t] = acc
