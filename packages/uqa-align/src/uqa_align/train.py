@@ -320,6 +320,7 @@ class AlignRecipe:
             g["base_lr"] = g["lr"]
         if self.resume:
             self._load_checkpoint()
+            self._replay_prefix_cache()
 
     # -- train -------------------------------------------------------------------
     def soft_tokens(self, idx: np.ndarray) -> Any:
@@ -435,6 +436,26 @@ class AlignRecipe:
         first = [i for i, p in zip(idx, self._positions(self.step, len(idx)), strict=True)
                  if p < len(self.qs)]
         self.prefix_cache.encode_ahead(first)
+
+    def _replay_prefix_cache(self) -> None:
+        """After a resume, refill the prefix cache exactly as the steps already run filled
+        it (the same length-sorted batches, the same bf16 copies), without training: a
+        prefix's float32 rounding depends on the batch it was encoded in, so this is what
+        makes a resumed run end with the same weights as an uninterrupted one."""
+        c = self.config
+        if self.prefix_cache is None or c.fsdp or self.step == 0:
+            return
+        resumed = self.step
+        log.info("rebuilding the prefix cache of %d steps already run", resumed)
+        try:
+            for s in range(resumed):
+                self.step = s
+                idx = batch_indices(len(self.qs), s, c.batch_size, c.seed)[self.rank :: self.world]
+                self._encode_ahead()
+                first = [p < len(self.qs) for p in self._visits(idx)]
+                self.prefix_cache.prefixes(idx.tolist(), first)
+        finally:
+            self.step = resumed
 
     def _positions(self, step: int, count: int) -> list[int]:
         c = self.config
