@@ -127,8 +127,12 @@ class AlignConfig:
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> AlignConfig:
-        """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied."""
-        return config_from_preset(cls, ALIGN_PRESETS, name, overrides, what="align")
+        """Preset ``tiny``/``small``/``default``/``full`` with ``overrides`` applied; a
+        ``steps`` override without ``epochs`` replaces a preset's epochs."""
+        config = config_from_preset(cls, ALIGN_PRESETS, name, overrides, what="align")
+        if overrides.get("steps") is not None and overrides.get("epochs") is None:
+            config = replace(config, epochs=None)
+        return config
 
     def validate(self) -> None:
         """Reject bad combinations before anything heavy loads."""
@@ -186,7 +190,7 @@ ALIGN_PRESETS: dict[str, AlignConfig] = {
     "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
                         precision="fp32"),
     "small": AlignConfig(steps=80, batch_size=8),
-    "default": AlignConfig(),
+    "default": AlignConfig(epochs=3),
     "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
 }
 
