@@ -326,3 +326,11 @@ def load_llm(source: str | os.PathLike[str], *, device: str | None = None,
         p.requires_grad_(False)
     hidden = int(model.get_input_embeddings().weight.shape[1])
     return LoadedLLM(model=model, tokenizer=tokenizer, name=name, hidden_size=hidden, path=path)
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The token id that pads a batch: the tokenizer's pad token, else its end of text."""
+    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
+        if tid is not None:
+            return int(tid)
+    return 0  # pragma: no cover
