@@ -13,6 +13,7 @@ from uqa_eval.baselines import (
     baseline_embeddings,
     get_baseline,
     oracle_vectors,
+    write_baseline_embeddings,
 )
 
 
@@ -66,6 +67,7 @@ def test_oracle_informs_the_attribute_questions_it_carries():
 
 def test_oracle_embeddings_are_written_once_per_run(tmp_path):
     _truth(tmp_path)
+    write_baseline_embeddings(tmp_path, get_baseline("oracle"))  # the run's embed-oracle stage
     path = baseline_embeddings(tmp_path, get_baseline("oracle"), "test")
     assert path is not None and path.is_file()
     with pytest.raises(UqaInputError, match="needs the planted truth"):

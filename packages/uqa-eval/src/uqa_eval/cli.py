@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 import typer
-from uqa_data.console_script import run_console_app
 from uqa_data.progress import console
+
+from uqa_eval.console_script import run_console_app
 
 app = typer.Typer(
     name="uqa-eval",

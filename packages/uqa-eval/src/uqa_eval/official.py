@@ -17,29 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from uqa_data.errors import UqaInputError
+from uqa_data.questions.official import OFFICIAL_PHRASINGS, official_task
 
 from uqa_eval.report import summarize
 
-PHRASINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("df", ("次浏览的商品的", "次（从1开始计数）浏览的")),
-    ("mf", ("长度是多少？", "的商品有多少个")),
-    ("ip", ("下一个可能点击的商品的标题是什么",)),
-    ("ap", ("用户下一个可能点击的商品的",)),
-    ("li", ("用户最感兴趣的3个",)),
-    ("si", ("用户近期最感兴趣的",)),
-    ("it", ("偏好的转移路径是什么",)),
-)
+PHRASINGS = OFFICIAL_PHRASINGS
 """Sub-task -> phrases that identify it, in the order they are checked."""
 
 METRIC_DESCRIPTION = "generated answer (stripped) starts with the gold answer"
 
 
-def classify(question: str) -> str | None:
-    """The sub-task of an official question, or None when no phrasing matches."""
-    for task, phrases in PHRASINGS:
-        if any(p in question for p in phrases):
-            return task
-    return None
+classify = official_task
+"""The sub-task of an official question, or None when no phrasing matches."""
 
 
 def is_correct(prediction: str, answer: str) -> bool:
