@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import typer
-from uqa_data.console_script import run_console_app
+from uqa_eval.console_script import run_console_app
 
 COMMAND_MODULES: tuple[str, ...] = (
     "uqa_cli.commands.run",

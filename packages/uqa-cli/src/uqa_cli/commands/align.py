@@ -65,8 +65,9 @@ def align_command(
 ) -> None:
     """Align an LLM to user embeddings (OUT/questions + OUT/embeddings -> OUT/adapter)."""
     from uqa_align.train import AlignConfig, align
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.baselines import baseline_embeddings, get_baseline, write_baseline_embeddings
 
     base = get_baseline(baseline) if baseline else None
     overrides = dict(
@@ -94,16 +95,19 @@ def align_command(
     if num_tokens is not None:
         overrides["adapter_options"] = {"num_tokens": num_tokens}
     config = AlignConfig.from_preset(preset, **overrides)
-    emb = embeddings or baseline_embeddings(out, base, "train")
-    target = adapter_dir or (baseline_dir(out, base.name) / "adapter" if base else out / "adapter")
+    layout = RunLayout(out)
+    target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "align", resume="re-run it with --resume to continue from "
                       f"{target / 'checkpoint'}"):
+        if embeddings is None and base is not None \
+                and not layout.baseline(base.name).own_embeddings.is_file():
+            write_baseline_embeddings(layout, base)  # the oracle's vectors, on first use
         summary = align(
-            questions or out / "questions" / "align.arrow",
-            emb,
-            data or out / "data",
+            questions or layout.questions("align"),
+            embeddings or baseline_embeddings(layout, base, "train"),
+            data or layout.data,
             target,
             config,
             resume=resume,

@@ -50,8 +50,9 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.baselines import baseline_adapter, baseline_embeddings, get_baseline
     from uqa_eval.evaluate import EvalConfig, evaluate
 
     base = get_baseline(baseline) if baseline else None
@@ -65,29 +66,15 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
-    emb = embeddings or baseline_embeddings(out, base, "test")
-    # shuffled reuses the run's own adapter; aligned baselines have their own
-    own = base is not None and base.needs_alignment and not base.permute
-    adir = adapter_dir or (baseline_dir(out, base.name) / "adapter" if own else out / "adapter")
-    if (
-        base is not None
-        and not base.needs_alignment
-        and adapter_dir is None
-        and not (adir / "config.json").is_file()
-    ):
-        adir = None
-    pred = predictions or (
-        baseline_dir(out, base.name) / "predictions" / "eval.arrow"
-        if base
-        else out / "predictions" / "eval.arrow"
-    )
+    layout = RunLayout(out)
+    emb = embeddings or baseline_embeddings(layout, base, "test")
+    adir = adapter_dir or baseline_adapter(layout, base)
+    pred = predictions or (layout.baseline(base.name) if base else layout).predictions
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "eval"):
-        s = evaluate(
-            questions or out / "questions" / "eval.arrow", emb, adir, data or out / "data", pred,
-            config,
-        )
+        s = evaluate(questions or layout.questions("eval"), emb, adir, data or layout.data, pred,
+                     config)
     if as_json:
         typer.echo(json.dumps(s, indent=2))
         return

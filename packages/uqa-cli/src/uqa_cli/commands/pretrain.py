@@ -44,8 +44,10 @@ def pretrain_command(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
+    from uqa_data.layout import RunLayout
     from uqa_encoders.pretrain import PretrainConfig, pretrain
 
+    layout = RunLayout(out)
     config = PretrainConfig.from_preset(
         preset,
         encoder=encoder,
@@ -65,8 +67,8 @@ def pretrain_command(
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "
-                      f"{out / 'encoder' / 'checkpoint'}"):
-        summary = pretrain(data or out / "data", out / "encoder", config, resume=resume,
+                      f"{layout.encoder / 'checkpoint'}"):
+        summary = pretrain(data or layout.data, layout.encoder, config, resume=resume,
                            log_dir=log_dir)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
@@ -115,15 +117,17 @@ def embed_command(
     ),
 ) -> None:
     """Export user embeddings of a split (OUT/encoder + OUT/data -> OUT/embeddings/SPLIT.arrow)."""
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_encoders.embed import export_embeddings
 
-    path = output or out / "embeddings" / f"{split}.arrow"
+    layout = RunLayout(out)
+    path = output or layout.embeddings(split)
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "embed"):
         s = export_embeddings(
-            encoder_dir or out / "encoder", data or out / "data", split, path,
+            encoder_dir or layout.encoder, data or layout.data, split, path,
             untrained=untrained,
         )
     console.print(

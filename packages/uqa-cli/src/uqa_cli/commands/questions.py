@@ -59,8 +59,11 @@ def questions_command(
 ) -> None:
     """Generate questions/align.arrow (training users) and questions/eval.arrow (test users)."""
     from rich.table import Table
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_data.questions import QuestionConfig, generate
+
+    layout = RunLayout(out)
 
     config = QuestionConfig.from_preset(
         preset,
@@ -77,12 +80,12 @@ def questions_command(
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):
-        summary = generate(data or out / "data", out / "questions", config)
+        summary = generate(data or layout.data, layout.questions_dir, config)
         if fmt == LM_EVAL:
             from uqa_align.harness import export_lm_eval
 
-            summary["lm_eval"] = export_lm_eval(out / "questions" / "eval.arrow",
-                                                data or out / "data", out / "questions" / "lm_eval")
+            summary["lm_eval"] = export_lm_eval(layout.questions("eval"), data or layout.data,
+                                                layout.questions_dir / "lm_eval")
     table = Table(title=f"questions ({config.lang}, seed {config.seed})")
     table.add_column("task")
     table.add_column("align", justify="right")
@@ -117,7 +120,7 @@ def questions_command(
                 f"{stem}: {sum(unbalanced.values())} question(s) kept without a balanced "
                 f"popularity rank (too few candidates to balance): {parts}"
             )
-    console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s "
+    console.print(f"wrote {layout.questions_dir} in {summary['seconds']:.1f}s "
                   f"({config.distractors} distractors)")
     if "lm_eval" in summary:
         folder = summary["lm_eval"]["include_path"]

@@ -9,8 +9,6 @@ from typing import Any
 import typer
 from uqa_data.errors import UqaInputError
 
-PRESETS = ("tiny", "small", "default", "full")
-
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa run``."""
