@@ -120,6 +120,8 @@ def score_embeddings_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
 ) -> None:
     """Train an adapter on your user embeddings, answer the questions, print the report."""
+    from uqa_data.layout import RunLayout
+
     from uqa_eval.external import score_embeddings
     from uqa_eval.report import comparison_table, load_comparison, print_table, report_table
 
@@ -137,12 +139,13 @@ def score_embeddings_command(
         overrides={"mode": mode, "steps": steps, "strategy": strategy},
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
-    console.print(f"wrote {target / 'report'}", highlight=False, soft_wrap=True)
+    layout = RunLayout(target)
+    console.print(f"wrote {layout.report}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
     print_table(report_table(report))
-    compare = target / "report" / "compare" / "report.json"
+    compare = layout.compare / "report.json"
     if report["meta"].get("controls") and compare.is_file():
         print_table(comparison_table(load_comparison(compare)))
 
