@@ -98,23 +98,11 @@ OPTION_LETTERS = "ABCDEFGHIJ"
 ``options[i]`` (UQABench questions have four options)."""
 
 QUESTIONS = pa.schema(
-    [
-        ("question_id", pa.string()),
-        ("user_id", pa.int64()),
-        ("split", pa.string()),
-        ("task", pa.string()),
-        ("dimension", pa.string()),
-        ("template_id", pa.string()),
-        ("lang", pa.string()),
-        ("question", pa.string()),
-        ("options", pa.list_(pa.string())),
-        ("answer", pa.string()),
-        ("answer_text", pa.string()),
-        ("history_len", pa.int64()),
-        ("attribute", pa.string()),
-        ("params", pa.string()),
-        ("distractor_policy", pa.string()),
-    ]
+    [("question_id", pa.string()), ("user_id", pa.int64()), ("split", pa.string())]
+    + [(c, pa.string()) for c in ("task", "dimension", "template_id", "lang", "question")]
+    + [("options", pa.list_(pa.string())), ("answer", pa.string()),
+       ("answer_text", pa.string()), ("history_len", pa.int64())]
+    + [(c, pa.string()) for c in ("attribute", "params", "distractor_policy")]
 )
 """questions/align.arrow and questions/eval.arrow. ``attribute``, ``params`` (JSON of the
 facts that fix the answer) and ``distractor_policy`` (how the question's wrong options

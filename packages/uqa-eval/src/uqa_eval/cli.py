@@ -11,17 +11,14 @@ import json
 from pathlib import Path
 
 import typer
+from uqa_data.presets import PRESETS
 from uqa_data.progress import console
 
-from uqa_eval.console_script import run_console_app
+from uqa_eval.console_script import console_app, run_console_app
 
-app = typer.Typer(
-    name="uqa-eval",
-    help="Score UQABench predictions, or user embeddings made elsewhere, without the rest of uqa.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = console_app(
+    "uqa-eval",
+    "Score UQABench predictions, or user embeddings made elsewhere, without the rest of uqa.")
 
 
 @app.command("score-predictions")
@@ -94,7 +91,7 @@ def score_embeddings_command(
         "mean_linear", "--adapter", help="Adapter: mean_linear or qformer."
     ),
     preset: str = typer.Option(
-        "default", "--preset", help="Alignment/evaluation preset: tiny, small, default or full."
+        "default", "--preset", help=f"Alignment/evaluation preset: {', '.join(PRESETS)}."
     ),
     mode: str | None = typer.Option(
         None, "--mode", help="Answering mode: loglik, letters or generate (default: the preset's)."

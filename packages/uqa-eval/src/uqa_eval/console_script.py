@@ -81,6 +81,15 @@ def click_exception_types() -> dict[str, tuple[type[BaseException], ...]]:
     return {"usage": tuple(usage), "exit": tuple(exits), "abort": tuple(aborts)}
 
 
+def console_app(name: str, help: str) -> Any:
+    """A typer app as every uqa console script makes it: help when called bare, no shell
+    completion, and no rich tracebacks (:func:`run_console_app` reports errors)."""
+    import typer
+
+    return typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False)
+
+
 def run_console_app(
     app: Callable[..., Any], argv: list[str] | None = None, *, interrupted: str = "",
     prog_name: str | None = None,

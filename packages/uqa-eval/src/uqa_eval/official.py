@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,21 @@ class ScoredLine:
     correct: bool
 
 
+def json_lines(lines: Iterable[str], source: str) -> Iterator[tuple[int, str, Any]]:
+    """``(line number, "SOURCE: line N", parsed value)`` of each non-blank JSON line.
+
+    :raises UqaInputError: naming ``source`` and the line that is not valid JSON.
+    """
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}: line {number}"
+        try:
+            yield number, where, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UqaInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+
+
 def score_lines(lines: Iterable[str], source: str = "<predictions>") -> list[ScoredLine]:
     """Parse and score JSONL lines; blank lines are skipped.
 
@@ -53,14 +68,7 @@ def score_lines(lines: Iterable[str], source: str = "<predictions>") -> list[Sco
         first malformed line, missing key or unrecognised question.
     """
     out: list[ScoredLine] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        where = f"{source}: line {number}"
-        try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UqaInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for number, where, item in json_lines(lines, source):
         if not isinstance(item, Mapping):
             raise UqaInputError(
                 f"{where}: expected a JSON object with question, prediction, answer; "

@@ -12,6 +12,8 @@ from typing import Any
 import typer
 from uqa_data.layout import RunLayout
 
+from uqa_cli import options
+
 data_app = typer.Typer(
     name="data",
     help="Make the click log: synthesize or import raw/, then prepare data/.",
@@ -28,9 +30,9 @@ def register(app: typer.Typer) -> None:
 
 @data_app.command("synth")
 def synth_command(
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice"),
+    out: Path = options.run_dir(OUT_HELP, short=True),
+    preset: str = options.preset(),
+    seed: int = options.seed("seed of every random choice"),
     lang: str = typer.Option("en", "--lang", help="language of names and titles: en or zh"),
 ) -> None:
     """Write a seeded synthetic Taobao-like click log to OUT/raw/."""
@@ -65,9 +67,9 @@ def synth_command(
 
 @data_app.command("prepare")
 def prepare_command(
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
-    seed: int = typer.Option(0, "--seed", help="seed of the user split"),
+    out: Path = options.run_dir(OUT_HELP, short=True),
+    preset: str = options.preset(),
+    seed: int = options.seed("seed of the user split"),
     min_item_count: int | None = typer.Option(
         None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"
     ),
@@ -124,7 +126,7 @@ def import_command(
     fmt: str = typer.Option(
         ..., "--format", "-f", help="a registered dataset importer: uqabench, csv, parquet, recbole"
     ),
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
+    out: Path = options.run_dir(OUT_HELP, short=True),
     items: Path | None = typer.Option(
         None, "--items", help="csv/parquet: an optional item table file"
     ),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa pretrain`` and ``uqa embed``."""
@@ -16,12 +18,10 @@ def register(app: typer.Typer) -> None:
 
 
 def pretrain_command(
-    out: Path = typer.Option(
-        Path("runs/default"), "--out", help="run directory (reads data/, writes encoder/)"
-    ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    out: Path = options.run_dir("run directory (reads data/, writes encoder/)"),
+    data: Path | None = options.data(),
     encoder: str = typer.Option("sasrec", "--encoder", help="encoder name (uqa list encoders)"),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    preset: str = options.preset(),
     size: str | None = typer.Option(
         None, "--size", help="encoder size preset (uqa list encoders --sizes)"
     ),
@@ -37,11 +37,11 @@ def pretrain_command(
     dropout: float | None = typer.Option(None, "--dropout", help="dropout rate"),
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda"),
     precision: str | None = typer.Option(None, "--precision", help="fp32 or bf16"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
+    seed: int = options.seed(),
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
-    log_dir: Path | None = typer.Option(
-        None, "--log-dir", help="also write TensorBoard event files to LOG_DIR/pretrain"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    log_dir: Path | None = options.log_dir(
+        "also write TensorBoard event files to LOG_DIR/pretrain"),
+    as_json: bool = options.as_json(),
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
     from uqa_data.layout import RunLayout
@@ -101,14 +101,12 @@ def _print_summary(s: dict) -> None:
 
 
 def embed_command(
-    out: Path = typer.Option(
-        Path("runs/default"), "--out", help="run directory (reads encoder/, data/)"
-    ),
+    out: Path = options.run_dir("run directory (reads encoder/, data/)"),
     split: str = typer.Option("test", "--split", help="train or test"),
     untrained: bool = typer.Option(
         False, "--untrained", help="an untrained encoder of the same shape (random baseline)"
     ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    data: Path | None = options.data(),
     encoder_dir: Path | None = typer.Option(
         None, "--encoder-dir", help="encoder directory (default: OUT/encoder)"
     ),
