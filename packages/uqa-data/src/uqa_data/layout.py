@@ -239,7 +239,8 @@ class RunLayout:
         A run: ``run`` (its name), ``encoder``, ``adapter``, ``strategy``, ``llm``, ``mode``,
         ``preset``, ``seed`` (from the settings, then the eval/align/pretrain configs), its
         own stages' seconds (``stage_seconds``, summed as ``wall_time_s``: the baselines'
-        stages are theirs) and answering throughput (``questions_per_s``). A baseline:
+        stages are theirs; a stage reused from a sibling counts the seconds it took there)
+        and answering throughput (``questions_per_s``). A baseline:
         ``baseline`` plus the seconds and throughput of its own stages.
         """
         facts: dict[str, Any] = {"run": self.name}
