@@ -34,6 +34,13 @@ RECIPES: dict[str, dict[str, Any]] = {
     "last": {"lr": 5e-3, "epochs": 3, "adapter_options": {"pool": "last"}},
     "options": {"lr": 5e-3, "epochs": 3, "loss": "options"},
     "batch16": {"lr": 1e-2, "epochs": 3, "batch_size": 16},
+    # one-epoch probes of a direction before paying for three
+    "e1-base": {"lr": 5e-3, "epochs": 1},
+    "e1-nonorm": {"lr": 5e-3, "epochs": 1, "soft_norm": False},
+    "e1-lr2e-2": {"lr": 2e-2, "epochs": 1},
+    "e1-options": {"lr": 5e-3, "epochs": 1, "loss": "options"},
+    "e1-tokens4": {"lr": 5e-3, "epochs": 1, "adapter_options": {"num_tokens": 4}},
+    "e1-options-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "options"},
 }
 """Recipe name -> AlignConfig overrides (on top of the ``default`` preset)."""
 

@@ -52,3 +52,35 @@ def test_qformer_aligns_and_reloads(tmp_path):
     assert aligned.adapter.num_tokens == 4
     enc = aligned.builder.encode("Q?", ["a", "b", "c", "d"], n_soft=aligned.adapter.num_tokens)
     assert enc.n_soft == 4
+
+
+def test_input_stats_switch_off_constant_dims_and_floor_rare_ones() -> None:
+    """A dimension constant over the alignment users cannot blow up an unseen value; a
+    rare one-hot slot is floored at 5% of the median spread."""
+    import torch
+    from uqa_align.adapters import build_adapter
+
+    emb = torch.zeros(1000, 1, 4)
+    emb[:, 0, 0] = torch.randn(1000)
+    emb[:, 0, 1] = torch.randn(1000)
+    emb[0, 0, 2] = 1.0  # one user in a thousand
+    adapter = build_adapter("mean_linear", 4, 8)
+    adapter.fit_input_stats(emb, torch.ones(1000, 1, dtype=torch.bool))
+    x = torch.tensor([[[0.0, 0.0, 1.0, 1.0]]])  # dim 3 was never seen to vary
+    z = adapter.standardise(x)[0, 0]
+    assert abs(float(z[3])) < 1e-20
+    assert 15 < float(z[2]) < 25  # floored at 5% of the median spread, not 1 / 0.0316
+
+
+def test_soft_tokens_get_the_llm_token_norm() -> None:
+    import torch
+    from uqa_align.adapters import build_adapter
+
+    for name in ("mean_linear", "qformer"):
+        adapter = build_adapter(name, 6, 16, {"num_tokens": 3})
+        emb, mask = torch.randn(5, 4, 6) * 100, torch.ones(5, 4, dtype=torch.bool)
+        loud = adapter(emb, mask)
+        adapter.set_output_norm(2.5)
+        soft = adapter(emb, mask)
+        assert torch.allclose(soft.norm(dim=-1), torch.full((5, 3), 2.5), atol=1e-4)
+        assert not torch.allclose(loud.norm(dim=-1), soft.norm(dim=-1))

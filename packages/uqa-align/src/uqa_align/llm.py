@@ -334,3 +334,39 @@ def pad_id(tokenizer: Any) -> int:
         if tid is not None:
             return int(tid)
     return 0  # pragma: no cover
+
+
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+"""Numeric precision of a frozen LLM: ``auto`` is bf16 where the device computes it
+natively (CUDA; a CPU with bf16 instructions, as oneDNN reports) and fp32 elsewhere."""
+
+
+def bf16_native(device: Any) -> bool:
+    """Whether ``device`` computes bf16 matrix products natively (faster than fp32)."""
+    import torch
+
+    if getattr(device, "type", str(device)) == "cuda":
+        return True
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
+        return False
+
+
+def resolve_precision(precision: str, device: Any, *, frozen: bool) -> str:
+    """``fp32`` or ``bf16`` for a model on ``device``; ``auto`` picks bf16 only for a
+    frozen model (no weights of it train) on a device with native bf16."""
+    if precision not in PRECISIONS:
+        raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    return "bf16" if frozen and bf16_native(device) else "fp32"
+
+
+def set_precision(llm: LoadedLLM, precision: str) -> None:
+    """Cast ``llm``'s weights to ``precision`` in place (``fp32`` or ``bf16``)."""
+    import torch
+
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    if next(llm.model.parameters()).dtype != dtype:
+        llm.model.to(dtype)

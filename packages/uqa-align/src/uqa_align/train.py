@@ -33,7 +33,7 @@ from uqa_data.registry import unknown_name_message
 from uqa_data.settings import check_at_least, check_non_negative, check_positive
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
-from uqa_align.llm import pad_id
+from uqa_align.llm import PRECISIONS, pad_id
 from uqa_align.prompt import LETTERS, MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_fsdp, check_strategy
 
@@ -77,6 +77,12 @@ class AlignConfig:
     :param system: system message. :param marker: text before the user context.
     :param position: user context ``after`` the options (default) or ``before`` the
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
+    :param precision: the frozen LLM's numbers: ``fp32``, ``bf16`` (``adapter``
+        strategy only; the LLM is cast in place), or ``auto``: bf16 where the device
+        computes it natively (:func:`uqa_align.llm.resolve_precision`), else fp32.
+    :param soft_norm: scale every soft token to the mean norm of the LLM's token
+        embeddings (times a learned gain), so the user context is neither drowned
+        out nor deafening whatever the scale of the embeddings.
     :param prefix_cache_gb: memory cap (GiB) of the cached per-question prefixes (bf16)
         of a frozen LLM (``adapter`` strategy, ``after`` position, either loss);
         questions beyond it are re-encoded, without gradients, on every visit (as
@@ -115,6 +121,8 @@ class AlignConfig:
     position: str = PromptStyle.position
     fsdp: bool = False
     prefix_cache_gb: float = 4.0
+    soft_norm: bool = True
+    precision: str = "auto"
     threads: int | None = None
 
     @classmethod
@@ -128,7 +136,9 @@ class AlignConfig:
         for value, valid, what, flag in ((self.mode, MODES, "answering mode", "--mode"),
                                          (self.position, POSITIONS, "user-context position",
                                           "--position"),
-                                         (self.loss, LOSSES, "alignment loss", "--loss")):
+                                         (self.loss, LOSSES, "alignment loss", "--loss"),
+                                         (self.precision, PRECISIONS, "precision",
+                                          "--set align.precision")):
             if value not in valid:
                 raise UqaInputError(unknown_name_message(what, str(value), list(valid),
                                                          flag=flag))
@@ -151,6 +161,9 @@ class AlignConfig:
             )
         if self.fsdp:
             check_fsdp(self.strategy)
+        if self.precision == "bf16" and self.strategy != "adapter":
+            raise UqaInputError(f"--precision bf16 casts the LLM's weights, which "
+                                f"--strategy {self.strategy} trains: use fp32 (or auto)")
         if self.embedding_column not in ("embeddings", "embedding"):
             raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
 
@@ -170,7 +183,8 @@ class AlignConfig:
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
-    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0),
+    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
+                        precision="fp32"),
     "small": AlignConfig(steps=80, batch_size=8),
     "default": AlignConfig(),
     "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
@@ -238,6 +252,11 @@ class AlignRecipe:
             self.users.check_users(self.qs.user_ids, questions_path)
         self.llm = llm if llm is not None else load_llm(c.llm)
         self.device = next(self.llm.model.parameters()).device
+        from uqa_align.llm import resolve_precision, set_precision
+
+        self.precision = resolve_precision(c.precision, self.device,
+                                           frozen=c.strategy == "adapter")
+        set_precision(self.llm, self.precision)
         self.builder = PromptBuilder(self.llm.tokenizer, c.style)
         self.adapter = None
         if self.users is not None:
@@ -248,6 +267,9 @@ class AlignRecipe:
                                          c.adapter_options)
             emb, mask = self.users.gather(self.qs.user_ids, self.qs.history_lens)
             self.adapter.fit_input_stats(torch.from_numpy(emb), torch.from_numpy(mask))
+            if c.soft_norm:  # soft tokens as loud as the LLM's own token embeddings
+                table = self.llm.model.get_input_embeddings().weight
+                self.adapter.set_output_norm(float(table.detach().float().norm(dim=1).mean()))
             self.adapter.to(self.device)
         texts = (history_texts_for(self.qs, data_dir, c.text_history)
                  if c.text_history else [None] * len(self.qs))
@@ -298,6 +320,7 @@ class AlignRecipe:
             g["base_lr"] = g["lr"]
         if self.resume:
             self._load_checkpoint()
+            self._replay_prefix_cache()
 
     # -- train -------------------------------------------------------------------
     def soft_tokens(self, idx: np.ndarray) -> Any:
@@ -333,7 +356,9 @@ class AlignRecipe:
                     g["lr"] = g["base_lr"] * factor
                 self.optimizer.zero_grad(set_to_none=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
-                    loss = self._loss(idx, pad)
+                    loss, weight = self._loss(idx, pad)
+                if self.world > 1:  # each rank's share of the global mean, not a mean of means
+                    loss = loss * (weight * self.world / _sum_over_ranks(weight))
                 ok = bool(torch.isfinite(loss))
                 if ok or self.world > 1:
                     loss.backward()
@@ -368,8 +393,9 @@ class AlignRecipe:
                         and self.step < c.steps:
                     self.save_checkpoint()
 
-    def _loss(self, idx: np.ndarray, pad: int) -> Any:
-        """The configured loss of the questions ``idx`` (this rank's slice of a step)."""
+    def _loss(self, idx: np.ndarray, pad: int) -> tuple[Any, int]:
+        """The configured loss of the questions ``idx`` (this rank's slice of a step) and
+        how many terms it averages (answer tokens, or questions for the options loss)."""
         import torch
 
         from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
@@ -379,7 +405,7 @@ class AlignRecipe:
             answers = torch.as_tensor(self.qs.answers[idx])
             return options_loss(self.llm.model, [self.prompts[i] for i in idx],
                                 self.soft_tokens(idx), answers, pad,
-                                cached=(self.prefix_cache, idx.tolist(), first))
+                                cached=(self.prefix_cache, idx.tolist(), first)), len(idx)
         if self.prefix_cache is not None:
             from uqa_align.prefix_cache import cached_target_logprobs
 
@@ -387,13 +413,15 @@ class AlignRecipe:
             lp = cached_target_logprobs(self.llm.model, self.prefix_cache, idx.tolist(), first,
                                         [self.targets[i] for i in idx], self.soft_tokens(idx),
                                         pad)
-            return -lp.mean()
+            return -lp.mean(), len(lp)
         prompts = [self.prompts[i] for i in idx]
         if self.config.loss == "options":
             answers = torch.as_tensor(self.qs.answers[idx])
-            return options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad)
+            return (options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad),
+                    len(idx))
         batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
-        return answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head)
+        return (answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head),
+                len(batch.targets))
 
     def _encode_ahead(self) -> None:
         """Every ``AHEAD`` steps, encode the prefixes the next ``AHEAD`` steps visit for
@@ -408,6 +436,26 @@ class AlignRecipe:
         first = [i for i, p in zip(idx, self._positions(self.step, len(idx)), strict=True)
                  if p < len(self.qs)]
         self.prefix_cache.encode_ahead(first)
+
+    def _replay_prefix_cache(self) -> None:
+        """After a resume, refill the prefix cache exactly as the steps already run filled
+        it (the same length-sorted batches, the same bf16 copies), without training: a
+        prefix's float32 rounding depends on the batch it was encoded in, so this is what
+        makes a resumed run end with the same weights as an uninterrupted one."""
+        c = self.config
+        if self.prefix_cache is None or c.fsdp or self.step == 0:
+            return
+        resumed = self.step
+        log.info("rebuilding the prefix cache of %d steps already run", resumed)
+        try:
+            for s in range(resumed):
+                self.step = s
+                idx = batch_indices(len(self.qs), s, c.batch_size, c.seed)[self.rank :: self.world]
+                self._encode_ahead()
+                first = [p < len(self.qs) for p in self._visits(idx)]
+                self.prefix_cache.prefixes(idx.tolist(), first)
+        finally:
+            self.step = resumed
 
     def _positions(self, step: int, count: int) -> list[int]:
         c = self.config
@@ -524,6 +572,7 @@ class AlignRecipe:
                 "in_dim": self.adapter.in_dim, "num_tokens": self.adapter.num_tokens,
             },
             "embeddings_per_position": None if self.users is None else self.users.per_position,
+            "precision": self.precision,
             "diverged": diverged,
         }
         write_json(meta, d / "config.json")
@@ -559,6 +608,15 @@ def _dist_info() -> tuple[int, int]:
         if torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return rank, world
+
+
+def _sum_over_ranks(value: int) -> int:
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(t)
+    return int(t.item())
 
 
 def _mean_over_ranks(value: float, world: int) -> float:

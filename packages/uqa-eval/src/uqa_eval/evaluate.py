@@ -41,6 +41,9 @@ class EvalConfig:
     :param max_new_tokens: generation budget for ``generate``.
     :param threads: torch CPU threads (None: torch's default). On a shared,
         oversubscribed CPU one thread is several times faster than two.
+    :param precision: the LLM's numbers while answering: ``fp32``, ``bf16`` or ``auto``
+        (bf16 where the device computes it natively; see
+        :func:`uqa_align.llm.resolve_precision`). The LLM is cast in place.
     :param prefix_cache_gb: with a frozen LLM and the user context after the options
         (``loglik``), each question's prompt before the soft tokens is encoded once per
         process and kept (float32, up to this many GiB), so the run's other
@@ -56,6 +59,7 @@ class EvalConfig:
     max_new_tokens: int = 4
     threads: int | None = None
     prefix_cache_gb: float = 4.0
+    precision: str = "auto"
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> EvalConfig:
@@ -73,6 +77,11 @@ class EvalConfig:
         check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
                        "threads")
         check_non_negative(self, "eval", "prefix_cache_gb")
+        from uqa_align.llm import PRECISIONS
+
+        if self.precision not in PRECISIONS:
+            raise UqaInputError(unknown_name_message("precision", str(self.precision),
+                                                     list(PRECISIONS), flag="--set eval.precision"))
         if self.baseline is not None:
             from uqa_eval.baselines import get_baseline
 
@@ -80,7 +89,7 @@ class EvalConfig:
 
 
 EVAL_PRESETS: dict[str, EvalConfig] = {
-    "tiny": EvalConfig(batch_size=8),
+    "tiny": EvalConfig(batch_size=8, precision="fp32"),
     "small": EvalConfig(),
     "default": EvalConfig(),
     "full": EvalConfig(batch_size=32),
@@ -189,6 +198,10 @@ def evaluate(
                 f"history; align with the same baseline first"
             )
     device = next(model.model.parameters()).device
+    from uqa_align.llm import resolve_precision, set_precision
+
+    precision = resolve_precision(config.precision, device, frozen=True)
+    set_precision(model, precision)
 
     soft_fn = None
     if adapter is not None:
@@ -260,6 +273,7 @@ def evaluate(
         "baseline": config.baseline, "wall_s": round(wall, 2),
         "answer_s": round(answer_s, 2),
         "questions_per_s": round(len(qs) / answer_s, 2) if answer_s > 0 else None,
+        "precision": precision,
     })
     return summary
 

@@ -16,6 +16,12 @@ from torch import nn
 from uqa_data.errors import UqaInputError
 from uqa_data.registry import get_component
 
+OFF = 1e30
+"""The ``in_std`` of a switched-off input dimension (its standardised value is ~0)."""
+
+LEGACY_STATE = {"out_norm": torch.zeros(()), "log_gain": torch.zeros(())}
+"""What an adapter saved without soft-token norms loads with: the norm left off."""
+
 
 class Adapter(nn.Module):
     """Base of the built-in adapters: standardises inputs with stored statistics.
@@ -35,18 +41,43 @@ class Adapter(nn.Module):
         self.hidden_size = hidden_size
         self.register_buffer("in_mean", torch.zeros(in_dim))
         self.register_buffer("in_std", torch.ones(in_dim))
+        # Each soft token's norm: out_norm (the LLM's typical token-embedding norm, set by
+        # set_output_norm; 0 leaves the projection's own norm) times a learned gain.
+        self.register_buffer("out_norm", torch.zeros(()))
+        self.log_gain = nn.Parameter(torch.zeros(()))
 
     @torch.no_grad()
     def fit_input_stats(self, emb: torch.Tensor, mask: torch.Tensor) -> None:
-        """Set the standardisation from the valid positions of ``emb [N, T, D]``."""
+        """Set the standardisation from the valid positions of ``emb [N, T, D]``.
+
+        A dimension that never varies over them is switched off (it cannot be learnt
+        from, and a value unseen in training would otherwise be divided by ~0); the
+        others' spread is floored at 5% of the median spread, so a rare one-hot slot
+        (a brand of one user in a thousand) is not blown up a thousandfold.
+        """
         valid = emb[mask.bool()].float()
         if valid.shape[0] < 2:
             return
+        std = valid.std(0)
+        moving = std > 1e-8
+        floor = 0.05 * float(std[moving].median()) if bool(moving.any()) else 1.0
         self.in_mean.copy_(valid.mean(0))
-        self.in_std.copy_(valid.std(0).clamp_min(1e-6))
+        self.in_std.copy_(torch.where(moving, std.clamp_min(floor), torch.full_like(std, OFF)))
 
     def standardise(self, emb: torch.Tensor) -> torch.Tensor:
         return (emb - self.in_mean) / self.in_std
+
+    @torch.no_grad()
+    def set_output_norm(self, norm: float) -> None:
+        """Give every soft token the norm ``norm`` (times the learned gain)."""
+        self.out_norm.fill_(float(norm))
+
+    def finish(self, soft: torch.Tensor) -> torch.Tensor:
+        """Soft tokens ``[B, n, H]`` scaled to ``out_norm * exp(log_gain)`` when set."""
+        if float(self.out_norm) <= 0:
+            return soft
+        scale = self.out_norm * torch.exp(self.log_gain)
+        return soft * (scale / soft.norm(dim=-1, keepdim=True).clamp_min(1e-6))
 
     def check_width(self, emb: torch.Tensor, where: str = "embeddings") -> None:
         if emb.shape[-1] != self.in_dim:
@@ -123,6 +154,10 @@ def load_adapter_module(
     """
     adapter = build_adapter(name, in_dim, hidden_size, options)
     own = adapter.state_dict()
+    # adapters saved before soft-token norms existed (and qformer's old LayerNorm name)
+    state = {**LEGACY_STATE, **{("final_norm." + k[len("out_norm."):]
+                                 if k.startswith("out_norm.") else k): v
+                                for k, v in state.items()}}
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     if missing or unexpected:

@@ -57,4 +57,5 @@ class MeanLinear(Adapter):
         m = mask.to(emb.dtype).unsqueeze(-1)  # [B, T, 1]
         x = self.standardise(emb) * m
         pooled = x.sum(1) / m.sum(1).clamp_min(1.0)  # [B, D]; all-masked rows -> 0
-        return self.proj(pooled).view(emb.shape[0], self.num_tokens, self.hidden_size)
+        return self.finish(self.proj(pooled).view(emb.shape[0], self.num_tokens,
+                                                  self.hidden_size))

@@ -70,7 +70,7 @@ class QFormer(Adapter):
         self.in_proj = nn.Linear(in_dim, c.width)
         self.pos = nn.Parameter(torch.zeros(1, 1, c.width))
         self.blocks = nn.ModuleList(_Block(c.width, c.heads, c.dropout) for _ in range(c.layers))
-        self.out_norm = nn.LayerNorm(c.width)
+        self.final_norm = nn.LayerNorm(c.width)
         self.out = nn.Linear(c.width, hidden_size)
         nn.init.normal_(self.out.weight, std=0.02)
         nn.init.zeros_(self.out.bias)
@@ -84,4 +84,4 @@ class QFormer(Adapter):
         q = self.queries.unsqueeze(0).expand(b, -1, -1)  # [B, Q, W]
         for block in self.blocks:
             q = block(q, mem, pad)
-        return self.out(self.out_norm(q))  # [B, Q, H]
+        return self.finish(self.out(self.final_norm(q)))  # [B, Q, H]

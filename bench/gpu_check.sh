@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One GPU check of uqa, under 8 minutes on one GPU (issue 18): the tiny preset end to end
+# on CUDA (bf16: autocast in pre-training, the frozen LLM cast to bf16), one alignment
+# step under `torchrun --nproc_per_node 1` (nccl on CUDA), and answering throughput on
+# the default preset's questions. Writes one JSON of figures to $OUT/gpu_check.json (or
+# ./gpu_check.json).
+#
+# Uses the python3 the machine has (PyTorch with CUDA preinstalled on a lent device
+# machine) and installs uqa's five packages from this checkout without their
+# dependencies; a folder of wheels given as WHEELS=DIR is installed first (the device
+# machine reaches no registry). Without a GPU it runs the same steps on the CPU
+# (--cpu, or when torch sees no CUDA) with fp32 and the tiny run's questions, so the
+# script is tested everywhere (tests/cli/test_gpu_check.py).
+#
+#   bash bench/gpu_check.sh            # on the device machine
+#   bash bench/gpu_check.sh --cpu      # here: the CPU fallback, tiny sizes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+OUT_DIR=${OUT:-.}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export UQA_PROGRESS=0 UQA_CACHE_DIR=${UQA_CACHE_DIR:-$WORK/cache} PYTHONUNBUFFERED=1
+
+if [[ -n "${WHEELS:-}" ]]; then
+  $PY -m pip install -q --no-index --no-deps --target "$WORK/site" "$WHEELS"/*.whl
+  export PYTHONPATH="$WORK/site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+if ! $PY -c "import uqa_cli" 2>/dev/null; then
+  $PY -m pip install -q --no-deps --no-build-isolation --target "$WORK/uqa" \
+    packages/uqa-data packages/uqa-encoders packages/uqa-align packages/uqa-eval packages/uqa-cli \
+    || $PY -m pip install -q --no-deps --target "$WORK/uqa" \
+      packages/uqa-data packages/uqa-encoders packages/uqa-align packages/uqa-eval packages/uqa-cli
+  export PYTHONPATH="$WORK/uqa${PYTHONPATH:+:$PYTHONPATH}"
+fi
+
+DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+if [[ "${1:-}" == "--cpu" ]]; then DEVICE=cpu; fi
+echo "gpu_check: device $DEVICE, python $($PY -V 2>&1)"
+
+RUN="$WORK/tiny"
+start=$(date +%s)
+$PY -m uqa_cli.main run --preset tiny --out "$RUN" --baselines none \
+  --set pretrain.device="$DEVICE" --set pretrain.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" \
+  --set align.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" \
+  --set eval.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" > "$WORK/tiny.log" 2>&1
+tiny_s=$(( $(date +%s) - start ))
+
+# one alignment step under torchrun (nccl on CUDA, gloo on the CPU)
+start=$(date +%s)
+$PY -m torch.distributed.run --nproc_per_node 1 -m uqa_cli.main align --out "$RUN" \
+  --preset tiny --steps 1 --adapter-dir "$WORK/adapter-torchrun" > "$WORK/torchrun.log" 2>&1
+torchrun_s=$(( $(date +%s) - start ))
+
+# answering throughput: the default preset's questions (the CPU fallback: 32 of the tiny run's)
+LIMIT=$( [[ $DEVICE == cuda ]] && echo 700 || echo 32 )
+$PY - "$RUN" "$WORK" "$DEVICE" "$LIMIT" "$tiny_s" "$torchrun_s" "$OUT_DIR/gpu_check.json" <<'EOF'
+import json, sys, time
+from pathlib import Path
+import torch
+from uqa_data.prepare import PrepareConfig, prepare
+from uqa_data.questions import QuestionConfig, generate
+from uqa_data.synth import synthesize
+from uqa_eval.evaluate import EvalConfig, evaluate
+
+run, work, device, limit = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+d = run  # the CPU fallback answers the tiny run's own questions
+if device == "cuda":
+    d = work / "default"
+    synthesize(d, preset="default", seed=0)
+    prepare(d / "raw", d / "data", PrepareConfig.from_preset("default"))
+    generate(d / "data", d / "questions", QuestionConfig.from_preset("default", align_per_task=0))
+from uqa_align.llm import load_llm
+llm = load_llm("smollm2", device=device)
+out = {"device": device, "torch": torch.__version__,
+       "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+       "tiny_run_s": float(sys.argv[5]), "torchrun_align_step_s": float(sys.argv[6])}
+for precision in ("fp32", "bf16") if device == "cuda" else ("fp32",):
+    t = time.perf_counter()
+    s = evaluate(d / "questions" / "eval.arrow", None, None, d / "data", work / f"p-{precision}.arrow",
+                 EvalConfig.from_preset("default", baseline="none", precision=precision,
+                                        max_questions=limit, batch_size=32), llm=llm)
+    out[f"answer_{precision}"] = {"questions": s["questions"], "acc": s["acc"],
+                                  "questions_per_s": s["questions_per_s"],
+                                  "wall_s": round(time.perf_counter() - t, 1)}
+report = json.loads((run / "report" / "report.json").read_text())
+out["tiny_overall_acc"] = report["overall"]["acc"]
+Path(sys.argv[7]).write_text(json.dumps(out, indent=2) + "\n")
+print(json.dumps(out, indent=2))
+EOF

@@ -1,0 +1,47 @@
+"""Precision of the frozen LLM: auto picks bf16 only for a frozen model on a device with
+native bf16; bf16 alignment and answering run and are recorded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from uqa_align import llm as llm_mod
+from uqa_align.llm import resolve_precision
+from uqa_align.train import AlignConfig, align
+from uqa_data.errors import UqaInputError
+
+
+def test_auto_is_bf16_only_for_a_frozen_model_on_native_bf16(monkeypatch) -> None:
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(llm_mod, "bf16_native", lambda device: True)
+    assert resolve_precision("auto", cpu, frozen=True) == "bf16"
+    assert resolve_precision("auto", cpu, frozen=False) == "fp32"
+    monkeypatch.setattr(llm_mod, "bf16_native", lambda device: False)
+    assert resolve_precision("auto", cpu, frozen=True) == "fp32"
+    assert resolve_precision("bf16", cpu, frozen=True) == "bf16"
+    with pytest.raises(UqaInputError, match="precision"):
+        resolve_precision("fp16", cpu, frozen=True)
+    with pytest.raises(UqaInputError, match="--strategy lora"):
+        AlignConfig.from_preset("tiny", precision="bf16", strategy="lora")
+    with pytest.raises(UqaInputError, match="did you mean 'bf16'"):
+        AlignConfig.from_preset("tiny", precision="bf61")
+
+
+def test_bf16_alignment_and_answering_run_and_are_recorded(tmp_path) -> None:
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_eval.evaluate import EvalConfig, evaluate
+
+    q, e = write_probe(tmp_path, 24, n_cats=4)
+    llm = tiny_llm(init_std=0.5)
+    s = align(q, e, None, tmp_path / "adapter",
+              AlignConfig.from_preset("tiny", steps=6, precision="bf16"), llm=llm)
+    assert next(llm.model.parameters()).dtype == torch.bfloat16
+    assert np.isfinite(s["final_loss"])
+    meta = json.loads((tmp_path / "adapter" / "config.json").read_text())
+    assert meta["precision"] == "bf16" and meta["align"]["precision"] == "bf16"
+    r = evaluate(q, e, tmp_path / "adapter", None, tmp_path / "p.arrow",
+                 EvalConfig.from_preset("tiny", precision="bf16"), llm=llm)
+    assert r["precision"] == "bf16" and 0 <= r["acc"] <= 1

@@ -1,0 +1,31 @@
+"""bench/gpu_check.sh: valid shell, and its CPU fallback runs end to end and writes its JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "gpu_check.sh"
+
+
+def test_gpu_check_is_valid_shell() -> None:
+    assert subprocess.run(["bash", "-n", str(SCRIPT)]).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_gpu_check_cpu_fallback_writes_its_figures(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path)}
+    proc = subprocess.run(["bash", str(SCRIPT), "--cpu"], env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    figures = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert figures["device"] == "cpu" and figures["tiny_run_s"] >= 0
+    assert figures["answer_fp32"]["questions"] == 32
+    assert figures["answer_fp32"]["questions_per_s"] > 0
+    assert 0 <= figures["tiny_overall_acc"] <= 1
