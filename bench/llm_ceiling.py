@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.ipc as ipc
 import torch
-from uqa_align.llm import load_llm
+from uqa_align.llm import load_llm, resolve_precision, set_precision
 from uqa_align.prompt import PromptBuilder, PromptStyle
 from uqa_align.question_set import read_questions
 from uqa_align.soft_prompt import option_logprobs
@@ -47,19 +47,27 @@ def main() -> None:
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--llm", default="smollm2")
     ap.add_argument("--limit", type=int, default=None, help="first N questions")
+    ap.add_argument("--questions", type=Path, default=None,
+                    help="evaluation questions (default: RUN/questions/eval.arrow)")
+    ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (as uqa eval)")
+    ap.add_argument("--wrong", action="store_true", help="also a wrong option in the prompt")
     args = ap.parse_args()
-    path = args.run / "questions" / "eval.arrow"
+    path = args.questions or args.run / "questions" / "eval.arrow"
     qs = read_questions(path, limit=args.limit)
     table = ipc.open_file(str(path)).read_all().slice(0, len(qs))
     tasks = table.column("task").to_pylist()
     gold = table.column("answer_text").to_pylist()
     wrong = [opts[(a + 1) % len(opts)] for opts, a in zip(qs.options, qs.answers, strict=True)]
     llm = load_llm(args.llm)
+    precision = resolve_precision(args.precision, next(llm.model.parameters()).device,
+                                  frozen=True)
+    set_precision(llm, precision)
     rows = {
         "none (no user context)": score(llm, qs, [None] * len(qs)),
         "gold answer written in the prompt": score(llm, qs, gold),
-        "a wrong option written in the prompt": score(llm, qs, wrong),
     }
+    if args.wrong:
+        rows["a wrong option written in the prompt"] = score(llm, qs, wrong)
     present = [t for t in TASKS if t in tasks]
     print("| context | " + " | ".join(t.upper() for t in present) + " | IP dim. | Overall |")
     print("|---|" + "---:|" * (len(present) + 2))
@@ -74,7 +82,8 @@ def main() -> None:
         cells = [f"{100 * per[t]:.1f}" for t in present]
         print(f"| {name} | " + " | ".join(cells)
               + f" | {100 * per['interest_perception']:.1f} | {100 * per['overall']:.1f} |")
-    print(json.dumps({"questions": len(qs), "llm": args.llm, "accuracy": out}))
+    print(json.dumps({"questions": len(qs), "path": str(path), "llm": args.llm,
+                      "precision": precision, "accuracy": out}))
 
 
 if __name__ == "__main__":
