@@ -94,7 +94,7 @@ def count_tokens(args: argparse.Namespace) -> None:
     import numpy as np
     from uqa_align.llm import load_tokenizer, smollm2_dir
     from uqa_align.prompt import PromptBuilder
-    from uqa_align.questions import read_questions
+    from uqa_align.question_set import read_questions
     from uqa_align.text_history import history_texts
 
     questions = args.questions or args.run / "questions" / "eval.arrow"

@@ -20,7 +20,7 @@ import pyarrow.ipc as ipc
 import torch
 from uqa_align.llm import load_llm, resolve_precision, set_precision
 from uqa_align.prompt import PromptBuilder, PromptStyle
-from uqa_align.questions import read_questions
+from uqa_align.question_set import read_questions
 from uqa_align.soft_prompt import option_logprobs
 
 TASKS = ("df", "mf", "ip", "ap", "li", "si", "it")

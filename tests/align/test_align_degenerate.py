@@ -30,7 +30,7 @@ def test_out_of_range_settings_name_the_setting(key: str, value, expected: str) 
 
 
 def test_read_questions_refuses_an_empty_slice(tmp_path) -> None:
-    from uqa_align.questions import read_questions
+    from uqa_align.question_set import read_questions
 
     q, _ = write_probe(tmp_path, 4)
     with pytest.raises(UqaInputError, match="first 0 questions; expected >= 1"):

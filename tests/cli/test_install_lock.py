@@ -70,7 +70,7 @@ def test_the_check_names_what_drifted(tmp_path: Path) -> None:
 
 
 def test_run_json_records_the_lock_hash(tmp_path: Path) -> None:
-    from uqa_cli.pipeline import Pipeline
+    from uqa_eval.pipeline import Pipeline
 
     pipe = Pipeline(tmp_path / "run", {})
     pipe.state.save()
@@ -81,7 +81,7 @@ def test_run_json_records_the_lock_hash(tmp_path: Path) -> None:
 
 def test_report_warns_when_compared_runs_used_other_versions(tmp_path: Path, capsys) -> None:
     from uqa_cli.main import main
-    from uqa_cli.pipeline import Pipeline
+    from uqa_eval.pipeline import Pipeline
     from uqa_eval.report import summarize, write_report
 
     runs = []

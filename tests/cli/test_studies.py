@@ -98,3 +98,32 @@ def test_scale_size_report_fits_and_plots(tmp_path: Path) -> None:
     assert [round(a, 6) for a in scaling["acc"]] == accs
     assert scaling["fit"]["b"] > 0  # accuracy grows with size here
     assert math.isfinite(scaling["fit"]["a"])
+
+
+def test_two_variants_run_their_common_stages_once(tmp_path: Path, tiny_llm_dir: Path) -> None:
+    """Like ablation-align: one encoder, two adapters. The second variant links in the
+    first's data, questions, encoder and embeddings; it runs only what differs."""
+    from uqa_cli.studies import run_variants
+    from uqa_data.layout import RunLayout
+
+    def variant(adapter: str) -> Variant:
+        return Variant(adapter, RunOptions(preset="tiny", encoder="gru4rec", adapter=adapter,
+                                           llm=str(tiny_llm_dir), baselines=[]),
+                       {"adapter": adapter})
+
+    args = StudyArgs(out=tmp_path / "study", preset="tiny", llm=str(tiny_llm_dir))
+    comparison = run_variants("two-adapters", args, [variant("mean_linear"), variant("qformer")],
+                              yes=True)
+    assert [r["name"] for r in comparison["runs"]] == ["mean_linear", "qformer"]
+    first, second = (RunLayout(args.out / label) for label in ("mean_linear", "qformer"))
+    records = {run.name: run.record().stages for run in (first, second)}
+    executed = {name: [s for s, r in stages.items() if "reused_from" not in r]
+                for name, stages in records.items()}
+    every = ["synth", "prepare", "questions", "pretrain", "embed", "align", "eval", "report"]
+    assert executed == {"mean_linear": every, "qformer": ["align", "eval", "report"]}
+    assert all(records["qformer"][s]["reused_from"] == str(first.root) for s in every[:5])
+    shared = first.encoder / "model.safetensors"
+    assert (second.encoder / "model.safetensors").stat().st_ino == shared.stat().st_ino
+    assert second.questions("eval").read_bytes() == first.questions("eval").read_bytes()
+    assert (second.adapter / "config.json").read_text() != (first.adapter / "config.json"
+                                                               ).read_text()

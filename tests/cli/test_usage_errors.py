@@ -61,7 +61,7 @@ def test_typer_range_is_pinned_and_installed(dist: str) -> None:
     assert typer_req.specifier.contains(installed), (typer_req, installed)
 
     from typer._click.exceptions import UsageError
-    from uqa_data.console_script import click_exception_types
+    from uqa_eval.console_script import click_exception_types
 
     assert UsageError in click_exception_types()["usage"] or any(
         issubclass(UsageError, t) for t in click_exception_types()["usage"])

@@ -13,6 +13,7 @@ from uqa_eval.baselines import (
     baseline_embeddings,
     get_baseline,
     oracle_vectors,
+    write_baseline_embeddings,
 )
 
 
@@ -66,9 +67,40 @@ def test_oracle_informs_the_attribute_questions_it_carries():
 
 def test_oracle_embeddings_are_written_once_per_run(tmp_path):
     _truth(tmp_path)
+    write_baseline_embeddings(tmp_path, get_baseline("oracle"))  # the run's embed-oracle stage
     path = baseline_embeddings(tmp_path, get_baseline("oracle"), "test")
     assert path is not None and path.is_file()
     with pytest.raises(UqaInputError, match="needs the planted truth"):
         baseline_embeddings(tmp_path / "elsewhere", get_baseline("oracle"), "test")
     with pytest.raises(UqaInputError, match="--untrained"):
         baseline_embeddings(tmp_path, get_baseline("random"), "train")
+
+
+def test_finding_a_baseline_embeddings_file_writes_nothing(tmp_path):
+    from uqa_data.layout import RunLayout
+
+    _truth(tmp_path)
+    oracle = get_baseline("oracle")
+    with pytest.raises(UqaInputError, match="needs the planted truth"):
+        baseline_embeddings(tmp_path, oracle, "train")
+    assert not RunLayout(tmp_path).baseline("oracle").root.exists()
+    assert write_baseline_embeddings(tmp_path, oracle)["users"] == 2
+    assert baseline_embeddings(tmp_path, oracle, "train") == (
+        RunLayout(tmp_path).baseline("oracle").own_embeddings)
+    assert write_baseline_embeddings(tmp_path, get_baseline("random")) is None
+
+
+def test_one_rule_says_which_adapter_a_baseline_answers_with(tmp_path):
+    from uqa_data.io import write_json
+    from uqa_data.layout import RunLayout
+    from uqa_eval.baselines import baseline_adapter
+
+    run = RunLayout(tmp_path)
+    assert baseline_adapter(run, get_baseline("none")) is None  # not aligned yet: bare LLM
+    write_json({"align": {}}, run.adapter / "config.json")
+    assert baseline_adapter(run, get_baseline("none")) == run.adapter  # its prompt wording
+    assert baseline_adapter(run, get_baseline("shuffled")) == run.adapter
+    assert baseline_adapter(run, None) == run.adapter
+    for name in ("random", "oracle", "text20"):
+        assert baseline_adapter(run, get_baseline(name)) == run.baseline(name).adapter
+    assert baseline_adapter(run.baseline("text20"), get_baseline("shuffled")) == run.adapter

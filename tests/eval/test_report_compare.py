@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 from uqa_data.errors import UqaInputError
 from uqa_data.io import write_json, write_table
+from uqa_data.layout import RunLayout, RunState, baseline_stage
 from uqa_eval.report import (
     TASKS,
     compare_runs,
@@ -89,17 +90,19 @@ def test_runs_without_report_json_are_built_from_predictions(tmp_path: Path) -> 
     questions = pa.table({"question_id": ["q0", "q1"], "task": ["df", "si"],
                           "dimension": ["sequence_understanding", "interest_perception"]})
     write_table(questions, study / "questions" / "eval.arrow")  # shared by the study
+    run = RunLayout(study / "x")
     write_table(pa.table({"question_id": ["q0", "q1"], "correct": [True, False]}),
-                study / "x" / "predictions" / "eval.arrow")
-    write_json({"name": "run-x", "settings": {"llm": "smollm2", "baselines": ["none"]},
-                "stages": {"pretrain": {"config": {"encoder": "hstu"}, "seconds": 3.5},
-                           "eval": {"config": {"baseline": None}, "seconds": 2.0,
-                                    "summary": {"questions_per_s": 6.25}},
-                           "eval-none": {"config": {"baseline": "none"}, "seconds": 1.0,
-                                         "summary": {"questions_per_s": 9.5}}}},
-               study / "x" / "run.json")
+                run.predictions)
+    state = RunState.load(run)  # run.json as uqa run's pipeline writes it
+    state.data.update({"name": "run-x", "settings": {"llm": "smollm2", "baselines": ["none"]}})
+    state.done("pretrain", config={"encoder": "hstu"}, seconds=3.5)
+    state.done("embed", config={"splits": ["train", "test"]}, seconds=1.0)
+    state.done("eval", config={"baseline": None}, seconds=2.0,
+               summary={"questions_per_s": 6.25})
+    state.done(baseline_stage("eval", "none"), config={"baseline": "none"}, seconds=1.0,
+               summary={"questions_per_s": 9.5})
     write_table(pa.table({"question_id": ["q0", "q1"], "correct": [False, False]}),
-                study / "x" / "baselines" / "none" / "predictions" / "eval.arrow")
+                run.baseline("none").predictions)
     comparison = compare_runs(find_runs([study]))
     base, run = comparison["runs"]
     assert run["label"] == "HSTU" and run["name"] == "run-x"

@@ -162,7 +162,7 @@ def test_generated_questions_use_the_plugin_templates(question_run: Path, where:
 
 
 def test_zh_stems_and_the_official_classifier(question_run: Path) -> None:
-    from uqa_data.questions.templates import official_task
+    from uqa_data.questions.official import official_task
 
     rows = _read(question_run / "zh/questions/eval.arrow")
     plugin_si = [r for r in rows if r["template_id"].startswith("si_attr_example")]

@@ -7,7 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from uqa_data.io import read_table
-from uqa_data.questions.templates import BUILTIN_TEMPLATES, official_task
+from uqa_data.questions.official import official_task
+from uqa_data.questions.templates import BUILTIN_TEMPLATES
 
 VARIANTS = {
     "df": {"attr", "title", "last_k"},

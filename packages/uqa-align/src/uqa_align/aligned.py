@@ -9,9 +9,10 @@ from typing import Any
 from uqa_data.errors import UqaInputError
 from uqa_data.io import read_json
 
+from uqa_align.adapter_files import ADAPTER_WEIGHTS, LLM_WEIGHTS, LORA_DIR
 from uqa_align.llm import LoadedLLM, load_llm
 from uqa_align.prompt import PromptBuilder, PromptStyle
-from uqa_align.train import ADAPTER_WEIGHTS, LLM_WEIGHTS, LORA_DIR, AlignConfig
+from uqa_align.train import AlignConfig
 
 
 @dataclass

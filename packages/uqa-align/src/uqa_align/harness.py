@@ -95,7 +95,7 @@ def export_lm_eval(
     from uqa_data.errors import UnknownNameError
     from uqa_data.registry import unknown_name_message
 
-    from uqa_align.questions import read_questions
+    from uqa_align.question_set import read_questions
     from uqa_align.text_history import history_texts
 
     for c in contexts:

@@ -328,6 +328,14 @@ def load_llm(source: str | os.PathLike[str], *, device: str | None = None,
     return LoadedLLM(model=model, tokenizer=tokenizer, name=name, hidden_size=hidden, path=path)
 
 
+def pad_id(tokenizer: Any) -> int:
+    """The token id that pads a batch: the tokenizer's pad token, else its end of text."""
+    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
+        if tid is not None:
+            return int(tid)
+    return 0  # pragma: no cover
+
+
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 """Numeric precision of a frozen LLM: ``auto`` is bf16 where the device computes it
 natively (CUDA; a CPU with bf16 instructions, as oneDNN reports) and fp32 elsewhere."""

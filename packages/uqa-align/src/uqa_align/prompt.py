@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from uqa_data.errors import UqaInputError
+from uqa_data.schemas import OPTION_LETTERS as LETTERS
 
-LETTERS = "ABCDEFGHIJ"
 MODES = ("loglik", "letters", "generate")
 POSITIONS = ("before", "after")
 _SOFT = "<<<uqa-soft-tokens>>>"

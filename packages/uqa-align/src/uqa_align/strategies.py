@@ -10,11 +10,13 @@ any step runs, so a wrapping mistake cannot silently fine-tune the LLM.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
 from uqa_data.errors import UqaInputError
 from uqa_data.registry import unknown_name_message
+
+if TYPE_CHECKING:
+    from torch import nn
 
 STRATEGIES = ("adapter", "lora", "full")
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from uqa_data.io import write_table
+from uqa_data.schemas import OPTION_LETTERS, TASK_DIMENSION
 
 from uqa_align.llm import LoadedLLM
 
@@ -88,12 +89,12 @@ def category_probe(n_users: int, *, dim: int = 8, seed: int = 0, n_cats: int = 4
             rows["user_id"].append(int(u))
             rows["split"].append("train")
             rows["task"].append("li")
-            rows["dimension"].append("interest_perception")
+            rows["dimension"].append(TASK_DIMENSION["li"])
             rows["template_id"].append("li-0")
             rows["lang"].append("en")
             rows["question"].append("Which category does this user like most?")
             rows["options"].append(opts)
-            rows["answer"].append("ABCD"[list(order).index(f)])
+            rows["answer"].append(OPTION_LETTERS[list(order).index(f)])
             rows["answer_text"].append(CATEGORIES[f])
             rows["history_len"].append(positions)
     questions = pa.table({k: pa.array(v) for k, v in rows.items()})

@@ -7,7 +7,7 @@ from pathlib import Path
 from uqa_data.errors import UqaInputError
 from uqa_data.io import INT, list_of, read_table
 
-from uqa_align.questions import QuestionSet
+from uqa_align.question_set import QuestionSet
 
 
 def history_texts(qs: QuestionSet, data_dir: Path, k: int) -> list[str]:

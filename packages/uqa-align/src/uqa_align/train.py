@@ -1,10 +1,12 @@
-"""Alignment: train the adapter (and LoRA / the LLM, by strategy) on answer tokens.
+"""Alignment: train the adapter (and LoRA / the LLM, by strategy) on the questions' answers.
 
 A recipe in the torchtune sense: :class:`AlignRecipe` validates the config,
 ``setup`` loads questions, embeddings and the LLM, ``train`` runs the steps,
 ``save_checkpoint`` writes resumable state, ``save`` the final ``adapter/``.
-The loss is the answer tokens' negative log-likelihood only (the option text
-for ``loglik``, the letter for ``letters``/``generate``). Non-finite losses or
+The loss (``AlignConfig.loss``) is ``answer``: the negative log-likelihood of the gold
+answer's tokens (the option text for ``loglik``, the letter for ``letters``/``generate``),
+or ``options`` (``loglik`` only): cross-entropy over every option's summed
+log-likelihood, so the gold option must beat the others. Non-finite losses or
 gradients skip the step; ``max_bad_steps`` in a row stop training with
 :class:`~uqa_data.errors.TrainingDivergedError`, keeping the last good weights.
 Under ``torchrun`` every rank takes a slice of each batch and gradients are
@@ -24,21 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
 from uqa_data.settings import check_at_least, check_non_negative, check_positive
 
-from uqa_align.llm import PRECISIONS
-from uqa_align.prompt import MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
+from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
+from uqa_align.llm import PRECISIONS, pad_id
+from uqa_align.prompt import LETTERS, MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.strategies import check_fsdp, check_strategy
 
 log = logging.getLogger(__name__)
 
-ADAPTER_WEIGHTS = "adapter.safetensors"
-LORA_DIR = "lora"
-LLM_WEIGHTS = "llm.safetensors"
-CHECKPOINT_DIR = "checkpoint"
 AHEAD = 8
 """Steps whose first-visit prefixes are encoded together (frozen-LLM prefix cache)."""
 LOSSES = ("answer", "options")
@@ -236,7 +236,7 @@ class AlignRecipe:
         import torch
 
         from uqa_align.llm import load_llm
-        from uqa_align.questions import read_questions
+        from uqa_align.question_set import read_questions
         from uqa_align.strategies import apply_strategy, check_trainables
 
         c = self.config
@@ -282,7 +282,7 @@ class AlignRecipe:
             self.builder.encode(q, o, n_soft=n_soft, history_text=t)
             for q, o, t in zip(self.qs.questions, self.qs.options, texts, strict=True)
         ]
-        self.targets = [self.builder.target(o, "ABCDEFGHIJ"[a])
+        self.targets = [self.builder.target(o, LETTERS[a])
                         for o, a in zip(self.qs.options, self.qs.answers, strict=True)]
         self.llm.model = apply_strategy(self.llm.model, c.strategy, lora_r=c.lora_r,
                                         lora_alpha=c.lora_alpha)
@@ -341,7 +341,7 @@ class AlignRecipe:
         from uqa_data.progress import StageBar, stage_progress
 
         c = self.config
-        pad = _pad_id(self.llm.tokenizer)
+        pad = pad_id(self.llm.tokenizer)
         amp = self.device.type == "cuda"
         self.llm.model.train(c.strategy != "adapter")  # frozen LLM stays in eval mode
         if self.adapter is not None:
@@ -603,26 +603,15 @@ def history_texts_for(qs: Any, data_dir: Path | None, k: int) -> list[str]:
     return history_texts(qs, data_dir, k)
 
 
-def _pad_id(tokenizer: Any) -> int:
-    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
-        if tid is not None:
-            return int(tid)
-    return 0  # pragma: no cover
-
-
 def _dist_info() -> tuple[int, int]:
-    """(rank, world size); initialises the process group under ``torchrun``."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 0, 1
-    import torch
-    import torch.distributed as dist
+    """(rank, world size) under ``torchrun`` (this rank's GPU selected), else (0, 1)."""
+    rank, world = init_process_group()
+    if world > 1:
+        import torch
 
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    return dist.get_rank(), dist.get_world_size()
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return rank, world
 
 
 def _sum_over_ranks(value: int) -> int:
@@ -693,11 +682,11 @@ def align(
     recipe.scalars = open_log(log_dir, log_name, recipe.rank)
     try:
         recipe.train()
+        recipe.save()
     finally:
         if recipe.scalars is not None:
             recipe.scalars.close()
-    recipe.save()
-    recipe.cleanup()
+        recipe.cleanup()
     if recipe.rank == 0:  # finished: resumable state is no longer needed
         shutil.rmtree(Path(adapter_dir) / CHECKPOINT_DIR, ignore_errors=True)
     recent = recipe.losses[-10:]

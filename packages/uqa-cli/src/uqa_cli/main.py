@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-import typer
-from uqa_data.console_script import run_console_app
+from uqa_eval.console_script import console_app, run_console_app
 
 COMMAND_MODULES: tuple[str, ...] = (
     "uqa_cli.commands.run",
@@ -19,13 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "uqa_cli.commands.study",
 )
 
-app = typer.Typer(
-    name="uqa",
-    help="Benchmark user embeddings as soft prompts for LLMs (UQABench).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = console_app("uqa", "Benchmark user embeddings as soft prompts for LLMs (UQABench).")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)

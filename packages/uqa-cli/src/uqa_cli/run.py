@@ -9,25 +9,14 @@ from typing import Any
 
 from uqa_data import activity
 from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.layout import STAGES, RunLayout
+from uqa_data.presets import PRESETS
 from uqa_data.progress import console
 from uqa_data.registry import get_component, unknown_name_message
 from uqa_data.settings import SettingError, coerce_settings
+from uqa_eval.pipeline import Pipeline, Stage, build_config, config_dict, file_stamp
 
-from uqa_cli.pipeline import Pipeline, Stage, build_config, config_dict
-
-PRESETS = ("tiny", "small", "default", "full")
 LAUNCHERS = ("local", "torchrun")
-STAGES = (
-    "synth",
-    "prepare",
-    "questions",
-    "pretrain",
-    "embed",
-    "align",
-    "eval",
-    "baselines",
-    "report",
-)
 
 
 @dataclass
@@ -97,7 +86,7 @@ def validate(options: RunOptions) -> None:
     for baseline in options.baselines:
         get_component("baseline", baseline, flag="--baselines")
     if options.dataset != "synthetic":
-        raw = Path(options.dataset) / "raw"
+        raw = RunLayout(Path(options.dataset)).raw
         for name in ("interactions.arrow", "items.arrow"):
             if not (raw / name).is_file():
                 raise UqaInputError(
@@ -157,7 +146,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         f"uqa run into {run_dir}",
         resume=f"finished stages are kept; re-run {command_line()} to resume",
     ):
-        return _run_stages(options, cfgs, run_dir)
+        return _run_stages(options, cfgs, RunLayout(run_dir))
 
 
 def command_line() -> str:
@@ -177,14 +166,11 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
 
     A bad value raises here, naming the flag that set it, before any stage runs.
     """
-    from dataclasses import replace
-
     from uqa_align.train import AlignConfig
     from uqa_data.prepare import config_for
     from uqa_data.questions import QuestionConfig
     from uqa_encoders.model import encoder_config
     from uqa_encoders.pretrain import PretrainConfig
-    from uqa_eval.baselines import get_baseline
     from uqa_eval.evaluate import EvalConfig
 
     preset, seed = options.preset, options.seed
@@ -205,7 +191,7 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
     # Imported logs keep every user (no user-length filter unless --set asks for one); the
     # official UQABench files also fix the split and keep every item. A --set value wins
     # over the flag-derived one for the same setting.
-    raw = (imported or Path(".")) / "raw"
+    raw = RunLayout(imported or Path(".")).raw
     cfgs["prepare"] = built("prepare", lambda: config_for(
         raw, preset, synthetic=imported is None, **{"seed": seed, **over("prepare")}))
     cfgs["questions"] = built("questions", lambda: build_config(
@@ -226,14 +212,23 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
     cfgs["eval"] = built("eval", lambda: build_config(
         EvalConfig, preset, **{"mode": options.mode, "seed": seed, "llm": options.llm,
                                **over("eval")}))
+    _check_derived(options, cfgs)
+    return cfgs
+
+
+def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
+    """Each baseline's own alignment config, and an LLM given by ``--set``."""
+    from dataclasses import replace
+
+    from uqa_eval.baselines import get_baseline
+
     for name in options.baselines:
         base = get_baseline(name)
         if base.needs_alignment and not base.permute:
             replace(cfgs["align"], **base.align_overrides()).validate()
     for stage in ("align", "eval"):
-        if "llm" in over(stage):
+        if "llm" in options.overrides.get(stage, {}):
             check_llm(cfgs[stage].llm, f"--set {stage}.llm")
-    return cfgs
 
 
 def check_llm(source: str, flag: str = "--llm") -> None:
@@ -250,309 +245,124 @@ def check_llm(source: str, flag: str = "--llm") -> None:
         get_component("llm", str(source), flag=flag)
 
 
-def _run_stages(options: RunOptions, cfgs: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """The stages of :func:`run_pipeline`, in order, into the locked ``run_dir``."""
-    from uqa_align.train import align
-    from uqa_data.prepare import prepare
-    from uqa_data.questions import generate
-    from uqa_encoders.embed import export_embeddings
-    from uqa_encoders.pretrain import pretrain
-    from uqa_eval.curves import attach_curves
-    from uqa_eval.evaluate import evaluate
-    from uqa_eval.report import build_report, compare_runs, report_table, write_report
+def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout
+         ) -> list[tuple[str, list[Stage]]]:
+    """Every step of the run (:data:`~uqa_data.layout.STAGES`) with the stages it executes,
+    in order; nothing runs here."""
+    from uqa_eval.baselines import get_baseline
+    from uqa_eval.stages import Wiring, align_stage, baseline_meta, baseline_stages, eval_stage
 
+    from uqa_cli import stages as s
+
+    imported = RunLayout(Path(options.dataset)) if options.dataset != "synthetic" else None
+    launch = _launcher(options, layout)
+    w = Wiring(layout, embeddings=layout.embeddings, data=layout.data, launch=launch,
+               log_dir=options.log_dir)
+    bases = [get_baseline(name) for name in options.baselines]
+    facts = {"llm": options.llm, "mode": options.mode, "preset": options.preset,
+             "seed": options.seed}
+    extra = [s.embed_stage(layout, untrained=True)] if any(
+        b.embeddings == "untrained" for b in bases) else []
+    for base in bases:
+        extra += baseline_stages(w, base, cfgs["align"], cfgs["eval"],
+                                 baseline_meta(options.run_name(), base, facts))
+    return [
+        ("synth", [] if imported else [s.synth_stage(layout, options.preset, options.seed,
+                                                       options.lang)]),
+        ("prepare", [s.prepare_stage(layout, (imported or layout).raw, cfgs["prepare"])]),
+        ("questions", [s.questions_stage(layout, cfgs["questions"], imported)]),
+        ("pretrain", [s.pretrain_stage(layout, cfgs["pretrain"], launch=launch,
+                                       log_dir=options.log_dir)]),
+        ("embed", [s.embed_stage(layout)]),
+        ("align", [align_stage(w, cfgs["align"],
+                               description=f"{options.adapter} adapter on {options.llm}")]),
+        ("eval", [eval_stage(w, cfgs["eval"])]),
+        ("baselines", extra),
+        ("report", [report_stage_of(options, w)]),
+    ]
+
+
+def report_stage_of(options: RunOptions, w: Any) -> Stage:
+    """``report``: the run's accuracy tables, with what the run is in its meta."""
+    from uqa_eval.stages import report_stage
+
+    return report_stage(w, {
+        "run": options.run_name(), "method": options.encoder, "encoder": options.encoder,
+        "adapter": options.adapter, "strategy": options.strategy, "llm": options.llm,
+        "mode": options.mode, "preset": options.preset, "seed": options.seed,
+    })
+
+
+def _run_stages(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout) -> dict[str, Any]:
+    """The steps of :func:`plan`, in order, into the locked run directory."""
     started = time.perf_counter()
     pipe = Pipeline(
-        run_dir,
+        layout,
         {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
         force=options.force,
+        reuse_from=options.reuse_from,
     )
     pipe.state.data["name"] = options.run_name()
     pipe.state.data["seed"] = options.seed
-    console.print(f"[bold]uqa run[/] {options.run_name()} -> {run_dir}")
-
-    raw_dir = run_dir / "raw"
-    data_dir = run_dir / "data"
-    questions_dir = run_dir / "questions"
-    encoder_dir = run_dir / "encoder"
-    emb_dir = run_dir / "embeddings"
-    adapter_dir = run_dir / "adapter"
-    preset, seed = options.preset, options.seed
-
-    def stop_after(stage: str) -> bool:
-        return options.until == stage
-
-    # -- data ---------------------------------------------------------------
-    if options.dataset == "synthetic":
-        from uqa_data.synth import synthesize
-
-        synth_config = {"preset": preset, "seed": seed, "lang": options.lang}
-        pipe.execute(
-            Stage(
-                "synth",
-                lambda: synthesize(run_dir, preset=preset, seed=seed, lang=options.lang),
-                synth_config,
-                [raw_dir / "interactions.arrow", raw_dir / "items.arrow"],
-                description="synthetic Taobao-like click log",
-            )
-        )
-    else:
-        raw_dir = Path(options.dataset) / "raw"
-        pipe.fingerprints["synth"] = _file_stamp(raw_dir / "interactions.arrow")
-    if stop_after("synth"):
-        return _finish(pipe, started)
-
-    def launched(stage: str, local: Any, config: Any, resume: bool, **paths: Path) -> Any:
-        """Run a training stage here, or in torchrun workers with ``--launcher torchrun``."""
-        if options.launcher == "local":
-            return local()
-        from uqa_cli.worker import launch_torchrun
-
-        if options.log_dir is not None:
-            paths["log_dir"] = options.log_dir
-        spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()},
-                "resume": resume}
-        launch_torchrun(stage, spec, run_dir / f".{stage}-launch.json")
-        return None
-
-    imported = Path(options.dataset) if options.dataset != "synthetic" else None
-    prep_cfg = cfgs["prepare"]
-    pipe.execute(
-        Stage(
-            "prepare",
-            lambda: prepare(raw_dir, data_dir, prep_cfg),
-            config_dict(prep_cfg),
-            [data_dir / n for n in ("items.arrow", "train.arrow", "test.arrow")],
-            after=("synth",),
-            description="filter, order and split",
-        )
-    )
-    if stop_after("prepare"):
-        return _finish(pipe, started)
-
-    q_cfg = cfgs["questions"]
-    given_questions = (
-        [imported / "questions" / f"{split}.arrow" for split in ("align", "eval")]
-        if imported is not None
-        else []
-    )
-    if given_questions and all(p.is_file() for p in given_questions):
-        # Imported Q&A (the official align files) are used as they are.
-        pipe.execute(
-            Stage(
-                "questions",
-                lambda: _copy_questions(given_questions, questions_dir),
-                {"imported": [_file_stamp(p) for p in given_questions]},
-                [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
-                after=("prepare",),
-                description="imported questions",
-            )
-        )
-    else:
-        pipe.execute(
-            Stage(
-                "questions",
-                lambda: generate(data_dir, questions_dir, q_cfg),
-                config_dict(q_cfg),
-                [questions_dir / "align.arrow", questions_dir / "eval.arrow"],
-                after=("prepare",),
-                description="personalized questions",
-            )
-        )
-    if stop_after("questions"):
-        return _finish(pipe, started)
-
-    # -- encoder ------------------------------------------------------------
-    pre_cfg = cfgs["pretrain"]
-    pipe.execute(
-        Stage(
-            "pretrain",
-            lambda resume=False: launched(
-                "pretrain",
-                lambda: pretrain(data_dir, encoder_dir, pre_cfg, resume=resume,
-                                 log_dir=options.log_dir),
-                pre_cfg,
-                resume,
-                data_dir=data_dir,
-                encoder_dir=encoder_dir,
-            ),
-            config_dict(pre_cfg),
-            [encoder_dir / "model.safetensors", encoder_dir / "config.json"],
-            after=("prepare",),
-            description=f"next-item pre-training of {options.encoder}",
-            resumable="pre-training then continues from its last checkpoint (every "
-            f"{pre_cfg.checkpoint_every} steps and each epoch, encoder/checkpoint/)",
-        )
-    )
-    if stop_after("pretrain"):
-        return _finish(pipe, started)
-
-    def embed_all() -> dict[str, Any]:
-        return {
-            split: export_embeddings(encoder_dir, data_dir, split, emb_dir / f"{split}.arrow")
-            for split in ("train", "test")
-        }
-
-    pipe.execute(
-        Stage(
-            "embed",
-            embed_all,
-            {"splits": ["train", "test"]},
-            [emb_dir / "train.arrow", emb_dir / "test.arrow"],
-            after=("pretrain",),
-            description="user embeddings",
-        )
-    )
-    if stop_after("embed"):
-        return _finish(pipe, started)
-
-    # -- align and evaluate -------------------------------------------------
-    align_cfg = cfgs["align"]
-    pipe.execute(
-        Stage(
-            "align",
-            lambda resume=False: launched(
-                "align",
-                lambda: align(
-                    questions_dir / "align.arrow",
-                    emb_dir / "train.arrow",
-                    data_dir,
-                    adapter_dir,
-                    align_cfg,
-                    resume=resume,
-                    log_dir=options.log_dir,
-                ),
-                align_cfg,
-                resume,
-                questions_path=questions_dir / "align.arrow",
-                embeddings_path=emb_dir / "train.arrow",
-                data_dir=data_dir,
-                adapter_dir=adapter_dir,
-            ),
-            config_dict(align_cfg),
-            [adapter_dir / "config.json"],
-            after=("questions", "embed"),
-            description=f"{options.adapter} adapter on {options.llm}",
-            resumable=(f"alignment then continues from its last checkpoint (every "
-                       f"{align_cfg.checkpoint_every} steps, adapter/checkpoint/)"
-                       if align_cfg.checkpoint_every else
-                       "alignment restarts from step 0 (checkpoint_every=0)"),
-        )
-    )
-    if stop_after("align"):
-        return _finish(pipe, started)
-
-    eval_cfg = cfgs["eval"]
-    predictions = run_dir / "predictions" / "eval.arrow"
-    pipe.execute(
-        Stage(
-            "eval",
-            lambda: evaluate(
-                questions_dir / "eval.arrow",
-                emb_dir / "test.arrow",
-                adapter_dir,
-                data_dir,
-                predictions,
-                eval_cfg,
-            ),
-            config_dict(eval_cfg),
-            [predictions],
-            after=("align",),
-            description="answering the evaluation questions",
-        )
-    )
-    if stop_after("eval"):
-        return _finish(pipe, started)
-
-    from uqa_cli.baselines import run_baselines
-
-    baseline_runs = run_baselines(pipe, options, align_cfg, eval_cfg)
-    if stop_after("baselines"):
-        return _finish(pipe, started)
-
-    # -- report -------------------------------------------------------------
-    meta = {
-        "run": options.run_name(),
-        "method": options.encoder,
-        "encoder": options.encoder,
-        "adapter": options.adapter,
-        "strategy": options.strategy,
-        "llm": options.llm,
-        "mode": options.mode,
-        "preset": preset,
-        "seed": seed,
-    }
-
-    def make_report() -> dict[str, Any]:
-        report = attach_curves(build_report(predictions, questions_dir / "eval.arrow", meta),
-                               run_dir)
-        write_report(report, run_dir / "report")
-        return {"overall": report.get("overall")}
-
-    pipe.execute(
-        Stage(
-            "report",
-            make_report,
-            meta,
-            [run_dir / "report" / "report.json"],
-            after=("eval",),
-            description="accuracy tables",
-        )
-    )
-    from uqa_data.io import read_json
-
-    report = read_json(run_dir / "report" / "report.json")
-    console.print(report_table(report))
-    if baseline_runs:
-        comparison = compare_runs([run_dir, *baseline_runs])
-        from uqa_eval.report import write_comparison
-
-        write_comparison(comparison, run_dir / "report" / "compare")
-        for table in comparison_tables(comparison):
-            print_table(table, console)
+    console.print(f"[bold]uqa run[/] {options.run_name()} -> {layout.root}")
+    if options.dataset != "synthetic":  # the imported log stands for the synth stage
+        pipe.fingerprints["synth"] = file_stamp(
+            RunLayout(Path(options.dataset)).raw / "interactions.arrow")
+    for step, stages in plan(options, cfgs, layout):
+        for stage in stages:
+            pipe.execute(stage)
+        if options.until == step:
+            return _finish(pipe, started)
+    report = _show_reports(layout, options.baselines)
     _finish(pipe, started)
     return report
 
 
-def comparison_tables(comparison: dict[str, Any]) -> list[Any]:
-    from uqa_eval.report import comparison_tables as tables
+def _show_reports(layout: RunLayout, baselines: list[str]) -> dict[str, Any]:
+    """Print the run's report and (with baselines) write and print it beside them."""
+    from uqa_data.io import read_json
+    from uqa_eval.report import (
+        compare_runs,
+        comparison_tables,
+        print_table,
+        report_table,
+        write_comparison,
+    )
 
-    return tables(comparison)
-
-
-def print_table(table: Any, console: Any) -> None:
-    from uqa_eval.report import print_table as show
-
-    show(table, console)
-
-
-def _copy_questions(sources: list[Path], questions_dir: Path) -> dict[str, Any]:
-    """Copy imported question files into the run, checking their columns."""
-    from uqa_data.io import STRING, read_table, write_table
-
-    counts = {}
-    for src in sources:
-        table = read_table(
-            src,
-            {"question_id": (STRING, "string"), "task": (STRING, "string")},
-            what="imported questions",
-            allow_empty=False,
-        )
-        write_table(table, questions_dir / src.name)
-        counts[src.stem] = table.num_rows
-    return counts
+    report = read_json(layout.report_json)
+    console.print(report_table(report))
+    if baselines:
+        comparison = compare_runs([layout.root, *(layout.baseline(b).root for b in baselines)])
+        write_comparison(comparison, layout.compare)
+        for table in comparison_tables(comparison):
+            print_table(table, console)
+    return report
 
 
-def _file_stamp(path: Path) -> str:
-    stat = path.stat()
-    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+def _launcher(options: RunOptions, layout: RunLayout) -> Any:
+    """With ``--launcher torchrun``: runs a training stage in torchrun workers."""
+    if options.launcher == "local":
+        return None
+
+    def launch(stage: str, config: Any, resume: bool, paths: dict[str, Path]) -> None:
+        from uqa_cli.worker import launch_torchrun
+
+        if options.log_dir is not None:
+            paths = {**paths, "log_dir": options.log_dir}
+        spec = {"config": config_dict(config), "paths": {k: str(v) for k, v in paths.items()},
+                "resume": resume}
+        launch_torchrun(stage, spec, layout.launch_spec(stage))
+
+    return launch
 
 
 def _finish(pipe: Pipeline, started: float) -> dict[str, Any]:
     pipe.state.data["wall_seconds_last_invocation"] = round(time.perf_counter() - started, 2)
     pipe.state.save()
+    reused = f", {len(pipe.reused)} reused from sibling runs" if pipe.reused else ""
     console.print(
         f"[bold green]run finished[/]: {len(pipe.ran)} stage(s) ran, "
-        f"{len(pipe.skipped)} skipped, {time.perf_counter() - started:.1f} s -> {pipe.run_dir}"
+        f"{len(pipe.skipped)} skipped{reused}, {time.perf_counter() - started:.1f} s "
+        f"-> {pipe.run_dir}"
     )
     return {}

@@ -2,9 +2,11 @@
 
 A study is a list of :class:`Variant` rows. Each variant is an ordinary run
 directory under the study directory, so every variant can be inspected or
-re-run alone; identical stages (same data, same encoder...) are reused from
-sibling variants instead of being recomputed. The study ends with one
-comparison table (Markdown, JSON, rich) and one plot.
+re-run alone. A stage whose fingerprint (its resolved config and those of the
+stages it reads) matches one a sibling variant finished is linked in from there
+instead of being recomputed (:meth:`uqa_eval.pipeline.Pipeline.reuse`): ``table2``
+makes its data and questions once, ``ablation-align`` pre-trains once. The study
+ends with one comparison table (Markdown, JSON, rich) and one plot.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from uqa_data.errors import UnknownNameError, UqaError
 from uqa_data.io import read_json, write_json
+from uqa_data.layout import RunLayout
 from uqa_data.progress import console
 from uqa_data.registry import unknown_name_message
 
@@ -154,7 +157,14 @@ def run_study(
     name: str, args: StudyArgs, *, yes: bool = False, budget_minutes: float = 30.0
 ) -> dict[str, Any]:
     """Run every variant of study ``name`` into ``args.out`` and write its report."""
-    variants = get_study(name)(args)
+    return run_variants(name, args, get_study(name)(args), yes=yes,
+                        budget_minutes=budget_minutes)
+
+
+def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,
+                 budget_minutes: float = 30.0) -> dict[str, Any]:
+    """Run ``variants`` (study ``name``) into ``args.out``, each reusing the stages its
+    siblings finished, and write the study report."""
     args.out.mkdir(parents=True, exist_ok=True)
     dirs = [args.out / v.label for v in variants]
     write_json(
@@ -206,13 +216,12 @@ def write_study_report(
     run_dirs: list[Path] = []
     for v in variants:
         run_dirs.append(study_dir / v.label)
-        base = study_dir / v.label / "baselines"
-        if base.is_dir():
-            run_dirs.extend(sorted(p for p in base.iterdir() if (p / "report").is_dir()))
+        run_dirs.extend(b.root for b in RunLayout(study_dir / v.label).baselines()
+                        if b.report.is_dir())
     comparison = compare_runs(run_dirs)
     comparison["study"] = name
     comparison["seconds"] = round(seconds, 1)
-    write_comparison(comparison, study_dir / "report")
+    write_comparison(comparison, RunLayout(study_dir).report)
     for table in comparison_tables(comparison):
         print_table(table, console)
     if name == "scale-size":
@@ -240,13 +249,13 @@ def power_law_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 def _x_value(run_dir: Path, key: str, facts: dict[str, Any]) -> float:
     if key == "size":
         for name in ("metrics.json", "config.json"):
-            path = run_dir / "encoder" / name
+            path = RunLayout(run_dir).encoder / name
             if path.is_file():
                 data = read_json(path)
                 for k in ("backbone_params", "backbone_parameters"):
                     if k in data:
                         return float(data[k])
-        raise UqaError(f"{run_dir / 'encoder'}: no backbone_params recorded")
+        raise UqaError(f"{RunLayout(run_dir).encoder}: no backbone_params recorded")
     return float(facts[key])
 
 
@@ -261,7 +270,7 @@ def _plot_scaling(
 
     xs, ys = [], []
     for v in variants:
-        report = study_dir / v.label / "report" / "report.json"
+        report = RunLayout(study_dir / v.label).report_json
         if not report.is_file():
             continue
         xs.append(_x_value(study_dir / v.label, key, v.facts))
@@ -280,13 +289,14 @@ def _plot_scaling(
     ax.set_ylabel("accuracy")
     ax.legend()
     ax.grid(alpha=0.3)
-    with atomic_path(study_dir / "report" / "scaling.png") as tmp:
+    out = RunLayout(study_dir).report
+    with atomic_path(out / "scaling.png") as tmp:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     write_json(
-        {"x": xs, "acc": ys, "fit": fit, "x_label": xlabel}, study_dir / "report" / "scaling.json"
+        {"x": xs, "acc": ys, "fit": fit, "x_label": xlabel}, out / "scaling.json"
     )
     console.print(
-        f"scaling plot: {study_dir / 'report' / 'scaling.png'} "
+        f"scaling plot: {out / 'scaling.png'} "
         + (f"(fit exponent {fit['b']:.3f})" if fit else "")
     )

@@ -8,6 +8,7 @@ returns a summary dict; ``uqa data prepare`` then reads that one format.
 from __future__ import annotations
 
 from uqa_data import hookimpl
+from uqa_data.presets import PRESETS
 from uqa_data.registry import ComponentSpec
 
 
@@ -20,7 +21,7 @@ def uqa_register_datasets() -> list[ComponentSpec]:
             target="uqa_data.synth:synthetic_source",
             description="seeded Taobao-like click log (presets tiny/small/default/full, en/zh)",
             config="uqa_data.presets:SynthConfig",
-            options={"synthetic": True, "presets": ["tiny", "small", "default", "full"],
+            options={"synthetic": True, "presets": list(PRESETS),
                      "langs": ["en", "zh"]},
         ),
         ComponentSpec(

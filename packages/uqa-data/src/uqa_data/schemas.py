@@ -75,6 +75,41 @@ SEQUENCES = pa.schema(
 each user's whole sequence and train.arrow its first clicks; ``train_len`` (int64,
 both files) says how many leading clicks of the row are also in train.arrow."""
 
+TASKS: tuple[str, ...] = ("df", "mf", "ip", "ap", "li", "si", "it")
+"""The seven UQABench sub-tasks in the paper's column order."""
+
+DIMENSIONS: tuple[str, ...] = ("sequence_understanding", "action_prediction",
+                               "interest_perception")
+"""The three dimensions in the paper's column order."""
+
+TASK_DIMENSION: dict[str, str] = {
+    "df": "sequence_understanding",
+    "mf": "sequence_understanding",
+    "ip": "action_prediction",
+    "ap": "action_prediction",
+    "li": "interest_perception",
+    "si": "interest_perception",
+    "it": "interest_perception",
+}
+"""The dimension of each of the paper's sub-tasks (a plugin task declares its own)."""
+
+OPTION_LETTERS = "ABCDEFGHIJ"
+"""Option letters in order; a question's ``answer`` is ``OPTION_LETTERS[i]`` of its
+``options[i]`` (UQABench questions have four options)."""
+
+QUESTIONS = pa.schema(
+    [("question_id", pa.string()), ("user_id", pa.int64()), ("split", pa.string())]
+    + [(c, pa.string()) for c in ("task", "dimension", "template_id", "lang", "question")]
+    + [("options", pa.list_(pa.string())), ("answer", pa.string()),
+       ("answer_text", pa.string()), ("history_len", pa.int64())]
+    + [(c, pa.string()) for c in ("attribute", "params", "distractor_policy")]
+)
+"""questions/align.arrow and questions/eval.arrow. ``attribute``, ``params`` (JSON of the
+facts that fix the answer) and ``distractor_policy`` (how the question's wrong options
+were drawn: ``population`` or ``own-history``) are extras beyond the design's minimum;
+imported questions leave them null. Generated files' schema metadata ``uqa.distractors``
+holds the requested policy."""
+
 Checks = dict[str, tuple[ColumnCheck, str]]
 
 RAW_INTERACTION_CHECKS: Checks = {

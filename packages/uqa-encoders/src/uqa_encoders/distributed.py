@@ -6,23 +6,12 @@ import os
 
 import torch
 from torch import nn
+from uqa_data.distributed import init_process_group
+from uqa_data.distributed import is_distributed as _dist
 from uqa_data.errors import UqaInputError
 
-
-def _dist() -> bool:
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
-
-
-def init() -> tuple[int, int]:
-    """Join the process group when launched by torchrun; returns ``(rank, world_size)``."""
-    if not _dist():
-        return 0, 1
-    import torch.distributed as td
-
-    if not td.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        td.init_process_group(backend=backend)
-    return td.get_rank(), td.get_world_size()
+init = init_process_group
+"""Join the process group when launched by torchrun; returns ``(rank, world_size)``."""
 
 
 def device(choice: str) -> torch.device:

@@ -9,7 +9,12 @@ import pluggy
 from uqa_data import hookimpl
 from uqa_data.registry import ComponentSpec
 
-from uqa_encoders.presets import ENCODER_DESCRIPTIONS, ENCODER_SIZES, ENCODER_TARGETS
+from uqa_encoders.presets import (
+    ENCODER_DESCRIPTIONS,
+    ENCODER_LABELS,
+    ENCODER_SIZES,
+    ENCODER_TARGETS,
+)
 
 
 @hookimpl
@@ -28,7 +33,7 @@ def uqa_register_encoders() -> list[ComponentSpec]:
             target=f"{module}:{cls}",
             config=f"{module}:{cfg}",
             description=ENCODER_DESCRIPTIONS[name],
-            options={"sizes": ENCODER_SIZES[name]},
+            options={"sizes": ENCODER_SIZES[name], "label": ENCODER_LABELS[name]},
         )
         for name, (module, cls, cfg) in ENCODER_TARGETS.items()
     ]

@@ -26,6 +26,15 @@ ENCODER_DESCRIPTIONS: dict[str, str] = {
     "trm_plus": "pre-norm Transformer with RoPE, SwiGLU, RMSNorm (Trm++, Zhai et al., 2024)",
 }
 
+ENCODER_LABELS: dict[str, str] = {
+    "gru4rec": "GRU4Rec",
+    "sasrec": "SASRec",
+    "mamba4rec": "Mamba4Rec",
+    "hstu": "HSTU",
+    "trm_plus": "Trm++",
+}
+"""How report tables name each encoder (the ``label`` option of its registry entry)."""
+
 # Table 5 of the paper: name -> (layers, dim, heads, reported parameter count).
 TRM_PLUS_SCALING: dict[str, tuple[int, int, int, float]] = {
     "3m": (4, 256, 4, 3.2e6),

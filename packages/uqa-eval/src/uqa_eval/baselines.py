@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from uqa_data.errors import UqaInputError
+from uqa_data.layout import RunLayout
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Baseline:
         ``untrained`` (an untrained encoder's export), ``oracle`` (planted truth).
     :param strategy: alignment strategy it needs (None: the run's).
     :param needs_alignment: whether an adapter / LoRA is trained for it.
+    :param label: its name in report tables (default: ``name``).
     """
 
     name: str
@@ -45,6 +47,13 @@ class Baseline:
     embeddings: str = "given"
     strategy: str | None = None
     needs_alignment: bool = True
+    label: str = ""
+
+    @property
+    def no_user(self) -> bool:
+        """Whether it carries nothing of the user asked about (no context, another user's
+        embedding, an untrained encoder's): the controls every run is compared with."""
+        return self.context == "none" or self.permute or self.embeddings == "untrained"
 
     def align_overrides(self) -> dict[str, Any]:
         """Fields of :class:`~uqa_align.train.AlignConfig` this baseline changes."""
@@ -58,12 +67,12 @@ class Baseline:
         return out
 
 
-NONE = Baseline("none", context="none", needs_alignment=False)
-RANDOM = Baseline("random", embeddings="untrained")
-SHUFFLED = Baseline("shuffled", permute=True)
-ORACLE = Baseline("oracle", embeddings="oracle")
-TEXT20 = Baseline("text20", context="text", text_history=20, strategy="lora")
-TEXT50 = Baseline("text50", context="text", text_history=50, strategy="lora")
+NONE = Baseline("none", context="none", needs_alignment=False, label="None (no user)")
+RANDOM = Baseline("random", embeddings="untrained", label="Random emb.")
+SHUFFLED = Baseline("shuffled", permute=True, label="Shuffled emb.")
+ORACLE = Baseline("oracle", embeddings="oracle", label="Oracle")
+TEXT20 = Baseline("text20", context="text", text_history=20, strategy="lora", label="Text20")
+TEXT50 = Baseline("text50", context="text", text_history=50, strategy="lora", label="Text50")
 
 
 def get_baseline(name: str) -> Baseline:
@@ -156,42 +165,69 @@ def write_oracle_embeddings(truth_path: Path, out_path: Path) -> dict:
     return {"users": len(users), "dim": dim, "path": str(out_path)}
 
 
-def baseline_dir(run_dir: Path, name: str) -> Path:
-    """Where a baseline's adapter and predictions go inside a run directory."""
-    return Path(run_dir) / "baselines" / name
+def baseline_embeddings(run: Path | RunLayout, baseline: Baseline | None, split: str, *,
+                        given: Path | None = None) -> Path | None:
+    """The embeddings file a baseline reads for ``split`` (None: it takes no embeddings).
 
-
-def baseline_embeddings(run_dir: Path, baseline: Baseline | None, split: str) -> Path | None:
-    """The embeddings file a baseline uses for ``split`` inside a run directory.
-
-    ``given``: ``embeddings/<split>.arrow``; ``untrained``:
-    ``embeddings/untrained/<split>.arrow`` (``uqa embed --untrained``);
-    ``oracle``: ``baselines/oracle/embeddings.arrow``, written from
-    ``raw/truth.arrow`` on first use; no embeddings for text and ``none``.
+    ``given``: the run's ``embeddings/<split>.arrow`` (or ``given``, embeddings made
+    elsewhere); ``untrained``: ``embeddings/untrained/<split>.arrow`` (``uqa embed
+    --untrained``); ``oracle``: ``baselines/oracle/embeddings.arrow``, which
+    :func:`write_baseline_embeddings` makes. Only reads: a missing file is an error.
     """
-    run_dir = Path(run_dir)
+    layout = run if isinstance(run, RunLayout) else RunLayout(Path(run))
+    if baseline is not None and baseline.context != "embedding":
+        return None
     if baseline is None or baseline.embeddings == "given":
-        path = run_dir / "embeddings" / f"{split}.arrow"
-    elif baseline.embeddings == "untrained":
-        path = run_dir / "embeddings" / "untrained" / f"{split}.arrow"
+        return given if given is not None else layout.embeddings(split)
+    if baseline.embeddings == "untrained":
+        path = layout.embeddings(split, untrained=True)
         if not path.is_file():
             raise UqaInputError(
                 f"--baseline {baseline.name}: {path} not found; export it with "
-                f"`uqa embed --out {run_dir} --split {split} --untrained --output {path}`"
+                f"`uqa embed --out {layout.run.root} --split {split} --untrained --output {path}`"
             )
-    elif baseline.embeddings == "oracle":
-        path = baseline_dir(run_dir, baseline.name) / "embeddings.arrow"
+        return path
+    if baseline.embeddings == "oracle":
+        path = layout.baseline(baseline.name).own_embeddings
         if not path.is_file():
-            truth = run_dir / "raw" / "truth.arrow"
-            if not truth.is_file():
-                raise UqaInputError(
-                    f"--baseline oracle: {truth} not found; the oracle needs the planted truth "
-                    "of the synthetic dataset (--dataset synthetic)"
-                )
-            write_oracle_embeddings(truth, path)
-    else:
-        raise UqaInputError(f"baseline '{baseline.name}': unknown embeddings source "
-                            f"'{baseline.embeddings}'")
-    if baseline is not None and baseline.context != "embedding":
+            raise UqaInputError(
+                f"--baseline {baseline.name}: {path} not found; it is made from "
+                f"{layout.raw / 'truth.arrow'} (the oracle needs the planted truth of the "
+                "synthetic dataset) by `uqa run --baselines oracle` or `uqa align --baseline "
+                "oracle`"
+            )
+        return path
+    raise UqaInputError(f"baseline '{baseline.name}': unknown embeddings source "
+                        f"'{baseline.embeddings}'")
+
+
+def write_baseline_embeddings(run: Path | RunLayout, baseline: Baseline) -> dict | None:
+    """Make the vectors a baseline brings itself (the oracle's, from ``raw/truth.arrow``)
+    into ``baselines/<name>/embeddings.arrow``; None for a baseline that brings none."""
+    layout = run if isinstance(run, RunLayout) else RunLayout(Path(run))
+    if baseline.embeddings != "oracle":
         return None
-    return path
+    truth = layout.raw / "truth.arrow"
+    if not truth.is_file():
+        raise UqaInputError(
+            f"--baseline {baseline.name}: {truth} not found; the oracle needs the planted "
+            "truth of the synthetic dataset (--dataset synthetic)"
+        )
+    return write_oracle_embeddings(truth, layout.baseline(baseline.name).own_embeddings)
+
+
+def baseline_adapter(run: Path | RunLayout, baseline: Baseline | None) -> Path | None:
+    """The adapter directory a baseline answers with.
+
+    Its own (``baselines/<name>/adapter``) when it is aligned on its own; the run's
+    ``adapter/`` when it feeds the run's adapter other users (``shuffled``); for a
+    baseline without alignment (``none``) the run's ``adapter/`` when there is one,
+    which then lends only its LLM and prompt wording; else None. No baseline: the run's.
+    """
+    layout = run if isinstance(run, RunLayout) else RunLayout(Path(run))
+    if baseline is None or baseline.permute:
+        return layout.run.adapter
+    if baseline.needs_alignment:
+        return layout.baseline(baseline.name).adapter
+    own = layout.run.adapter
+    return own if (own / "config.json").is_file() else None

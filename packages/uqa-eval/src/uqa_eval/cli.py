@@ -11,16 +11,14 @@ import json
 from pathlib import Path
 
 import typer
-from uqa_data.console_script import run_console_app
+from uqa_data.presets import PRESETS
 from uqa_data.progress import console
 
-app = typer.Typer(
-    name="uqa-eval",
-    help="Score UQABench predictions, or user embeddings made elsewhere, without the rest of uqa.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+from uqa_eval.console_script import console_app, run_console_app
+
+app = console_app(
+    "uqa-eval",
+    "Score UQABench predictions, or user embeddings made elsewhere, without the rest of uqa.")
 
 
 @app.command("score-predictions")
@@ -93,7 +91,7 @@ def score_embeddings_command(
         "mean_linear", "--adapter", help="Adapter: mean_linear or qformer."
     ),
     preset: str = typer.Option(
-        "default", "--preset", help="Alignment/evaluation preset: tiny, small, default or full."
+        "default", "--preset", help=f"Alignment/evaluation preset: {', '.join(PRESETS)}."
     ),
     mode: str | None = typer.Option(
         None, "--mode", help="Answering mode: loglik, letters or generate (default: the preset's)."
@@ -119,6 +117,8 @@ def score_embeddings_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
 ) -> None:
     """Train an adapter on your user embeddings, answer the questions, print the report."""
+    from uqa_data.layout import RunLayout
+
     from uqa_eval.external import score_embeddings
     from uqa_eval.report import comparison_table, load_comparison, print_table, report_table
 
@@ -136,12 +136,13 @@ def score_embeddings_command(
         overrides={"mode": mode, "steps": steps, "strategy": strategy},
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
-    console.print(f"wrote {target / 'report'}", highlight=False, soft_wrap=True)
+    layout = RunLayout(target)
+    console.print(f"wrote {layout.report}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
     print_table(report_table(report))
-    compare = target / "report" / "compare" / "report.json"
+    compare = layout.compare / "report.json"
     if report["meta"].get("controls") and compare.is_file():
         print_table(comparison_table(load_comparison(compare)))
 

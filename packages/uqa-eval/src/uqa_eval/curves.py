@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from uqa_data.layout import RunLayout
+
 CURVES_PNG = "curves.png"
 
 
@@ -64,21 +66,18 @@ def align_curve(adapter_dir: Path) -> dict[str, Any] | None:
 
 def training_curves(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Every curve the run directory's training files hold (see the module docstring)."""
-    run = Path(run_dir)
+    run = RunLayout(Path(run_dir))
     curves: dict[str, Any] = {}
-    pre = pretrain_curve(run / "encoder")
+    pre = pretrain_curve(run.encoder)
     if pre is not None:
         curves["pretrain"] = pre
-    own = align_curve(run / "adapter")
+    own = align_curve(run.adapter)
     if own is not None:
         curves["align"] = own
     controls: dict[str, Any] = {}
     shared: list[str] = []
-    baselines = run / "baselines"
-    for b in sorted(baselines.iterdir()) if baselines.is_dir() else []:
-        if not b.is_dir():
-            continue
-        curve = align_curve(b / "adapter")
+    for b in run.baselines():
+        curve = align_curve(b.adapter)
         if curve is not None:
             controls[b.name] = curve
         elif _uses_run_adapter(b.name) and own is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from uqa_align.llm import pad_id
 from uqa_align.prompt import LETTERS, MODES
 from uqa_data.errors import UqaInputError
 from uqa_data.presets import config_from_preset
@@ -146,7 +147,7 @@ def evaluate(
     from uqa_align.aligned import load_aligned
     from uqa_align.llm import load_llm
     from uqa_align.prompt import PromptBuilder, PromptStyle
-    from uqa_align.questions import read_questions
+    from uqa_align.question_set import read_questions
     from uqa_data.progress import stage_progress
 
     from uqa_eval.answering import score_loglik
@@ -230,7 +231,7 @@ def evaluate(
         builder.encode(q, o, n_soft=n_soft, history_text=None if texts is None else texts[i])
         for i, (q, o) in enumerate(zip(qs.questions, qs.options, strict=True))
     ]
-    pad = _pad_id(model.tokenizer)
+    pad = pad_id(model.tokenizer)
     prefix = None
     if (config.mode == "loglik" and adapter is not None and config.prefix_cache_gb > 0
             and builder.style.position == "after" and aligned.config.strategy == "adapter"):
@@ -390,10 +391,3 @@ def _predictions(qs: Any, prompts: list, scores: list[list[float]], generated: l
         "mean_input_tokens": float(np.mean([p.length for p in prompts])) if prompts else None,
     }
     return pa.table(cols), summary
-
-
-def _pad_id(tokenizer: Any) -> int:
-    for tid in (tokenizer.pad_token_id, tokenizer.eos_token_id, 0):
-        if tid is not None:
-            return int(tid)
-    return 0  # pragma: no cover

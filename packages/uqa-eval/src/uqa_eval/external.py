@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from uqa_data.errors import UqaInputError
 from uqa_data.io import INT, STRING, read_table, write_table
+from uqa_data.layout import RunLayout
 
 EMBEDDING_COLUMNS = ("embedding", "embeddings")
 
@@ -118,12 +119,13 @@ def score_embeddings(
 ) -> dict[str, Any]:
     """Train an adapter on ``embeddings_path``, answer the eval questions, build the report.
 
-    Writes ``out_dir/questions/{align,eval}.arrow`` (the questions kept),
-    ``out_dir/adapter/``, ``out_dir/predictions/eval.arrow``, ``out_dir/report/``
-    and, per control, ``out_dir/baselines/<control>/`` plus a side-by-side
-    comparison in ``out_dir/report/compare/``. ``overrides`` go to both stage
-    configs where they have a field of that name (``steps``, ``strategy``,
-    ``mode``...).
+    A pipeline (:class:`~uqa_eval.pipeline.Pipeline`) into ``out_dir``, a run directory
+    (:class:`~uqa_data.layout.RunLayout`): ``questions/{align,eval}.arrow`` (the questions
+    kept), ``adapter/``, ``predictions/eval.arrow``, ``report/``, ``run.json`` and, per
+    control, ``baselines/<control>/`` plus a side-by-side comparison in
+    ``report/compare/``; the stages are :mod:`uqa_eval.stages`' (those of ``uqa run``), and
+    finished ones are kept when it is run again. ``overrides`` go to both stage configs
+    where they have a field of that name (``steps``, ``strategy``, ``mode``...).
 
     :returns: the report of the embeddings; ``meta.controls`` holds each
         control's overall accuracy.
@@ -131,98 +133,132 @@ def score_embeddings(
         alignment or evaluation once users without embeddings are dropped.
     """
     started = time.perf_counter()
-    emb = Path(embeddings_path)
-    out = Path(out_dir)
+    emb, layout = Path(embeddings_path), RunLayout(Path(out_dir))
     unknown = [c for c in controls if c not in CONTROLS]
     if unknown:
         raise UqaInputError(f"unknown control(s) {', '.join(unknown)} (--controls); "
                             f"valid: {', '.join(CONTROLS)}")
-    users = embedded_users(emb)
-    coverage = {}
-    for split, src in (("align", align_questions), ("eval", eval_questions)):
-        cov = filter_questions(src, users, out / "questions" / f"{split}.arrow")
-        coverage[split] = cov
-        if cov.dropped:
-            echo(cov.message(str(emb)))
-        if cov.kept == 0:
-            raise UqaInputError(
-                f"{src}: none of its {cov.dropped} questions has a user in {emb} "
-                f"(question user_id {', '.join(str(u) for u in cov.missing_users[:5])}...; "
-                f"the embeddings hold {len(users)} users, e.g. "
-                f"{', '.join(str(u) for u in sorted(users)[:5])}); nothing to "
-                f"{'train on' if split == 'align' else 'evaluate'}"
-            )
+    embedded_users(emb)  # the file's schema, before anything is written
+    from uqa_data.rundir import run_lock
 
-    # Heavy imports (torch, transformers) only once the inputs are known to be usable.
-    from dataclasses import replace
+    from uqa_eval.pipeline import Pipeline
 
-    from uqa_align.llm import load_llm
-    from uqa_align.train import AlignConfig, align
+    with run_lock(layout.root):
+        pipe = Pipeline(layout, {"embeddings": str(emb), "llm": llm, "adapter": adapter,
+                                 "preset": preset, "controls": list(controls),
+                                 "overrides": dict(overrides or {})})
+        pipe.state.data["name"] = layout.name
+        for stage in plan(emb, (Path(align_questions), Path(eval_questions)), layout,
+                          data=Path(data_dir) if data_dir is not None else None, llm=llm,
+                          adapter=adapter, preset=preset, controls=controls,
+                          overrides=overrides, echo=echo, started=started):
+            pipe.execute(stage)
+        pipe.state.save()
+        from uqa_eval.report import compare_runs, load_report, write_comparison
 
-    from uqa_eval.curves import attach_curves
-    from uqa_eval.evaluate import EvalConfig, evaluate
-    from uqa_eval.report import build_report, compare_runs, write_comparison, write_report
+        if controls:
+            write_comparison(compare_runs([layout.root, *(layout.baseline(c).root
+                                                           for c in controls)]),
+                             layout.compare)
+        return load_report(layout.report_json)
+
+
+def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Path | None,
+         llm: str, adapter: str, preset: str, controls: Sequence[str],
+         overrides: dict[str, Any] | None, echo: Callable[[str], None], started: float
+         ) -> list[Any]:
+    """The stages of :func:`score_embeddings`, in order; nothing runs here."""
+    from uqa_align.train import AlignConfig
+
+    from uqa_eval.baselines import get_baseline
+    from uqa_eval.evaluate import EvalConfig
+    from uqa_eval.pipeline import build_config
+    from uqa_eval.stages import (
+        Wiring,
+        align_stage,
+        baseline_meta,
+        baseline_stages,
+        eval_stage,
+        report_stage,
+    )
 
     extra = dict(overrides or {})
-    align_cfg = _config(AlignConfig, preset, llm=llm, adapter=adapter, **extra)
-    eval_cfg = _config(EvalConfig, preset, llm=llm, **extra)
-    data = Path(data_dir) if data_dir is not None else None
-    questions = out / "questions" / "eval.arrow"
-    adapter_dir = out / "adapter"
-    predictions = out / "predictions" / "eval.arrow"
+    align_cfg = build_config(AlignConfig, preset, llm=llm, adapter=adapter, **extra)
+    eval_cfg = build_config(EvalConfig, preset, llm=llm, **extra)
     # One LLM for every step while it stays frozen (adapter-only training).
-    shared = load_llm(llm) if align_cfg.strategy == "adapter" else None
-    align_summary = align(out / "questions" / "align.arrow", emb, data, adapter_dir, align_cfg,
-                          llm=shared)
-    eval_summary = evaluate(questions, emb, adapter_dir, data, predictions, eval_cfg, llm=shared)
-    base_meta = {"llm": llm, "mode": eval_cfg.mode, "preset": preset}
-    control_dirs, control_overall = [], {}
+    shared = _LazyLLM(llm) if align_cfg.strategy == "adapter" else None
+    w = Wiring(layout, embeddings=lambda split: emb, data=data, llm=shared)
+    facts = {"llm": llm, "mode": eval_cfg.mode, "preset": preset}
+    stages = [questions_stage(emb, questions, layout, echo), align_stage(
+        w, align_cfg, description=f"{adapter} adapter on {emb.name}"), eval_stage(w, eval_cfg)]
     for name in controls:
-        cdir = out / "baselines" / name
-        # `none` gets the adapter dir only for its prompt style; it answers without context.
-        summary = evaluate(questions, emb, adapter_dir, data, cdir / "predictions" / "eval.arrow",
-                           replace(eval_cfg, baseline=name), llm=shared)
-        creport = build_report(cdir / "predictions" / "eval.arrow", questions, {
-            "run": f"{out.name}/{name}", "method": name, "baseline": name, **base_meta,
-            "eval": _jsonable(summary), "questions_per_s": summary.get("questions_per_s"),
-        })
-        write_report(creport, cdir / "report")
-        control_dirs.append(cdir)
-        control_overall[name] = {m: creport["overall"][m] for m in ("acc", "acc_norm")}
-    meta = {
-        "run": out.name,
-        "encoder": f"external:{emb.name}",
-        "embeddings": str(emb),
-        "adapter": adapter,
-        "strategy": align_cfg.strategy,
-        **base_meta,
-        "questions_dropped": {k: c.dropped for k, c in coverage.items()},
-        "controls": control_overall,
-        "align": _jsonable(align_summary),
-        "eval": _jsonable(eval_summary),
-        "questions_per_s": eval_summary.get("questions_per_s"),
+        stages += baseline_stages(w, get_baseline(name), align_cfg, eval_cfg,
+                                  baseline_meta(layout.name, get_baseline(name), facts))
+    meta = {"run": layout.name, "encoder": f"external:{emb.name}", "embeddings": str(emb),
+            "adapter": adapter, "strategy": align_cfg.strategy, **facts}
+    after = ("eval", *(f"report-{c}" for c in controls))
+    stages.append(report_stage(w, meta, after=after,
+                               extra=lambda: _outcome(layout, controls, started)))
+    return stages
+
+
+def questions_stage(emb: Path, questions: tuple[Path, Path], layout: RunLayout,
+                    echo: Callable[[str], None]) -> Any:
+    """``questions``: the align and eval questions whose user has an embedding."""
+    from uqa_eval.pipeline import Stage, file_stamp
+
+    def run() -> dict[str, Any]:
+        users = embedded_users(emb)
+        dropped = {}
+        for split, src in zip(("align", "eval"), questions, strict=True):
+            cov = filter_questions(src, users, layout.questions(split))
+            dropped[split] = cov.dropped
+            if cov.dropped:
+                echo(cov.message(str(emb)))
+            if cov.kept == 0:
+                raise UqaInputError(
+                    f"{src}: none of its {cov.dropped} questions has a user in {emb} "
+                    f"(question user_id {', '.join(str(u) for u in cov.missing_users[:5])}...; "
+                    f"the embeddings hold {len(users)} users, e.g. "
+                    f"{', '.join(str(u) for u in sorted(users)[:5])}); nothing to "
+                    f"{'train on' if split == 'align' else 'evaluate'}"
+                )
+        return {"questions_dropped": dropped}
+
+    return Stage("questions", run, {"embeddings": file_stamp(emb),
+                                    "questions": [file_stamp(q) for q in questions]},
+                 [layout.questions("align"), layout.questions("eval")],
+                 description="questions of the embedded users", owns=[layout.questions_dir])
+
+
+def _outcome(layout: RunLayout, controls: Sequence[str], started: float) -> dict[str, Any]:
+    """What the report of the embeddings adds once everything ran: questions dropped, the
+    controls' overall accuracy, the stages' summaries and the wall time."""
+    from uqa_data.io import read_json
+
+    record = layout.record()
+    assert record is not None  # the pipeline has written it
+    summary = {k: (record.stage(k) or {}).get("summary") for k in ("questions", "align", "eval")}
+    overall = {c: read_json(layout.baseline(c).report_json)["overall"] for c in controls}
+    return {
+        "questions_dropped": (summary["questions"] or {}).get("questions_dropped"),
+        "controls": {c: {m: overall[c][m] for m in ("acc", "acc_norm")} for c in controls},
+        "align": summary["align"], "eval": summary["eval"],
+        "questions_per_s": (summary["eval"] or {}).get("questions_per_s"),
         "wall_time_s": round(time.perf_counter() - started, 2),
     }
-    report = attach_curves(build_report(predictions, questions, meta), out)
-    write_report(report, out / "report")
-    if control_dirs:
-        write_comparison(compare_runs([out, *control_dirs]), out / "report" / "compare")
-    return report
 
 
-def _config(cls: Any, preset: str, **overrides: Any) -> Any:
-    """``cls.from_preset(preset, **overrides)`` with only the overrides ``cls`` has."""
-    import dataclasses
+class _LazyLLM:
+    """An LLM loaded on first use, then shared (nothing is loaded when every stage that
+    would use it is already done)."""
 
-    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
-    kept = {k: v for k, v in overrides.items() if v is not None and (not names or k in names)}
-    return cls.from_preset(preset, **kept)
+    def __init__(self, source: str) -> None:
+        self.source, self.loaded = source, None
 
+    def __call__(self) -> Any:
+        if self.loaded is None:
+            from uqa_align.llm import load_llm
 
-def _jsonable(obj: Any) -> Any:
-    import json
-
-    try:
-        return json.loads(json.dumps(obj, default=str))
-    except (TypeError, ValueError):
-        return str(obj)
+            self.loaded = load_llm(self.source)
+        return self.loaded

@@ -17,6 +17,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 
+from uqa_eval.official import json_lines
 from uqa_eval.report import summarize
 
 SAMPLE_KEYS = ("doc_id", "doc")
@@ -79,14 +80,7 @@ def score_samples(path: str | os.PathLike[str], meta: Mapping[str, Any] | None =
         lines = p.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UqaInputError(f"lm-eval samples file not readable: {p} ({exc})") from exc
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        where = f"{p}: line {number}"
-        try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UqaInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for number, where, item in json_lines(lines, str(p)):
         doc = item.get("doc") if isinstance(item, Mapping) else None
         if not isinstance(doc, Mapping) or "question_id" not in doc or "task" not in doc:
             raise UqaInputError(

@@ -12,34 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from uqa_data.errors import UqaInputError
+from uqa_data.questions.official import OFFICIAL_PHRASINGS, official_task
 
 from uqa_eval.report import summarize
 
-PHRASINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("df", ("次浏览的商品的", "次（从1开始计数）浏览的")),
-    ("mf", ("长度是多少？", "的商品有多少个")),
-    ("ip", ("下一个可能点击的商品的标题是什么",)),
-    ("ap", ("用户下一个可能点击的商品的",)),
-    ("li", ("用户最感兴趣的3个",)),
-    ("si", ("用户近期最感兴趣的",)),
-    ("it", ("偏好的转移路径是什么",)),
-)
+PHRASINGS = OFFICIAL_PHRASINGS
 """Sub-task -> phrases that identify it, in the order they are checked."""
 
 METRIC_DESCRIPTION = "generated answer (stripped) starts with the gold answer"
 
 
-def classify(question: str) -> str | None:
-    """The sub-task of an official question, or None when no phrasing matches."""
-    for task, phrases in PHRASINGS:
-        if any(p in question for p in phrases):
-            return task
-    return None
+classify = official_task
+"""The sub-task of an official question, or None when no phrasing matches."""
 
 
 def is_correct(prediction: str, answer: str) -> bool:
@@ -57,6 +46,21 @@ class ScoredLine:
     correct: bool
 
 
+def json_lines(lines: Iterable[str], source: str) -> Iterator[tuple[int, str, Any]]:
+    """``(line number, "SOURCE: line N", parsed value)`` of each non-blank JSON line.
+
+    :raises UqaInputError: naming ``source`` and the line that is not valid JSON.
+    """
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"{source}: line {number}"
+        try:
+            yield number, where, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise UqaInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+
+
 def score_lines(lines: Iterable[str], source: str = "<predictions>") -> list[ScoredLine]:
     """Parse and score JSONL lines; blank lines are skipped.
 
@@ -64,14 +68,7 @@ def score_lines(lines: Iterable[str], source: str = "<predictions>") -> list[Sco
         first malformed line, missing key or unrecognised question.
     """
     out: list[ScoredLine] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        where = f"{source}: line {number}"
-        try:
-            item = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UqaInputError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for number, where, item in json_lines(lines, source):
         if not isinstance(item, Mapping):
             raise UqaInputError(
                 f"{where}: expected a JSON object with question, prediction, answer; "

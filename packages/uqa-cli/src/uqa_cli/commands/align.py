@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa align``."""
@@ -14,18 +16,11 @@ def register(app: typer.Typer) -> None:
 
 
 def align_command(
-    out: Path = typer.Option(
-        Path("runs/default"),
-        "--out",
-        help="run directory (reads questions/align.arrow, embeddings/train.arrow; writes adapter/)",
-    ),
-    questions: Path | None = typer.Option(
-        None, "--questions", help="alignment questions (default: OUT/questions/align.arrow)"
-    ),
-    embeddings: Path | None = typer.Option(
-        None, "--embeddings", help="user embeddings (default: OUT/embeddings/train.arrow)"
-    ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    out: Path = options.run_dir(
+        "run directory (reads questions/align.arrow, embeddings/train.arrow; writes adapter/)"),
+    questions: Path | None = options.questions("align", "alignment"),
+    embeddings: Path | None = options.embeddings("train"),
+    data: Path | None = options.data(),
     adapter_dir: Path | None = typer.Option(
         None,
         "--adapter-dir",
@@ -40,33 +35,33 @@ def align_command(
         None, "--num-tokens", help="soft tokens (adapter option)"
     ),
     strategy: str | None = typer.Option(None, "--strategy", help="adapter, lora or full"),
-    mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
+    mode: str | None = options.mode(),
     loss: str | None = typer.Option(
         None, "--loss", help="answer (the gold answer's tokens) or options (loglik: "
         "cross-entropy over the options' log-likelihoods)"),
     position: str | None = typer.Option(
         None, "--position", help="user context 'before' the question or 'after' the options"),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    preset: str = options.preset(),
     steps: int | None = typer.Option(None, "--steps", help="optimizer steps"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per step"),
     lr: float | None = typer.Option(None, "--lr", help="adapter learning rate"),
     llm_lr: float | None = typer.Option(None, "--llm-lr", help="LoRA / LLM learning rate"),
     grad_clip: float | None = typer.Option(None, "--grad-clip", help="max gradient norm"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
-    threads: int | None = typer.Option(
-        None, "--threads", help="torch CPU threads (1 is fastest on a busy shared CPU)"),
+    seed: int = options.seed(),
+    threads: int | None = options.threads(),
     fsdp: bool = typer.Option(
         False, "--fsdp", help="under torchrun: shard the frozen LLM's layers across ranks "
         "(FSDP2) for an LLM too big for one device"),
     resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
-    log_dir: Path | None = typer.Option(
-        None, "--log-dir", help="also write TensorBoard event files to LOG_DIR/align"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    log_dir: Path | None = options.log_dir(
+        "also write TensorBoard event files to LOG_DIR/align"),
+    as_json: bool = options.as_json(),
 ) -> None:
     """Align an LLM to user embeddings (OUT/questions + OUT/embeddings -> OUT/adapter)."""
     from uqa_align.train import AlignConfig, align
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.baselines import baseline_embeddings, get_baseline, write_baseline_embeddings
 
     base = get_baseline(baseline) if baseline else None
     overrides = dict(
@@ -94,16 +89,19 @@ def align_command(
     if num_tokens is not None:
         overrides["adapter_options"] = {"num_tokens": num_tokens}
     config = AlignConfig.from_preset(preset, **overrides)
-    emb = embeddings or baseline_embeddings(out, base, "train")
-    target = adapter_dir or (baseline_dir(out, base.name) / "adapter" if base else out / "adapter")
+    layout = RunLayout(out)
+    target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "align", resume="re-run it with --resume to continue from "
                       f"{target / 'checkpoint'}"):
+        if embeddings is None and base is not None \
+                and not layout.baseline(base.name).own_embeddings.is_file():
+            write_baseline_embeddings(layout, base)  # the oracle's vectors, on first use
         summary = align(
-            questions or out / "questions" / "align.arrow",
-            emb,
-            data or out / "data",
+            questions or layout.questions("align"),
+            embeddings or baseline_embeddings(layout, base, "train"),
+            data or layout.data,
             target,
             config,
             resume=resume,

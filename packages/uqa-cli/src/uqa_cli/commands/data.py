@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from uqa_data.layout import RunLayout
+
+from uqa_cli import options
 
 data_app = typer.Typer(
     name="data",
@@ -27,9 +30,9 @@ def register(app: typer.Typer) -> None:
 
 @data_app.command("synth")
 def synth_command(
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice"),
+    out: Path = options.run_dir(OUT_HELP, short=True),
+    preset: str = options.preset(),
+    seed: int = options.seed("seed of every random choice"),
     lang: str = typer.Option("en", "--lang", help="language of names and titles: en or zh"),
 ) -> None:
     """Write a seeded synthetic Taobao-like click log to OUT/raw/."""
@@ -41,7 +44,7 @@ def synth_command(
     with writing_into(out, "data synth"):
         summary = synthesize(out, preset=preset, seed=seed, lang=lang)
     _print_facts(
-        f"synthetic log ({preset}, seed {seed}, {lang}) -> {out / 'raw'}",
+        f"synthetic log ({preset}, seed {seed}, {lang}) -> {RunLayout(out).raw}",
         {
             k: summary[k]
             for k in (
@@ -64,9 +67,9 @@ def synth_command(
 
 @data_app.command("prepare")
 def prepare_command(
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
-    seed: int = typer.Option(0, "--seed", help="seed of the user split"),
+    out: Path = options.run_dir(OUT_HELP, short=True),
+    preset: str = options.preset(),
+    seed: int = options.seed("seed of the user split"),
     min_item_count: int | None = typer.Option(
         None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"
     ),
@@ -93,8 +96,9 @@ def prepare_command(
     from uqa_data.prepare import config_for, is_synthetic, prepare, report_table
     from uqa_data.progress import console
 
+    layout = RunLayout(out)
     config = config_for(
-        out / "raw",
+        layout.raw,
         preset,
         seed=seed,
         min_item_count=min_item_count,
@@ -106,14 +110,14 @@ def prepare_command(
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data prepare"):
-        summary = prepare(out / "raw", out / "data", config)
+        summary = prepare(layout.raw, layout.data, config)
     console.print(report_table(summary))
-    if not is_synthetic(out / "raw"):
+    if not is_synthetic(layout.raw):
         console.print(
             f"imported data: users kept from {config.min_user_len} click(s) up to "
             f"{'any length' if config.max_user_len is None else config.max_user_len}"
             " (filter with --min-user-len / --max-user-len)", highlight=False)
-    console.print(f"wrote {out / 'data'} in {summary['seconds']:.2f} s", highlight=False)
+    console.print(f"wrote {layout.data} in {summary['seconds']:.2f} s", highlight=False)
 
 
 @data_app.command("import")
@@ -122,7 +126,7 @@ def import_command(
     fmt: str = typer.Option(
         ..., "--format", "-f", help="a registered dataset importer: uqabench, csv, parquet, recbole"
     ),
-    out: Path = typer.Option(Path("runs/default"), "--out", "-o", help=OUT_HELP),
+    out: Path = options.run_dir(OUT_HELP, short=True),
     items: Path | None = typer.Option(
         None, "--items", help="csv/parquet: an optional item table file"
     ),
@@ -175,10 +179,10 @@ def import_command(
     with writing_into(out, "data import"):
         summary = importer(path, out, **given)
     _print_facts(
-        f"imported {path} ({fmt}) -> {out / 'raw'}",
+        f"imported {path} ({fmt}) -> {RunLayout(out).raw}",
         {k: v for k, v in summary.items() if not isinstance(v, dict | list)},
     )
-    given = " --split given" if (out / "raw" / "split.arrow").is_file() else ""
+    given = " --split given" if (RunLayout(out).raw / "split.arrow").is_file() else ""
     console.print(f"next: uqa data prepare --out {out}{given}", highlight=False)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa eval``."""
@@ -14,18 +16,11 @@ def register(app: typer.Typer) -> None:
 
 
 def eval_command(
-    out: Path = typer.Option(
-        Path("runs/default"),
-        "--out",
-        help="run directory (reads questions/eval.arrow, embeddings/test.arrow, adapter/)",
-    ),
-    questions: Path | None = typer.Option(
-        None, "--questions", help="evaluation questions (default: OUT/questions/eval.arrow)"
-    ),
-    embeddings: Path | None = typer.Option(
-        None, "--embeddings", help="user embeddings (default: OUT/embeddings/test.arrow)"
-    ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    out: Path = options.run_dir(
+        "run directory (reads questions/eval.arrow, embeddings/test.arrow, adapter/)"),
+    questions: Path | None = options.questions("eval", "evaluation"),
+    embeddings: Path | None = options.embeddings("test"),
+    data: Path | None = options.data(),
     adapter_dir: Path | None = typer.Option(
         None, "--adapter-dir", help="aligned adapter (default: OUT/adapter or the baseline's)"
     ),
@@ -40,18 +35,18 @@ def eval_command(
     llm: str | None = typer.Option(
         None, "--llm", help="with --baseline none: the LLM asked (default: the run's adapter's "
         "LLM, else smollm2); with an adapter it must be the LLM the adapter was aligned on"),
-    mode: str | None = typer.Option(None, "--mode", help="loglik, letters or generate"),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    mode: str | None = options.mode(),
+    preset: str = options.preset(),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per forward"),
     max_questions: int | None = typer.Option(None, "--max-questions", help="first N only"),
-    seed: int = typer.Option(0, "--seed", help="seed of the shuffled permutation"),
-    threads: int | None = typer.Option(
-        None, "--threads", help="torch CPU threads (1 is fastest on a busy shared CPU)"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    seed: int = options.seed("seed of the shuffled permutation"),
+    threads: int | None = options.threads(),
+    as_json: bool = options.as_json(),
 ) -> None:
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_eval.baselines import baseline_dir, baseline_embeddings, get_baseline
+    from uqa_eval.baselines import baseline_adapter, baseline_embeddings, get_baseline
     from uqa_eval.evaluate import EvalConfig, evaluate
 
     base = get_baseline(baseline) if baseline else None
@@ -65,29 +60,15 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
-    emb = embeddings or baseline_embeddings(out, base, "test")
-    # shuffled reuses the run's own adapter; aligned baselines have their own
-    own = base is not None and base.needs_alignment and not base.permute
-    adir = adapter_dir or (baseline_dir(out, base.name) / "adapter" if own else out / "adapter")
-    if (
-        base is not None
-        and not base.needs_alignment
-        and adapter_dir is None
-        and not (adir / "config.json").is_file()
-    ):
-        adir = None
-    pred = predictions or (
-        baseline_dir(out, base.name) / "predictions" / "eval.arrow"
-        if base
-        else out / "predictions" / "eval.arrow"
-    )
+    layout = RunLayout(out)
+    emb = embeddings or baseline_embeddings(layout, base, "test")
+    adir = adapter_dir or baseline_adapter(layout, base)
+    pred = predictions or (layout.baseline(base.name) if base else layout).predictions
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "eval"):
-        s = evaluate(
-            questions or out / "questions" / "eval.arrow", emb, adir, data or out / "data", pred,
-            config,
-        )
+        s = evaluate(questions or layout.questions("eval"), emb, adir, data or layout.data, pred,
+                     config)
     if as_json:
         typer.echo(json.dumps(s, indent=2))
         return

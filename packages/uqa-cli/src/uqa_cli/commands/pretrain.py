@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa pretrain`` and ``uqa embed``."""
@@ -16,12 +18,10 @@ def register(app: typer.Typer) -> None:
 
 
 def pretrain_command(
-    out: Path = typer.Option(
-        Path("runs/default"), "--out", help="run directory (reads data/, writes encoder/)"
-    ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    out: Path = options.run_dir("run directory (reads data/, writes encoder/)"),
+    data: Path | None = options.data(),
     encoder: str = typer.Option("sasrec", "--encoder", help="encoder name (uqa list encoders)"),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    preset: str = options.preset(),
     size: str | None = typer.Option(
         None, "--size", help="encoder size preset (uqa list encoders --sizes)"
     ),
@@ -37,15 +37,17 @@ def pretrain_command(
     dropout: float | None = typer.Option(None, "--dropout", help="dropout rate"),
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda"),
     precision: str | None = typer.Option(None, "--precision", help="fp32 or bf16"),
-    seed: int = typer.Option(0, "--seed", help="random seed"),
+    seed: int = options.seed(),
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
-    log_dir: Path | None = typer.Option(
-        None, "--log-dir", help="also write TensorBoard event files to LOG_DIR/pretrain"),
-    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    log_dir: Path | None = options.log_dir(
+        "also write TensorBoard event files to LOG_DIR/pretrain"),
+    as_json: bool = options.as_json(),
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
+    from uqa_data.layout import RunLayout
     from uqa_encoders.pretrain import PretrainConfig, pretrain
 
+    layout = RunLayout(out)
     config = PretrainConfig.from_preset(
         preset,
         encoder=encoder,
@@ -65,8 +67,8 @@ def pretrain_command(
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "
-                      f"{out / 'encoder' / 'checkpoint'}"):
-        summary = pretrain(data or out / "data", out / "encoder", config, resume=resume,
+                      f"{layout.encoder / 'checkpoint'}"):
+        summary = pretrain(data or layout.data, layout.encoder, config, resume=resume,
                            log_dir=log_dir)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
@@ -99,14 +101,12 @@ def _print_summary(s: dict) -> None:
 
 
 def embed_command(
-    out: Path = typer.Option(
-        Path("runs/default"), "--out", help="run directory (reads encoder/, data/)"
-    ),
+    out: Path = options.run_dir("run directory (reads encoder/, data/)"),
     split: str = typer.Option("test", "--split", help="train or test"),
     untrained: bool = typer.Option(
         False, "--untrained", help="an untrained encoder of the same shape (random baseline)"
     ),
-    data: Path | None = typer.Option(None, "--data", help="data directory (default: OUT/data)"),
+    data: Path | None = options.data(),
     encoder_dir: Path | None = typer.Option(
         None, "--encoder-dir", help="encoder directory (default: OUT/encoder)"
     ),
@@ -115,15 +115,17 @@ def embed_command(
     ),
 ) -> None:
     """Export user embeddings of a split (OUT/encoder + OUT/data -> OUT/embeddings/SPLIT.arrow)."""
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_encoders.embed import export_embeddings
 
-    path = output or out / "embeddings" / f"{split}.arrow"
+    layout = RunLayout(out)
+    path = output or layout.embeddings(split)
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "embed"):
         s = export_embeddings(
-            encoder_dir or out / "encoder", data or out / "data", split, path,
+            encoder_dir or layout.encoder, data or layout.data, split, path,
             untrained=untrained,
         )
     console.print(

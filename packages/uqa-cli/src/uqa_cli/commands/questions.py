@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 LM_EVAL = "lm-eval"
+DISTRACTOR_NOTES: tuple[tuple[str, str], ...] = (
+    ("fallback", "fell back to own-history distractors (a group had fewer than 4 distinct "
+                 "answers)"),
+    ("unbalanced", "kept without a balanced popularity rank (too few candidates to balance)"),
+)
+"""Generation summary keys of questions whose distractors needed a fallback, and what the
+command says of them."""
 
 
 def register(app: typer.Typer) -> None:
@@ -15,13 +24,10 @@ def register(app: typer.Typer) -> None:
 
 
 def questions_command(
-    out: Path = typer.Option(
-        ..., "--out", help="run directory: reads OUT/data/, writes OUT/questions/"
-    ),
-    preset: str = typer.Option(
-        "default", "--preset", help="tiny, small, default or full (question counts)"
-    ),
-    seed: int = typer.Option(0, "--seed", help="seed for users, templates, distractors, shuffling"),
+    out: Path = options.run_dir("run directory: reads OUT/data/, writes OUT/questions/",
+                                default=...),
+    preset: str = options.preset("question counts"),
+    seed: int = options.seed("seed for users, templates, distractors, shuffling"),
     lang: str = typer.Option("en", "--lang", help="template language: en or zh"),
     per_task: int | None = typer.Option(
         None, "--per-task", help="evaluation questions per sub-task (overrides the preset)"
@@ -53,14 +59,15 @@ def questions_command(
         help="population (other users' answers to the same kind of question) or "
         "own-history (values from the user's own history; harder)",
     ),
-    data: Path | None = typer.Option(
-        None, "--data", help="data directory to read instead of OUT/data"
-    ),
+    data: Path | None = options.data("data directory to read instead of OUT/data"),
 ) -> None:
     """Generate questions/align.arrow (training users) and questions/eval.arrow (test users)."""
     from rich.table import Table
+    from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_data.questions import QuestionConfig, generate
+
+    layout = RunLayout(out)
 
     config = QuestionConfig.from_preset(
         preset,
@@ -77,12 +84,12 @@ def questions_command(
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):
-        summary = generate(data or out / "data", out / "questions", config)
+        summary = generate(data or layout.data, layout.questions_dir, config)
         if fmt == LM_EVAL:
             from uqa_align.harness import export_lm_eval
 
-            summary["lm_eval"] = export_lm_eval(out / "questions" / "eval.arrow",
-                                                data or out / "data", out / "questions" / "lm_eval")
+            summary["lm_eval"] = export_lm_eval(layout.questions("eval"), data or layout.data,
+                                                layout.questions_dir / "lm_eval")
     table = Table(title=f"questions ({config.lang}, seed {config.seed})")
     table.add_column("task")
     table.add_column("align", justify="right")
@@ -103,21 +110,12 @@ def questions_command(
                 f"[yellow]warning:[/] {stem}: only {summary[stem]['per_task'][task]} '{task}' "
                 f"questions ({missing} fewer than asked): too few users fit this sub-task"
             )
-        fallback = summary[stem]["distractors"]["fallback"]
-        if fallback:
-            parts = ", ".join(f"{t} {c}" for t, c in fallback.items())
-            console.print(
-                f"{stem}: {sum(fallback.values())} question(s) fell back to own-history "
-                f"distractors (a group had fewer than 4 distinct answers): {parts}"
-            )
-        unbalanced = summary[stem]["distractors"]["unbalanced"]
-        if unbalanced:
-            parts = ", ".join(f"{t} {c}" for t, c in unbalanced.items())
-            console.print(
-                f"{stem}: {sum(unbalanced.values())} question(s) kept without a balanced "
-                f"popularity rank (too few candidates to balance): {parts}"
-            )
-    console.print(f"wrote {out / 'questions'} in {summary['seconds']:.1f}s "
+        for key, what in DISTRACTOR_NOTES:
+            counts = summary[stem]["distractors"][key]
+            if counts:
+                parts = ", ".join(f"{t} {c}" for t, c in counts.items())
+                console.print(f"{stem}: {sum(counts.values())} question(s) {what}: {parts}")
+    console.print(f"wrote {layout.questions_dir} in {summary['seconds']:.1f}s "
                   f"({config.distractors} distractors)")
     if "lm_eval" in summary:
         folder = summary["lm_eval"]["include_path"]

@@ -43,9 +43,7 @@ def list_command(
     if sizes:
         if kinds != ["encoder"]:
             raise UnknownNameError("--sizes goes with 'uqa list encoders'")
-        from uqa_cli.sizes import print_sizes
-
-        print_sizes(as_json=as_json)
+        _print_sizes(as_json=as_json)
         return
     rows = [
         (k, spec.name, spec.provider, spec.description)
@@ -92,3 +90,37 @@ def plugins_command(
     for r in rows:
         table.add_row(r["plugin"], r["distribution"], r["entry_point"], ", ".join(r["hooks"]))
     console.print(table)
+
+
+def _print_sizes(as_json: bool = False) -> None:
+    """``--sizes``: every encoder's size presets, shapes and backbone parameters (rich or
+    JSON)."""
+    from uqa_encoders.sizes import encoder_size_rows
+
+    rows = encoder_size_rows()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+    from uqa_data.progress import console
+
+    table = Table(title="encoder size presets")
+    for col in ("encoder", "size", "shape", "backbone params", "paper (Table 5)"):
+        table.add_column(col, justify="right" if col[0] in "bp" else "left")
+    for r in rows:
+        paper = r.get("paper_params")
+        table.add_row(
+            r["encoder"],
+            r["size"],
+            r["shape"],
+            _human(r["backbone_params"]),
+            _human(paper) if paper else "",
+        )
+    console.print(table)
+
+
+def _human(n: int) -> str:
+    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= div:
+            return f"{n / div:.2f}{unit}"
+    return str(n)

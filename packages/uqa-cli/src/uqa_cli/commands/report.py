@@ -46,6 +46,7 @@ def report_command(
     from rich.console import Console
     from rich.markup import escape
     from uqa_data.errors import UnknownNameError
+    from uqa_data.layout import RunLayout, find_runs
     from uqa_data.progress import console as err
     from uqa_eval.curves import attach_curves
     from uqa_eval.provenance import version_warnings
@@ -54,12 +55,9 @@ def report_command(
         build_report,
         compare_runs,
         comparison_tables,
-        find_runs,
-        is_run_dir,
         load_run,
         print_table,
         report_table,
-        run_meta,
         write_comparison,
         write_report,
     )
@@ -68,26 +66,27 @@ def report_command(
         raise UnknownNameError(f"unknown metric '{metric}' (--metric); valid: {', '.join(METRICS)}")
     stdout = Console()
     runs = find_runs(paths)
-    single = len(paths) == 1 and is_run_dir(paths[0])
+    single = len(paths) == 1 and RunLayout.at(paths[0]).is_run()
     if single:
         import contextlib
 
         from uqa_cli.writing import writing_into
 
         run = runs[0]
+        layout = RunLayout.at(run)
         # writing into the run's own report/: one writer at a time
         lock = writing_into(run, "report", flag="RUN") if out is None else contextlib.nullcontext()
         with lock:
-            predictions = run / "predictions" / "eval.arrow"
-            if rebuild and predictions.is_file():
-                report = build_report(predictions, run / "questions" / "eval.arrow", run_meta(run))
+            if rebuild and layout.predictions.is_file():
+                report = build_report(layout.predictions, layout.questions("eval"),
+                                      layout.facts())
             else:
                 report = load_run(run)
             attach_curves(report, run)  # from the run's training files, as they are now
-            target = out or run / "report"
+            target = out or layout.report
             written = write_report(report, target)
             print_table(report_table(report), stdout)
-            nested = sorted(d for d in (run / "baselines").glob("*") if is_run_dir(d))
+            nested = [b.root for b in layout.baselines() if b.is_run()]
             if nested:  # the run's own baselines (uqa run --baselines): side by side as well
                 comparison = compare_runs([run, *nested])
                 written.update({f"compare {k}": v for k, v in
@@ -107,7 +106,8 @@ def report_command(
             root = paths[0] if len(paths) == 1 else Path(
                 os.path.commonpath([p.resolve() for p in runs])
             )
-            target = root / "report" / ("compare" if is_run_dir(root) else "")
+            home = RunLayout.at(root)
+            target = home.compare if home.is_run() else home.report
         written = write_comparison(comparison, target)
         for table in comparison_tables(comparison, metric):
             print_table(table, stdout)

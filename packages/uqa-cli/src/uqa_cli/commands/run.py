@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from uqa_data.errors import UqaInputError
 
-PRESETS = ("tiny", "small", "default", "full")
+from uqa_cli import options
 
 
 def register(app: typer.Typer) -> None:
@@ -18,13 +18,12 @@ def register(app: typer.Typer) -> None:
 
 
 def run_command(
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="run directory (default: runs/<name>)"
-    ),
+    out: Path | None = options.run_dir("run directory (default: runs/<name>)", default=None,
+                                       short=True),
     name: str | None = typer.Option(
         None, "--name", help="run name (default: <preset>-<encoder>-<adapter>-s<seed>)"
     ),
-    preset: str = typer.Option("default", "--preset", help="tiny, small, default or full"),
+    preset: str = options.preset(),
     encoder: str = typer.Option("sasrec", "--encoder", help="a registered encoder (uqa list)"),
     encoder_size: str | None = typer.Option(
         None, "--encoder-size", help="encoder size preset (uqa list encoders --sizes)"
@@ -34,7 +33,7 @@ def run_command(
     llm: str = typer.Option(
         "smollm2", "--llm", help="'smollm2' or a local Hugging Face causal-LM directory"
     ),
-    mode: str = typer.Option("loglik", "--mode", help="answering: loglik, letters or generate"),
+    mode: str = options.mode("loglik", "answering: loglik, letters or generate"),
     dataset: str = typer.Option(
         "synthetic",
         "--dataset",
@@ -51,7 +50,7 @@ def run_command(
         "--baselines",
         help="comma-separated baselines to evaluate beside the encoder ('' for none)",
     ),
-    seed: int = typer.Option(0, "--seed", help="seed of every stage"),
+    seed: int = options.seed("seed of every stage"),
     until: str | None = typer.Option(
         None, "--until", help="stop after this stage (e.g. questions, pretrain, align)"
     ),
@@ -59,10 +58,9 @@ def run_command(
     launcher: str = typer.Option(
         "local", "--launcher", help="local, or torchrun: pretrain and align in torchrun workers"
     ),
-    log_dir: Path | None = typer.Option(
-        None, "--log-dir", help="also write TensorBoard event files of pre-training and "
-        "alignment here (needs the tensorboard package: pip install 'uqa-cli[tensorboard]')",
-    ),
+    log_dir: Path | None = options.log_dir(
+        "also write TensorBoard event files of pre-training and alignment here (needs the "
+        "tensorboard package: pip install 'uqa-cli[tensorboard]')"),
     settings: list[str] = typer.Option(
         [], "--set", metavar="STAGE.KEY=VALUE",
         help="override one stage setting, e.g. --set align.steps=400 --set align.loss=options "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from uqa_cli import options
+
 
 def register(app: typer.Typer) -> None:
     """Add ``uqa study``."""
@@ -20,7 +22,7 @@ def study_command(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="study directory (default: runs/study-<name>-<preset>)"
     ),
-    preset: str = typer.Option("tiny", "--preset", help="tiny, small, default or full"),
+    preset: str = options.preset(default="tiny"),
     llm: str = typer.Option("smollm2", "--llm", help="'smollm2' or a local HF model directory"),
     encoder: str = typer.Option(
         "trm_plus", "--encoder", help="encoder of the ablations and the efficiency study"

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from uqa_data import io
 from uqa_data.errors import UqaInputError
+from uqa_data.layout import RunLayout
 from uqa_data.schemas import ID_COLUMNS, NAME_COLUMNS, RAW_INTERACTIONS, RAW_ITEMS
 
 PLACEHOLDER = {
@@ -139,8 +140,8 @@ def write_raw(
     out_dir: Path, user: np.ndarray, item: np.ndarray, ts: np.ndarray, items: pa.Table,
     extra: dict[str, pa.Table] | None = None, *, without_metadata: int | None = None,
 ) -> dict[str, Any]:
-    """Write ``raw/interactions.arrow``, ``raw/items.arrow`` (and ``extra`` files under
-    ``out_dir``) after checking the log is non-empty and the item ids unique.
+    """Write ``raw/interactions.arrow``, ``raw/items.arrow`` (and ``extra``: file name in
+    ``raw/`` -> table) after checking the log is non-empty and the item ids unique.
 
     :param without_metadata: clicked items the given item table did not describe
         (they got placeholder names); reported as ``clicked_items_without_metadata``
@@ -155,11 +156,11 @@ def write_raw(
         schema=RAW_INTERACTIONS,
     )
     log = pa.Table.from_batches(log.to_batches(max_chunksize=1 << 20), schema=RAW_INTERACTIONS)
-    raw = Path(out_dir) / "raw"
+    raw = RunLayout(Path(out_dir)).raw
     io.write_table(items, raw / "items.arrow")
     io.write_table(log, raw / "interactions.arrow")
-    for rel, table in (extra or {}).items():
-        io.write_table(table, Path(out_dir) / rel)
+    for name, table in (extra or {}).items():
+        io.write_table(table, raw / name)
     summary = {
         "rows": int(user.shape[0]),
         "users": int(np.unique(user).shape[0]),

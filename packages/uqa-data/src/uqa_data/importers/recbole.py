@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from uqa_data.errors import UqaInputError
 from uqa_data.importers.common import first_null, items_from_columns, write_raw
+from uqa_data.layout import RunLayout
 
 TITLE_FIELDS = ("title", "movie_title", "item_name", "name")
 CATEGORY_FIELDS = ("categories", "class", "genre", "category", "cate")
@@ -174,11 +175,11 @@ def import_recbole(source: Path, out_dir: Path, *, order_by_row: bool = False) -
         table = items_from_columns(np.unique(item))
     maps = {}
     if user_map is not None:
-        maps["raw/recbole_user_ids.arrow"] = user_map
+        maps["recbole_user_ids.arrow"] = user_map
     if item_map is not None:
-        maps["raw/recbole_item_ids.arrow"] = item_map
+        maps["recbole_item_ids.arrow"] = item_map
     summary = write_raw(out_dir, user, item, ts, table, extra=maps,
                         without_metadata=int(extra.size) if item_tab is not None else None)
     return {"source": str(inter_path), "item_file": str(item_path) if item_path else None,
-            **summary, "token_maps": sorted(maps),
+            **summary, "token_maps": sorted(str(RunLayout(Path(out_dir)).raw / n) for n in maps),
             "order": "timestamp" if "timestamp" in inter.column_names else "row order"}

@@ -37,6 +37,9 @@ import pyarrow.compute as pc
 from uqa_data import io
 from uqa_data.errors import UqaInputError
 from uqa_data.importers.common import first_null, int_ids, items_from_columns, write_raw
+from uqa_data.layout import RunLayout
+from uqa_data.questions.official import official_task
+from uqa_data.schemas import OPTION_LETTERS, QUESTIONS, TASK_DIMENSION
 
 FILES: tuple[tuple[str, str], ...] = (
     ("pretrain_data_train.arrow", "train"),
@@ -51,20 +54,6 @@ NAME_FIELDS = {"title": "uni_seq_title_bpe_token_ids", "cate_name": "uni_seq_cat
                "brand_name": "uni_seq_brand_bpe_token_ids",
                "shop_name": "uni_seq_shop_bpe_token_ids",
                "seller_name": "uni_seq_seller_bpe_token_ids"}
-QUESTION_SCHEMA = pa.schema(
-    [
-        ("question_id", pa.string()), ("user_id", pa.int64()), ("split", pa.string()),
-        ("task", pa.string()), ("dimension", pa.string()), ("template_id", pa.string()),
-        ("lang", pa.string()), ("question", pa.string()), ("options", pa.list_(pa.string())),
-        ("answer", pa.string()), ("answer_text", pa.string()), ("history_len", pa.int64()),
-        ("attribute", pa.string()), ("params", pa.string()),
-    ]
-)
-"""The design's question columns (plus ``attribute`` and ``params``, empty here)."""
-DIMENSION = {"df": "sequence_understanding", "mf": "sequence_understanding",
-             "ip": "action_prediction", "ap": "action_prediction",
-             "li": "interest_perception", "si": "interest_perception",
-             "it": "interest_perception"}
 OPTION_HEADERS = ("选项：", "选项:", "Options:", "Options：", "options:")
 _OPTION_SPLIT = re.compile(r"(?:^|\s)([A-D])[\.．、]\s*")
 _ANSWER_LETTER = re.compile(r"^\s*([A-D])(?:[\.．、:：\s)]|$)")
@@ -128,18 +117,10 @@ def parse_question(text: str) -> tuple[str, list[str], str, str] | None:
     if match:
         letter = match.group(1)
     elif reply.strip() in texts:
-        letter = "ABCD"[texts.index(reply.strip())]
+        letter = OPTION_LETTERS[texts.index(reply.strip())]
     else:
         return None
-    return stem, texts, letter, texts["ABCD".index(letter)]
-
-
-def _official_task(question: str) -> str:
-    try:
-        from uqa_data.questions.templates import official_task
-    except ImportError:  # question generation not installed: keep the rows, unlabelled
-        return "unknown"
-    return official_task(question) or "unknown"
+    return stem, texts, letter, texts[OPTION_LETTERS.index(letter)]
 
 
 def _load_tokenizer(folder: Path) -> Any:
@@ -243,11 +224,11 @@ def import_uqabench(
                     unparsed += 1
                     continue
                 question, options, letter, answer_text = parsed
-                task = _official_task(question)
+                task = official_task(question) or "unknown"
                 lang = "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en"
                 questions[stem].append({
                     "question_id": f"uqabench-{path.stem}-{row}", "user_id": int(row_user[row]),
-                    "split": split, "task": task, "dimension": DIMENSION.get(task, "unknown"),
+                    "split": split, "task": task, "dimension": TASK_DIMENSION.get(task, "unknown"),
                     "template_id": "official", "lang": lang, "question": question,
                     "options": options, "answer": letter, "answer_text": answer_text,
                     "history_len": int(lengths[row]), "attribute": "", "params": "{}",
@@ -264,12 +245,12 @@ def import_uqabench(
     table = items_from_columns(uniq, cols)
     split_table = pa.table({"user_id": pa.array(np.concatenate(splits_u), pa.int64()),
                             "split": pa.array(splits_s, pa.string())})
-    extra = {"raw/split.arrow": split_table}
-    for stem, rows in questions.items():
-        if rows:
-            extra[f"questions/{stem}.arrow"] = pa.Table.from_pylist(rows, schema=QUESTION_SCHEMA)
     summary = write_raw(out_dir, np.concatenate(users), item, np.concatenate(ts), table,
-                        extra=extra)
+                        extra={"split.arrow": split_table})
+    for stem, rows in questions.items():
+        if rows:  # the official align files' questions, as the run's question files
+            io.write_table(pa.Table.from_pylist(rows, schema=QUESTIONS),
+                           RunLayout(Path(out_dir)).questions(stem))
     return {
         "source": str(source), "files": [p.name for p, _ in found], **summary,
         "users_already_imported": skipped_users,

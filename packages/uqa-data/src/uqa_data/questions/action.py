@@ -30,7 +30,6 @@ class ItemPrediction(QuestionTask):
 
     name = "ip"
     population_distractors = True
-    dimension = "action_prediction"
     description = "item prediction: title of the next click"
     attributes = ("title",)
 
@@ -67,7 +66,6 @@ class AttributePrediction(QuestionTask):
 
     name = "ap"
     population_distractors = True
-    dimension = "action_prediction"
     description = "attribute prediction: category/brand/shop of the next click"
 
     def drafts(

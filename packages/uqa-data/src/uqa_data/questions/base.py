@@ -55,16 +55,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from uqa_data.schemas import DIMENSIONS, TASK_DIMENSION
+
 if TYPE_CHECKING:
     from uqa_data.questions.config import QuestionConfig
     from uqa_data.questions.distractors import Popularity
     from uqa_data.questions.source import Catalog, Sequences
 
-DIMENSIONS: tuple[str, ...] = (
-    "sequence_understanding",
-    "action_prediction",
-    "interest_perception",
-)
+__all__ = ["DIMENSIONS"]  # re-exported: the dimensions live in uqa_data.schemas
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,9 @@ class QuestionTask(ABC):
     """Base class of a sub-task. Subclasses set the class attributes and :meth:`drafts`.
 
     :cvar name: the sub-task name stored in the ``task`` column.
-    :cvar dimension: one of :data:`DIMENSIONS` (or a new dimension a plugin introduces).
+    :cvar dimension: one of :data:`DIMENSIONS` (or a new dimension a plugin introduces);
+        the paper's seven sub-tasks take theirs from
+        :data:`uqa_data.schemas.TASK_DIMENSION` when they set none.
     :cvar description: one line for ``uqa list tasks``.
     :cvar attributes: attributes the task asks about (for docs and ``params``).
     :cvar population_distractors: whether another user's answer to the same kind of
@@ -201,6 +201,12 @@ class QuestionTask(ABC):
     description: ClassVar[str] = ""
     attributes: ClassVar[tuple[str, ...]] = ("category", "brand", "shop")
     population_distractors: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("name")
+        if "dimension" not in cls.__dict__ and name in TASK_DIMENSION:
+            cls.dimension = TASK_DIMENSION[name]
 
     def active_attributes(self, ctx: QuestionContext) -> tuple[str, ...]:
         """:attr:`attributes` restricted to ``config.attributes`` (all when that is

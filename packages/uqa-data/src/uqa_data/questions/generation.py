@@ -36,35 +36,11 @@ from uqa_data.registry import (
     get_plugin_manager,
     list_components,
 )
+from uqa_data.schemas import OPTION_LETTERS
+from uqa_data.schemas import QUESTIONS as QUESTION_SCHEMA
 
-LETTERS = "ABCD"
 SPLITS: tuple[tuple[str, str], ...] = (("train", "align"), ("test", "eval"))
 """(data split, question file stem): training users -> align, test users -> eval."""
-
-QUESTION_SCHEMA = pa.schema(
-    [
-        ("question_id", pa.string()),
-        ("user_id", pa.int64()),
-        ("split", pa.string()),
-        ("task", pa.string()),
-        ("dimension", pa.string()),
-        ("template_id", pa.string()),
-        ("lang", pa.string()),
-        ("question", pa.string()),
-        ("options", pa.list_(pa.string())),
-        ("answer", pa.string()),
-        ("answer_text", pa.string()),
-        ("history_len", pa.int64()),
-        ("attribute", pa.string()),
-        ("params", pa.string()),
-        ("distractor_policy", pa.string()),
-    ]
-)
-"""Columns of questions/{align,eval}.arrow; ``attribute``, ``params`` (JSON of the
-facts that fix the answer) and ``distractor_policy`` (how the question's wrong
-options were drawn: ``population`` or ``own-history``) are extras beyond the
-design's minimum. The file's schema metadata ``uqa.distractors`` holds the
-requested policy."""
 
 MAX_PASSES = 64
 """Passes over all users (in a new random order each) before a task gives up short."""
@@ -340,7 +316,7 @@ def build_rows(
         options = [d.distractors[a], d.distractors[b], d.distractors[c]]
         options.insert(letters[i], d.answer)
         options_col.append(options)
-        answers.append(LETTERS[letters[i]])
+        answers.append(OPTION_LETTERS[letters[i]])
         questions.append(_phrase(template, d, lang, memo))
         template_ids.append(template.template_id)
     users = np.asarray([d.user for d in drafts], dtype=np.int64)

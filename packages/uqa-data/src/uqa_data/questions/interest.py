@@ -73,7 +73,6 @@ class LongTermInterest(QuestionTask):
 
     name = "li"
     population_distractors = True
-    dimension = "interest_perception"
     description = "long-term interest: top-3 categories/brands/shops, ordered"
 
     def drafts(
@@ -156,7 +155,6 @@ class ShortTermInterest(QuestionTask):
 
     name = "si"
     population_distractors = True
-    dimension = "interest_perception"
     description = "short-term interest: dominant category/brand/shop of recent clicks"
 
     def drafts(
@@ -193,7 +191,6 @@ class InterestTrajectory(QuestionTask):
 
     name = "it"
     population_distractors = True
-    dimension = "interest_perception"
     description = "interest trajectory: dominant interest before vs. now"
 
     def drafts(

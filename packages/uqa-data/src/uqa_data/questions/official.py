@@ -4,7 +4,8 @@ One JSON object per line: ``{"id", "user_id", "task", "question", "answer",
 "answer_text"}`` where ``question`` is the stem followed by the options as
 ``选项：A. … B. … C. … D. …`` (``Options: A. …`` for English sets), so a set
 can be fed to the paper's own scripts, whose scorer classifies a question by
-phrases of its Chinese stem (see :data:`uqa_data.questions.templates.OFFICIAL_KEYS`).
+phrases of its Chinese stem (:data:`OFFICIAL_PHRASINGS`, :func:`official_task`: the one
+classifier, which ``uqa-eval score-predictions`` and the uqabench importer use too).
 """
 
 from __future__ import annotations
@@ -15,13 +16,35 @@ from pathlib import Path
 import pyarrow as pa
 
 from uqa_data.io import write_text
+from uqa_data.schemas import OPTION_LETTERS
 
 OPTION_HEADERS = {"zh": "选项：", "en": "Options: "}
+
+OFFICIAL_PHRASINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("df", ("次浏览的商品的", "次（从1开始计数）浏览的")),
+    ("mf", ("长度是多少？", "的商品有多少个")),
+    ("ip", ("下一个可能点击的商品的标题是什么",)),
+    ("ap", ("用户下一个可能点击的商品的",)),
+    ("li", ("用户最感兴趣的3个",)),
+    ("si", ("用户近期最感兴趣的",)),
+    ("it", ("偏好的转移路径是什么",)),
+)
+"""Sub-task -> the phrases of a Chinese stem that identify it, in the order the official
+scorer checks them (ip before ap, whose phrase ip's stem also contains)."""
+
+
+def official_task(question: str) -> str | None:
+    """The sub-task the official scorer assigns to a Chinese stem (None: no phrase matches)."""
+    for task, phrases in OFFICIAL_PHRASINGS:
+        if any(p in question for p in phrases):
+            return task
+    return None
 
 
 def official_question(stem: str, options: list[str], lang: str) -> str:
     """``stem`` plus ``选项：A. x B. y C. z D. w``."""
-    listed = " ".join(f"{letter}. {text}" for letter, text in zip("ABCD", options, strict=False))
+    listed = " ".join(f"{letter}. {text}"
+                      for letter, text in zip(OPTION_LETTERS, options, strict=False))
     return f"{stem}\n{OPTION_HEADERS.get(lang, OPTION_HEADERS['en'])}{listed}"
 
 

@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from uqa_data.schemas import OPTION_LETTERS
+
 RULES: tuple[str, ...] = ("popular", "longest", "agreement")
 PARTS = re.compile(r", then |, |; |、|；|从|转向|一直是")
 """What splits a list-like option ("A, B, C", "A, then B", zh forms) into parts."""
-LETTERS = "ABCDEFGHIJ"
 
 
 def _parts(option: str) -> list[str]:
@@ -79,7 +80,7 @@ def rule_credits(
     out = {}
     for rule, scorer in scorers.items():
         out[rule] = np.array(
-            [credit(scorer(r), LETTERS.index(r["answer"])) for r in rows], dtype=np.float64
+            [credit(scorer(r), OPTION_LETTERS.index(r["answer"])) for r in rows], dtype=np.float64
         )
     return out
 

@@ -40,7 +40,6 @@ class DirectFeature(QuestionTask):
 
     name = "df"
     population_distractors = True
-    dimension = "sequence_understanding"
     description = "direct feature: category/brand/shop/title of a recent click, last k items"
     variant_weights: ClassVar[dict[str, float]] = {"attr": 0.6, "title": 0.2, "last_k": 0.2}
 
@@ -131,7 +130,6 @@ class MatchFeature(QuestionTask):
 
     name = "mf"
     population_distractors = True
-    dimension = "sequence_understanding"
     description = "match feature: clicks matching a category/brand/shop, history length"
     variant_weights: ClassVar[dict[str, float]] = {"attr": 0.85, "length": 0.15}
 

@@ -209,27 +209,3 @@ BUILTIN_TEMPLATES: tuple[Template, ...] = (
     ),
 )
 """Registered by :mod:`uqa_data.questions.builtins` through ``uqa_register_templates``."""
-
-OFFICIAL_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("df", ("次浏览的商品的", "次（从1开始计数）浏览的")),
-    ("mf", ("长度是多少？", "的商品有多少个")),
-    ("ip", ("下一个可能点击的商品的标题是什么",)),
-    ("ap", ("用户下一个可能点击的商品的",)),
-    ("li", ("用户最感兴趣的3个",)),
-    ("si", ("用户近期最感兴趣的",)),
-    ("it", ("偏好的转移路径是什么",)),
-)
-"""How the official scorer recognises a Chinese question's sub-task (ip before ap)."""
-
-
-def official_task(question: str) -> str | None:
-    """The sub-task the official scorer would assign to a Chinese stem (None: none).
-
-    The phrases are tried in the order ip, then the rest as listed, so that an
-    ip stem (which also contains the ap phrase) is classified as ip.
-    """
-    order = sorted(OFFICIAL_KEYS, key=lambda kv: kv[0] != "ip")
-    for task, keys in order:
-        if any(k in question for k in keys):
-            return task
-    return None

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from uqa_data import io
 from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.layout import RunLayout
 from uqa_data.presets import SynthConfig, synth_config
 from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
@@ -68,7 +69,7 @@ def synthesize(
     if lang not in LANGS:
         raise UnknownNameError(unknown_name_message("language", lang, list(LANGS), flag="--lang"))
     cfg = synth_config(preset, **overrides)
-    raw_dir = Path(out_dir) / "raw"
+    raw_dir = RunLayout(Path(out_dir)).raw
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     U = cfg.n_users

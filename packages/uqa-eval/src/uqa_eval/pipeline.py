@@ -1,4 +1,4 @@
-"""Stage orchestration: run the pipeline into a run directory, resuming finished stages.
+"""Stage orchestration: run stages into a run directory, resuming or reusing finished ones.
 
 A stage is skipped when ``run.json`` records it as done with the same
 fingerprint (its own resolved config plus the fingerprints of the stages it
@@ -7,6 +7,14 @@ therefore re-runs everything downstream of it, and an interrupted run resumes
 from the first unfinished stage. A *resumable* stage (pre-training, alignment)
 that was interrupted with the same fingerprint is called with ``resume=True``,
 so it continues from its last checkpoint instead of step 0.
+
+A stage done with the same fingerprint in a sibling run (``reuse_from``: the
+other variants of a study) is not run again: its files are hard-linked (or
+copied) in and its record is kept with ``reused_from``.
+
+``uqa run`` (:mod:`uqa_cli.run`) and scoring embeddings made elsewhere
+(:mod:`uqa_eval.external`) both drive a :class:`Pipeline` over the stages that
+:mod:`uqa_eval.stages` builds.
 """
 
 from __future__ import annotations
@@ -20,14 +28,13 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from uqa_data import activity
-from uqa_data.errors import UqaInputError
-from uqa_data.io import read_json, write_json
+from uqa_data.layout import RunLayout, RunState
 from uqa_data.progress import console
 
 DISTRIBUTIONS = ("uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli")
@@ -58,6 +65,12 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def file_stamp(path: Path) -> str:
+    """``path:size:mtime``: what a stage reading a file made elsewhere is keyed by."""
+    stat = path.stat()
+    return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def package_versions() -> dict[str, str]:
     versions = {}
     for dist in (*DISTRIBUTIONS, "torch", "transformers", "numba", "pyarrow", "peft"):
@@ -82,7 +95,7 @@ class Stage:
     """One step of a run: what it computes, from what, into which files."""
 
     name: str
-    run: Callable[[], Any]
+    run: Callable[..., Any]
     config: dict[str, Any]
     outputs: Sequence[Path]
     after: Sequence[str] = ()
@@ -90,46 +103,27 @@ class Stage:
     resumable: str = ""
     """When set (how it resumes, in words), ``run`` takes ``resume: bool``: True when an
     interrupted earlier attempt of the same fingerprint may have left a checkpoint."""
-
-
-@dataclass
-class RunState:
-    """``run.json``: the resolved configuration and the status of every stage."""
-
-    path: Path
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, run_dir: Path) -> RunState:
-        path = run_dir / "run.json"
-        data: dict[str, Any] = {}
-        if path.exists():
-            try:
-                data = read_json(path, "run.json")
-            except UqaInputError:
-                console.print(f"[yellow]warning:[/] {path} is unreadable; starting afresh")
-        data.setdefault("stages", {})
-        return cls(path, data)
-
-    def save(self) -> None:
-        write_json(self.data, self.path)
+    owns: Sequence[Path] = ()
+    """Folders the stage writes wholly (``encoder/``, ``adapter/``): reused whole from a
+    sibling run. Without any, only ``outputs`` are."""
 
 
 class Pipeline:
-    """Runs stages in order into ``run_dir``, recording each in ``run.json``."""
+    """Runs stages in order into a run directory, recording each in ``run.json``."""
 
     def __init__(
         self,
-        run_dir: Path,
+        run_dir: Path | RunLayout,
         settings: dict[str, Any],
         *,
         force: bool = False,
         reuse_from: Sequence[Path] = (),
     ) -> None:
-        self.run_dir = run_dir
-        self.reuse_from = list(reuse_from)
+        self.layout = run_dir if isinstance(run_dir, RunLayout) else RunLayout(Path(run_dir))
+        self.run_dir = self.layout.root
+        self.reuse_from = [Path(p) for p in reuse_from]
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.state = RunState.load(run_dir)
+        self.state = RunState.load(self.layout)
         self.state.data["settings"] = settings
         self.state.data["versions"] = package_versions()
         self.state.data["lock"] = lock_record()
@@ -138,13 +132,14 @@ class Pipeline:
         self.fingerprints: dict[str, str] = {}
         self.ran: list[str] = []
         self.skipped: list[str] = []
+        self.reused: list[str] = []
 
     def stage_fingerprint(self, stage: Stage) -> str:
         upstream = {name: self.fingerprints.get(name, "") for name in stage.after}
         return fingerprint({"config": stage.config, "upstream": upstream})
 
     def is_done(self, stage: Stage, fp: str) -> bool:
-        record = self.state.data["stages"].get(stage.name)
+        record = self.state.stages.get(stage.name)
         return (
             not self.force
             and record is not None
@@ -154,29 +149,30 @@ class Pipeline:
         )
 
     def reuse(self, stage: Stage, fp: str) -> dict[str, Any] | None:
-        """Copy a finished stage with the same fingerprint from a sibling run (studies)."""
-        if self.force:
+        """Link in a finished stage with the same fingerprint from a sibling run (studies)."""
+        if self.force or not all(p.is_relative_to(self.run_dir) for p in stage.outputs):
             return None
         for sibling in self.reuse_from:
             if sibling.resolve() == self.run_dir.resolve():
                 continue
-            record = RunState.load(sibling).data["stages"].get(stage.name)
-            if not record or record.get("status") != "done" or record.get("fingerprint") != fp:
+            record = RunLayout(sibling).record()
+            done = record.stage(stage.name) if record is not None else None
+            if not done or done.get("status") != "done" or done.get("fingerprint") != fp:
                 continue
-            sources = [sibling / p.relative_to(self.run_dir) for p in stage.outputs]
-            if not all(src.exists() for src in sources):
+            here = [*stage.owns, *(p for p in stage.outputs
+                                   if not any(p.is_relative_to(o) for o in stage.owns))]
+            there = {p: sibling / p.relative_to(self.run_dir) for p in [*here, *stage.outputs]}
+            if not all(src.exists() for src in there.values()):
                 continue
-            for out in stage.outputs:
-                top = self.run_dir / out.relative_to(self.run_dir).parts[0]
-                src = sibling / top.relative_to(self.run_dir)
-                _link_tree(src, top)
-            return record
+            for dst in here:
+                _link_tree(there[dst], dst)
+            return {**done, "reused_from": str(sibling)}
         return None
 
     def execute(self, stage: Stage) -> Any:
         fp = self.stage_fingerprint(stage)
         self.fingerprints[stage.name] = fp
-        stages = self.state.data["stages"]
+        stages = self.state.stages
         if self.is_done(stage, fp):
             self.skipped.append(stage.name)
             console.print(f"[dim]- {stage.name}: done already, skipped[/]")
@@ -185,32 +181,25 @@ class Pipeline:
         if reused is not None:
             stages[stage.name] = reused
             self.state.save()
-            self.skipped.append(stage.name)
-            console.print(f"[dim]- {stage.name}: same as in a sibling run, reused[/]")
+            self.reused.append(stage.name)
+            console.print(f"[dim]- {stage.name}: same as in {reused['reused_from']}, reused[/]")
             return reused.get("summary")
         record = stages.get(stage.name) or {}
         resume = (bool(stage.resumable) and not self.force
                   and record.get("status") == "running" and record.get("fingerprint") == fp)
         console.print(f"[bold]> {stage.name}[/] {stage.description}"
                       f"{' (interrupted before: resuming)' if resume else ''}")
-        stages[stage.name] = {"status": "running", "fingerprint": fp, "config": stage.config}
-        self.state.save()
+        self.state.begin(stage.name, fp, stage.config)
         start = time.perf_counter()
         with activity.doing(f"stage '{stage.name}' of {self.run_dir}", stage.resumable):
             summary = stage.run(resume=resume) if stage.resumable else stage.run()
         seconds = round(time.perf_counter() - start, 2)
-        stages[stage.name] = {
-            "status": "done",
-            "fingerprint": fp,
-            "config": stage.config,
-            "seconds": seconds,
-            "outputs": [
-                str(p.relative_to(self.run_dir)) if p.is_relative_to(self.run_dir) else str(p)
-                for p in stage.outputs
-            ],
-            "summary": config_dict(summary) if summary is not None else None,
-        }
-        self.state.save()
+        self.state.done(
+            stage.name, config=stage.config, seconds=seconds, fingerprint=fp,
+            outputs=[str(p.relative_to(self.run_dir)) if p.is_relative_to(self.run_dir)
+                     else str(p) for p in stage.outputs],
+            summary=config_dict(summary) if summary is not None else None,
+        )
         self.ran.append(stage.name)
         console.print(f"[green]  {stage.name} done[/] in {seconds:.1f} s")
         return summary

@@ -1,5 +1,8 @@
 """Running a typer app as a console script, shared by ``uqa`` and ``uqa-eval``.
 
+It lives in uqa-eval, the lowest package with a console script, which declares the
+typer it knows (``typer>=0.29,<0.30``); uqa-cli, which depends on uqa-eval, uses it too.
+
 Outcomes and exit statuses:
 
 - a usage error (unknown command or option, a missing or mistyped value): the
@@ -26,7 +29,6 @@ from types import FrameType
 from typing import Any
 
 from rich.markup import escape
-
 from uqa_data import activity
 from uqa_data.errors import UqaError
 from uqa_data.progress import console
@@ -77,6 +79,15 @@ def click_exception_types() -> dict[str, tuple[type[BaseException], ...]]:
     except ImportError:  # pragma: no cover - uqa always installs typer
         pass
     return {"usage": tuple(usage), "exit": tuple(exits), "abort": tuple(aborts)}
+
+
+def console_app(name: str, help: str) -> Any:
+    """A typer app as every uqa console script makes it: help when called bare, no shell
+    completion, and no rich tracebacks (:func:`run_console_app` reports errors)."""
+    import typer
+
+    return typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False)
 
 
 def run_console_app(

@@ -1,4 +1,7 @@
-"""Reading question files (``questions/align.arrow``, ``questions/eval.arrow``) for answering."""
+"""A question file read for the LLM: :class:`QuestionSet` (lists, the answer as an option
+index) from a file of ``questions/align.arrow``'s schema, for alignment and answering.
+
+(Generating questions is the job of :mod:`uqa_data.questions`.)"""
 
 from __future__ import annotations
 

@@ -1,0 +1,66 @@
+"""Command-line options several ``uqa`` commands share, each written once.
+
+Each function returns the ``typer.Option`` for a parameter default, so a command reads
+``seed: int = options.seed("seed of the user split")``. Preset names come from
+:data:`uqa_data.presets.PRESETS`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from uqa_data.presets import PRESETS
+
+PRESET_CHOICES = ", ".join(PRESETS[:-1]) + f" or {PRESETS[-1]}"
+"""``tiny, small, default or full``."""
+
+
+def run_dir(help: str, *, default: Any = Path("runs/default"), short: bool = False) -> Any:
+    """``--out`` (``-o`` with ``short``): the run directory a command reads and writes."""
+    return typer.Option(default, *(("--out", "-o") if short else ("--out",)), help=help)
+
+
+def preset(note: str = "", default: str = "default") -> Any:
+    """``--preset``: tiny, small, default or full."""
+    return typer.Option(default, "--preset", help=PRESET_CHOICES + (f" ({note})" if note else ""))
+
+
+def seed(help: str = "random seed") -> Any:
+    return typer.Option(0, "--seed", help=help)
+
+
+def data(help: str = "data directory (default: OUT/data)") -> Any:
+    """``--data``: a data directory other than the run's."""
+    return typer.Option(None, "--data", help=help)
+
+
+def questions(split: str, what: str) -> Any:
+    """``--questions``: a question file other than the run's ``questions/<split>.arrow``."""
+    return typer.Option(None, "--questions", help=f"{what} questions (default: "
+                        f"OUT/questions/{split}.arrow)")
+
+
+def embeddings(split: str) -> Any:
+    """``--embeddings``: an embeddings file other than the run's."""
+    return typer.Option(None, "--embeddings",
+                        help=f"user embeddings (default: OUT/embeddings/{split}.arrow)")
+
+
+def mode(default: str | None = None, help: str = "loglik, letters or generate") -> Any:
+    return typer.Option(default, "--mode", help=help)
+
+
+def threads() -> Any:
+    return typer.Option(None, "--threads",
+                        help="torch CPU threads (1 is fastest on a busy shared CPU)")
+
+
+def log_dir(help: str) -> Any:
+    """``--log-dir``: TensorBoard event files of training."""
+    return typer.Option(None, "--log-dir", help=help)
+
+
+def as_json(help: str = "print the summary as JSON") -> Any:
+    return typer.Option(False, "--json", help=help)

@@ -1,0 +1,244 @@
+"""Several runs side by side, grouped and ordered like the paper's Table 2.
+
+A run is whatever its ``run.json`` and report say it is: a baseline (named in its
+meta) is looked up in the registry, so a plugin baseline is grouped by its kind
+like a built-in one: ``context="text"`` baselines form the Text-based group (and
+are the token references every other run's input tokens are divided by), the
+other baselines the Controls; every other run is Emb-based, labelled and ordered
+by its encoder's registry entry, then adapter, then strategy. Each run is also
+compared, question by question, with each control that knows nothing of the user
+(:attr:`~uqa_eval.baselines.Baseline.no_user`).
+
+A comparison (schema ``uqa-comparison/1``) holds the ordered ``runs`` (each with
+its group, label, token ratios and full report), the shared ``columns``, the
+``reference_tokens`` and their ``reference_labels``, and the paired ``differences``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from uqa_data.errors import UqaInputError
+from uqa_data.layout import RunLayout
+
+from uqa_eval.report.aggregate import (
+    METRICS,
+    Verdicts,
+    build_report,
+    columns_for,
+    paired_differences,
+    read_verdicts,
+    run_name,
+    token_ratios,
+)
+from uqa_eval.report.render import load_report
+
+if TYPE_CHECKING:
+    from uqa_eval.baselines import Baseline
+
+COMPARISON_SCHEMA = "uqa-comparison/1"
+
+GROUPS: tuple[str, ...] = ("Text-based", "Control", "Emb-based")
+"""Row groups in table order: the paper's Table 2 puts text baselines first, then
+embedding methods; controls (no context, random, shuffled, oracle...) sit between."""
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The report of one run: ``report/report.json``, else built from its predictions.
+
+    Questions are the run's own, else found up to three folders up (a study sharing
+    one question set; a baseline reads its run's). The facts of ``run.json``
+    (:meth:`~uqa_data.layout.RunLayout.facts`: wall time, throughput...) fill in what
+    the report lacks.
+    """
+    layout = RunLayout.at(run_dir)
+    facts = layout.facts()
+    if layout.report_json.is_file():
+        report = load_report(layout.report_json)
+    else:
+        if not layout.predictions.is_file():
+            raise UqaInputError(f"{layout.root}: not a run directory; expected "
+                                "report/report.json or predictions/eval.arrow")
+        questions = layout.find_questions()
+        if questions is None:
+            raise UqaInputError(
+                f"{layout.root}: has predictions but no questions file to score them "
+                f"against; expected {layout.questions('eval')}"
+            )
+        report = build_report(layout.predictions, questions, facts)
+    meta = report.setdefault("meta", {})
+    meta.setdefault("run", layout.name)
+    for key, v in facts.items():  # wall time etc. recorded after the report was built
+        meta.setdefault(key, v)
+    return report
+
+
+def run_verdicts(run_dir: str | os.PathLike[str]) -> Verdicts | None:
+    """The run's per-question correctness, or None when it has no predictions file."""
+    layout = RunLayout.at(run_dir)
+    questions = layout.find_questions()
+    if not layout.predictions.is_file() or questions is None:
+        return None
+    return read_verdicts(layout.predictions, questions)
+
+
+@dataclass(frozen=True)
+class RowKind:
+    """What a run is in a comparison: its group, its label and where it sorts."""
+
+    group: str
+    label: str
+    key: tuple[Any, ...]
+    baseline: str | None = None
+    text: bool = False
+    """A text baseline: a token reference."""
+    no_user: bool = False
+    """A control that knows nothing of the user: every other run is compared with it."""
+
+
+def _registered(kind: str) -> dict[str, Any]:
+    from uqa_data.registry import list_components
+
+    return list_components(kind)
+
+
+def _rank(names: Sequence[str], name: str) -> tuple[int, str]:
+    return (list(names).index(name), "") if name in names else (len(names), name)
+
+
+def _baseline(name: str) -> Baseline | None:
+    """The registered baseline ``name`` (None: not registered here)."""
+    if name not in _registered("baseline"):
+        return None
+    from uqa_eval.baselines import get_baseline
+
+    return get_baseline(name)
+
+
+def kind_of(report: Mapping[str, Any]) -> RowKind:
+    """A run's group, label and sort key, from its meta and the registry."""
+    meta = report.get("meta", {})
+    name = meta.get("baseline")
+    if name in (None, "", "embedding") and meta.get("method") in _registered("baseline"):
+        name = meta["method"]
+    if name not in (None, "", "embedding"):
+        name = str(name)
+        base = _baseline(name)
+        context = base.context if base is not None else meta.get("context")
+        label = (base.label or name) if base is not None else name
+        order = (*_rank(list(_registered("baseline")), name), name)
+        if context == "text":
+            return RowKind("Text-based", label, (0, *order), name, text=True)
+        return RowKind("Control", label, (1, *order), name,
+                       no_user=base is not None and base.no_user)
+    encoder = str(meta.get("encoder") or meta.get("method") or run_name(report))
+    encoders = _registered("encoder")
+    from uqa_align.strategies import STRATEGIES
+
+    key = (2, *_rank(list(encoders), encoder),
+           *_rank(list(_registered("adapter")), str(meta.get("adapter") or "")),
+           *_rank(STRATEGIES, str(meta.get("strategy") or "")))
+    label = encoders[encoder].options.get("label", encoder) if encoder in encoders else encoder
+    return RowKind("Emb-based", str(label), key)
+
+
+def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
+    """Several runs side by side, ordered like the paper's Table 2.
+
+    :param run_dirs: run directories (each with ``report/report.json`` or
+        predictions + questions to build it from).
+    :returns: ``{"schema", "columns", "reference_tokens", "reference_labels", "runs":
+        [{"run_dir", "name", "group", "label", "token_ratio", "report"}], "differences"}``;
+        token ratios are against the text baselines among them (or the reports' own).
+    """
+    if not run_dirs:
+        raise UqaInputError("no runs to compare; give at least one run directory")
+    rows, kinds = [], {}
+    for d in run_dirs:
+        report = load_run(d)
+        kind = kind_of(report)
+        kinds[str(d)] = kind
+        rows.append({"run_dir": str(d), "name": run_name(report), "group": kind.group,
+                     "label": kind.label, "_key": kind.key, "report": report})
+    rows.sort(key=lambda r: (r["_key"], r["name"]))
+    _disambiguate(rows)
+    reference, labels = {}, {}
+    for r in rows:
+        kind, tokens = kinds[r["run_dir"]], r["report"].get("avg_input_tokens")
+        if kind.text and tokens and kind.baseline not in reference:
+            reference[kind.baseline] = float(tokens)
+            labels[kind.baseline] = kind.label
+    for r in rows:
+        r.pop("_key")
+        own = dict(r["report"].get("token_ratio") or {})
+        own.update(token_ratios(r["report"].get("avg_input_tokens"), reference))
+        r["token_ratio"] = own
+    tasks: dict[str, Any] = {}
+    dims: dict[str, Any] = {}
+    for r in rows:
+        tasks.update(r["report"].get("tasks", {}))
+        dims.update(r["report"].get("dimensions", {}))
+    return {
+        "schema": COMPARISON_SCHEMA,
+        "columns": [{"key": c.key, "label": c.label, "kind": c.kind}
+                    for c in columns_for(tasks, dims)],
+        "reference_tokens": reference,
+        "reference_labels": labels,
+        "runs": rows,
+        "differences": _differences(rows, kinds),
+    }
+
+
+def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
+                 ) -> list[dict[str, Any]]:
+    """Every run against each no-user control among the rows, paired over the questions
+    both answered, for each metric both have."""
+    verdicts = {r["run_dir"]: run_verdicts(r["run_dir"]) for r in rows}
+    refs = [r for r in rows if kinds[r["run_dir"]].no_user and verdicts[r["run_dir"]] is not None]
+    out = []
+    for subject in rows:
+        sv = verdicts[subject["run_dir"]]
+        if sv is None or kinds[subject["run_dir"]].no_user:
+            continue
+        for ref in refs:
+            for metric in METRICS:
+                d = paired_differences(sv, verdicts[ref["run_dir"]], metric)
+                if not d["columns"] or not d["n"]:
+                    continue
+                out.append({"subject": subject["label"], "subject_run": subject["name"],
+                            "reference": ref["label"], "reference_run": ref["name"],
+                            "metric": metric, **d})
+    return out
+
+
+def _disambiguate(rows: list[dict[str, Any]]) -> None:
+    """Make model labels unique: add adapter/strategy, then the run name."""
+    def clashes() -> set[str]:
+        labels = [r["label"] for r in rows]
+        return {x for x in labels if labels.count(x) > 1}
+
+    dup = clashes()
+    for r in rows:
+        if r["label"] in dup and r["group"] == "Emb-based":
+            meta = r["report"].get("meta", {})
+            extra = "/".join(str(meta[k]) for k in ("adapter", "strategy") if meta.get(k))
+            if extra:
+                r["label"] = f"{r['label']} ({extra})"
+    dup = clashes()
+    for r in rows:
+        if r["label"] in dup:
+            r["label"] = f"{r['label']} [{r['name']}]"
+
+
+def load_comparison(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a comparison ``report.json`` written by :func:`~uqa_eval.report.write_comparison`."""
+    from uqa_data.io import read_json
+
+    data = read_json(path, what="comparison file")
+    if not isinstance(data, dict) or data.get("schema") != COMPARISON_SCHEMA:
+        raise UqaInputError(f"{path}: not a uqa comparison (schema '{COMPARISON_SCHEMA}')")
+    return data
+
