@@ -11,6 +11,7 @@ question's correctness, so intervals can be computed afterwards:
 
     python bench/recipe_search.py --run runs/bench-default --vectors sasrec,oracle \\
         --recipes base,lr2e-2,lr1e-3,epochs1,tokens4,last,options --out bench/results/recipe.jsonl
+    python bench/recipe_search.py --run runs/bench-default --table   # the recorded table
 """
 
 from __future__ import annotations
@@ -69,6 +70,41 @@ def vectors_file(run: Path, kind: str, work: Path) -> tuple[Path, Path]:
     return run / "embeddings" / "train.arrow", run / "embeddings" / "test.arrow"
 
 
+def table(path: Path) -> str:
+    """A Markdown table of the recorded recipes: each embedding against its shuffled
+    control, overall, on interest perception (li, si, it) and on the category
+    questions of those, as paired differences with 95% bootstrap intervals."""
+    import numpy as np
+    from uqa_eval.significance import paired_difference, wilson
+
+    def diff(u: Any, s: Any) -> str:
+        d = paired_difference(u, s)
+        mark = "*" if d["signal"] else ""
+        return f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]{mark}"
+
+    def acc(c: Any) -> str:
+        lo, hi = wilson(int(c.sum()), len(c))
+        return f"{100 * c.mean():.1f} [{100 * lo:.0f}, {100 * hi:.0f}]"
+
+    lines = ["| vectors | recipe | settings | align s (threads) | loss first -> last | "
+             "acc, overall | - shuffled, overall | acc, IP | - shuffled, IP | "
+             "- shuffled, IP categories |", "|---|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        u = np.array(r["user"]["correct"], dtype=bool)
+        s = np.array(r["shuffled"]["correct"], dtype=bool)
+        tasks, attrs = np.array(r["tasks"]), np.array(r["attributes"])
+        ip = np.isin(tasks, ["li", "si", "it"])
+        cat = ip & (attrs == "category")
+        threads = r["machine"].rsplit(",", 1)[-1].split()[0]
+        lines.append(
+            f"| {r['vectors']} | {r['recipe']} | `{json.dumps(r['overrides'])}` | "
+            f"{r['align_s']:.0f} ({threads}) | {r['first_loss']:.2f} -> {r['final_loss']:.2f} | "
+            f"{acc(u)} | {diff(u, s)} | {acc(u[ip])} | {diff(u[ip], s[ip])} | "
+            f"{diff(u[cat], s[cat])} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, required=True)
@@ -77,7 +113,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/results/recipe_search.jsonl"))
     ap.add_argument("--work", type=Path, default=Path("runs/recipe-search"))
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--table", action="store_true",
+                    help="print the Markdown table of the results in --out and stop")
     args = ap.parse_args()
+    if args.table:
+        print(table(args.out))
+        return
 
     import numpy as np
     import pyarrow.ipc as ipc
