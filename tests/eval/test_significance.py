@@ -117,3 +117,31 @@ def test_reports_carry_intervals_and_comparisons_say_what_is_signal(tmp_path: Pa
     assert not vs_none["columns"]["sequence_understanding"]["signal"]  # mf: no gain planted
     md = comparison_markdown(comparison)
     assert "Is it signal?" in md and " *" in md
+
+
+def test_an_untrained_encoder_is_a_reference_compared_with_not_a_control(tmp_path) -> None:
+    """random carries the user's clicks through random features: it is compared with the
+    controls like any run, and every run is compared with it; the oracle is a reference
+    too, never a control."""
+    from uqa_eval.baselines import get_baseline
+
+    assert not get_baseline("random").no_user and get_baseline("random").compared_with
+    assert get_baseline("none").no_user and get_baseline("shuffled").compared_with
+    assert not get_baseline("oracle").compared_with
+    n = 200
+    run = tmp_path / "run"
+    write_table(_questions(n), run / "questions" / "eval.arrow")
+    rng = np.random.default_rng(2)
+    for where in ("", "baselines/none", "baselines/random", "baselines/oracle"):
+        _run(run / where, rng.random(n) < 0.4)
+    comparison = compare_runs([run, run / "baselines" / "none", run / "baselines" / "random",
+                               run / "baselines" / "oracle"])
+    groups = {r["label"]: r["group"] for r in comparison["runs"]}
+    assert groups["Untrained encoder"] == groups["Oracle"] == "Reference"
+    assert groups["None (no user)"] == "Control"
+    pairs = {(d["subject"], d["reference"]) for d in comparison["differences"]
+             if d["metric"] == "acc"}
+    subject = next(r["label"] for r in comparison["runs"] if r["group"] == "Emb-based")
+    assert pairs == {(subject, "None (no user)"), (subject, "Untrained encoder"),
+                     ("Untrained encoder", "None (no user)"), ("Oracle", "None (no user)"),
+                     ("Oracle", "Untrained encoder")}

@@ -5,7 +5,9 @@ Each baseline is a :class:`Baseline` row registered by ``uqa_register_baselines`
 
 - ``none``: no user context in the prompt (the LLM's prior; no alignment).
 - ``random``: an untrained encoder's embeddings (the caller exports that file
-  and aligns on it); evaluated like the real embedding.
+  and aligns on it); evaluated like the real embedding. Not a no-user control:
+  a randomly initialised encoder still maps each user's clicks to a vector of
+  their own, so it measures what pre-training adds.
 - ``shuffled``: the real embeddings, permuted across users at evaluation.
 - ``oracle``: synthetic data only: each user's planted interests
   (``raw/truth.arrow``: the mixture over categories with their preferred brands
@@ -51,9 +53,18 @@ class Baseline:
 
     @property
     def no_user(self) -> bool:
-        """Whether it carries nothing of the user asked about (no context, another user's
-        embedding, an untrained encoder's): the controls every run is compared with."""
-        return self.context == "none" or self.permute or self.embeddings == "untrained"
+        """Whether it carries nothing of the user asked about (no context, or another
+        user's embedding): a control."""
+        return self.context == "none" or self.permute
+
+    @property
+    def compared_with(self) -> bool:
+        """Whether every run is compared with it, question by question: the no-user
+        controls and an untrained encoder. The untrained encoder is not a no-user
+        control: its embedding is a fixed random function of the user's clicks (on the
+        default preset it scores 18.7 points above ``shuffled`` on interest
+        perception); what a trained encoder scores above it is what pre-training adds."""
+        return self.no_user or self.embeddings == "untrained"
 
     def align_overrides(self) -> dict[str, Any]:
         """Fields of :class:`~uqa_align.train.AlignConfig` this baseline changes."""
@@ -68,7 +79,7 @@ class Baseline:
 
 
 NONE = Baseline("none", context="none", needs_alignment=False, label="None (no user)")
-RANDOM = Baseline("random", embeddings="untrained", label="Random emb.")
+RANDOM = Baseline("random", embeddings="untrained", label="Untrained encoder")
 SHUFFLED = Baseline("shuffled", permute=True, label="Shuffled emb.")
 ORACLE = Baseline("oracle", embeddings="oracle", label="Oracle")
 TEXT20 = Baseline("text20", context="text", text_history=20, strategy="lora", label="Text20")

@@ -3,11 +3,13 @@
 A run is whatever its ``run.json`` and report say it is: a baseline (named in its
 meta) is looked up in the registry, so a plugin baseline is grouped by its kind
 like a built-in one: ``context="text"`` baselines form the Text-based group (and
-are the token references every other run's input tokens are divided by), the
-other baselines the Controls; every other run is Emb-based, labelled and ordered
-by its encoder's registry entry, then adapter, then strategy. Each run is also
-compared, question by question, with each control that knows nothing of the user
-(:attr:`~uqa_eval.baselines.Baseline.no_user`).
+are the token references every other run's input tokens are divided by), those
+that know nothing of the user the Controls (:attr:`~uqa_eval.baselines.Baseline.no_user`),
+the others (an untrained encoder, the oracle) the References; every other run is
+Emb-based, labelled and ordered by its encoder's registry entry, then adapter, then
+strategy. Each run but a control is compared, question by question, with each
+control and with an untrained encoder
+(:attr:`~uqa_eval.baselines.Baseline.compared_with`).
 
 A comparison (schema ``uqa-comparison/1``) holds the ordered ``runs`` (each with
 its group, label, token ratios and full report), the shared ``columns``, the
@@ -41,9 +43,10 @@ if TYPE_CHECKING:
 
 COMPARISON_SCHEMA = "uqa-comparison/1"
 
-GROUPS: tuple[str, ...] = ("Text-based", "Control", "Emb-based")
+GROUPS: tuple[str, ...] = ("Text-based", "Control", "Reference", "Emb-based")
 """Row groups in table order: the paper's Table 2 puts text baselines first, then
-embedding methods; controls (no context, random, shuffled, oracle...) sit between."""
+embedding methods; controls (no context, shuffled) and references (an untrained encoder,
+the oracle) sit between."""
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -96,7 +99,9 @@ class RowKind:
     text: bool = False
     """A text baseline: a token reference."""
     no_user: bool = False
-    """A control that knows nothing of the user: every other run is compared with it."""
+    """A control that knows nothing of the user."""
+    reference: bool = False
+    """Every other run is compared with it (the controls, an untrained encoder)."""
 
 
 def _registered(kind: str) -> dict[str, Any]:
@@ -132,13 +137,15 @@ def kind_of(report: Mapping[str, Any]) -> RowKind:
         order = (*_rank(list(_registered("baseline")), name), name)
         if context == "text":
             return RowKind("Text-based", label, (0, *order), name, text=True)
-        return RowKind("Control", label, (1, *order), name,
-                       no_user=base is not None and base.no_user)
+        no_user = base is not None and base.no_user
+        return RowKind("Control" if no_user or base is None else "Reference", label,
+                       (1 if no_user else 2, *order), name, no_user=no_user,
+                       reference=base is not None and base.compared_with)
     encoder = str(meta.get("encoder") or meta.get("method") or run_name(report))
     encoders = _registered("encoder")
     from uqa_align.strategies import STRATEGIES
 
-    key = (2, *_rank(list(encoders), encoder),
+    key = (3, *_rank(list(encoders), encoder),
            *_rank(list(_registered("adapter")), str(meta.get("adapter") or "")),
            *_rank(STRATEGIES, str(meta.get("strategy") or "")))
     label = encoders[encoder].options.get("label", encoder) if encoder in encoders else encoder
@@ -194,16 +201,19 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 
 def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                  ) -> list[dict[str, Any]]:
-    """Every run against each no-user control among the rows, paired over the questions
-    both answered, for each metric both have."""
+    """Every run but a control against each control and untrained encoder among the rows,
+    paired over the questions both answered, for each metric both have."""
     verdicts = {r["run_dir"]: run_verdicts(r["run_dir"]) for r in rows}
-    refs = [r for r in rows if kinds[r["run_dir"]].no_user and verdicts[r["run_dir"]] is not None]
+    refs = [r for r in rows
+            if kinds[r["run_dir"]].reference and verdicts[r["run_dir"]] is not None]
     out = []
     for subject in rows:
         sv = verdicts[subject["run_dir"]]
         if sv is None or kinds[subject["run_dir"]].no_user:
             continue
         for ref in refs:
+            if ref is subject:
+                continue
             for metric in METRICS:
                 d = paired_differences(sv, verdicts[ref["run_dir"]], metric)
                 if not d["columns"] or not d["n"]:

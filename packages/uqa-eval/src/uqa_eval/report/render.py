@@ -316,19 +316,22 @@ def _difference_cells(d: Mapping[str, Any], mark: Callable[[str], str]) -> list[
 
 
 def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> list[str]:
-    """Markdown lines: each run minus each no-user control, paired over the same questions."""
+    """Markdown lines: each run minus each control (and untrained encoder), paired over
+    the same questions."""
     diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
     if not diffs:
         return []
     lines = [f"## Is it signal? {metric} differences from the controls", "",
-             "| Run | Control | Questions | " + " | ".join(c.label for c in DIFFERENCE_COLUMNS)
+             "| Run | Compared with | Questions | " + " | ".join(c.label for c in DIFFERENCE_COLUMNS)
              + " |", "|---|---|---:|" + "|".join("---:" for _ in DIFFERENCE_COLUMNS) + "|"]
     for d in diffs:
         lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | {d['n']} | "
                      + " | ".join(_difference_cells(d, lambda t: f"**{t}**")) + " |")
     lines += ["", "Points of accuracy, the run minus the control on the same questions, with "
               "the 95% paired-bootstrap interval; `*` (bold): the interval excludes zero, the "
-              "difference is signal. Exact McNemar p-values are in report.json. "
+              "difference is signal. An untrained encoder is not a control (its embedding "
+              "still comes from the user's clicks): the difference from it is what "
+              "pre-training adds. Exact McNemar p-values are in report.json. "
               "Oracle-informed: " + SUBSETS["oracle_informs"] + ".", ""]
     return lines
 
@@ -343,7 +346,7 @@ def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Tab
     table = Table(title=f"is it signal? {metric} minus each control, points "
                         "[95% paired bootstrap], * = interval excludes zero")
     table.add_column("Run", style="bold")
-    table.add_column("Control")
+    table.add_column("Compared with")
     table.add_column("n", justify="right")
     for c in DIFFERENCE_COLUMNS:
         table.add_column(c.label, justify="right")
