@@ -323,7 +323,8 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
         return []
     lines = [f"## Is it signal? {metric} differences from the controls", "",
              "| Run | Compared with | Questions | "
-             + " | ".join(c.label for c in DIFFERENCE_COLUMNS) + " |", "|---|---|---:|" + "|".join("---:" for _ in DIFFERENCE_COLUMNS) + "|"]
+             + " | ".join(c.label for c in DIFFERENCE_COLUMNS) + " |",
+             "|---|---|---:|" + "|".join("---:" for _ in DIFFERENCE_COLUMNS) + "|"]
     for d in diffs:
         lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | {d['n']} | "
                      + " | ".join(_difference_cells(d, lambda t: f"**{t}**")) + " |")
