@@ -36,8 +36,10 @@ def top_categories(run: Path, split: str, recent: int | None) -> dict[int, int]:
     return out
 
 
-def embeddings(run: Path, split: str, pooling: str) -> tuple[list[int], np.ndarray]:
-    table = _read(run / "embeddings" / f"{split}.arrow")
+def embeddings(run: Path, split: str, pooling: str, untrained: bool = False
+               ) -> tuple[list[int], np.ndarray]:
+    folder = run / "embeddings" / ("untrained" if untrained else "")
+    table = _read(folder / f"{split}.arrow")
     if pooling == "mean":
         x = np.array(table.column("embedding").to_pylist(), dtype=np.float32)
     else:
@@ -45,12 +47,13 @@ def embeddings(run: Path, split: str, pooling: str) -> tuple[list[int], np.ndarr
     return table.column("user_id").to_pylist(), x
 
 
-def probe(run: Path, pooling: str, recent: int | None, steps: int = 300) -> tuple[float, float]:
+def probe(run: Path, pooling: str, recent: int | None, steps: int = 300,
+          untrained: bool = False) -> tuple[float, float]:
     """Held-out accuracy of the probe and of always answering the majority class."""
     torch.manual_seed(0)
     y_train, y_test = top_categories(run, "train", recent), top_categories(run, "test", recent)
-    users, x = embeddings(run, "train", pooling)
-    users_t, x_t = embeddings(run, "test", pooling)
+    users, x = embeddings(run, "train", pooling, untrained)
+    users_t, x_t = embeddings(run, "test", pooling, untrained)
     mu, sd = x.mean(0), x.std(0) + 1e-6
     xs, xt = torch.tensor((x - mu) / sd), torch.tensor((x_t - mu) / sd)
     y = torch.tensor([y_train[u] for u in users])
@@ -70,14 +73,18 @@ def probe(run: Path, pooling: str, recent: int | None, steps: int = 300) -> tupl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, required=True, help="a run dir with data/ and embeddings/")
+    ap.add_argument("--untrained", action="store_true",
+                    help="also probe the untrained encoder's embeddings/untrained/")
     args = ap.parse_args()
-    print("| embedding | target | probe acc (held-out users) | majority class |")
-    print("|---|---|---:|---:|")
-    for pooling in ("mean", "last"):
-        for recent, name in ((None, "top category, whole history"),
-                             (10, "top category, last 10 clicks")):
-            acc, maj = probe(args.run, pooling, recent)
-            print(f"| {pooling} | {name} | {acc:.3f} | {maj:.3f} |")
+    print("| encoder | embedding | target | probe acc (held-out users) | majority class |")
+    print("|---|---|---|---:|---:|")
+    for untrained in (False, True) if args.untrained else (False,):
+        for pooling in ("mean", "last"):
+            for recent, name in ((None, "top category, whole history"),
+                                 (10, "top category, last 10 clicks")):
+                acc, maj = probe(args.run, pooling, recent, untrained=untrained)
+                print(f"| {'untrained' if untrained else 'trained'} | {pooling} | {name} | "
+                      f"{acc:.3f} | {maj:.3f} |")
 
 
 if __name__ == "__main__":
