@@ -45,3 +45,18 @@ def test_bf16_alignment_and_answering_run_and_are_recorded(tmp_path) -> None:
     r = evaluate(q, e, tmp_path / "adapter", None, tmp_path / "p.arrow",
                  EvalConfig.from_preset("tiny", precision="bf16"), llm=llm)
     assert r["precision"] == "bf16" and 0 <= r["acc"] <= 1
+
+
+def test_the_shared_head_is_encoded_again_after_a_cast() -> None:
+    """One LLM object aligned in fp32 and then in bf16 (recipe searches, studies) must not
+    reuse the fp32 head's keys and values: attention needs one dtype."""
+    import torch
+    from uqa_align.llm import set_precision
+    from uqa_align.soft_prompt import head_cache
+    from uqa_align.testing import tiny_llm
+
+    llm = tiny_llm()
+    head = (1, 2, 3, 4)
+    assert head_cache(llm.model, head, 2).layers[0].keys.dtype == torch.float32
+    set_precision(llm, "bf16")
+    assert head_cache(llm.model, head, 2).layers[0].keys.dtype == torch.bfloat16

@@ -96,11 +96,12 @@ def shared_head(prompts: Sequence[EncodedPrompt]) -> int:
 
 def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
     """A KV cache of ``head`` for ``batch`` rows; the head is encoded once per model
-    (again only after the model's weights change), without gradients."""
+    (again only after the model's weights or their dtype change), without gradients."""
     from transformers import DynamicCache
 
     memo = _HEADS.setdefault(model, {})
-    key = (head, sum(p._version for p in model.parameters()))  # weights changed -> recompute
+    # weights changed (or cast to another precision) -> recompute
+    key = (head, next(model.parameters()).dtype, sum(p._version for p in model.parameters()))
     if key not in memo:
         decoder, _, _ = model_parts(model)
         device = next(model.parameters()).device
