@@ -352,8 +352,7 @@ class AlignRecipe:
         with progress as bar:
             bar.update(completed=self.step)
             while self.step < c.steps:
-                idx = batch_indices(len(self.qs), self.step, c.batch_size, c.seed)
-                idx = idx[self.rank :: self.world]
+                idx = self._step_indices(self.step)
                 self._encode_ahead()
                 factor = _lr_factor(self.step, c)
                 for g in self.optimizer.param_groups:
@@ -405,7 +404,7 @@ class AlignRecipe:
         from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
 
         if self.prefix_cache is not None and self.config.loss == "options":
-            first = [p < len(self.qs) for p in self._visits(idx)]
+            first = self._first_visits(idx)
             answers = torch.as_tensor(self.qs.answers[idx])
             return options_loss(self.llm.model, [self.prompts[i] for i in idx],
                                 self.soft_tokens(idx), answers, pad,
@@ -413,7 +412,7 @@ class AlignRecipe:
         if self.prefix_cache is not None:
             from uqa_align.prefix_cache import cached_target_logprobs
 
-            first = [p < len(self.qs) for p in self._visits(idx)]
+            first = self._first_visits(idx)
             lp = cached_target_logprobs(self.llm.model, self.prefix_cache, idx.tolist(), first,
                                         [self.targets[i] for i in idx], self.soft_tokens(idx),
                                         pad)
@@ -435,8 +434,7 @@ class AlignRecipe:
                 or self.step * c.batch_size >= len(self.qs)):
             return
         idx = np.concatenate([
-            batch_indices(len(self.qs), s, c.batch_size, c.seed)[self.rank :: self.world]
-            for s in range(self.step, min(self.step + AHEAD, c.steps))])
+            self._step_indices(s) for s in range(self.step, min(self.step + AHEAD, c.steps))])
         first = [i for i, p in zip(idx, self._positions(self.step, len(idx)), strict=True)
                  if p < len(self.qs)]
         self.prefix_cache.encode_ahead(first)
@@ -454,9 +452,9 @@ class AlignRecipe:
         try:
             for s in range(resumed):
                 self.step = s
-                idx = batch_indices(len(self.qs), s, c.batch_size, c.seed)[self.rank :: self.world]
+                idx = self._step_indices(s)
                 self._encode_ahead()
-                first = [p < len(self.qs) for p in self._visits(idx)]
+                first = self._first_visits(idx)
                 self.prefix_cache.prefixes(idx.tolist(), first)
         finally:
             self.step = resumed
@@ -465,6 +463,15 @@ class AlignRecipe:
         c = self.config
         start = step * c.batch_size
         return np.arange(start, start + count * self.world)[self.rank :: self.world][:count]
+
+    def _step_indices(self, step: int) -> np.ndarray:
+        """This rank's slice of the questions of ``step``."""
+        c = self.config
+        return batch_indices(len(self.qs), step, c.batch_size, c.seed)[self.rank :: self.world]
+
+    def _first_visits(self, idx: np.ndarray) -> list[bool]:
+        """For each question of this rank's slice of the step: is it its first visit?"""
+        return [p < len(self.qs) for p in self._visits(idx)]
 
     def _visits(self, idx: np.ndarray) -> list[int]:
         """For each question of this rank's slice of the step, its position in the
