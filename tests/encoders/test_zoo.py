@@ -176,3 +176,24 @@ def test_selective_scan_gradients_match_reference() -> None:
     ref = grads(_reference_scan)
     for got, want in zip(ours, ref, strict=True):
         torch.testing.assert_close(got, want, atol=1e-3, rtol=1e-4)
+
+
+def test_gru4rec_hidden_other_than_dim_projects_back() -> None:
+    """hidden=2*dim (the official module's shape) adds a projection and stays causal."""
+    torch.manual_seed(0)
+    enc = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", dropout=0.0, max_len=24,
+                                                  hidden=64)).eval()
+    assert enc.gru.hidden_size == 64 and enc.out is not None
+    plain = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", max_len=24))
+    assert plain.out is None  # hidden=0 means dim: the shape of every saved encoder
+    assert enc.get_num_params() == plain.get_num_params() - sum(
+        p.numel() for p in plain.gru.parameters()) + sum(
+        p.numel() for p in enc.gru.parameters()) + 64 * 32 + 32
+    x = torch.randn(2, 9, 32)
+    with torch.no_grad():
+        full = enc(x, torch.tensor([9, 9]))
+        prefix = enc(x[:, :4], torch.tensor([4, 4]))
+    assert full.shape == (2, 9, 32)
+    torch.testing.assert_close(prefix, full[:, :4], atol=1e-5, rtol=1e-4)
+    with pytest.raises(UqaInputError, match="hidden=-1"):
+        encoder_config("gru4rec", "tiny", hidden=-1)

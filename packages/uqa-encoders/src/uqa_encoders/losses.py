@@ -6,6 +6,8 @@ items ``target [P]``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -14,12 +16,68 @@ from uqa_encoders.features import FeatureEmbedding
 LOSSES: tuple[str, ...] = ("ce", "infonce")
 
 
+CHUNK_ELEMENTS = 1 << 26
+"""Logits per block of :func:`linear_cross_entropy` (256 MiB of float32): a block's
+products are single matrix multiplies; the softmax walks it in cache-sized slices."""
+SLICE_ELEMENTS = 1 << 19
+
+
 def full_softmax(h: torch.Tensor, target: torch.Tensor, features: FeatureEmbedding) -> torch.Tensor:
     """Cross-entropy over the whole catalogue (padding id 0 excluded)."""
-    items = features.all_items()  # [N+1, D]
-    logits = h @ items.T  # [P, N+1]
-    logits[:, 0] = float("-inf")
-    return F.cross_entropy(logits.float(), target)
+    return linear_cross_entropy(h, features.all_items(), target)
+
+
+def linear_cross_entropy(h: torch.Tensor, table: torch.Tensor, target: torch.Tensor
+                         ) -> torch.Tensor:
+    """``F.cross_entropy(h @ table.T, target)`` with column 0 (padding) excluded.
+
+    Same value and gradients as the plain expression (to float32 rounding), computed in
+    chunks of rows so the ``[P, N+1]`` logits, their log-softmax and their gradient never
+    exist whole: each chunk's gradient is formed as soon as its softmax is known. Under
+    autocast the products run in its dtype; the softmax and the table's gradient in float32.
+    """
+    return _LinearCrossEntropy.apply(h, table, target)
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, h: torch.Tensor, table: torch.Tensor, target: torch.Tensor
+                ) -> torch.Tensor:
+        rows, width = h.shape[0], table.shape[0]
+        block = max(1, CHUNK_ELEMENTS // max(width, 1))
+        step = max(1, SLICE_ELEMENTS // max(width, 1))
+        need_h, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_h = torch.empty_like(h) if need_h else None
+        grad_t = None
+        total = torch.zeros((), dtype=torch.float64, device=h.device)
+        for b0 in range(0, rows, block):
+            hb, tb = h[b0:b0 + block], target[b0:b0 + block]
+            logits = hb @ table.T  # [b, N+1], autocast's dtype under autocast
+            for s0 in range(0, len(tb), step):
+                x = logits[s0:s0 + step]
+                xf = x.float()
+                xf[:, 0] = float("-inf")
+                t = tb[s0:s0 + step]
+                lse = torch.logsumexp(xf, dim=-1)
+                total += (lse - xf.gather(1, t[:, None]).squeeze(1)).sum(dtype=torch.float64)
+                if need_h or need_t:
+                    # d(mean CE)/d logits = (softmax - onehot) / rows, written over the logits
+                    xf.sub_(lse[:, None]).exp_()
+                    xf[torch.arange(len(t), device=xf.device), t] -= 1.0
+                    x.copy_(xf.mul_(1.0 / rows))
+            if need_h:
+                grad_h[b0:b0 + block] = logits @ table
+            if need_t:
+                part = (logits.T @ hb).float()
+                grad_t = part if grad_t is None else grad_t.add_(part)
+        ctx.save_for_backward(grad_h, grad_t)
+        return (total / rows).float()
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        grad_h, grad_t = ctx.saved_tensors
+        return (None if grad_h is None else grad_h * grad_out.to(grad_h.dtype),
+                None if grad_t is None else grad_t * grad_out, None)
 
 
 def sampled_softmax(

@@ -37,7 +37,7 @@ from uqa_data.settings import SettingError, check_non_negative, check_positive
 
 from uqa_encoders import distributed as dist
 from uqa_encoders.batching import Batch, eval_batch, training_batch
-from uqa_encoders.features import INPUT_MODES
+from uqa_encoders.features import INPUT_MODES, FeatureEmbedding
 from uqa_encoders.inputs import Sequences, load_items, load_sequences
 from uqa_encoders.losses import LOSSES, full_softmax, in_batch_infonce, sampled_softmax
 from uqa_encoders.metrics import hit_ndcg, most_popular_ranks, rank_of_target
@@ -150,6 +150,34 @@ PRESETS: dict[str, PretrainConfig] = {
                            dropout=0.1, eval_users=5000, text_vocab=32768, max_tokens=32,
                            checkpoint_every=500),
 }
+
+
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    """bf16 autocast on ``device`` for ``precision == "bf16"``, else nothing."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def training_loss(
+    forward: Callable[..., torch.Tensor],
+    features: FeatureEmbedding,
+    batch: Batch,
+    config: PretrainConfig,
+    log_q: torch.Tensor | None = None,
+    sampler: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The next-item loss of one batch: hidden states at valid positions against their
+    next clicks, with ``config.loss`` (and ``config.sampled`` negatives, which need ``log_q``)."""
+    hidden = forward(batch.inputs, batch.lengths, batch.times)
+    valid = batch.targets > 0
+    h, t = hidden[valid], batch.targets[valid]
+    if config.loss == "infonce":
+        return in_batch_infonce(h, t, features, config.temperature)
+    if config.sampled:
+        assert log_q is not None, "sampled softmax needs the item log-frequencies"
+        return sampled_softmax(h, t, features, config.sampled, log_q, sampler)
+    return full_softmax(h, t, features)
 
 
 class PretrainRecipe:
@@ -313,22 +341,12 @@ class PretrainRecipe:
         return [b[self.rank :: self.world] for b in batches]
 
     def _loss(self, batch: Batch) -> torch.Tensor:
-        c = self.config
         with self._autocast():
-            hidden = self.ddp_model(batch.inputs, batch.lengths, batch.times)
-            valid = batch.targets > 0
-            h, t = hidden[valid], batch.targets[valid]
-            features = self.model.features
-            if c.loss == "infonce":
-                return in_batch_infonce(h, t, features, c.temperature)
-            if c.sampled:
-                return sampled_softmax(h, t, features, c.sampled, self.log_q, self.sampler)
-            return full_softmax(h, t, features)
+            return training_loss(self.ddp_model, self.model.features, batch, self.config,
+                                 self.log_q, self.sampler)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if self.config.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        return autocast(self.config.precision, self.device)
 
     def train(self, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Run the remaining epochs; returns the summary written to ``metrics.json``."""

@@ -16,7 +16,18 @@ from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder, init_weights
 
 @dataclass
 class GRU4RecConfig(EncoderConfig):
-    """GRU hidden size is ``dim``; dropout applies to the input and between layers."""
+    """:param hidden: GRU hidden size; 0 means ``dim``. A hidden size other than ``dim``
+    adds a linear projection back to ``dim`` (the official module's shape: hidden 2 x dim).
+    Dropout applies to the input and between layers."""
+
+    hidden: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.hidden < 0:
+            from uqa_data.errors import UqaInputError
+
+            raise UqaInputError(f"gru4rec: hidden={self.hidden}; expected >= 0 (0 means dim)")
 
 
 class GRU4Rec(SequentialEncoder):
@@ -28,10 +39,12 @@ class GRU4Rec(SequentialEncoder):
     def __init__(self, config: GRU4RecConfig) -> None:
         super().__init__(config)
         self.drop = nn.Dropout(config.dropout)
+        hidden = config.hidden or config.dim
         self.gru = nn.GRU(
-            config.dim, config.dim, num_layers=config.layers, batch_first=True,
+            config.dim, hidden, num_layers=config.layers, batch_first=True,
             dropout=config.dropout if config.layers > 1 else 0.0,
         )
+        self.out = nn.Linear(hidden, config.dim) if hidden != config.dim else None
         self.norm = nn.LayerNorm(config.dim)
         self.apply(init_weights)
         for name, p in self.gru.named_parameters():
@@ -44,5 +57,7 @@ class GRU4Rec(SequentialEncoder):
         self, x: torch.Tensor, lengths: torch.Tensor, timestamps: torch.Tensor | None = None
     ) -> torch.Tensor:
         self.check_input(x, lengths)
-        out, _ = self.gru(self.drop(x))  # [B, L, D]
+        out, _ = self.gru(self.drop(x))  # [B, L, H]
+        if self.out is not None:
+            out = self.out(out)
         return self.norm(out)

@@ -1,0 +1,317 @@
+"""Encoder training throughput: ours against the official UQABench modules, one process each.
+
+Usage::
+
+    git clone https://github.com/OpenStellarTeam/UQABench /path/UQABench   # or any checkout
+    python bench/encoders.py --official /path/UQABench                      # all configs
+    python bench/vs_official.py --official /path/UQABench --configs sasrec-d64 --iters 5
+
+Both sides train the same configuration (dimension, layers, heads, feed-forward width,
+vocabulary, batch, length) with AdamW, full-softmax next-item cross-entropy over a tied
+item table, on the same random clicks:
+
+* official: ``nn.Embedding`` items -> the official backbone module
+  (``uqa_bench/modules/{sasrec,transformer,gru4rec}.py``, imported from the checkout)
+  -> logits at every one of the ``B x N`` positions -> cross-entropy ignoring padding,
+  as the official ``SeqModelForPretrain`` does (its two 512x512 projections left out on
+  both sides so the backbones match);
+* ours: ``uqa_encoders`` ``UserModel`` (``id-only`` features) and
+  ``pretrain.training_loss``, the function ``uqa pretrain`` trains with, in
+  ``--precision``.
+
+Two length regimes: ``full`` (every sequence is ``N`` clicks long) and ``paper``
+(lengths drawn as the synthetic ``full`` preset draws them, mean ~170 clicks, as the
+paper's 184k users; the official data loader pads every sequence to ``N``, ours pads a
+batch to its longest after bucketing by length as ``uqa pretrain`` batches).
+
+Each (config, side, regime) runs in its own child process, so peak RSS is its own. The
+figure is the median time of ``--iters`` steps after ``--warmup`` steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+os.environ.setdefault("UQA_PROGRESS", "0")
+
+# name -> (our encoder, our config overrides, official builder, batch, length, vocabulary)
+CONFIGS: dict[str, dict[str, Any]] = {
+    "sasrec-d512": {"encoder": "sasrec", "batch": 8, "length": 512, "vocab": 20000,
+                    "ours": {"dim": 512, "layers": 6, "heads": 8, "ffn_dim": 1536}},
+    "trm_plus-d512": {"encoder": "trm_plus", "batch": 8, "length": 512, "vocab": 20000,
+                      "ours": {"dim": 512, "layers": 4, "heads": 4, "ffn_dim": 1536}},
+    "gru4rec-d512": {"encoder": "gru4rec", "batch": 8, "length": 512, "vocab": 20000,
+                     "ours": {"dim": 512, "layers": 2, "hidden": 1024}},
+    "sasrec-d64": {"encoder": "sasrec", "batch": 256, "length": 50, "vocab": 2000,
+                   "ours": {"dim": 64, "layers": 2, "heads": 2, "ffn_dim": 128}},
+    "trm_plus-d64": {"encoder": "trm_plus", "batch": 256, "length": 50, "vocab": 2000,
+                     "ours": {"dim": 64, "layers": 2, "heads": 2, "ffn_dim": 192}},
+    "gru4rec-d64": {"encoder": "gru4rec", "batch": 256, "length": 50, "vocab": 2000,
+                    "ours": {"dim": 64, "layers": 2, "hidden": 128}},
+}
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"official_{name}", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def official_backbone(root: Path, encoder: str, o: dict[str, Any], length: int) -> Any:
+    """The official module at our config ``o`` (same shapes and parameter count)."""
+    modules = root / "uqa_bench" / "modules"
+    if not modules.is_dir():
+        raise SystemExit(f"--official {root}: no uqa_bench/modules/ (expected a checkout of "
+                         "OpenStellarTeam/UQABench)")
+    if encoder == "sasrec":
+        m = _load(modules / "sasrec.py", "sasrec")
+        return m.SASRec(length, o["dim"], o["layers"], o["heads"], o["ffn_dim"], 0.1)
+    if encoder == "trm_plus":
+        m = _load(modules / "transformer.py", "transformer")
+        cfg = m.TransformerConfig(num_layers=o["layers"], max_seq_length=length,
+                                  hidden_size=o["dim"], num_heads=o["heads"], ffn_dim=o["ffn_dim"])
+        return m.TransformerPlus(cfg)
+    if encoder == "gru4rec":
+        m = _load(modules / "gru4rec.py", "gru4rec")
+        return m.GRU4Rec(o["dim"], o["layers"], o["hidden"], 0.1)
+    raise SystemExit(f"no official module for {encoder}")
+
+
+def lengths_for(regime: str, n: int, length: int, seed: int) -> Any:
+    """``n`` sequence lengths (input clicks) for a regime, each in ``1..length``."""
+    import numpy as np
+
+    if regime == "full":
+        return np.full(n, length, dtype=np.int64)
+    from uqa_data.presets import synth_config
+    from uqa_data.synth import draw_lengths
+
+    cfg = synth_config("full", n_users=n)
+    drawn = draw_lengths(cfg, np.random.default_rng(seed))
+    return np.clip(drawn - 1, 1, length)  # one click is the last target
+
+
+def make_batches(regime: str, batch: int, length: int, vocab: int, count: int, seed: int,
+                 bucket: bool) -> list[tuple[Any, Any, Any]]:
+    """``count`` batches ``(ids [B, L], lengths [B], targets [B, L])``: random clicks.
+
+    ``bucket``: sort pools of 16 batches by length and pad each batch to its longest (as
+    ``uqa pretrain`` does); otherwise pad every batch to ``length`` (the official loader).
+    """
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(seed)
+    pool = 16 * batch
+    lens = lengths_for(regime, max(pool, count * batch), length, seed)
+    lens = lens[: count * batch] if not bucket else lens
+    if bucket:
+        order = np.argsort(lens[:pool], kind="stable")
+        lens = lens[:pool][order]
+        picks = rng.permutation(pool // batch)[:count]
+        groups = [lens[i * batch:(i + 1) * batch] for i in picks]
+    else:
+        groups = [lens[i * batch:(i + 1) * batch] for i in range(count)]
+    out = []
+    for g in groups:
+        width = int(g.max()) if bucket else length
+        clicks = rng.integers(1, vocab, size=(len(g), width + 1))
+        valid = np.arange(width + 1)[None, :] < (g[:, None] + 1)
+        clicks = np.where(valid, clicks, 0)
+        ids = torch.from_numpy(clicks[:, :-1].copy())
+        targets = torch.from_numpy(clicks[:, 1:].copy())  # 0 after each sequence's end
+        out.append((ids, torch.from_numpy(g.astype(np.int64)), targets))
+    return out
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def time_side(name: str, side: str, regime: str, root: Path | None, iters: int, warmup: int,
+              precision: str, seed: int) -> dict[str, Any]:
+    """Median seconds per AdamW step of one side; sequences/s and peak RSS."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    c = CONFIGS[name]
+    o, b, n, v = c["ours"], c["batch"], c["length"], c["vocab"]
+    batches = make_batches(regime, b, n, v, iters + warmup, seed, bucket=side == "ours")
+    if side == "official":
+        assert root is not None
+        backbone = official_backbone(root, c["encoder"], o, n)
+        items = torch.nn.Embedding(v, o["dim"], padding_idx=0)
+        with torch.no_grad():  # std 0.02 as the official model's _init_weights (and ours)
+            items.weight.normal_(0.0, 0.02)
+            items.weight[0].zero_()
+        params = list(backbone.parameters()) + list(items.parameters())
+
+        def loss_of(ids: Any, lengths: Any, targets: Any) -> Any:
+            h = backbone(items(ids), lengths)
+            logits = F.linear(h, items.weight)
+            labels = targets.masked_fill(targets == 0, -100)
+            return F.cross_entropy(logits.view(-1, v), labels.view(-1))
+
+        backbone_params = sum(p.numel() for p in backbone.parameters())
+        ctx = None
+    else:
+        from uqa_encoders.batching import Batch
+        from uqa_encoders.features import FeatureEmbedding
+        from uqa_encoders.model import UserModel, build_encoder, encoder_config
+        from uqa_encoders.pretrain import PretrainConfig, autocast, training_loss
+
+        enc = build_encoder(c["encoder"], encoder_config(c["encoder"], "small", max_len=n,
+                                                         dropout=0.1, **o))
+        features = FeatureEmbedding(v - 1, (), 1, 1, o["dim"], "id-only")
+        model = UserModel(features, enc)
+        params = list(model.parameters())
+        cfg = PretrainConfig(encoder=c["encoder"], precision=precision)
+
+        def loss_of(ids: Any, lengths: Any, targets: Any) -> Any:
+            with autocast(precision, torch.device("cpu")):
+                return training_loss(model, features, Batch(ids, lengths, None, targets), cfg)
+
+        backbone_params = enc.get_num_params()
+        ctx = precision
+    opt = torch.optim.AdamW(params, lr=1e-4)
+    times, losses = [], []
+    for i, (ids, lengths, targets) in enumerate(batches):
+        t0 = time.perf_counter()
+        loss = loss_of(ids, lengths, targets)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+        losses.append(float(loss))
+    times.sort()
+    median = times[len(times) // 2]
+    return {"config": name, "side": side, "regime": regime, "precision": ctx or "fp32",
+            "backbone_params": backbone_params, "batch": b, "length": n, "vocab": v,
+            "iters": len(times), "median_s": round(median, 4),
+            "seq_per_s": round(b / median, 3),
+            "clicks_per_batch": round(sum(int(x[1].sum()) for x in batches) / len(batches), 1),
+            "first_loss": round(losses[0], 4), "peak_rss_mib": round(_peak_mib()),
+            "threads": torch.get_num_threads()}
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if proc.returncode:
+        tail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+        return {"error": tail, "args": args}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _load_avg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def markdown(res: dict[str, Any]) -> str:
+    lines = [
+        "# Encoder training throughput: ours vs the official UQABench modules",
+        "",
+        f"Machine: {res['machine']}. Command: `{res['command']}`. Official checkout: "
+        f"{res['official_commit']}. Load average before {res['load_before']}, after "
+        f"{res['load_after']}.",
+        "",
+        "| config | lengths | backbone params ours / official | precision (ours) "
+        "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official |",
+        "|---|---|---|---|---:|---:|---:|---|",
+    ]
+    for row in res["rows"]:
+        o, f = row["ours"], row["official"]
+        if "error" in o or "error" in f:
+            lines.append(f"| {row['config']} | {row['regime']} | error: "
+                         f"{o.get('error') or f.get('error')} ||||||")
+            continue
+        lines.append(
+            f"| {row['config']} (batch {o['batch']} x {o['length']}, V {o['vocab']:,}) | "
+            f"{row['regime']} | {o['backbone_params'] / 1e6:.3f}M / "
+            f"{f['backbone_params'] / 1e6:.3f}M | {o['precision']} | {o['seq_per_s']} | "
+            f"{f['seq_per_s']} | **{row['ratio']:.2f}** | {o['peak_rss_mib']} / "
+            f"{f['peak_rss_mib']} |")
+    return "\n".join(lines) + "\n"
+
+
+def run(official: Path, configs: list[str], regimes: list[str], precisions: list[str],
+        iters: int, warmup: int, seed: int, argv: list[str]) -> dict[str, Any]:
+    """Time every (config, regime): the official side once, ours in each precision."""
+    commit = "unknown"
+    head = official / ".git"
+    if head.exists():
+        proc = subprocess.run(["git", "-C", str(official), "rev-parse", "HEAD"],
+                              capture_output=True, text=True)
+        commit = proc.stdout.strip() or commit
+    res: dict[str, Any] = {
+        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}",
+        "command": "python bench/vs_official.py " + " ".join(argv),
+        "official_commit": commit, "load_before": _load_avg(), "rows": [],
+    }
+    common = [str(iters), str(warmup), str(seed)]
+    for name in configs:
+        for regime in regimes:
+            f = _child(["_side", name, "official", regime, str(official), "fp32", *common])
+            print(json.dumps(f), flush=True)
+            for precision in precisions:
+                o = _child(["_side", name, "ours", regime, str(official), precision, *common])
+                print(json.dumps(o), flush=True)
+                ratio = (o["seq_per_s"] / f["seq_per_s"]
+                         if "error" not in o and "error" not in f else float("nan"))
+                res["rows"].append({"config": name, "regime": regime, "ours": o,
+                                    "official": f, "ratio": round(ratio, 3)})
+    res["load_after"] = _load_avg()
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_side":
+        name, side, regime, root, precision, iters, warmup, seed = argv[1:9]
+        print(json.dumps(time_side(name, side, regime, Path(root), int(iters), int(warmup),
+                                   precision, int(seed))))
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--official", type=Path, required=True,
+                   help="a checkout of OpenStellarTeam/UQABench (the folder holding uqa_bench/)")
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--regimes", default="full,paper", help="full and/or paper lengths")
+    p.add_argument("--precisions", default="fp32", help="our side's precisions: fp32,bf16")
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, default=Path("bench/results/vs_official.json"))
+    p.add_argument("--md", type=Path, default=Path("bench/results/vs_official.md"))
+    args = p.parse_args(argv)
+    configs = [c for c in args.configs.split(",") if c]
+    for c in configs:
+        if c not in CONFIGS:
+            p.error(f"--configs: unknown config '{c}'; valid: {', '.join(CONFIGS)}")
+    res = run(args.official, configs, [r for r in args.regimes.split(",") if r],
+              [x for x in args.precisions.split(",") if x], args.iters, args.warmup,
+              args.seed, argv)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(res, indent=2) + "\n")
+    args.md.write_text(markdown(res))
+    print(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
