@@ -197,3 +197,43 @@ def test_gru4rec_hidden_other_than_dim_projects_back() -> None:
     torch.testing.assert_close(prefix, full[:, :4], atol=1e-5, rtol=1e-4)
     with pytest.raises(UqaInputError, match="hidden=-1"):
         encoder_config("gru4rec", "tiny", hidden=-1)
+
+
+def test_dropout_keeps_one_minus_p_scaled_and_passes_gradients_through_the_mask() -> None:
+    from uqa_encoders.zoo.base import Dropout
+
+    torch.manual_seed(0)
+    drop = Dropout(0.25)
+    x = torch.ones(400, 500, requires_grad=True)
+    y = drop(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.75) < 0.005
+    assert torch.allclose(y[kept], torch.full_like(y[kept], 1 / 0.75))
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d y / d x is the scaled mask itself
+    drop.eval()
+    assert drop(x) is x
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert Dropout(0.1).train()(x.to(torch.bfloat16)).dtype == torch.bfloat16
+
+
+def test_trm_plus_rope_rotates_interleaved_pairs_by_position() -> None:
+    """The complex-product RoPE equals the real-valued rotation, pair by pair (slow loop)."""
+    import math
+
+    from uqa_encoders.zoo.trm_plus import apply_rope, rope_tables
+
+    torch.manual_seed(0)
+    b, h, n, hd, base = 2, 3, 7, 6, 10000.0
+    x = torch.randn(b, h, n, hd)
+    out = apply_rope(x, rope_tables(n, hd, base, torch.device("cpu")))
+    ref = torch.empty_like(x)
+    for p in range(n):
+        for i in range(hd // 2):
+            a = p * base ** (-2 * i / hd)
+            x1, x2 = x[..., p, 2 * i], x[..., p, 2 * i + 1]
+            ref[..., p, 2 * i] = x1 * math.cos(a) - x2 * math.sin(a)
+            ref[..., p, 2 * i + 1] = x1 * math.sin(a) + x2 * math.cos(a)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    assert apply_rope(x.to(torch.bfloat16), rope_tables(n, hd, base, x.device)).dtype == \
+        torch.bfloat16

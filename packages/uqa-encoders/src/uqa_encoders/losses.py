@@ -17,7 +17,7 @@ LOSSES: tuple[str, ...] = ("ce", "infonce")
 
 
 CHUNK_ELEMENTS = 1 << 26
-"""Logits per block of :func:`linear_cross_entropy` (256 MiB of float32): a block's
+"""Most logits per block of :func:`linear_cross_entropy` (256 MiB of float32): a block's
 products are single matrix multiplies; the softmax walks it in cache-sized slices."""
 SLICE_ELEMENTS = 1 << 19
 
@@ -43,9 +43,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, h: torch.Tensor, table: torch.Tensor, target: torch.Tensor
                 ) -> torch.Tensor:
-        rows, width = h.shape[0], table.shape[0]
-        block = max(1, CHUNK_ELEMENTS // max(width, 1))
+        rows, width, dim = h.shape[0], table.shape[0], table.shape[1]
+        # A block's table gradient is a [N+1, D] sum: blocks of at least 4 D rows keep its
+        # cost small against the block's logits; a small table lets blocks fit in cache.
         step = max(1, SLICE_ELEMENTS // max(width, 1))
+        block = min(max(step, 4 * dim), max(1, CHUNK_ELEMENTS // max(width, 1)))
         need_h, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grad_h = torch.empty_like(h) if need_h else None
         grad_t = None
@@ -55,16 +57,21 @@ class _LinearCrossEntropy(torch.autograd.Function):
             logits = hb @ table.T  # [b, N+1], autocast's dtype under autocast
             for s0 in range(0, len(tb), step):
                 x = logits[s0:s0 + step]
-                xf = x.float()
+                xf = x.float()  # x itself when the logits are float32
                 xf[:, 0] = float("-inf")
                 t = tb[s0:s0 + step]
-                lse = torch.logsumexp(xf, dim=-1)
-                total += (lse - xf.gather(1, t[:, None]).squeeze(1)).sum(dtype=torch.float64)
+                picked = xf.gather(1, t[:, None])
+                top = xf.amax(dim=-1, keepdim=True)
+                e = xf.sub_(top).exp_()  # one exp per logit, in place
+                norm = e.sum(dim=-1, keepdim=True)
+                lse = top + norm.log()
+                total += (lse - picked).sum(dtype=torch.float64)
                 if need_h or need_t:
                     # d(mean CE)/d logits = (softmax - onehot) / rows, written over the logits
-                    xf.sub_(lse[:, None]).exp_()
-                    xf[torch.arange(len(t), device=xf.device), t] -= 1.0
-                    x.copy_(xf.mul_(1.0 / rows))
+                    e.mul_(norm.reciprocal_().mul_(1.0 / rows))
+                    e[torch.arange(len(t), device=e.device), t] -= 1.0 / rows
+                    if e.data_ptr() != x.data_ptr():
+                        x.copy_(e)
             if need_h:
                 grad_h[b0:b0 + block] = logits @ table
             if need_t:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder, init_weights
+from uqa_encoders.zoo.base import Dropout, EncoderConfig, SequentialEncoder, init_weights
 
 
 @dataclass
@@ -38,7 +38,7 @@ class GRU4Rec(SequentialEncoder):
 
     def __init__(self, config: GRU4RecConfig) -> None:
         super().__init__(config)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         hidden = config.hidden or config.dim
         self.gru = nn.GRU(
             config.dim, hidden, num_layers=config.layers, batch_first=True,

@@ -23,7 +23,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder, check_heads, init_weights
+from uqa_encoders.zoo.base import (
+    Dropout,
+    EncoderConfig,
+    SequentialEncoder,
+    check_heads,
+    init_weights,
+)
 
 
 @dataclass
@@ -71,7 +77,7 @@ class _Layer(nn.Module):
         self.norm_av = nn.LayerNorm(c.dim)
         self.f2 = nn.Linear(c.dim, c.dim)
         self.rab = RelativeBias(c.max_len, c.time_buckets)
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor, timestamps: torch.Tensor | None) -> torch.Tensor:
         b, n, d = x.shape
@@ -96,7 +102,7 @@ class HSTU(SequentialEncoder):
 
     def __init__(self, config: HSTUConfig) -> None:
         super().__init__(config)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.layers = nn.ModuleList(_Layer(config) for _ in range(config.layers))
         self.norm = nn.LayerNorm(config.dim)
         self.apply(init_weights)

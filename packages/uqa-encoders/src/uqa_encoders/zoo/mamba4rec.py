@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder, init_weights
+from uqa_encoders.zoo.base import Dropout, EncoderConfig, SequentialEncoder, init_weights
 
 
 @dataclass
@@ -165,11 +165,11 @@ class _Layer(nn.Module):
         self.mixer = MambaMixer(c)
         self.norm1 = nn.LayerNorm(c.dim)
         self.ffn = nn.Sequential(
-            nn.Linear(c.dim, c.ffn_mult * c.dim), nn.GELU(), nn.Dropout(c.dropout),
+            nn.Linear(c.dim, c.ffn_mult * c.dim), nn.GELU(), Dropout(c.dropout),
             nn.Linear(c.ffn_mult * c.dim, c.dim),
         )
         self.norm2 = nn.LayerNorm(c.dim)
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.norm1(x + self.drop(self.mixer(x)))
@@ -184,7 +184,7 @@ class Mamba4Rec(SequentialEncoder):
 
     def __init__(self, config: Mamba4RecConfig) -> None:
         super().__init__(config)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.norm = nn.LayerNorm(config.dim)
         self.layers = nn.ModuleList(_Layer(config) for _ in range(config.layers))
         self.apply(init_weights)

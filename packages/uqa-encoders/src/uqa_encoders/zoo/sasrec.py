@@ -13,7 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder, check_heads, init_weights
+from uqa_encoders.zoo.base import (
+    Dropout,
+    EncoderConfig,
+    SequentialEncoder,
+    check_heads,
+    init_weights,
+)
 
 
 @dataclass
@@ -39,10 +45,10 @@ class _Block(nn.Module):
         self.ffn = nn.Sequential(
             nn.Linear(c.dim, c.ffn_dim),
             nn.GELU(),
-            nn.Dropout(c.dropout),
+            Dropout(c.dropout),
             nn.Linear(c.ffn_dim, c.dim),
         )
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape
@@ -63,7 +69,7 @@ class SASRec(SequentialEncoder):
     def __init__(self, config: SASRecConfig) -> None:
         super().__init__(config)
         self.pos = nn.Embedding(config.max_len, config.dim)
-        self.drop = nn.Dropout(config.dropout)
+        self.drop = Dropout(config.dropout)
         self.blocks = nn.ModuleList(_Block(config) for _ in range(config.layers))
         self.ln_f = nn.LayerNorm(config.dim)
         self.apply(init_weights)
