@@ -237,3 +237,28 @@ def test_trm_plus_rope_rotates_interleaved_pairs_by_position() -> None:
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
     assert apply_rope(x.to(torch.bfloat16), rope_tables(n, hd, base, x.device)).dtype == \
         torch.bfloat16
+
+
+@settings(max_examples=12, deadline=None)
+@given(batch=st.integers(1, 4), steps=st.integers(1, 9), dim=st.integers(1, 6),
+       hidden=st.integers(1, 7), layers=st.integers(1, 3), seed=st.integers(0, 10_000))
+def test_gru4rec_training_recurrence_matches_nn_gru(batch: int, steps: int, dim: int,
+                                                    hidden: int, layers: int, seed: int) -> None:
+    """The CPU training path (custom backward) gives nn.GRU's outputs and gradients."""
+    torch.manual_seed(seed)
+    enc = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", dim=dim, hidden=hidden,
+                                                  layers=layers, dropout=0.0, max_len=16))
+    for p in enc.gru.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(batch, steps, dim, requires_grad=True)
+    out = enc._train_layers(x)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    ours = [x.grad.clone()] + [p.grad.clone() for p in enc.gru.parameters()]
+    x.grad = None
+    enc.gru.zero_grad(set_to_none=True)
+    ref, _ = enc.gru(x)
+    ref.backward(grad)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
+    for a, b in zip(ours, [x.grad] + [p.grad for p in enc.gru.parameters()], strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
