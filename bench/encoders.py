@@ -5,6 +5,7 @@ Usage::
     python bench/encoders.py                          # default synthetic data, all encoders
     python bench/encoders.py --encoders sasrec,hstu --no-paper
     python bench/encoders.py --data runs/x/data        # an existing data/ folder
+    python bench/encoders.py --official DIR            # ours vs the official UQABench modules
 
 For each encoder, in its own process (so peak RSS is its own):
 
@@ -15,7 +16,9 @@ For each encoder, in its own process (so peak RSS is its own):
 2. throughput at the paper's ~20M size (``--paper-steps`` optimizer steps of
    ``--paper-batch`` sequences of ``--paper-len`` clicks): sequences/s, peak RSS.
 
-Writes JSON (``--json``) and a Markdown table (``--md``).
+Writes JSON (``--json``) and a Markdown table (``--md``). ``--official DIR`` (a checkout
+of OpenStellarTeam/UQABench) instead times our training step against the official modules
+at the same configurations: ``bench/vs_official.py``, which has the details.
 """
 
 from __future__ import annotations
@@ -172,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(throughput(argv[1], Path(argv[2]), argv[3], int(argv[4]), int(argv[5]),
                                     int(argv[6]))))
         return 0
+    if "--official" in argv:  # the side-by-side against the official modules
+        sys.path.insert(0, str(Path(__file__).parent))
+        import vs_official
+
+        return vs_official.main(argv)
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", type=Path, help="an existing data/ folder (default: synthesize)")
     p.add_argument("--data-preset", default="default", help="synthetic data preset")

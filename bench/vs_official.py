@@ -24,8 +24,11 @@ Two length regimes: ``full`` (every sequence is ``N`` clicks long) and ``paper``
 paper's 184k users; the official data loader pads every sequence to ``N``, ours pads a
 batch to its longest after bucketing by length as ``uqa pretrain`` batches).
 
-Each (config, side, regime) runs in its own child process, so peak RSS is its own. The
-figure is the median time of ``--iters`` steps after ``--warmup`` steps.
+Per (config, regime), one child process builds every side and lets them take steps in
+turn (one step of each, then the next), so a drift in the machine's speed reaches all
+sides alike; the figure is each side's median of ``--iters`` steps after ``--warmup``.
+Peak RSS comes from one more process per side that takes two steps of the longest
+(``full``) batches alone.
 """
 
 from __future__ import annotations
@@ -142,16 +145,13 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def time_side(name: str, side: str, regime: str, root: Path | None, iters: int, warmup: int,
-              precision: str, seed: int) -> dict[str, Any]:
-    """Median seconds per AdamW step of one side; sequences/s and peak RSS."""
+def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple[Any, Any, int]:
+    """``(loss_of(ids, lengths, targets), optimizer, backbone parameters)`` of one side."""
     import torch
     import torch.nn.functional as F
 
-    torch.manual_seed(seed)
     c = CONFIGS[name]
-    o, b, n, v = c["ours"], c["batch"], c["length"], c["vocab"]
-    batches = make_batches(regime, b, n, v, iters + warmup, seed, bucket=side == "ours")
+    o, n, v = c["ours"], c["length"], c["vocab"]
     if side == "official":
         assert root is not None
         backbone = official_backbone(root, c["encoder"], o, n)
@@ -167,8 +167,7 @@ def time_side(name: str, side: str, regime: str, root: Path | None, iters: int, 
             labels = targets.masked_fill(targets == 0, -100)
             return F.cross_entropy(logits.view(-1, v), labels.view(-1))
 
-        backbone_params = sum(p.numel() for p in backbone.parameters())
-        ctx = None
+        count = sum(p.numel() for p in backbone.parameters())
     else:
         from uqa_encoders.batching import Batch
         from uqa_encoders.features import FeatureEmbedding
@@ -186,28 +185,60 @@ def time_side(name: str, side: str, regime: str, root: Path | None, iters: int, 
             with autocast(precision, torch.device("cpu")):
                 return training_loss(model, features, Batch(ids, lengths, None, targets), cfg)
 
-        backbone_params = enc.get_num_params()
-        ctx = precision
-    opt = torch.optim.AdamW(params, lr=1e-4)
-    times, losses = [], []
-    for i, (ids, lengths, targets) in enumerate(batches):
-        t0 = time.perf_counter()
-        loss = loss_of(ids, lengths, targets)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-        losses.append(float(loss))
-    times.sort()
-    median = times[len(times) // 2]
-    return {"config": name, "side": side, "regime": regime, "precision": ctx or "fp32",
-            "backbone_params": backbone_params, "batch": b, "length": n, "vocab": v,
-            "iters": len(times), "median_s": round(median, 4),
+        count = enc.get_num_params()
+    return loss_of, torch.optim.AdamW(params, lr=1e-4), count
+
+
+SIDES: tuple[tuple[str, str], ...] = (("official", "fp32"), ("ours", "fp32"), ("ours", "bf16"))
+
+
+def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str, str]],
+               iters: int, warmup: int, seed: int) -> list[dict[str, Any]]:
+    """Every side's median seconds per AdamW step, steps taken in turn (one step of each
+    side, then the next), so a drift in the machine's speed reaches every side alike."""
+    import torch
+
+    c = CONFIGS[name]
+    b, n, v = c["batch"], c["length"], c["vocab"]
+    built, batches = [], []
+    for side, precision in sides:
+        torch.manual_seed(seed)
+        built.append(build_side(name, side, precision, root))
+        batches.append(make_batches(regime, b, n, v, iters + warmup, seed,
+                                    bucket=side == "ours"))
+    times: list[list[float]] = [[] for _ in sides]
+    first: list[float] = [0.0 for _ in sides]
+    for i in range(iters + warmup):
+        for j, (loss_of, opt, _) in enumerate(built):
+            ids, lengths, targets = batches[j][i]
+            t0 = time.perf_counter()
+            loss = loss_of(ids, lengths, targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if i >= warmup:
+                times[j].append(time.perf_counter() - t0)
+            if i == 0:
+                first[j] = float(loss)
+    rows = []
+    for j, (side, precision) in enumerate(sides):
+        median = sorted(times[j])[len(times[j]) // 2]
+        rows.append({
+            "config": name, "side": side, "regime": regime, "precision": precision,
+            "backbone_params": built[j][2], "batch": b, "length": n, "vocab": v,
+            "iters": len(times[j]), "median_s": round(median, 4),
             "seq_per_s": round(b / median, 3),
-            "clicks_per_batch": round(sum(int(x[1].sum()) for x in batches) / len(batches), 1),
-            "first_loss": round(losses[0], 4), "peak_rss_mib": round(_peak_mib()),
-            "threads": torch.get_num_threads()}
+            "clicks_per_batch": round(sum(int(x[1].sum()) for x in batches[j]) / (iters + warmup),
+                                      1),
+            "first_loss": round(first[j], 4), "threads": torch.get_num_threads()})
+    return rows
+
+
+def peak_side(name: str, side: str, regime: str, root: Path | None, precision: str,
+              seed: int) -> dict[str, Any]:
+    """Peak RSS of two steps of one side alone (run in its own process)."""
+    rows = time_sides(name, regime, root, [(side, precision)], 1, 1, seed)
+    return {**rows[0], "peak_rss_mib": round(_peak_mib())}
 
 
 def _child(args: list[str]) -> dict[str, Any]:
@@ -231,7 +262,8 @@ def markdown(res: dict[str, Any]) -> str:
         f"{res['load_after']}.",
         "",
         "| config | lengths | backbone params ours / official | precision (ours) "
-        "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official |",
+        "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official "
+        "(full lengths) |",
         "|---|---|---|---|---:|---:|---:|---|",
     ]
     for row in res["rows"]:
@@ -251,10 +283,10 @@ def markdown(res: dict[str, Any]) -> str:
 
 def run(official: Path, configs: list[str], regimes: list[str], precisions: list[str],
         iters: int, warmup: int, seed: int, argv: list[str]) -> dict[str, Any]:
-    """Time every (config, regime): the official side once, ours in each precision."""
+    """Time every (config, regime), the official side and ours in each precision taking
+    steps in turn in one process; peak RSS of each side in a process of its own."""
     commit = "unknown"
-    head = official / ".git"
-    if head.exists():
+    if (official / ".git").exists():
         proc = subprocess.run(["git", "-C", str(official), "rev-parse", "HEAD"],
                               capture_output=True, text=True)
         commit = proc.stdout.strip() or commit
@@ -264,28 +296,42 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
         "command": "python bench/vs_official.py " + " ".join(argv),
         "official_commit": commit, "load_before": _load_avg(), "rows": [],
     }
-    common = [str(iters), str(warmup), str(seed)]
+    sides = [("official", "fp32")] + [("ours", p) for p in precisions]
+    spec = ",".join(f"{a}:{b}" for a, b in sides)
     for name in configs:
+        peaks = {}
+        for side, precision in sides:  # peak memory: the longest batches, one side alone
+            peaks[(side, precision)] = _child(["_peak", name, side, "full", str(official),
+                                               precision, str(seed)])
         for regime in regimes:
-            f = _child(["_side", name, "official", regime, str(official), "fp32", *common])
-            print(json.dumps(f), flush=True)
-            for precision in precisions:
-                o = _child(["_side", name, "ours", regime, str(official), precision, *common])
-                print(json.dumps(o), flush=True)
-                ratio = (o["seq_per_s"] / f["seq_per_s"]
-                         if "error" not in o and "error" not in f else float("nan"))
+            got = _child(["_time", name, regime, str(official), spec, str(iters), str(warmup),
+                          str(seed)])
+            print(json.dumps(got), flush=True)
+            if "error" in got:
+                res["rows"].append({"config": name, "regime": regime, "ours": got,
+                                    "official": got, "ratio": float("nan")})
+                continue
+            f = {**got["rows"][0], "peak_rss_mib": peaks[sides[0]].get("peak_rss_mib")}
+            for o, key in zip(got["rows"][1:], sides[1:], strict=True):
+                o = {**o, "peak_rss_mib": peaks[key].get("peak_rss_mib")}
                 res["rows"].append({"config": name, "regime": regime, "ours": o,
-                                    "official": f, "ratio": round(ratio, 3)})
+                                    "official": f,
+                                    "ratio": round(o["seq_per_s"] / f["seq_per_s"], 3)})
     res["load_after"] = _load_avg()
     return res
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "_side":
-        name, side, regime, root, precision, iters, warmup, seed = argv[1:9]
-        print(json.dumps(time_side(name, side, regime, Path(root), int(iters), int(warmup),
-                                   precision, int(seed))))
+    if argv and argv[0] == "_time":
+        name, regime, root, spec, iters, warmup, seed = argv[1:8]
+        sides = [tuple(x.split(":")) for x in spec.split(",")]
+        rows = time_sides(name, regime, Path(root), sides, int(iters), int(warmup), int(seed))
+        print(json.dumps({"rows": rows}))
+        return 0
+    if argv and argv[0] == "_peak":
+        name, side, regime, root, precision, seed = argv[1:7]
+        print(json.dumps(peak_side(name, side, regime, Path(root), precision, int(seed))))
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--official", type=Path, required=True,

@@ -1,0 +1,52 @@
+"""bench/vs_official.py: its batches are next-click pairs, and our side of a step runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "vs_official.py"
+
+
+@pytest.fixture(scope="module")
+def vo():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("vs_official", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["vs_official"] = module
+    spec.loader.exec_module(module)
+    module.CONFIGS["tiny-test"] = {"encoder": "gru4rec", "batch": 4, "length": 12, "vocab": 30,
+                                   "ours": {"dim": 8, "layers": 2, "hidden": 16}}
+    return module
+
+
+@pytest.mark.parametrize("bucket", [False, True])
+@pytest.mark.parametrize("regime", ["full", "paper"])
+def test_batches_are_inputs_and_their_next_clicks(vo, regime: str, bucket: bool) -> None:  # type: ignore[no-untyped-def]
+    batches = vo.make_batches(regime, 4, 12, 30, 5, 0, bucket=bucket)
+    assert len(batches) == 5
+    for ids, lengths, targets in batches:
+        width = int(lengths.max()) if bucket else 12
+        assert ids.shape == targets.shape == (4, width)
+        valid = torch.arange(width)[None, :] < lengths[:, None]
+        assert bool((ids[valid] > 0).all()) and bool((targets[valid] > 0).all())
+        assert bool((ids[~valid] == 0).all()) and bool((targets[~valid] == 0).all())
+        # targets are the inputs shifted by one click
+        assert torch.equal(targets[:, :-1][valid[:, 1:]], ids[:, 1:][valid[:, 1:]])
+        if regime == "full":
+            assert bool((lengths == 12).all())
+
+
+def test_our_side_of_a_step_runs_and_reports(vo) -> None:  # type: ignore[no-untyped-def]
+    row = vo.peak_side("tiny-test", "ours", "paper", None, "fp32", 0)
+    assert row["side"] == "ours" and row["iters"] == 1 and row["seq_per_s"] > 0
+    assert row["peak_rss_mib"] > 0
+    assert row["first_loss"] == pytest.approx(float(torch.log(torch.tensor(29.0))), abs=0.3)
+
+
+def test_a_folder_without_the_official_modules_is_refused(vo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit, match="uqa_bench/modules"):
+        vo.official_backbone(tmp_path, "sasrec", {"dim": 8}, 12)
