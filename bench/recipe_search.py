@@ -41,6 +41,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "e1-lr2e-2": {"lr": 2e-2, "epochs": 1},
     "e1-options": {"lr": 5e-3, "epochs": 1, "loss": "options"},
     "e1-tokens4": {"lr": 5e-3, "epochs": 1, "adapter_options": {"num_tokens": 4}},
+    "e1-last": {"lr": 5e-3, "epochs": 1, "adapter_options": {"pool": "last"}},
     "e1-options-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "options"},
     "e1-options-lr2e-2-t4": {"lr": 2e-2, "epochs": 1, "loss": "options",
                              "adapter_options": {"num_tokens": 4}},

@@ -219,7 +219,7 @@ def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str,
             if i >= warmup:
                 times[j].append(time.perf_counter() - t0)
             if i == 0:
-                first[j] = float(loss)
+                first[j] = float(loss.detach())
     rows = []
     for j, (side, precision) in enumerate(sides):
         median = sorted(times[j])[len(times[j]) // 2]

@@ -68,7 +68,9 @@ class PretrainConfig:
     :param eval_users: held-out users (from ``test.arrow``) evaluated each epoch.
     :param checkpoint_every: steps between resumable checkpoints (also at each epoch end).
     :param device: ``auto`` (cuda when present), ``cpu`` or ``cuda``.
-    :param precision: ``fp32`` or ``bf16`` (autocast; GPU).
+    :param precision: ``fp32`` or ``bf16`` (autocast, float32 weights): on a GPU, or a CPU
+        with bf16 instructions, where paper-size encoders train about twice as fast
+        (BENCHMARKS.md); at the ``small`` size on a CPU it gains nothing.
     """
 
     encoder: str = "sasrec"
