@@ -16,8 +16,9 @@ from uqa_encoders.pretrain import PretrainConfig, pretrain
     [
         {"loss": "ce", "sampled": 32, "input_mode": "no-text"},
         {"loss": "infonce", "input_mode": "id-only", "lr": 5e-3},
+        {"precision": "bf16"},
     ],
-    ids=["sampled-no-text", "infonce-id-only"],
+    ids=["sampled-no-text", "infonce-id-only", "ce-bf16-autocast"],
 )
 def test_other_losses_and_modes_beat_most_popular(
     data_dir: Path, tmp_path: Path, overrides: dict
