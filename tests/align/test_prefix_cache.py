@@ -133,5 +133,5 @@ def test_default_preset_trains_one_epoch_unless_steps_are_given() -> None:
     assert AlignConfig.from_preset("default").epochs == 1
     given = AlignConfig.from_preset("default", steps=40)
     assert (given.steps, given.epochs) == (40, None)
-    both = AlignConfig.from_preset("default", steps=40, epochs=1)
-    assert both.epochs == 1
+    both = AlignConfig.from_preset("default", steps=40, epochs=3)
+    assert both.epochs == 3
