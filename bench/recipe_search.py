@@ -163,10 +163,11 @@ def main() -> None:
         train_emb, test_emb = vectors_file(args.run, kind, args.work)
         column = "embedding" if kind == "oracle" else "embeddings"
         for name in args.recipes.split(","):
-            over = dict(RECIPES[name])
-            align_file = align_questions(args.run, over.pop("align_per_task", None), args.work)
-            config = AlignConfig.from_preset("default", embedding_column=column, **over)
-            over = dict(RECIPES[name])
+            over = RECIPES[name]
+            align_file = align_questions(args.run, over.get("align_per_task"), args.work)
+            config = AlignConfig.from_preset(
+                "default", embedding_column=column,
+                **{k: v for k, v in over.items() if k != "align_per_task"})
             adapter = args.work / f"{kind}-{name}" / "adapter"
             load0 = os.getloadavg()[0]
             t0 = time.perf_counter()

@@ -48,7 +48,8 @@ from typing import Any
 
 os.environ.setdefault("UQA_PROGRESS", "0")
 
-# name -> (our encoder, our config overrides, official builder, batch, length, vocabulary)
+# name -> our encoder, batch, length, vocabulary and the shape both sides share (``ours``:
+# our config overrides; official_backbone builds the official module from the same keys)
 CONFIGS: dict[str, dict[str, Any]] = {
     "sasrec-d512": {"encoder": "sasrec", "batch": 8, "length": 512, "vocab": 20000,
                     "ours": {"dim": 512, "layers": 6, "heads": 8, "ffn_dim": 1536}},

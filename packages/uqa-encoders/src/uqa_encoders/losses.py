@@ -32,9 +32,10 @@ def linear_cross_entropy(h: torch.Tensor, table: torch.Tensor, target: torch.Ten
     """``F.cross_entropy(h @ table.T, target)`` with column 0 (padding) excluded.
 
     Same value and gradients as the plain expression (to float32 rounding), computed in
-    chunks of rows so the ``[P, N+1]`` logits, their log-softmax and their gradient never
-    exist whole: each chunk's gradient is formed as soon as its softmax is known. Under
-    autocast the products run in its dtype; the softmax and the table's gradient in float32.
+    blocks of rows (at most :data:`CHUNK_ELEMENTS` logits each): a block's softmax and its
+    gradient are written over its logits' own buffer, so no log-softmax or gradient copy of
+    the ``[P, N+1]`` logits is ever made. Under autocast the products run in its dtype; the
+    softmax and the table's gradient in float32.
     """
     return _LinearCrossEntropy.apply(h, table, target)
 
