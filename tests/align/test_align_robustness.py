@@ -49,10 +49,12 @@ def test_a_nan_step_is_skipped_and_repeated_nans_stop_with_good_weights(tiny, tm
     assert all(torch.isfinite(v).all() for v in kept.values())
 
 
-def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("questions", [8, 16])  # two epochs (prefixes stored), one (none)
+def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch,
+                                                            questions):
     from uqa_align.testing import tiny_llm
 
-    q, e = write_probe(tmp_path, 8)
+    q, e = write_probe(tmp_path, questions)
     cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
     align(q, e, None, tmp_path / "full", cfg, llm=tiny_llm())
     reference = load_file(str(tmp_path / "full" / "adapter.safetensors"))

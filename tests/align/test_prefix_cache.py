@@ -4,9 +4,13 @@ training through it with epochs."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
-from uqa_align.prefix_cache import PrefixCache, cached_target_logprobs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from uqa_align.prefix_cache import PrefixCache, cached_target_logprobs, length_groups
 from uqa_align.prompt import EncodedPrompt, PromptBuilder, PromptStyle
 from uqa_align.soft_prompt import pack_right, shared_head, target_logprobs
 
@@ -135,3 +139,68 @@ def test_default_preset_trains_one_epoch_unless_steps_are_given() -> None:
     assert (given.steps, given.epochs) == (40, None)
     both = AlignConfig.from_preset("default", steps=40, epochs=3)
     assert both.epochs == 3
+
+
+def test_grouped_suffixes_match_one_batch(tiny) -> None:
+    """Suffixes run in groups of similar length give one batch's values and gradients,
+    in the order of the questions."""
+    _, _, _, grouped = _setup(tiny, 1 << 30)
+    _, _, _, single = _setup(tiny, 1 << 30)
+    idx = [2, 0, 1]
+    targets = [[45, 46, 47, 48, 49, 50, 51, 52], [42], [44, 43]]
+    soft_a, soft_b = _soft(3, tiny.hidden_size), _soft(3, tiny.hidden_size)
+    a = cached_target_logprobs(tiny.model, grouped, idx, [True] * 3, targets, soft_a, 2,
+                               call_tokens=0)
+    b = cached_target_logprobs(tiny.model, single, idx, [True] * 3, targets, soft_b, 2,
+                               call_tokens=None)
+    widths = [1 + len(grouped.prompts[i].after) + len(t) for i, t in zip(idx, targets, strict=True)]
+    assert len(length_groups(widths, 0)) > 1  # really grouped
+    assert a.shape == (11,) and torch.allclose(a, b, atol=1e-5)
+    a.sum().backward()
+    b.sum().backward()
+    assert torch.allclose(soft_a.grad, soft_b.grad, atol=1e-5)
+
+
+def _padded_cost(lengths, groups, call_tokens):
+    return sum(len(g) * max(lengths[i] for i in g) + call_tokens for g in groups)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 40), min_size=1, max_size=7), st.integers(0, 50),
+       st.one_of(st.none(), st.integers(20, 120)))
+def test_length_groups_is_an_optimal_partition(lengths, call_tokens, budget) -> None:
+    """Every position once; within the budget (a lone row may exceed it); and no
+    partition into runs of the sorted lengths within the budget costs less."""
+    groups = length_groups(lengths, call_tokens, budget)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    for g in groups:
+        assert len(g) == 1 or budget is None or len(g) * max(lengths[i] for i in g) <= budget
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    best = None
+    for cuts in itertools.product([False, True], repeat=len(lengths) - 1):
+        runs, start = [], 0
+        for k, cut in enumerate(cuts, 1):
+            if cut:
+                runs.append(order[start:k])
+                start = k
+        runs.append(order[start:])
+        if budget is not None and any(
+                len(r) > 1 and len(r) * max(lengths[i] for i in r) > budget for r in runs):
+            continue
+        cost = _padded_cost(lengths, runs, call_tokens)
+        best = cost if best is None else min(best, cost)
+    assert _padded_cost(lengths, groups, call_tokens) == best
+
+
+def test_one_epoch_stores_no_prefix(tmp_path) -> None:
+    """Nothing reads a stored prefix back when no question is visited twice."""
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 24, n_cats=4)
+    recipe = AlignRecipe(AlignConfig.from_preset("tiny", epochs=1, batch_size=8),
+                         tmp_path / "adapter")
+    recipe.setup(q, e, None, llm=tiny_llm())
+    recipe.train()
+    assert recipe.config.steps == 3 and recipe.prefix_cache.max_bytes == 0
+    assert not recipe.prefix_cache.stored and recipe.prefix_cache.recomputed == 0

@@ -33,6 +33,44 @@ from uqa_align.soft_prompt import PackedBatch, embed_with_soft, head_cache, mode
 
 STORE_DTYPE = torch.bfloat16
 """How cached prefixes are stored (half the memory of float32)."""
+PREFIX_CALL_TOKENS = 32
+"""What one more decoder call costs, in padded tokens, when grouping prefixes to encode."""
+SUFFIX_CALL_TOKENS = 64
+"""The same for a training step's suffix pass, forward and backward: on a CPU each pass
+streams every weight of the frozen LLM from memory whatever the rows (measured here:
+~130 ms for one row of SmolLM2, ~1 ms per further token)."""
+ENCODE_BUDGET = 4096
+"""Most padded tokens in one prefix-encoding call (bounds its activations)."""
+
+
+def length_groups(lengths: Sequence[int], call_tokens: int, budget: int | None = None,
+                  max_items: int = 64) -> list[list[int]]:
+    """Split positions ``0..n-1`` into groups run as one right-padded batch each,
+    minimising the padded tokens computed plus ``call_tokens`` per group.
+
+    Positions are sorted by length, so a group is a run of similar lengths; ``budget``
+    caps a group's padded tokens (``rows x longest``; a single row may exceed it) and
+    ``max_items`` its rows. Exact dynamic programme over the sorted runs.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    sizes = [lengths[i] for i in order]
+    n = len(sizes)
+    best = [0] + [None] * n
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j - 1, max(-1, j - 1 - max_items), -1):
+            padded = (j - i) * sizes[j - 1]
+            if budget is not None and padded > budget and j - i > 1:
+                break
+            cost = best[i] + padded + call_tokens
+            if best[j] is None or cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups = []
+    j = n
+    while j > 0:
+        groups.append(order[cut[j] : j])
+        j = cut[j]
+    return groups[::-1]
 
 
 class PrefixCache:
@@ -99,14 +137,15 @@ class PrefixCache:
         kv = _stack(output_cache(out))[:, h:]  # [B, width, layers, 2, kvh, hd]
         return [kv[b, : len(r)] for b, r in enumerate(rows)]
 
-    def encode_ahead(self, idx: Sequence[int], chunk: int = 32) -> None:
+    def encode_ahead(self, idx: Sequence[int], budget: int = ENCODE_BUDGET) -> None:
         """Encode the float32 prefixes of questions about to be visited for the first time,
-        many at once and sorted by length (much cheaper than a few per step); each is used
-        on its first visit and then dropped (only its stored copy stays)."""
-        todo = sorted({i for i in idx if i not in self.ahead}, key=lambda i: len(
-            self.prompts[i].before))
-        for start in range(0, len(todo), chunk):
-            part = todo[start : start + chunk]
+        many at once in groups of similar length (:func:`length_groups`: much cheaper
+        than a few per step, and little padding); each is used on its first visit and
+        then dropped (only its stored copy stays)."""
+        todo = sorted({i for i in idx if i not in self.ahead})
+        lengths = [len(self.prompts[i].before) for i in todo]
+        for group in length_groups(lengths, PREFIX_CALL_TOKENS, budget):
+            part = [todo[g] for g in group]
             self.ahead.update(zip(part, self._encode(part), strict=True))
 
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
@@ -157,9 +196,37 @@ def _stack(cache: Any) -> torch.Tensor:
 
 def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
                            first_visit: Sequence[bool], targets: Sequence[Sequence[int]],
-                           soft: torch.Tensor | None, pad_id: int) -> torch.Tensor:
-    """Log-probability of every target token of the questions ``idx`` (``[K]``, float32),
-    reading each question's frozen prefix from ``cache``."""
+                           soft: torch.Tensor | None, pad_id: int,
+                           call_tokens: int | None = SUFFIX_CALL_TOKENS) -> torch.Tensor:
+    """Log-probability of every target token of the questions ``idx`` (``[K]``, float32,
+    question by question, token by token), reading each question's frozen prefix from
+    ``cache``.
+
+    The questions run in groups of similar suffix length (:func:`length_groups` with
+    ``call_tokens``; None: one batch), each its own padded batch: the same values as
+    one batch up to float rounding, with far less padding when answers differ in length.
+    """
+    if call_tokens is None or len(idx) < 2:
+        return _target_logprobs(model, cache, idx, first_visit, targets, soft, pad_id)
+    widths = [cache.prompts[i].n_soft + len(cache.prompts[i].after) + len(t)
+              for i, t in zip(idx, targets, strict=True)]
+    groups = length_groups(widths, call_tokens)
+    if len(groups) == 1:
+        return _target_logprobs(model, cache, idx, first_visit, targets, soft, pad_id)
+    parts: list[torch.Tensor | None] = [None] * len(idx)
+    for group in groups:
+        lp = _target_logprobs(model, cache, [idx[g] for g in group],
+                              [first_visit[g] for g in group], [targets[g] for g in group],
+                              None if soft is None else soft[group], pad_id)
+        for g, piece in zip(group, lp.split([len(targets[g]) for g in group]), strict=True):
+            parts[g] = piece
+    return torch.cat(parts)
+
+
+def _target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
+                     first_visit: Sequence[bool], targets: Sequence[Sequence[int]],
+                     soft: torch.Tensor | None, pad_id: int) -> torch.Tensor:
+    """:func:`cached_target_logprobs` of one padded batch."""
     decoder, lm_head, _ = model_parts(model)
     device = next(model.parameters()).device
     prompts = [cache.prompts[i] for i in idx]

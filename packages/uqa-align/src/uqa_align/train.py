@@ -190,7 +190,7 @@ ALIGN_PRESETS: dict[str, AlignConfig] = {
     "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
                         precision="fp32"),
     "small": AlignConfig(steps=80, batch_size=8),
-    # one epoch over the default questions' 4,200 alignment questions (recipe a600-e1)
+    # one epoch over the default questions' 5,600 alignment questions (recipe a600-e1)
     "default": AlignConfig(epochs=1),
     "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
 }
@@ -304,7 +304,11 @@ class AlignRecipe:
 
             # Sharded layers compute collectively: every rank re-encodes its slice's
             # prefixes every step (nothing stored), so all ranks call the LLM alike.
-            cap = 0 if (c.fsdp and self.world > 1) else int(c.prefix_cache_gb * 2**30)
+            # When no question is visited twice (one epoch or less) nothing would read a
+            # stored copy back, so nothing is stored.
+            revisits = c.steps * c.batch_size > len(self.qs)
+            cap = (0 if (c.fsdp and self.world > 1) or not revisits
+                   else int(c.prefix_cache_gb * 2**30))
             self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts, cap)
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
         if c.fsdp and self.world > 1:
@@ -449,9 +453,11 @@ class AlignRecipe:
         if self.prefix_cache is None or c.fsdp or self.step == 0:
             return
         resumed = self.step
-        log.info("rebuilding the prefix cache of %d steps already run", resumed)
+        # With nothing stored, only the group of steps encoded ahead together matters.
+        start = 0 if self.prefix_cache.max_bytes else resumed - resumed % AHEAD
+        log.info("rebuilding the prefix cache of %d steps already run", resumed - start)
         try:
-            for s in range(resumed):
+            for s in range(start, resumed):
                 self.step = s
                 idx = self._step_indices(s)
                 self._encode_ahead()
