@@ -206,12 +206,10 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     ``call_tokens``; None: one batch), each its own padded batch: the same values as
     one batch up to float rounding, with far less padding when answers differ in length.
     """
-    if call_tokens is None or len(idx) < 2:
-        return _target_logprobs(model, cache, idx, first_visit, targets, soft, pad_id)
     widths = [cache.prompts[i].n_soft + len(cache.prompts[i].after) + len(t)
               for i, t in zip(idx, targets, strict=True)]
-    groups = length_groups(widths, call_tokens)
-    if len(groups) == 1:
+    groups = None if call_tokens is None else length_groups(widths, call_tokens)
+    if groups is None or len(groups) == 1:
         return _target_logprobs(model, cache, idx, first_visit, targets, soft, pad_id)
     parts: list[torch.Tensor | None] = [None] * len(idx)
     for group in groups:
