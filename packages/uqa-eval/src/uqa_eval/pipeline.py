@@ -189,9 +189,11 @@ class Pipeline:
                   and record.get("status") == "running" and record.get("fingerprint") == fp)
         console.print(f"[bold]> {stage.name}[/] {stage.description}"
                       f"{' (interrupted before: resuming)' if resume else ''}")
-        self.state.begin(stage.name, fp, stage.config)
-        start = time.perf_counter()
+        # The activity is recorded before run.json says "running", so an interrupt seen
+        # after that always names the stage.
         with activity.doing(f"stage '{stage.name}' of {self.run_dir}", stage.resumable):
+            self.state.begin(stage.name, fp, stage.config)
+            start = time.perf_counter()
             summary = stage.run(resume=resume) if stage.resumable else stage.run()
         seconds = round(time.perf_counter() - start, 2)
         self.state.done(
