@@ -48,6 +48,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # batch 16 at twice the rate: each step's suffix pass streams the frozen LLM's weights
     # once for twice the questions (cheaper per question on a CPU)
     "b16-e1": {"lr": 1e-2, "epochs": 1, "batch_size": 16},
+    # one spread for every input dimension: a rare brand or shop slot of the oracle no
+    # longer outweighs its category slots tenfold
+    "global": {"lr": 5e-3, "epochs": 1, "adapter_options": {"scale": "global"}},
+    # each answer's summed log-likelihood, averaged over questions: the tokens a long
+    # answer copies from its option no longer dilute the one that chooses it
+    "sum": {"lr": 5e-3, "epochs": 1, "loss": "answer_sum"},
     "e1-options-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "options"},
     "e1-options-lr2e-2-t4": {"lr": 2e-2, "epochs": 1, "loss": "options",
                              "adapter_options": {"num_tokens": 4}},

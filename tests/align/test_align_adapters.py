@@ -72,6 +72,33 @@ def test_input_stats_switch_off_constant_dims_and_floor_rare_ones() -> None:
     assert 15 < float(z[2]) < 25  # floored at 5% of the median spread, not 1 / 0.0316
 
 
+def test_global_input_scale_keeps_sparse_slots_at_their_relative_size() -> None:
+    """``scale=global``: one spread for every varying dimension, so a one-hot slot that one
+    user in a thousand has is not standardised ten times louder than a common one."""
+    emb = torch.zeros(1000, 1, 4)
+    emb[:500, 0, 0] = 1.0  # half the users
+    emb[:10, 0, 1] = 1.0  # one in a hundred
+    emb[:, 0, 2] = torch.randn(1000) * 3
+    per_dim = build_adapter("mean_linear", 4, 8)
+    shared = build_adapter("mean_linear", 4, 8, {"scale": "global"})
+    for a in (per_dim, shared):
+        a.fit_input_stats(emb, torch.ones(1000, 1, dtype=torch.bool))
+    x = torch.tensor([[[1.0, 1.0, 0.0, 5.0]]])
+    z_dim, z_glob = per_dim.standardise(x)[0, 0], shared.standardise(x)[0, 0]
+    assert float(z_dim[1]) > 4 * float(z_dim[0])  # per dimension: the rare slot is louder
+    assert torch.allclose(shared.in_std[:3], shared.in_std[:1].expand(3))
+    assert abs(float(z_glob[1]) - float(z_glob[0]) - 0.49 / float(shared.in_std[0])) < 1e-4
+    assert abs(float(z_glob[3])) < 1e-20  # a dimension that never varied stays off
+    # the shared spread is the root-mean-square of the varying dimensions' spreads
+    rms = float(emb[:, 0, :3].std(0).square().mean().sqrt())
+    assert abs(float(shared.in_std[0]) - rms) < 1e-5
+
+
+def test_unknown_input_scale_is_refused() -> None:
+    with pytest.raises(UqaInputError, match="scale 'whiten' is not one of dim, global"):
+        build_adapter("mean_linear", 4, 8, {"scale": "whiten"})
+
+
 def test_soft_tokens_get_the_llm_token_norm() -> None:
     import torch
     from uqa_align.adapters import build_adapter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from uqa_align.prompt import PromptBuilder, PromptStyle
 from uqa_align.soft_prompt import answer_loss, embed_with_soft, pack_right
@@ -114,3 +115,46 @@ def test_loss_names_are_checked_against_the_mode():
     with pytest.raises(UqaInputError, match="unknown alignment loss 'hinge'"):
         AlignConfig(loss="hinge").validate()
     AlignConfig(loss="options").validate()
+
+
+@pytest.mark.parametrize("position", ["after", "before"])  # prefix-cached, and not
+def test_answer_sum_is_each_answers_summed_nll_averaged_over_questions(tmp_path, position):
+    """``--loss answer_sum``: a question with a long answer counts once, not once per
+    token; the same value whether the frozen prefix is read from the cache or not."""
+    import numpy as np
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 8, n_cats=4)
+    values = {}
+    for loss in ("answer", "answer_sum"):
+        recipe = AlignRecipe(AlignConfig.from_preset("tiny", loss=loss, position=position),
+                             tmp_path / f"{loss}-{position}")
+        recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+        assert (recipe.prefix_cache is not None) == (position == "after")
+        idx = np.arange(4)
+        with torch.no_grad():
+            got, weight = recipe._loss(idx, recipe.llm.tokenizer.pad_token_id or 0)
+            # the reference: every question's full prompt, uncached, one at a time
+            full = [recipe.builder.encode(qq, o, n_soft=1) for qq, o in
+                    zip(recipe.qs.questions[:4], recipe.qs.options[:4], strict=True)]
+            soft = recipe.soft_tokens(idx)
+            nll = [-float(target_logprobs_of(recipe, full[i], recipe.targets[i], soft[i:i + 1]))
+                   for i in range(4)]
+        values[loss] = float(got)
+        lengths = [len(recipe.targets[i]) for i in range(4)]
+        if loss == "answer_sum":
+            assert weight == 4
+            assert abs(float(got) - np.mean(nll)) < 1e-4
+        else:
+            assert weight == sum(lengths)
+            assert abs(float(got) - sum(nll) / sum(lengths)) < 1e-4
+    assert len(set(lengths)) > 1 or values["answer"] == values["answer_sum"]
+
+
+def target_logprobs_of(recipe, prompt, target, soft):
+    """Summed log-probability of ``target`` after the whole ``prompt``, no cache."""
+    from uqa_align.soft_prompt import target_logprobs
+
+    batch = pack_right([prompt], [target], recipe.llm.tokenizer.pad_token_id or 0)
+    return target_logprobs(recipe.llm.model, batch, soft).sum()

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 AHEAD = 8
 """Steps whose first-visit prefixes are encoded together (frozen-LLM prefix cache)."""
-LOSSES = ("answer", "options")
+LOSSES = ("answer", "answer_sum", "options")
 
 
 @dataclass
@@ -53,7 +53,9 @@ class AlignConfig:
     :param adapter_options: options of the adapter's config (e.g. ``num_tokens``).
     :param strategy: ``adapter``, ``lora`` or ``full``.
     :param mode: answering mode the loss matches: ``loglik``, ``letters``, ``generate``.
-    :param loss: ``answer`` (negative log-likelihood of the gold answer's tokens) or
+    :param loss: ``answer`` (negative log-likelihood of the gold answer's tokens,
+        averaged over tokens), ``answer_sum`` (summed over each answer's tokens, averaged
+        over questions: a long answer counts once, as in ``loglik`` answering) or
         ``options`` (``loglik`` only: cross-entropy over every option's summed
         log-likelihood, the comparison ``loglik`` answering makes).
     :param steps: optimizer steps (ignored when ``epochs`` is set).
@@ -291,7 +293,7 @@ class AlignRecipe:
         # it once (KV cache) and train on the rest of each sequence.
         self.head: tuple[int, ...] = ()
         self.prefix_cache = None
-        if c.strategy == "adapter" and (c.loss == "answer" or c.caches_prefix):
+        if c.strategy == "adapter" and (c.loss != "options" or c.caches_prefix):
             from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
             h = shared_head(self.prompts)
@@ -406,7 +408,7 @@ class AlignRecipe:
         how many terms it averages (answer tokens, or questions for the options loss)."""
         import torch
 
-        from uqa_align.soft_prompt import answer_loss, options_loss, pack_right
+        from uqa_align.soft_prompt import options_loss, pack_right, target_logprobs
 
         if self.prefix_cache is not None and self.config.loss == "options":
             first = self._first_visits(idx)
@@ -418,18 +420,27 @@ class AlignRecipe:
             from uqa_align.prefix_cache import cached_target_logprobs
 
             first = self._first_visits(idx)
+            targets = [self.targets[i] for i in idx]
             lp = cached_target_logprobs(self.llm.model, self.prefix_cache, idx.tolist(), first,
-                                        [self.targets[i] for i in idx], self.soft_tokens(idx),
-                                        pad)
-            return -lp.mean(), len(lp)
+                                        targets, self.soft_tokens(idx), pad)
+            rows = torch.repeat_interleave(torch.tensor([len(t) for t in targets]))
+            return self._answer_term(lp, rows.to(lp.device), len(idx))
         prompts = [self.prompts[i] for i in idx]
         if self.config.loss == "options":
             answers = torch.as_tensor(self.qs.answers[idx])
             return (options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad),
                     len(idx))
         batch = pack_right(prompts, [self.targets[i] for i in idx], pad).to(self.device)
-        return (answer_loss(self.llm.model, batch, self.soft_tokens(idx), self.head),
-                len(batch.targets))
+        lp = target_logprobs(self.llm.model, batch, self.soft_tokens(idx), self.head)
+        return self._answer_term(lp, batch.rows, len(idx))
+
+    def _answer_term(self, lp: Any, rows: Any, questions: int) -> tuple[Any, int]:
+        """The answer loss from target-token log-probabilities ``lp [K]`` (``rows``: each
+        token's question) and how many terms it averages."""
+        if self.config.loss == "answer_sum":
+            per_question = lp.new_zeros(questions).index_add(0, rows, lp)
+            return -per_question.mean(), questions
+        return -lp.mean(), len(lp)
 
     def _encode_ahead(self) -> None:
         """Every ``AHEAD`` steps, encode the prefixes the next ``AHEAD`` steps visit for

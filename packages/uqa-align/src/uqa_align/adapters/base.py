@@ -34,6 +34,9 @@ class Adapter(nn.Module):
     num_tokens: int
     in_dim: int
     hidden_size: int
+    input_scale: str = "dim"
+    """``dim``: each input dimension to unit spread; ``global``: one spread for all of
+    them (centred per dimension), which keeps sparse slots at their relative size."""
 
     def __init__(self, in_dim: int, hidden_size: int) -> None:
         super().__init__()
@@ -60,6 +63,10 @@ class Adapter(nn.Module):
             return
         std = valid.std(0)
         moving = std > 1e-8
+        if self.input_scale == "global":
+            # the root-mean-square spread of the varying dimensions, shared by all
+            shared = float(std[moving].square().mean().sqrt()) if bool(moving.any()) else 1.0
+            std = torch.full_like(std, shared)
         floor = 0.05 * float(std[moving].median()) if bool(moving.any()) else 1.0
         self.in_mean.copy_(valid.mean(0))
         self.in_std.copy_(torch.where(moving, std.clamp_min(floor), torch.full_like(std, OFF)))

@@ -16,6 +16,7 @@ from uqa_data.errors import UqaInputError
 from uqa_align.adapters.base import Adapter
 
 POOLS = ("mean", "last")
+SCALES = ("dim", "global")
 
 
 @dataclass
@@ -26,16 +27,22 @@ class MeanLinearConfig:
     :param init_std: std of the projection's initial weights.
     :param pool: ``mean`` over the valid positions (the paper's), or ``last``: the
         state after the last valid click alone.
+    :param scale: input standardisation: ``dim`` (each dimension to unit spread) or
+        ``global`` (one shared spread; sparse one-hot slots keep their relative size).
     """
 
     num_tokens: int = 1
     init_std: float = 0.02
     pool: str = "mean"
+    scale: str = "dim"
 
     def __post_init__(self) -> None:
         if self.pool not in POOLS:
             raise UqaInputError(f"adapter 'mean_linear': pool '{self.pool}' is not one of "
                                 f"{', '.join(POOLS)}")
+        if self.scale not in SCALES:
+            raise UqaInputError(f"adapter 'mean_linear': scale '{self.scale}' is not one of "
+                                f"{', '.join(SCALES)}")
 
 
 class MeanLinear(Adapter):
@@ -45,6 +52,7 @@ class MeanLinear(Adapter):
         super().__init__(in_dim, hidden_size)
         self.config = config or MeanLinearConfig()
         self.num_tokens = self.config.num_tokens
+        self.input_scale = self.config.scale
         self.proj = nn.Linear(in_dim, hidden_size * self.num_tokens)
         nn.init.normal_(self.proj.weight, std=self.config.init_std)
         nn.init.zeros_(self.proj.bias)
