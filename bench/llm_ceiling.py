@@ -5,6 +5,10 @@ three ways: no user context, the gold answer's text written where the soft
 tokens would go ("User history:\\n<answer>"), and a wrong option's text written
 there instead. The gold-in-prompt row is an upper bound for any user context a
 frozen LLM is given: a soft token cannot tell it more than the answer itself.
+With ``--truth`` (synthetic data) a fourth row writes the planted truth the
+oracle baseline holds, in words: each long-term interest's category, weight and
+preferred brand and shop, then the last two phases' categories. It is what the
+frozen LLM makes of the oracle's information without any alignment.
 
     python bench/llm_ceiling.py --run runs/bench-default --llm smollm2
 """
@@ -24,6 +28,32 @@ from uqa_align.question_set import read_questions
 from uqa_align.soft_prompt import option_logprobs
 
 TASKS = ("df", "mf", "ip", "ap", "li", "si", "it")
+
+
+def truth_texts(raw: Path) -> dict[str, str]:
+    """User id (as the question file writes it) -> the planted truth in words."""
+    items = ipc.open_file(str(raw / "items.arrow")).read_all().to_pylist()
+    names: dict[tuple[str, int], str] = {}
+    for r in items:
+        for kind in ("cate", "brand", "shop"):
+            names.setdefault((kind, r[f"{kind}_id"]), r[f"{kind}_name"])
+    out = {}
+    for r in ipc.open_file(str(raw / "truth.arrow")).read_all().to_pylist():
+        prefs = {}
+        parts = []
+        for c, w, b, sh in sorted(zip(r["interest_cate_ids"], r["interest_weights"],
+                                      r["pref_brand_ids"], r["pref_shop_ids"], strict=True),
+                                  key=lambda x: -x[1]):
+            prefs[c] = (b, sh)
+            parts.append(f"{names[('cate', c)]} {100 * w:.0f}% (brand "
+                         f"{names[('brand', b)]}, shop {names[('shop', sh)]})")
+        phases = r["phase_cate_ids"]
+        recent = [names[("cate", c)] for c in phases[-2:][::-1]]
+        out[str(r["user_id"])] = ("Long-term interests: " + "; ".join(parts)
+                                  + ". Latest interest: " + recent[0]
+                                  + (f". Interest before it: {recent[1]}." if len(recent) > 1
+                                     else "."))
+    return out
 
 
 def score(llm, qs, contexts: list[str | None], batch: int = 8) -> np.ndarray:
@@ -51,6 +81,8 @@ def main() -> None:
                     help="evaluation questions (default: RUN/questions/eval.arrow)")
     ap.add_argument("--precision", default="auto", help="fp32, bf16 or auto (as uqa eval)")
     ap.add_argument("--wrong", action="store_true", help="also a wrong option in the prompt")
+    ap.add_argument("--truth", action="store_true",
+                    help="also the planted truth in words (RUN/raw/truth.arrow)")
     args = ap.parse_args()
     path = args.questions or args.run / "questions" / "eval.arrow"
     qs = read_questions(path, limit=args.limit)
@@ -68,6 +100,11 @@ def main() -> None:
     }
     if args.wrong:
         rows["a wrong option written in the prompt"] = score(llm, qs, wrong)
+    if args.truth:
+        truth = truth_texts(args.run / "raw")
+        users = [str(u) for u in table.column("user_id").to_pylist()]
+        rows["the planted truth written in the prompt"] = score(
+            llm, qs, [truth[u] for u in users])
     present = [t for t in TASKS if t in tasks]
     print("| context | " + " | ".join(t.upper() for t in present) + " | IP dim. | Overall |")
     print("|---|" + "---:|" * (len(present) + 2))

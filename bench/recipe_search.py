@@ -54,6 +54,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # each answer's summed log-likelihood, averaged over questions: the tokens a long
     # answer copies from its option no longer dilute the one that chooses it
     "sum": {"lr": 5e-3, "epochs": 1, "loss": "answer_sum"},
+    # two passes over the default's 4,200 questions: do repeats help once the set is
+    # this large? (the second pass reads prefixes from the cache up to its cap)
+    "e2": {"lr": 5e-3, "epochs": 2},
     "e1-options-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "options"},
     "e1-options-lr2e-2-t4": {"lr": 2e-2, "epochs": 1, "loss": "options",
                              "adapter_options": {"num_tokens": 4}},

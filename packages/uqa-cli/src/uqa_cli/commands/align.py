@@ -37,7 +37,8 @@ def align_command(
     strategy: str | None = typer.Option(None, "--strategy", help="adapter, lora or full"),
     mode: str | None = options.mode(),
     loss: str | None = typer.Option(
-        None, "--loss", help="answer (the gold answer's tokens) or options (loglik: "
+        None, "--loss", help="answer (the gold answer's tokens, averaged over tokens), answer_sum "
+        "(summed per answer, averaged over questions) or options (loglik: "
         "cross-entropy over the options' log-likelihoods)"),
     position: str | None = typer.Option(
         None, "--position", help="user context 'before' the question or 'after' the options"),
