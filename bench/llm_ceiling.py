@@ -39,12 +39,10 @@ def truth_texts(raw: Path) -> dict[str, str]:
             names.setdefault((kind, r[f"{kind}_id"]), r[f"{kind}_name"])
     out = {}
     for r in ipc.open_file(str(raw / "truth.arrow")).read_all().to_pylist():
-        prefs = {}
         parts = []
         for c, w, b, sh in sorted(zip(r["interest_cate_ids"], r["interest_weights"],
                                       r["pref_brand_ids"], r["pref_shop_ids"], strict=True),
                                   key=lambda x: -x[1]):
-            prefs[c] = (b, sh)
             parts.append(f"{names[('cate', c)]} {100 * w:.0f}% (brand "
                          f"{names[('brand', b)]}, shop {names[('shop', sh)]})")
         phases = r["phase_cate_ids"]

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from uqa_align.llm import load_llm
 from uqa_data.io import write_table
-from uqa_eval.baselines import oracle_vectors
+from uqa_eval.baselines import oracle_slots, oracle_vectors
 
 
 def slot_names(raw: Path) -> list[str]:
@@ -31,13 +31,9 @@ def slot_names(raw: Path) -> list[str]:
     for r in ipc.open_file(str(raw / "items.arrow")).read_all().to_pylist():
         for kind in ("cate", "brand", "shop"):
             names.setdefault((kind, r[f"{kind}_id"]), r[f"{kind}_name"])
-    col = {c: truth.column(c).to_pylist() for c in
-           ("interest_cate_ids", "phase_cate_ids", "pref_brand_ids", "pref_shop_ids")}
-    out = []
-    for kind, rows in (("cate", [*col["interest_cate_ids"], *col["phase_cate_ids"]]),
-                       ("brand", col["pref_brand_ids"]), ("shop", col["pref_shop_ids"])):
-        out += [names[(kind, v)] for v in sorted({v for row in rows for v in row})]
-    return out
+    slots = oracle_slots(*(truth.column(c).to_pylist() for c in (
+        "interest_cate_ids", "phase_cate_ids", "pref_brand_ids", "pref_shop_ids")))
+    return [names[key] for key in sorted(slots, key=slots.__getitem__)]
 
 
 def main() -> None:

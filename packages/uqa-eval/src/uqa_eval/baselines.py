@@ -142,10 +142,7 @@ def oracle_vectors(truth_path: Path) -> tuple[np.ndarray, np.ndarray]:
     brands = table.column("pref_brand_ids").to_pylist()
     shops = table.column("pref_shop_ids").to_pylist()
     phases = table.column("phase_cate_ids").to_pylist()
-    slots: dict[tuple[str, int], int] = {}
-    for kind, rows in (("cate", [*cates, *phases]), ("brand", brands), ("shop", shops)):
-        for v in sorted({v for row in rows for v in row}):
-            slots[(kind, v)] = len(slots)
+    slots = oracle_slots(cates, phases, brands, shops)
     width = len(slots)
     vecs = np.zeros((table.num_rows, 3 * width), dtype=np.float32)
     for r, (cs, ws, bs, ss, ph) in enumerate(zip(cates, weights, brands, shops, phases,
@@ -162,6 +159,17 @@ def oracle_vectors(truth_path: Path) -> tuple[np.ndarray, np.ndarray]:
                 for key in keys:
                     vecs[r, block * width + slots[key]] = 1.0
     return table.column("user_id").to_numpy().astype(np.int64), vecs
+
+
+def oracle_slots(cates: list[list[int]], phases: list[list[int]], brands: list[list[int]],
+                 shops: list[list[int]]) -> dict[tuple[str, int], int]:
+    """``(kind, id) -> slot`` of one block of :func:`oracle_vectors`: every category
+    (planted or phase), then every brand, then every shop, each kind in id order."""
+    slots: dict[tuple[str, int], int] = {}
+    for kind, rows in (("cate", [*cates, *phases]), ("brand", brands), ("shop", shops)):
+        for v in sorted({v for row in rows for v in row}):
+            slots[(kind, v)] = len(slots)
+    return slots
 
 
 def write_oracle_embeddings(truth_path: Path, out_path: Path) -> dict:
