@@ -264,6 +264,11 @@ class AlignRecipe:
         self.precision = resolve_precision(c.precision, self.device,
                                            frozen=c.strategy == "adapter")
         set_precision(self.llm, self.precision)
+        if c.strategy == "adapter" and self.device.type == "cpu":
+            # gradients through a frozen LLM: plain products beat CPU sdpa's backward
+            from uqa_align.attention import use_cpu_attention
+
+            use_cpu_attention(self.llm.model)
         self.builder = PromptBuilder(self.llm.tokenizer, c.style)
         self.adapter = None
         if self.users is not None:
