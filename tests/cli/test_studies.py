@@ -127,3 +127,30 @@ def test_two_variants_run_their_common_stages_once(tmp_path: Path, tiny_llm_dir:
     assert second.questions("eval").read_bytes() == first.questions("eval").read_bytes()
     assert (second.adapter / "config.json").read_text() != (first.adapter / "config.json"
                                                                ).read_text()
+
+
+def test_baselines_replace_the_studys_own(tmp_path: Path) -> None:
+    """``uqa study --baselines``: a variant's own-embedding controls beside every variant,
+    the rest beside the first only; an unknown name is refused naming the flag."""
+    from uqa_cli.studies import with_baselines
+    from uqa_data.errors import UnknownNameError
+
+    variants = with_baselines(STUDIES["table2"](StudyArgs(out=tmp_path)),
+                              ("none", "shuffled", "random"))
+    assert variants[0].options.baselines == ["none", "shuffled", "random"]
+    assert all(v.options.baselines == ["shuffled", "random"] for v in variants[1:])
+    assert [v.options.encoder for v in variants] == list(PAPER_ENCODERS)
+    assert with_baselines(variants, ())[0].options.baselines == []
+    with pytest.raises(UnknownNameError, match="--baselines"):
+        with_baselines(variants, ("shufled",))
+
+
+def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys) -> None:
+    from cli_helpers import uqa_inprocess
+
+    out = tmp_path / "study"
+    code, err = uqa_inprocess(capsys, "study", "table2", "--out", str(out),
+                              "--baselines", "none,shufled")
+    assert code == 2, err
+    assert "--baselines" in err and "shuffled" in err
+    assert not out.exists()

@@ -52,6 +52,8 @@ class StudyArgs:
     encoder: str = "trm_plus"
     sizes: tuple[str, ...] = SCALE_SIZES
     lengths: tuple[int, ...] = SCALE_LENGTHS
+    baselines: tuple[str, ...] | None = None
+    """None: each study's own baselines; else these (see :func:`with_baselines`)."""
 
 
 def _base(args: StudyArgs, **kw: Any) -> RunOptions:
@@ -157,8 +159,29 @@ def run_study(
     name: str, args: StudyArgs, *, yes: bool = False, budget_minutes: float = 30.0
 ) -> dict[str, Any]:
     """Run every variant of study ``name`` into ``args.out`` and write its report."""
-    return run_variants(name, args, get_study(name)(args), yes=yes,
-                        budget_minutes=budget_minutes)
+    variants = get_study(name)(args)
+    if args.baselines is not None:
+        variants = with_baselines(variants, args.baselines)
+    return run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
+
+
+def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Variant]:
+    """The variants with ``names`` as their baselines instead of the study's own: those
+    that read a variant's own embeddings (``shuffled``, ``random``) beside every variant,
+    the others (``none``, ``text20``, ``oracle``...) once, beside the first.
+
+    :raises UnknownNameError: a name no plugin registers (``--baselines``).
+    """
+    from uqa_data.registry import get_component
+
+    per_variant = []
+    for n in names:
+        baseline = get_component("baseline", n, flag="--baselines").load()
+        if baseline.permute or baseline.embeddings == "untrained":
+            per_variant.append(n)
+    return [replace(v, options=replace(v.options, baselines=list(names) if i == 0
+                                       else per_variant))
+            for i, v in enumerate(variants)]
 
 
 def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,

@@ -34,6 +34,10 @@ def study_command(
         None, "--lengths", help="scale-length: comma-separated max sequence lengths"
     ),
     seed: int = typer.Option(0, "--seed"),
+    baselines: str | None = typer.Option(
+        None, "--baselines", help="comma-separated baselines instead of the study's own "
+        "(table2: text20,text50,none); shuffled and random run beside every variant, the "
+        "others beside the first ('' for none)"),
     launcher: str = typer.Option(
         "local", "--launcher", help="local, or torchrun for the training stages"
     ),
@@ -48,6 +52,12 @@ def study_command(
     from uqa_cli.studies import SCALE_LENGTHS, SCALE_SIZES, StudyArgs, get_study, run_study
 
     get_study(name)  # unknown names fail before anything runs
+    if baselines:
+        from uqa_data.registry import get_component
+
+        for b in baselines.split(","):
+            if b.strip():
+                get_component("baseline", b.strip(), flag="--baselines")
     args = StudyArgs(
         out=out or Path("runs") / f"study-{name}-{preset}",
         preset=preset,
@@ -57,6 +67,8 @@ def study_command(
         encoder=encoder,
         sizes=tuple(s.strip() for s in sizes.split(",")) if sizes else SCALE_SIZES,
         lengths=tuple(int(n) for n in lengths.split(",")) if lengths else SCALE_LENGTHS,
+        baselines=None if baselines is None else tuple(
+            b.strip() for b in baselines.split(",") if b.strip()),
     )
     from uqa_cli.writing import writing_into
 
