@@ -60,6 +60,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "e1-options-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "options"},
     "e1-options-lr2e-2-t4": {"lr": 2e-2, "epochs": 1, "loss": "options",
                              "adapter_options": {"num_tokens": 4}},
+    # cross-entropy over the options cut after their decisive tokens (1.26 tokens of 7.9
+    # for the gold option on the default preset): the choice loglik answering makes
+    "choice-e1": {"lr": 5e-3, "epochs": 1, "loss": "choice"},
+    "choice-e1-lr2e-2": {"lr": 2e-2, "epochs": 1, "loss": "choice"},
+    # three passes over the default's 4,200 questions (issue 19's epochs), prefixes cached
+    "e3": {"lr": 5e-3, "epochs": 3},
 }
 """Recipe name -> AlignConfig overrides (on top of the ``default`` preset); the key
 ``align_per_task`` instead aligns on that many questions per sub-task, generated from the

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from uqa_align.prompt import PromptBuilder, PromptStyle
 from uqa_align.soft_prompt import answer_loss, embed_with_soft, pack_right
 
@@ -158,3 +160,49 @@ def target_logprobs_of(recipe, prompt, target, soft):
 
     batch = pack_right([prompt], [target], recipe.llm.tokenizer.pad_token_id or 0)
     return target_logprobs(recipe.llm.model, batch, soft).sum()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=5), min_size=2, max_size=4))
+def test_decisive_tokens_are_the_shortest_prefix_no_other_option_starts_with(options):
+    """Each option cut after its decisive token starts no other option (unless the option is
+    itself the start of another, when all of it is kept), and one token fewer would."""
+    from uqa_align.prompt import decisive_continuations
+
+    cut = decisive_continuations(options)
+    for i, (c, full) in enumerate(zip(cut, options, strict=True)):
+        others = [o for j, o in enumerate(options) if j != i]
+        assert 1 <= len(c) <= len(full) and full[: len(c)] == c
+        starts_another = any(o[: len(c)] == c for o in others)
+        assert not starts_another or c == full
+        if len(c) > 1:
+            assert any(o[: len(c) - 1] == c[:-1] for o in others)
+
+
+@pytest.mark.parametrize("position", ["after", "before"])  # prefix-cached, and not
+def test_choice_loss_is_the_options_loss_over_decisive_tokens(tmp_path, position):
+    """``--loss choice``: the cross-entropy over the options' summed log-likelihoods, each
+    option cut after its decisive token; from the cache or not, the same value."""
+    import numpy as np
+    from uqa_align.prompt import decisive_continuations
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 8, n_cats=4)
+    recipe = AlignRecipe(AlignConfig.from_preset("tiny", loss="choice", position=position),
+                         tmp_path / f"choice-{position}")
+    recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+    assert (recipe.prefix_cache is not None) == (position == "after")
+    idx = np.arange(4)
+    with torch.no_grad():
+        got, weight = recipe._loss(idx, recipe.llm.tokenizer.pad_token_id or 0)
+        soft = recipe.soft_tokens(idx)
+        expected = []
+        for i in range(4):  # every option's full prompt, uncached, option by option
+            full = recipe.builder.encode(recipe.qs.questions[i], recipe.qs.options[i], n_soft=1)
+            cut = decisive_continuations(full.continuations)
+            scores = torch.stack([target_logprobs_of(recipe, full, c, soft[i:i + 1])
+                                  for c in cut])
+            expected.append(-torch.log_softmax(scores, 0)[int(recipe.qs.answers[i])])
+    assert weight == 4
+    assert abs(float(got) - float(torch.stack(expected).mean())) < 1e-4

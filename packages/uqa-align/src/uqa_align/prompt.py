@@ -160,3 +160,24 @@ class PromptBuilder:
         if self.style.mode == "generate" and self.tokenizer.eos_token_id is not None:
             ids.append(int(self.tokenizer.eos_token_id))
         return ids
+
+
+def decisive_length(continuations: Sequence[Sequence[int]], i: int) -> int:
+    """How many leading tokens of option ``i`` tell it from every other option: one more
+    than the longest token prefix it shares with any of them (all of it when another
+    option starts with the whole of it)."""
+    own = continuations[i]
+    shared = 0
+    for j, other in enumerate(continuations):
+        if j != i:
+            n = 0
+            while n < min(len(own), len(other)) and own[n] == other[n]:
+                n += 1
+            shared = max(shared, n)
+    return min(len(own), shared + 1)
+
+
+def decisive_continuations(continuations: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Every option cut after its decisive token (:func:`decisive_length`): what tells the
+    options apart; the rest of each the LLM can copy from the options in the prompt."""
+    return [list(c[: decisive_length(continuations, i)]) for i, c in enumerate(continuations)]

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 AHEAD = 8
 """Steps whose first-visit prefixes are encoded together (frozen-LLM prefix cache)."""
-LOSSES = ("answer", "answer_sum", "options")
+LOSSES = ("answer", "answer_sum", "options", "choice")
+OPTION_LOSSES = ("options", "choice")
 
 
 @dataclass
@@ -55,9 +56,12 @@ class AlignConfig:
     :param mode: answering mode the loss matches: ``loglik``, ``letters``, ``generate``.
     :param loss: ``answer`` (negative log-likelihood of the gold answer's tokens,
         averaged over tokens), ``answer_sum`` (summed over each answer's tokens, averaged
-        over questions: a long answer counts once, as in ``loglik`` answering) or
+        over questions: a long answer counts once, as in ``loglik`` answering),
         ``options`` (``loglik`` only: cross-entropy over every option's summed
-        log-likelihood, the comparison ``loglik`` answering makes).
+        log-likelihood, the comparison ``loglik`` answering makes) or ``choice``
+        (``options`` over each option's tokens up to the first that no other option
+        shares at that position: what tells the options apart, without the tokens
+        the LLM then copies from the options in the prompt).
     :param steps: optimizer steps (ignored when ``epochs`` is set).
     :param epochs: passes over the alignment questions; sets ``steps`` to
         ``ceil(epochs * questions / batch_size)`` once the questions are read.
@@ -148,9 +152,9 @@ class AlignConfig:
             if value not in valid:
                 raise UqaInputError(unknown_name_message(what, str(value), list(valid),
                                                          flag=flag))
-        if self.loss == "options" and self.mode != "loglik":
-            raise UqaInputError(f"--loss options scores option texts: it needs --mode loglik, "
-                                f"not {self.mode}")
+        if self.loss in OPTION_LOSSES and self.mode != "loglik":
+            raise UqaInputError(f"--loss {self.loss} scores option texts: it needs --mode "
+                                f"loglik, not {self.mode}")
         check_at_least(self, "align", 0, "steps", "warmup_steps", "text_history",
                        "checkpoint_every")
         check_at_least(self, "align", 1, "batch_size", "lora_r", "max_bad_steps",
@@ -290,6 +294,11 @@ class AlignRecipe:
             self.builder.encode(q, o, n_soft=n_soft, history_text=t)
             for q, o, t in zip(self.qs.questions, self.qs.options, texts, strict=True)
         ]
+        if c.loss == "choice":  # each option up to the token that tells it from the others
+            from uqa_align.prompt import decisive_continuations
+
+            for p in self.prompts:
+                p.continuations = decisive_continuations(p.continuations)
         self.targets = [self.builder.target(o, LETTERS[a])
                         for o, a in zip(self.qs.options, self.qs.answers, strict=True)]
         self.llm.model = apply_strategy(self.llm.model, c.strategy, lora_r=c.lora_r,
@@ -298,7 +307,7 @@ class AlignRecipe:
         # it once (KV cache) and train on the rest of each sequence.
         self.head: tuple[int, ...] = ()
         self.prefix_cache = None
-        if c.strategy == "adapter" and (c.loss != "options" or c.caches_prefix):
+        if c.strategy == "adapter" and (c.loss not in OPTION_LOSSES or c.caches_prefix):
             from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
             h = shared_head(self.prompts)
@@ -415,7 +424,7 @@ class AlignRecipe:
 
         from uqa_align.soft_prompt import options_loss, pack_right, target_logprobs
 
-        if self.prefix_cache is not None and self.config.loss == "options":
+        if self.prefix_cache is not None and self.config.loss in OPTION_LOSSES:
             first = self._first_visits(idx)
             answers = torch.as_tensor(self.qs.answers[idx])
             return options_loss(self.llm.model, [self.prompts[i] for i in idx],
@@ -431,7 +440,7 @@ class AlignRecipe:
             rows = torch.repeat_interleave(torch.tensor([len(t) for t in targets]))
             return self._answer_term(lp, rows.to(lp.device), len(idx))
         prompts = [self.prompts[i] for i in idx]
-        if self.config.loss == "options":
+        if self.config.loss in OPTION_LOSSES:
             answers = torch.as_tensor(self.qs.answers[idx])
             return (options_loss(self.llm.model, prompts, self.soft_tokens(idx), answers, pad),
                     len(idx))

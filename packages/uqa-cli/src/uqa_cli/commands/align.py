@@ -38,8 +38,9 @@ def align_command(
     mode: str | None = options.mode(),
     loss: str | None = typer.Option(
         None, "--loss", help="answer (the gold answer's tokens, averaged over tokens), answer_sum "
-        "(summed per answer, averaged over questions) or options (loglik: "
-        "cross-entropy over the options' log-likelihoods)"),
+        "(summed per answer, averaged over questions), options (loglik: "
+        "cross-entropy over the options' log-likelihoods) or choice (options over each "
+        "option's tokens up to the first that tells it from the others)"),
     position: str | None = typer.Option(
         None, "--position", help="user context 'before' the question or 'after' the options"),
     preset: str = options.preset(),
