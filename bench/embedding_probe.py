@@ -1,11 +1,16 @@
 """Linear probe: how much of a user's interests do the exported embeddings carry?
 
-Trains a softmax classifier on the training users' embeddings to predict each
-user's most-clicked category (whole history, and the last 10 clicks), then
-scores held-out users. A high probe accuracy with a low LLM accuracy points at
-the alignment, not the encoder.
+Trains a softmax classifier on the training users' embeddings to predict, for each
+user, the most-clicked category, brand or shop of their history (``whole``), of their
+last 10 clicks (``last10``), and the attribute of their last click from the states
+before it (``next``: what action-prediction questions ask), then scores held-out
+users. Each embedding is pooled two ways over the states before the target: the mean
+(``mean_linear``'s default) and the state after the last click (``pool=last``).
+A high probe accuracy with a low LLM accuracy points at the alignment, not the
+encoder; an untrained encoder probed as well as a trained one says the information
+sits in the inputs, not in what pre-training learnt.
 
-    python bench/embedding_probe.py --run runs/bench-default
+    python bench/embedding_probe.py --run runs/d0 --untrained --attributes cate,brand,shop
 """
 
 from __future__ import annotations
@@ -18,42 +23,56 @@ import numpy as np
 import pyarrow.ipc as ipc
 import torch
 
+TARGETS = ("whole", "last10", "next")
+
 
 def _read(path: Path):
     return ipc.open_file(str(path)).read_all()
 
 
-def top_categories(run: Path, split: str, recent: int | None) -> dict[int, int]:
+def labels(run: Path, split: str, attribute: str) -> dict[str, dict[int, int]]:
+    """``target -> user -> attribute id`` (see the module doc) for every user of ``split``."""
     items = _read(run / "data" / "items.arrow")
-    cate = dict(zip(items.column("item_id").to_pylist(), items.column("cate_id").to_pylist(),
-                    strict=True))
+    value = dict(zip(items.column("item_id").to_pylist(),
+                     items.column(f"{attribute}_id").to_pylist(), strict=True))
     table = _read(run / "data" / f"{split}.arrow")
-    out = {}
+    out: dict[str, dict[int, int]] = {t: {} for t in TARGETS}
     for user, seq in zip(table.column("user_id").to_pylist(),
                          table.column("item_ids").to_pylist(), strict=True):
-        window = seq if recent is None else seq[-recent:]
-        out[user] = collections.Counter(cate[i] for i in window).most_common(1)[0][0]
+        seen = seq[:-1]  # the states before the last click see these
+        out["whole"][user] = collections.Counter(value[i] for i in seen).most_common(1)[0][0]
+        out["last10"][user] = collections.Counter(
+            value[i] for i in seen[-10:]).most_common(1)[0][0]
+        out["next"][user] = value[seq[-1]]
     return out
 
 
-def embeddings(run: Path, split: str, pooling: str, untrained: bool = False
-               ) -> tuple[list[int], np.ndarray]:
+def embeddings(run: Path, split: str, untrained: bool) -> dict[str, tuple[list[int], np.ndarray]]:
+    """``pool -> (users, vectors)`` over each user's states before their last click."""
     folder = run / "embeddings" / ("untrained" if untrained else "")
     table = _read(folder / f"{split}.arrow")
-    if pooling == "mean":
-        x = np.array(table.column("embedding").to_pylist(), dtype=np.float32)
-    else:
-        x = np.array([e[-1] for e in table.column("embeddings").to_pylist()], dtype=np.float32)
-    return table.column("user_id").to_pylist(), x
+    lengths = dict(zip(*(_read(run / "data" / f"{split}.arrow").column(c).to_pylist()
+                         for c in ("user_id", "item_ids")), strict=True))
+    users, mean, last = [], [], []
+    for user, states, first in zip(table.column("user_id").to_pylist(),
+                                   table.column("embeddings").to_pylist(),
+                                   table.column("first_position").to_pylist(), strict=True):
+        k = len(lengths[user]) - 1 - first  # states after the clicks before the last one
+        if k < 1:
+            continue
+        s = np.asarray(states[:k], dtype=np.float32)
+        users.append(user)
+        mean.append(s.mean(0))
+        last.append(s[-1])
+    return {"mean": (users, np.stack(mean)), "last": (users, np.stack(last))}
 
 
-def probe(run: Path, pooling: str, recent: int | None, steps: int = 300,
-          untrained: bool = False) -> tuple[float, float]:
+def probe(train: tuple[list[int], np.ndarray], test: tuple[list[int], np.ndarray],
+          y_train: dict[int, int], y_test: dict[int, int], steps: int = 300
+          ) -> tuple[float, float]:
     """Held-out accuracy of the probe and of always answering the majority class."""
     torch.manual_seed(0)
-    y_train, y_test = top_categories(run, "train", recent), top_categories(run, "test", recent)
-    users, x = embeddings(run, "train", pooling, untrained)
-    users_t, x_t = embeddings(run, "test", pooling, untrained)
+    (users, x), (users_t, x_t) = train, test
     mu, sd = x.mean(0), x.std(0) + 1e-6
     xs, xt = torch.tensor((x - mu) / sd), torch.tensor((x_t - mu) / sd)
     y = torch.tensor([y_train[u] for u in users])
@@ -75,16 +94,22 @@ def main() -> None:
     ap.add_argument("--run", type=Path, required=True, help="a run dir with data/ and embeddings/")
     ap.add_argument("--untrained", action="store_true",
                     help="also probe the untrained encoder's embeddings/untrained/")
+    ap.add_argument("--attributes", default="cate", help="comma-separated: cate, brand, shop")
     args = ap.parse_args()
-    print("| encoder | embedding | target | probe acc (held-out users) | majority class |")
-    print("|---|---|---|---:|---:|")
-    for untrained in (False, True) if args.untrained else (False,):
-        for pooling in ("mean", "last"):
-            for recent, name in ((None, "top category, whole history"),
-                                 (10, "top category, last 10 clicks")):
-                acc, maj = probe(args.run, pooling, recent, untrained=untrained)
-                print(f"| {'untrained' if untrained else 'trained'} | {pooling} | {name} | "
-                      f"{acc:.3f} | {maj:.3f} |")
+    print("| encoder | pool | attribute | whole history | last 10 clicks | next click | "
+          "majority (whole / last 10 / next) |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for attribute in args.attributes.split(","):
+        y_train, y_test = labels(args.run, "train", attribute), labels(args.run, "test", attribute)
+        for untrained in (False, True) if args.untrained else (False,):
+            train, test = embeddings(args.run, "train", untrained), embeddings(args.run, "test",
+                                                                               untrained)
+            for pool in ("mean", "last"):
+                results = [probe(train[pool], test[pool], y_train[t], y_test[t])
+                           for t in TARGETS]
+                print(f"| {'untrained' if untrained else 'trained'} | {pool} | {attribute} | "
+                      + " | ".join(f"{acc:.3f}" for acc, _ in results) + " | "
+                      + " / ".join(f"{maj:.3f}" for _, maj in results) + " |")
 
 
 if __name__ == "__main__":
