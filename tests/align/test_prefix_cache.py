@@ -131,10 +131,10 @@ def test_encoding_prefixes_ahead_trains_exactly_as_step_by_step(tmp_path, monkey
     np.testing.assert_allclose(losses[0], losses[1], atol=1e-5)
 
 
-def test_default_preset_trains_one_epoch_unless_steps_are_given() -> None:
+def test_default_preset_trains_two_epochs_unless_steps_are_given() -> None:
     from uqa_align.train import AlignConfig
 
-    assert AlignConfig.from_preset("default").epochs == 1
+    assert AlignConfig.from_preset("default").epochs == 2
     given = AlignConfig.from_preset("default", steps=40)
     assert (given.steps, given.epochs) == (40, None)
     both = AlignConfig.from_preset("default", steps=40, epochs=3)

@@ -196,8 +196,8 @@ ALIGN_PRESETS: dict[str, AlignConfig] = {
     "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
                         precision="fp32"),
     "small": AlignConfig(steps=80, batch_size=8),
-    # one epoch over the default questions' 4,200 alignment questions (recipe a600-e1)
-    "default": AlignConfig(epochs=1),
+    # two epochs over the default questions' 4,200 alignment questions (recipe e2)
+    "default": AlignConfig(epochs=2),
     "full": AlignConfig(steps=2000, batch_size=32, lr=1e-3, checkpoint_every=200),
 }
 
