@@ -111,3 +111,25 @@ def test_soft_tokens_get_the_llm_token_norm() -> None:
         soft = adapter(emb, mask)
         assert torch.allclose(soft.norm(dim=-1), torch.full((5, 3), 2.5), atol=1e-4)
         assert not torch.allclose(loud.norm(dim=-1), soft.norm(dim=-1))
+
+
+@pytest.mark.parametrize("pool", ["mean", "last", "both"])
+def test_mean_linear_pools(pool) -> None:
+    """``pool``: the mean of the valid positions, the last valid one, or both side by side,
+    each of the standardised embeddings; a user with no valid position pools to zeros."""
+    a = build_adapter("mean_linear", 3, 8, {"pool": pool})
+    a.in_mean.copy_(torch.tensor([0.5, -1.0, 2.0]))
+    a.in_std.copy_(torch.tensor([2.0, 1.0, 4.0]))
+    emb = torch.randn(3, 4, 3, generator=torch.Generator().manual_seed(0))
+    mask = torch.tensor([[1, 1, 1, 0], [0, 0, 0, 0], [1, 0, 1, 1]], dtype=torch.bool)
+    x = (emb - a.in_mean) / a.in_std
+    mean = torch.stack([x[0, :3].mean(0), torch.zeros(3), x[2, [0, 2, 3]].mean(0)])
+    last = torch.stack([x[0, 2], torch.zeros(3), x[2, 3]])
+    pooled = {"mean": mean, "last": last, "both": torch.cat([mean, last], -1)}[pool]
+    assert a.proj.in_features == pooled.shape[1]
+    assert torch.allclose(a(emb, mask)[:, 0], a.proj(pooled), atol=1e-6)
+
+
+def test_unknown_pool_is_refused() -> None:
+    with pytest.raises(UqaInputError, match="pool 'first' is not one of mean, last, both"):
+        build_adapter("mean_linear", 3, 8, {"pool": "first"})

@@ -15,7 +15,7 @@ from uqa_data.errors import UqaInputError
 
 from uqa_align.adapters.base import Adapter
 
-POOLS = ("mean", "last")
+POOLS = ("mean", "last", "both")
 SCALES = ("dim", "global")
 
 
@@ -25,8 +25,10 @@ class MeanLinearConfig:
 
     :param num_tokens: soft tokens produced (the paper uses 1).
     :param init_std: std of the projection's initial weights.
-    :param pool: ``mean`` over the valid positions (the paper's), or ``last``: the
-        state after the last valid click alone.
+    :param pool: ``mean`` over the valid positions (the paper's), ``last``: the state
+        after the last valid click alone, or ``both``: the two side by side (a
+        next-item encoder keeps the recent clicks in its last state and the rest in
+        the mean).
     :param scale: input standardisation: ``dim`` (each dimension to unit spread) or
         ``global`` (one shared spread; sparse one-hot slots keep their relative size).
     """
@@ -53,17 +55,23 @@ class MeanLinear(Adapter):
         self.config = config or MeanLinearConfig()
         self.num_tokens = self.config.num_tokens
         self.input_scale = self.config.scale
-        self.proj = nn.Linear(in_dim, hidden_size * self.num_tokens)
+        width = 2 * in_dim if self.config.pool == "both" else in_dim
+        self.proj = nn.Linear(width, hidden_size * self.num_tokens)
         nn.init.normal_(self.proj.weight, std=self.config.init_std)
         nn.init.zeros_(self.proj.bias)
 
     def forward(self, emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         self.check_width(emb)
-        if self.config.pool == "last":  # the state after the last valid click
-            last = (mask.long().cumsum(1) == mask.long().sum(1, keepdim=True)) & mask.bool()
-            mask = last
-        m = mask.to(emb.dtype).unsqueeze(-1)  # [B, T, 1]
-        x = self.standardise(emb) * m
-        pooled = x.sum(1) / m.sum(1).clamp_min(1.0)  # [B, D]; all-masked rows -> 0
+        x = self.standardise(emb)
+        # the state after the last valid click
+        last = (mask.long().cumsum(1) == mask.long().sum(1, keepdim=True)) & mask.bool()
+        pools = {"mean": [mask], "last": [last], "both": [mask, last]}[self.config.pool]
+        pooled = torch.cat([_masked_mean(x, m) for m in pools], -1)
         return self.finish(self.proj(pooled).view(emb.shape[0], self.num_tokens,
                                                   self.hidden_size))
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``x [B, T, D]`` over the positions ``mask [B, T]`` holds; 0 for none."""
+    m = mask.to(x.dtype).unsqueeze(-1)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
