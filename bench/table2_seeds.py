@@ -1,0 +1,118 @@
+"""Does the encoder ranking of ``uqa study table2`` hold across seeds?
+
+Reads two or more table2 study directories (the same study with different ``--seed``)
+and prints, per seed, every encoder's accuracy with its 95% Wilson interval, overall
+and on interest perception (li, si, it), its paired difference from the ``none``
+control when the study has one, and its rank; then Kendall's tau between the seeds'
+rankings (tau-b, ties counted), for both measures:
+
+    uqa study table2 --preset default --baselines none --seed 0 --out runs/t2-s0 --yes
+    uqa study table2 --preset default --baselines none --seed 1 --out runs/t2-s1 --yes
+    python bench/table2_seeds.py runs/t2-s0 runs/t2-s1 --out bench/results/table2_seeds.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.ipc as ipc
+
+INTEREST = ("li", "si", "it")
+ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
+
+
+def _column(path: Path, name: str) -> list:
+    return ipc.open_file(str(path)).read_all().column(name).to_pylist()
+
+
+def correctness(run: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(correct per question, interest-perception mask) of one run's predictions."""
+    correct = np.array(_column(run / "predictions" / "eval.arrow", "correct"), dtype=bool)
+    tasks = np.array(_column(run / "questions" / "eval.arrow", "task"))
+    return correct, np.isin(tasks, INTEREST)
+
+
+def kendall_tau(a: list[float], b: list[float]) -> float:
+    """Kendall's tau-b of two score lists over the same items (ties in either count)."""
+    concordant = discordant = ties_a = ties_b = 0
+    for i, j in itertools.combinations(range(len(a)), 2):
+        da, db = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
+        if da == 0 and db == 0:
+            continue
+        if da == 0:
+            ties_a += 1
+        elif db == 0:
+            ties_b += 1
+        elif da == db:
+            concordant += 1
+        else:
+            discordant += 1
+    n = concordant + discordant
+    denom = np.sqrt((n + ties_a) * (n + ties_b))
+    return float((concordant - discordant) / denom) if denom else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("studies", type=Path, nargs="+", help="table2 study directories")
+    ap.add_argument("--out", type=Path, default=None, help="also write the Markdown here")
+    args = ap.parse_args()
+    from uqa_eval.significance import paired_difference, wilson
+
+    def cell(c: np.ndarray) -> str:
+        lo, hi = wilson(int(c.sum()), len(c))
+        return f"{100 * c.mean():.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+    lines, scores = [], {}
+    for study in args.studies:
+        seed = json.loads((study / "study.json").read_text()).get("seed")
+        none = study / ENCODERS[0] / "baselines" / "none"
+        ref = correctness(none) if (none / "predictions" / "eval.arrow").is_file() else None
+        rows = []
+        for enc in ENCODERS:
+            run = study / enc
+            if not (run / "predictions" / "eval.arrow").is_file():
+                continue
+            c, ip = correctness(run)
+            row = {"encoder": enc, "overall": c.mean(), "ip": c[ip].mean(),
+                   "cells": [cell(c), cell(c[ip])]}
+            if ref is not None:
+                for mask in (slice(None), ip):
+                    d = paired_difference(c[mask], ref[0][mask])
+                    row["cells"].append(f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, "
+                                        f"{100 * d['hi']:+.1f}]{'*' if d['signal'] else ''}")
+            rows.append(row)
+        for key in ("overall", "ip"):
+            order = sorted(rows, key=lambda r: -r[key])
+            for rank, r in enumerate(order, 1):
+                r[f"rank_{key}"] = rank
+        scores[seed] = {r["encoder"]: (r["overall"], r["ip"]) for r in rows}
+        cols = ["encoder", "overall", "interest perception",
+                *(["overall - none", "interest - none"] if ref is not None else []),
+                "rank overall", "rank interest"]
+        lines += [f"Seed {seed} ({study}):", "", "| " + " | ".join(cols) + " |",
+                  "|---|" + "---:|" * (len(cols) - 1)]
+        for r in rows:
+            lines.append(f"| {r['encoder']} | " + " | ".join(r["cells"])
+                         + f" | {r['rank_overall']} | {r['rank_ip']} |")
+        lines.append("")
+    seeds = list(scores)
+    for a, b in itertools.combinations(seeds, 2):
+        common = [e for e in ENCODERS if e in scores[a] and e in scores[b]]
+        for k, what in ((0, "overall"), (1, "interest perception")):
+            tau = kendall_tau([scores[a][e][k] for e in common], [scores[b][e][k] for e in common])
+            lines.append(f"Kendall tau-b, seeds {a} and {b}, {what} ({len(common)} encoders): "
+                         f"{tau:+.2f}")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
