@@ -124,16 +124,10 @@ def test_answer_sum_is_each_answers_summed_nll_averaged_over_questions(tmp_path,
     """``--loss answer_sum``: a question with a long answer counts once, not once per
     token; the same value whether the frozen prefix is read from the cache or not."""
     import numpy as np
-    from uqa_align.testing import tiny_llm, write_probe
-    from uqa_align.train import AlignConfig, AlignRecipe
 
-    q, e = write_probe(tmp_path, 8, n_cats=4)
     values = {}
     for loss in ("answer", "answer_sum"):
-        recipe = AlignRecipe(AlignConfig.from_preset("tiny", loss=loss, position=position),
-                             tmp_path / f"{loss}-{position}")
-        recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
-        assert (recipe.prefix_cache is not None) == (position == "after")
+        recipe = _probe_recipe(tmp_path, loss, position)
         idx = np.arange(4)
         with torch.no_grad():
             got, weight = recipe._loss(idx, recipe.llm.tokenizer.pad_token_id or 0)
@@ -152,6 +146,20 @@ def test_answer_sum_is_each_answers_summed_nll_averaged_over_questions(tmp_path,
             assert weight == sum(lengths)
             assert abs(float(got) - sum(nll) / sum(lengths)) < 1e-4
     assert len(set(lengths)) > 1 or values["answer"] == values["answer_sum"]
+
+
+def _probe_recipe(tmp_path, loss, position):
+    """An alignment recipe set up on 8 probe questions with a tiny LLM; the prefix is
+    cached exactly when the user context comes ``after`` the options."""
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, AlignRecipe
+
+    q, e = write_probe(tmp_path, 8, n_cats=4)
+    recipe = AlignRecipe(AlignConfig.from_preset("tiny", loss=loss, position=position),
+                         tmp_path / f"{loss}-{position}")
+    recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+    assert (recipe.prefix_cache is not None) == (position == "after")
+    return recipe
 
 
 def target_logprobs_of(recipe, prompt, target, soft):
@@ -185,14 +193,8 @@ def test_choice_loss_is_the_options_loss_over_decisive_tokens(tmp_path, position
     option cut after its decisive token; from the cache or not, the same value."""
     import numpy as np
     from uqa_align.prompt import decisive_continuations
-    from uqa_align.testing import tiny_llm, write_probe
-    from uqa_align.train import AlignConfig, AlignRecipe
 
-    q, e = write_probe(tmp_path, 8, n_cats=4)
-    recipe = AlignRecipe(AlignConfig.from_preset("tiny", loss="choice", position=position),
-                         tmp_path / f"choice-{position}")
-    recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
-    assert (recipe.prefix_cache is not None) == (position == "after")
+    recipe = _probe_recipe(tmp_path, "choice", position)
     idx = np.arange(4)
     with torch.no_grad():
         got, weight = recipe._loss(idx, recipe.llm.tokenizer.pad_token_id or 0)
