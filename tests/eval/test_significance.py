@@ -145,3 +145,36 @@ def test_an_untrained_encoder_is_a_reference_compared_with_not_a_control(tmp_pat
     assert pairs == {(subject, "None (no user)"), (subject, "Untrained encoder"),
                      ("Untrained encoder", "None (no user)"), ("Oracle", "None (no user)"),
                      ("Oracle", "Untrained encoder")}
+
+
+def test_each_run_is_compared_with_its_own_shuffled_control(tmp_path: Path) -> None:
+    """A study keeps ``shuffled`` beside every variant: each variant is paired with its
+    own, not with another variant's; ``none`` (kept beside the first) serves every
+    variant; the rich tables keep the bracketed names that tell the controls apart."""
+    from rich.console import Console
+    from uqa_eval.report.render import comparison_tables
+
+    n = 200
+    rng = np.random.default_rng(3)
+    dirs = []
+    for variant in ("gru", "sas"):
+        run = tmp_path / variant
+        write_table(_questions(n), run / "questions" / "eval.arrow")
+        _run(run, rng.random(n) < 0.4)
+        _run(run / "baselines" / "shuffled", rng.random(n) < 0.25)
+        dirs += [run, run / "baselines" / "shuffled"]
+    _run(tmp_path / "gru" / "baselines" / "none", rng.random(n) < 0.25)
+    dirs.append(tmp_path / "gru" / "baselines" / "none")
+    comparison = compare_runs(dirs)
+    pairs = [(d["subject_run"], d["reference"]) for d in comparison["differences"]
+             if d["metric"] == "acc"]
+    assert sorted(pairs) == sorted([
+        ("gru", "Shuffled emb. [gru/shuffled]"), ("sas", "Shuffled emb. [sas/shuffled]"),
+        ("gru", "None (no user)"), ("sas", "None (no user)")])
+    shuffled_of = {s: r for s, r in pairs if r.startswith("Shuffled")}
+    console = Console(record=True, width=400)
+    for table in comparison_tables(comparison):
+        console.print(table)
+    text = console.export_text()
+    for label in shuffled_of.values():
+        assert label in text

@@ -9,7 +9,8 @@ the others (an untrained encoder, the oracle) the References; every other run is
 Emb-based, labelled and ordered by its encoder's registry entry, then adapter, then
 strategy. Each run but a control is compared, question by question, with each
 control and with an untrained encoder
-(:attr:`~uqa_eval.baselines.Baseline.compared_with`).
+(:attr:`~uqa_eval.baselines.Baseline.compared_with`); a ``shuffled`` or ``random``
+kept inside a run that is among the rows stands for that run only.
 
 A comparison (schema ``uqa-comparison/1``) holds the ordered ``runs`` (each with
 its group, label, token ratios and full report), the shared ``columns``, the
@@ -102,6 +103,9 @@ class RowKind:
     """A control that knows nothing of the user."""
     reference: bool = False
     """Every other run is compared with it (the controls, an untrained encoder)."""
+    own_encoder: bool = False
+    """It reads its run's own encoder (``shuffled``, ``random``): a control or reference
+    for that run only, when that run is among the rows."""
 
 
 def _registered(kind: str) -> dict[str, Any]:
@@ -140,7 +144,9 @@ def kind_of(report: Mapping[str, Any]) -> RowKind:
         no_user = base is not None and base.no_user
         return RowKind("Control" if no_user or base is None else "Reference", label,
                        (1 if no_user else 2, *order), name, no_user=no_user,
-                       reference=base is not None and base.compared_with)
+                       reference=base is not None and base.compared_with,
+                       own_encoder=base is not None and base.context == "embedding"
+                       and base.embeddings in ("given", "untrained"))
     encoder = str(meta.get("encoder") or meta.get("method") or run_name(report))
     encoders = _registered("encoder")
     from uqa_align.strategies import STRATEGIES
@@ -202,10 +208,18 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                  ) -> list[dict[str, Any]]:
     """Every run but a control against each control and untrained encoder among the rows,
-    paired over the questions both answered, for each metric both have."""
+    paired over the questions both answered, for each metric both have.
+
+    A baseline that reads its run's own encoder (``shuffled``, ``random``) is compared
+    only with that run and the run's other baselines when the run is among the rows (a
+    study with ``shuffled`` beside every variant compares each variant with its own
+    control); otherwise with every run."""
     verdicts = {r["run_dir"]: run_verdicts(r["run_dir"]) for r in rows}
     refs = [r for r in rows
             if kinds[r["run_dir"]].reference and verdicts[r["run_dir"]] is not None]
+    layouts = {r["run_dir"]: RunLayout.at(r["run_dir"]) for r in rows}
+    home = {d: layout.run.root.resolve() for d, layout in layouts.items()}
+    run_homes = {home[d] for d, layout in layouts.items() if not layout.is_baseline}
     out = []
     for subject in rows:
         sv = verdicts[subject["run_dir"]]
@@ -213,6 +227,11 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
             continue
         for ref in refs:
             if ref is subject:
+                continue
+            own = home[ref["run_dir"]]
+            if (kinds[ref["run_dir"]].own_encoder and layouts[ref["run_dir"]].is_baseline
+                    and own in run_homes
+                    and home[subject["run_dir"]] != own):
                 continue
             for metric in METRICS:
                 d = paired_differences(sv, verdicts[ref["run_dir"]], metric)
@@ -240,7 +259,10 @@ def _disambiguate(rows: list[dict[str, Any]]) -> None:
     dup = clashes()
     for r in rows:
         if r["label"] in dup:
-            r["label"] = f"{r['label']} [{r['name']}]"
+            name, layout = r["name"], RunLayout.at(r["run_dir"])
+            if layout.is_baseline and "/" not in name:  # a baseline names its run
+                name = f"{layout.run.root.name}/{name}"
+            r["label"] = f"{r['label']} [{name}]"
 
 
 def load_comparison(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -339,6 +339,7 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
 
 def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Table | None:
     """A rich table of :func:`differences_markdown`'s rows (None when there are none)."""
+    from rich.markup import escape
     from rich.table import Table
 
     diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
@@ -352,7 +353,7 @@ def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Tab
     for c in DIFFERENCE_COLUMNS:
         table.add_column(c.label, justify="right")
     for d in diffs:
-        table.add_row(d["subject"], d["reference"], str(d["n"]),
+        table.add_row(escape(d["subject"]), escape(d["reference"]), str(d["n"]),
                       *_difference_cells(d, lambda t: f"[bold green]{t}[/]"))
     return table
 
@@ -366,6 +367,7 @@ def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) 
 
 def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -> Table:
     """A rich table, one row per run; best value per column in bold green."""
+    from rich.markup import escape
     from rich.table import Table
 
     cols = _comparison_columns(comparison)
@@ -380,7 +382,7 @@ def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -
     for h in tok_headers:
         table.add_column(h, justify="right")
     for group, label, cells in _comparison_rows(comparison, m, lambda t: f"[bold green]{t}[/]"):
-        table.add_row(group, label, *cells, end_section=False)
+        table.add_row(group, escape(label), *cells, end_section=False)
     return table
 
 
