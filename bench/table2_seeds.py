@@ -2,12 +2,13 @@
 
 Reads two or more table2 study directories (the same study with different ``--seed``)
 and prints, per seed, every encoder's accuracy with its 95% Wilson interval, overall
-and on interest perception (li, si, it), its paired difference from the ``none``
-control when the study has one, and its rank; then Kendall's tau between the seeds'
-rankings (tau-b, ties counted), for both measures:
+and on interest perception (li, si, it), its paired differences from the ``none``
+control and from its own ``shuffled`` control when the study has them, and its rank;
+which encoders differ from each other beyond noise (paired over the same questions);
+then Kendall's tau between the seeds' rankings (tau-b, ties counted), for both measures:
 
-    uqa study table2 --preset default --baselines none --seed 0 --out runs/t2-s0 --yes
-    uqa study table2 --preset default --baselines none --seed 1 --out runs/t2-s1 --yes
+    uqa study table2 --preset default --baselines none,shuffled --seed 0 --out runs/t2-s0 --yes
+    uqa study table2 --preset default --baselines none,shuffled --seed 1 --out runs/t2-s1 --yes
     python bench/table2_seeds.py runs/t2-s0 runs/t2-s1 --out bench/results/table2_seeds.md
 """
 
@@ -29,11 +30,15 @@ def _column(path: Path, name: str) -> list:
     return ipc.open_file(str(path)).read_all().column(name).to_pylist()
 
 
-def correctness(run: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(correct per question, interest-perception mask) of one run's predictions."""
-    correct = np.array(_column(run / "predictions" / "eval.arrow", "correct"), dtype=bool)
-    tasks = np.array(_column(run / "questions" / "eval.arrow", "task"))
-    return correct, np.isin(tasks, INTEREST)
+def correctness(run: Path, questions: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(correct per question, interest-perception mask), in ``questions``' order, of one
+    run's (or baseline's) predictions."""
+    table = ipc.open_file(str(run / "predictions" / "eval.arrow")).read_all()
+    correct = dict(zip(table.column("question_id").to_pylist(),
+                       table.column("correct").to_pylist(), strict=True))
+    ids = _column(questions, "question_id")
+    tasks = np.array(_column(questions, "task"))
+    return np.array([bool(correct[q]) for q in ids]), np.isin(tasks, INTEREST)
 
 
 def kendall_tau(a: list[float], b: list[float]) -> float:
@@ -67,24 +72,36 @@ def main() -> None:
         lo, hi = wilson(int(c.sum()), len(c))
         return f"{100 * c.mean():.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
 
+    def diff(a: np.ndarray, b: np.ndarray) -> str:
+        d = paired_difference(a, b)
+        return (f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"
+                f"{'*' if d['signal'] else ''}")
+
     lines, scores = [], {}
     for study in args.studies:
         seed = json.loads((study / "study.json").read_text()).get("seed")
+        questions = study / ENCODERS[0] / "questions" / "eval.arrow"
         none = study / ENCODERS[0] / "baselines" / "none"
-        ref = correctness(none) if (none / "predictions" / "eval.arrow").is_file() else None
+        ref = (correctness(none, questions)[0]
+               if (none / "predictions" / "eval.arrow").is_file() else None)
         rows = []
         for enc in ENCODERS:
             run = study / enc
             if not (run / "predictions" / "eval.arrow").is_file():
                 continue
-            c, ip = correctness(run)
+            c, ip = correctness(run, questions)
             row = {"encoder": enc, "overall": c.mean(), "ip": c[ip].mean(),
                    "cells": [cell(c), cell(c[ip])]}
-            if ref is not None:
-                for mask in (slice(None), ip):
-                    d = paired_difference(c[mask], ref[0][mask])
-                    row["cells"].append(f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, "
-                                        f"{100 * d['hi']:+.1f}]{'*' if d['signal'] else ''}")
+            shuffled = run / "baselines" / "shuffled"
+            controls = [ref] if ref is not None else []
+            if (shuffled / "predictions" / "eval.arrow").is_file():
+                controls.append(correctness(shuffled, questions)[0])
+            else:
+                controls.append(None)
+            for control in controls:
+                row["cells"] += ([diff(c, control), diff(c[ip], control[ip])]
+                                 if control is not None else ["-", "-"])
+            row["correct"], row["mask"] = c, ip
             rows.append(row)
         for key in ("overall", "ip"):
             order = sorted(rows, key=lambda r: -r[key])
@@ -93,12 +110,26 @@ def main() -> None:
         scores[seed] = {r["encoder"]: (r["overall"], r["ip"]) for r in rows}
         cols = ["encoder", "overall", "interest perception",
                 *(["overall - none", "interest - none"] if ref is not None else []),
+                "overall - own shuffled", "interest - own shuffled",
                 "rank overall", "rank interest"]
         lines += [f"Seed {seed} ({study}):", "", "| " + " | ".join(cols) + " |",
                   "|---|" + "---:|" * (len(cols) - 1)]
         for r in rows:
             lines.append(f"| {r['encoder']} | " + " | ".join(r["cells"])
                          + f" | {r['rank_overall']} | {r['rank_ip']} |")
+        lines.append("")
+        for key, what in (("overall", "overall"), ("ip", "interest perception")):
+            apart = []
+            for a, b in itertools.combinations(rows, 2):
+                mask = slice(None) if key == "overall" else a["mask"]
+                d = paired_difference(a["correct"][mask], b["correct"][mask])
+                if d["signal"]:
+                    hi, lo = (a, b) if d["diff"] > 0 else (b, a)
+                    apart.append(f"{hi['encoder']} > {lo['encoder']} "
+                                 f"({100 * abs(d['diff']):.1f})")
+            pairs = len(rows) * (len(rows) - 1) // 2
+            lines.append(f"Encoder pairs apart beyond noise, {what}: {len(apart)} of {pairs}"
+                         + (f": {', '.join(apart)}" if apart else ""))
         lines.append("")
     seeds = list(scores)
     for a, b in itertools.combinations(seeds, 2):
