@@ -128,6 +128,8 @@ def test_an_untrained_encoder_is_a_reference_compared_with_not_a_control(tmp_pat
     assert not get_baseline("random").no_user and get_baseline("random").compared_with
     assert get_baseline("none").no_user and get_baseline("shuffled").compared_with
     assert not get_baseline("oracle").compared_with
+    assert get_baseline("random").reads_run_encoder and get_baseline("shuffled").reads_run_encoder
+    assert not any(get_baseline(n).reads_run_encoder for n in ("none", "oracle", "text20"))
     n = 200
     run = tmp_path / "run"
     write_table(_questions(n), run / "questions" / "eval.arrow")

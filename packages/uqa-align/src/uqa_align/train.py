@@ -34,7 +34,15 @@ from uqa_data.settings import check_at_least, check_non_negative, check_positive
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
 from uqa_align.llm import PRECISIONS, pad_id
-from uqa_align.prompt import LETTERS, MODES, POSITIONS, EncodedPrompt, PromptBuilder, PromptStyle
+from uqa_align.prompt import (
+    LETTERS,
+    MODES,
+    POSITIONS,
+    EncodedPrompt,
+    PromptBuilder,
+    PromptStyle,
+    decisive_continuations,
+)
 from uqa_align.strategies import check_fsdp, check_strategy
 
 log = logging.getLogger(__name__)
@@ -295,8 +303,6 @@ class AlignRecipe:
             for q, o, t in zip(self.qs.questions, self.qs.options, texts, strict=True)
         ]
         if c.loss == "choice":  # each option up to the token that tells it from the others
-            from uqa_align.prompt import decisive_continuations
-
             for p in self.prompts:
                 p.continuations = decisive_continuations(p.continuations)
         self.targets = [self.builder.target(o, LETTERS[a])

@@ -167,7 +167,8 @@ def run_study(
 
 def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Variant]:
     """The variants with ``names`` as their baselines instead of the study's own: those
-    that read a variant's own embeddings (``shuffled``, ``random``) beside every variant,
+    that read a variant's own encoder (``shuffled``, ``random``:
+    :attr:`~uqa_eval.baselines.Baseline.reads_run_encoder`) beside every variant,
     the others (``none``, ``text20``, ``oracle``...) once, beside the first.
 
     :raises UnknownNameError: a name no plugin registers (``--baselines``).
@@ -177,7 +178,7 @@ def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Vari
     per_variant = []
     for n in names:
         baseline = get_component("baseline", n, flag="--baselines").load()
-        if baseline.permute or baseline.embeddings == "untrained":
+        if baseline.reads_run_encoder:
             per_variant.append(n)
     return [replace(v, options=replace(v.options, baselines=list(names) if i == 0
                                        else per_variant))

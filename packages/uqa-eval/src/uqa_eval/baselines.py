@@ -66,6 +66,14 @@ class Baseline:
         perception); what a trained encoder scores above it is what pre-training adds."""
         return self.no_user or self.embeddings == "untrained"
 
+    @property
+    def reads_run_encoder(self) -> bool:
+        """Whether it feeds soft tokens from its run's own encoder (``shuffled``: the
+        run's embeddings, ``random``: an untrained encoder of the same shape): it belongs
+        to that run, so a study keeps it beside every variant and a comparison pairs it
+        with its own run."""
+        return self.context == "embedding" and self.embeddings in ("given", "untrained")
+
     def align_overrides(self) -> dict[str, Any]:
         """Fields of :class:`~uqa_align.train.AlignConfig` this baseline changes."""
         out: dict[str, Any] = {}

@@ -145,8 +145,7 @@ def kind_of(report: Mapping[str, Any]) -> RowKind:
         return RowKind("Control" if no_user or base is None else "Reference", label,
                        (1 if no_user else 2, *order), name, no_user=no_user,
                        reference=base is not None and base.compared_with,
-                       own_encoder=base is not None and base.context == "embedding"
-                       and base.embeddings in ("given", "untrained"))
+                       own_encoder=base is not None and base.reads_run_encoder)
     encoder = str(meta.get("encoder") or meta.get("method") or run_name(report))
     encoders = _registered("encoder")
     from uqa_align.strategies import STRATEGIES
