@@ -262,3 +262,19 @@ def test_gru4rec_training_recurrence_matches_nn_gru(batch: int, steps: int, dim:
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
     for a, b in zip(ours, [x.grad] + [p.grad for p in enc.gru.parameters()], strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_gru4rec_step_product_is_the_plain_product(packed: bool, monkeypatch) -> None:
+    """The recurrence's per-step product, with MKL's packed weight (where torch has it)
+    and without: ``x @ w.T (+ b)``, also for an ``x`` of another row count."""
+    from uqa_encoders.zoo import gru4rec
+
+    monkeypatch.setattr(gru4rec, "_HAS_MKL_PACK", packed and gru4rec._HAS_MKL_PACK)
+    torch.manual_seed(0)
+    w, b = torch.randn(12, 7), torch.randn(12)
+    product = gru4rec.step_product(w, 5)
+    for rows in (5, 3):
+        x = torch.randn(rows, 7)
+        torch.testing.assert_close(product(x), x @ w.T)
+        torch.testing.assert_close(product(x, b), x @ w.T + b)
