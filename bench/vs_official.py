@@ -27,6 +27,9 @@ batch to its longest after bucketing by length as ``uqa pretrain`` batches).
 Per (config, regime), one child process builds every side and lets them take steps in
 turn (one step of each, then the next), so a drift in the machine's speed reaches all
 sides alike; the figure is each side's median of ``--iters`` steps after ``--warmup``.
+Taking turns also lets one side's memory traffic slow the other (the official trm_plus
+at d512 moved between 1.8 and 2.5 seq/s so); ``--alone`` times each side in a child
+process of its own instead, one after the other.
 Peak RSS comes from one more process per side that takes two steps of the longest
 (``full``) batches alone.
 """
@@ -250,6 +253,21 @@ def _child(args: list[str]) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _time_child(name: str, regime: str, official: Path, specs: list[Any], iters: int,
+                warmup: int, seed: int) -> dict[str, Any]:
+    """The rows of one ``_time`` child per spec (``"side:precision,..."`` or a pair),
+    joined in order; the first error stops it."""
+    rows: list[dict[str, Any]] = []
+    for spec in specs:
+        text = spec if isinstance(spec, str) else f"{spec[0]}:{spec[1]}"
+        got = _child(["_time", name, regime, str(official), text, str(iters), str(warmup),
+                      str(seed)])
+        if "error" in got:
+            return got
+        rows += got["rows"]
+    return {"rows": rows}
+
+
 def _load_avg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -260,7 +278,8 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         f"Machine: {res['machine']}. Command: `{res['command']}`. Official checkout: "
         f"{res['official_commit']}. Load average before {res['load_before']}, after "
-        f"{res['load_after']}.",
+        f"{res['load_after']}. Sides timed "
+        + ("each in a process of its own." if res.get("alone") else "taking turns in one process."),
         "",
         "| config | lengths | backbone params ours / official | precision (ours) "
         "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official "
@@ -283,9 +302,11 @@ def markdown(res: dict[str, Any]) -> str:
 
 
 def run(official: Path, configs: list[str], regimes: list[str], precisions: list[str],
-        iters: int, warmup: int, seed: int, argv: list[str]) -> dict[str, Any]:
+        iters: int, warmup: int, seed: int, argv: list[str], alone: bool = False
+        ) -> dict[str, Any]:
     """Time every (config, regime), the official side and ours in each precision taking
-    steps in turn in one process; peak RSS of each side in a process of its own."""
+    steps in turn in one process (``alone``: each side in a process of its own); peak RSS
+    of each side in a process of its own."""
     commit = "unknown"
     if (official / ".git").exists():
         proc = subprocess.run(["git", "-C", str(official), "rev-parse", "HEAD"],
@@ -295,7 +316,7 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
         "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}",
         "command": "python bench/vs_official.py " + " ".join(argv),
-        "official_commit": commit, "load_before": _load_avg(), "rows": [],
+        "official_commit": commit, "load_before": _load_avg(), "rows": [], "alone": alone,
     }
     sides = [("official", "fp32")] + [("ours", p) for p in precisions]
     spec = ",".join(f"{a}:{b}" for a, b in sides)
@@ -305,8 +326,8 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
             peaks[(side, precision)] = _child(["_peak", name, side, "full", str(official),
                                                precision, str(seed)])
         for regime in regimes:
-            got = _child(["_time", name, regime, str(official), spec, str(iters), str(warmup),
-                          str(seed)])
+            got = _time_child(name, regime, official, sides if alone else [spec], iters,
+                              warmup, seed)
             print(json.dumps(got), flush=True)
             if "error" in got:
                 res["rows"].append({"config": name, "regime": regime, "ours": got,
@@ -343,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--alone", action="store_true",
+                   help="time each side in a process of its own instead of taking turns")
     p.add_argument("--json", type=Path, default=Path("bench/results/vs_official.json"))
     p.add_argument("--md", type=Path, default=Path("bench/results/vs_official.md"))
     args = p.parse_args(argv)
@@ -352,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--configs: unknown config '{c}'; valid: {', '.join(CONFIGS)}")
     res = run(args.official, configs, [r for r in args.regimes.split(",") if r],
               [x for x in args.precisions.split(",") if x], args.iters, args.warmup,
-              args.seed, argv)
+              args.seed, argv, alone=args.alone)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
     args.md.write_text(markdown(res))

@@ -50,3 +50,26 @@ def test_our_side_of_a_step_runs_and_reports(vo) -> None:  # type: ignore[no-unt
 def test_a_folder_without_the_official_modules_is_refused(vo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit, match="uqa_bench/modules"):
         vo.official_backbone(tmp_path, "sasrec", {"dim": 8}, 12)
+
+
+def test_alone_times_each_side_in_a_child_of_its_own(vo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[list[str]] = []
+
+    def child(args: list[str]) -> dict:
+        calls.append(args)
+        if args[4] == "ours:bf16":
+            return {"error": "boom", "args": args}
+        return {"rows": [{"spec": args[4]}]}
+
+    monkeypatch.setattr(vo, "_child", child)
+    sides = [("official", "fp32"), ("ours", "fp32")]
+    got = vo._time_child("tiny-test", "full", Path("/x"), sides, 3, 1, 0)
+    assert [c[4] for c in calls] == ["official:fp32", "ours:fp32"]
+    assert got == {"rows": [{"spec": "official:fp32"}, {"spec": "ours:fp32"}]}
+    calls.clear()  # taking turns: one child for every side
+    assert vo._time_child("tiny-test", "full", Path("/x"), ["official:fp32,ours:fp32"], 3, 1,
+                          0) == {"rows": [{"spec": "official:fp32,ours:fp32"}]}
+    assert len(calls) == 1
+    assert "error" in vo._time_child("tiny-test", "full", Path("/x"),
+                                     [("official", "fp32"), ("ours", "bf16"), ("ours", "fp32")],
+                                     3, 1, 0)
