@@ -253,14 +253,13 @@ def _child(args: list[str]) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _time_child(name: str, regime: str, official: Path, specs: list[Any], iters: int,
+def _time_child(name: str, regime: str, official: Path, specs: list[str], iters: int,
                 warmup: int, seed: int) -> dict[str, Any]:
-    """The rows of one ``_time`` child per spec (``"side:precision,..."`` or a pair),
-    joined in order; the first error stops it."""
+    """The rows of one ``_time`` child per spec (``"side:precision,..."``), joined in
+    order; the first error stops it."""
     rows: list[dict[str, Any]] = []
     for spec in specs:
-        text = spec if isinstance(spec, str) else f"{spec[0]}:{spec[1]}"
-        got = _child(["_time", name, regime, str(official), text, str(iters), str(warmup),
+        got = _child(["_time", name, regime, str(official), spec, str(iters), str(warmup),
                       str(seed)])
         if "error" in got:
             return got
@@ -319,15 +318,15 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
         "official_commit": commit, "load_before": _load_avg(), "rows": [], "alone": alone,
     }
     sides = [("official", "fp32")] + [("ours", p) for p in precisions]
-    spec = ",".join(f"{a}:{b}" for a, b in sides)
+    each = [f"{a}:{b}" for a, b in sides]
+    specs = each if alone else [",".join(each)]  # a child per side, or one for all
     for name in configs:
         peaks = {}
         for side, precision in sides:  # peak memory: the longest batches, one side alone
             peaks[(side, precision)] = _child(["_peak", name, side, "full", str(official),
                                                precision, str(seed)])
         for regime in regimes:
-            got = _time_child(name, regime, official, sides if alone else [spec], iters,
-                              warmup, seed)
+            got = _time_child(name, regime, official, specs, iters, warmup, seed)
             print(json.dumps(got), flush=True)
             if "error" in got:
                 res["rows"].append({"config": name, "regime": regime, "ours": got,

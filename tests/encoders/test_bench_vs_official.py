@@ -62,8 +62,8 @@ def test_alone_times_each_side_in_a_child_of_its_own(vo, monkeypatch) -> None:  
         return {"rows": [{"spec": args[4]}]}
 
     monkeypatch.setattr(vo, "_child", child)
-    sides = [("official", "fp32"), ("ours", "fp32")]
-    got = vo._time_child("tiny-test", "full", Path("/x"), sides, 3, 1, 0)
+    got = vo._time_child("tiny-test", "full", Path("/x"), ["official:fp32", "ours:fp32"], 3, 1,
+                         0)
     assert [c[4] for c in calls] == ["official:fp32", "ours:fp32"]
     assert got == {"rows": [{"spec": "official:fp32"}, {"spec": "ours:fp32"}]}
     calls.clear()  # taking turns: one child for every side
@@ -71,5 +71,5 @@ def test_alone_times_each_side_in_a_child_of_its_own(vo, monkeypatch) -> None:  
                           0) == {"rows": [{"spec": "official:fp32,ours:fp32"}]}
     assert len(calls) == 1
     assert "error" in vo._time_child("tiny-test", "full", Path("/x"),
-                                     [("official", "fp32"), ("ours", "bf16"), ("ours", "fp32")],
+                                     ["official:fp32", "ours:bf16", "ours:fp32"],
                                      3, 1, 0)
