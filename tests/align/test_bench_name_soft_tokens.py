@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -11,15 +10,6 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 from uqa_align.adapters import build_adapter, load_adapter_module
-
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "name_soft_tokens.py"
-
-
-def _script():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("name_soft_tokens", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _template(path: Path, hidden: int) -> Path:
@@ -36,15 +26,16 @@ def _template(path: Path, hidden: int) -> Path:
 
 
 @pytest.mark.parametrize("tokens", [1, 3])
-def test_identity_adapter_soft_tokens_are_the_scaled_centred_mean(tmp_path: Path,
-                                                                  tokens: int) -> None:
+def test_identity_adapter_soft_tokens_are_the_scaled_centred_mean(  # type: ignore[no-untyped-def]
+        bench_script, tmp_path: Path, tokens: int) -> None:
     hidden = 5
     width = tokens * hidden
     template = _template(tmp_path / "template", hidden)
     g = torch.Generator().manual_seed(0)
     in_mean, bias = torch.randn(width, generator=g), torch.randn(width, generator=g)
-    _script()._identity_adapter(template, tmp_path / "out", width, tokens, in_mean, gain=2.5,
-                                bias=bias)
+    script = bench_script("name_soft_tokens")
+    script._identity_adapter(template, tmp_path / "out", width, tokens, in_mean, gain=2.5,
+                             bias=bias)
     cfg = json.loads((tmp_path / "out" / "config.json").read_text())["adapter"]
     assert (cfg["in_dim"], cfg["num_tokens"], cfg["options"]["num_tokens"]) == (width, tokens,
                                                                                  tokens)

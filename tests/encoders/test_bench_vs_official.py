@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "vs_official.py"
-
 
 @pytest.fixture(scope="module")
-def vo():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("vs_official", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["vs_official"] = module
-    spec.loader.exec_module(module)
+def vo(bench_script):  # type: ignore[no-untyped-def]
+    module = bench_script("vs_official")
     module.CONFIGS["tiny-test"] = {"encoder": "gru4rec", "batch": 4, "length": 12, "vocab": 30,
                                    "ours": {"dim": 8, "layers": 2, "hidden": 16}}
     return module
