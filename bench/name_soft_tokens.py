@@ -26,7 +26,6 @@ answer interest questions above the ``none`` control without any alignment.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import random
 import subprocess
@@ -161,23 +160,35 @@ def evaluate(run: Path, out: Path, variants: list[str]) -> None:
 
 
 def table(run: Path, out: Path, variants: list[str]) -> str:
+    """Accuracy per question group, and each variant minus ``none`` over the same questions
+    (95% paired bootstrap, ``*`` where the interval excludes zero)."""
+    from uqa_eval.significance import fmt_difference, paired_difference
+
     questions = {r["question_id"]: r for r in _read(run / "questions/eval.arrow").to_pylist()}
-    sources = [("none", run / "baselines/none/predictions/eval.arrow")]
-    sources += [(v, out / f"pred-{v}.arrow") for v in variants]
-    cols = ("overall", "IP", "IP category", "IP brand", "IP shop")
-    lines = ["| soft token | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
-    for name, path in sources:
+    groups = {"overall": lambda q: True, "IP": lambda q: q["task"] in INTEREST}
+    groups |= {f"IP {a}": (lambda q, a=a: q["task"] in INTEREST and q["attribute"] == a)
+               for a in ATTRS}
+
+    def correct(path: Path) -> dict[str, bool]:
+        return {r["question_id"]: bool(r["correct"]) for r in _read(path).to_pylist()}
+
+    none = correct(run / "baselines/none/predictions/eval.arrow")
+    ids = {g: [k for k in none if keep(questions[k])] for g, keep in groups.items()}
+    lines = ["| soft token | " + " | ".join(f"{g} (n={len(ids[g])})" for g in groups) + " |",
+             "|---|" + "---:|" * len(groups)]
+    lines.append("| none | " + " | ".join(
+        f"{100 * sum(none[k] for k in ids[g]) / len(ids[g]):.1f}" for g in groups) + " |")
+    for v in variants:
+        path = out / f"pred-{v}.arrow"
         if not path.is_file():
             continue
-        acc = collections.defaultdict(list)
-        for r in _read(path).to_pylist():
-            q = questions[r["question_id"]]
-            acc["overall"].append(r["correct"])
-            if q["task"] in INTEREST:
-                acc["IP"].append(r["correct"])
-                acc[f"IP {q['attribute']}"].append(r["correct"])
-        lines.append(f"| {name} | " + " | ".join(
-            f"{100 * sum(acc[c]) / len(acc[c]):.1f} (n={len(acc[c])})" for c in cols) + " |")
+        ours = correct(path)
+        cells = []
+        for g in groups:
+            d = paired_difference([ours[k] for k in ids[g]], [none[k] for k in ids[g]])
+            acc = 100 * sum(ours[k] for k in ids[g]) / len(ids[g])
+            cells.append(f"{acc:.1f}, {fmt_difference(d)}{' *' if d['signal'] else ''}")
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 os.environ.setdefault("UQA_PROGRESS", "0")
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -19,15 +26,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "uqa"))
-
-
-import importlib.util  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from types import ModuleType  # noqa: E402
-
-import pytest  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
