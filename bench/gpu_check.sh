@@ -14,6 +14,7 @@
 #
 #   bash bench/gpu_check.sh            # on the device machine
 #   bash bench/gpu_check.sh --cpu      # here: the CPU fallback, tiny sizes
+#   TINY_RUN=runs/tiny bash bench/gpu_check.sh --cpu   # resuming a finished tiny run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -35,27 +36,44 @@ if ! $PY -c "import uqa_cli" 2>/dev/null; then
 fi
 
 DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
-if [[ "${1:-}" == "--cpu" ]]; then DEVICE=cpu; fi
+# The presets' own settings (device auto, precision auto) are the CPU's fp32 without a GPU:
+# the run is then told nothing. On CUDA it is told bf16; --cpu beside a GPU forces fp32.
+SETS=()
+if [[ $DEVICE == cuda && "${1:-}" == "--cpu" ]]; then
+  DEVICE=cpu
+  SETS=(--set pretrain.device=cpu --set align.precision=fp32 --set eval.precision=fp32)
+elif [[ $DEVICE == cuda ]]; then
+  SETS=(--set pretrain.device=cuda --set pretrain.precision=bf16 --set align.precision=bf16
+        --set eval.precision=bf16)
+fi
 echo "gpu_check: device $DEVICE, python $($PY -V 2>&1)"
 
+# TINY_RUN=DIR resumes a copy of that finished tiny run (with its seed) instead of starting
+# afresh: the same command, but only stages whose settings differ run again. The tests
+# pass the run they already made, so the suite pays for one tiny run, not two.
 RUN="$WORK/tiny"
+SEED=0
+if [[ -n "${TINY_RUN:-}" ]]; then
+  cp -r "$TINY_RUN" "$RUN"
+  SEED=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$RUN/run.json")
+fi
 start=$(date +%s)
-$PY -m uqa_cli.main run --preset tiny --out "$RUN" --baselines none \
-  --set pretrain.device="$DEVICE" --set pretrain.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" \
-  --set align.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" \
-  --set eval.precision="$( [[ $DEVICE == cuda ]] && echo bf16 || echo fp32 )" > "$WORK/tiny.log" 2>&1
+$PY -m uqa_cli.main run --preset tiny --out "$RUN" --seed "$SEED" --baselines none \
+  ${SETS[@]+"${SETS[@]}"} > "$WORK/tiny.log" 2>&1 \
+  || { tail -n 40 "$WORK/tiny.log" >&2; echo "gpu_check: the tiny run failed" >&2; exit 1; }
 tiny_s=$(( $(date +%s) - start ))
 
 # one alignment step under torchrun (nccl on CUDA, gloo on the CPU)
 start=$(date +%s)
 $PY -m torch.distributed.run --nproc_per_node 1 -m uqa_cli.main align --out "$RUN" \
-  --preset tiny --steps 1 --adapter-dir "$WORK/adapter-torchrun" > "$WORK/torchrun.log" 2>&1
+  --preset tiny --steps 1 --adapter-dir "$WORK/adapter-torchrun" > "$WORK/torchrun.log" 2>&1 \
+  || { tail -n 40 "$WORK/torchrun.log" >&2; echo "gpu_check: the torchrun step failed" >&2; exit 1; }
 torchrun_s=$(( $(date +%s) - start ))
 
 # answering throughput: the default preset's questions (the CPU fallback: 32 of the tiny run's)
 LIMIT=$( [[ $DEVICE == cuda ]] && echo 700 || echo 32 )
 $PY - "$RUN" "$WORK" "$DEVICE" "$LIMIT" "$tiny_s" "$torchrun_s" "$OUT_DIR/gpu_check.json" <<'EOF'
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 import torch
 from uqa_data.prepare import PrepareConfig, prepare
@@ -74,7 +92,10 @@ from uqa_align.llm import load_llm
 llm = load_llm("smollm2", device=device)
 out = {"device": device, "torch": torch.__version__,
        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
-       "tiny_run_s": float(sys.argv[5]), "torchrun_align_step_s": float(sys.argv[6])}
+       "tiny_run_s": float(sys.argv[5]), "torchrun_align_step_s": float(sys.argv[6]),
+       "tiny_run_resumed_from": os.environ.get("TINY_RUN") or None,
+       "tiny_run_stages_run": [line.split()[1] for line in (work / "tiny.log").read_text().splitlines()
+                               if line.startswith("> ")]}
 for precision in ("fp32", "bf16") if device == "cuda" else ("fp32",):
     t = time.perf_counter()
     s = evaluate(d / "questions" / "eval.arrow", None, None, d / "data", work / f"p-{precision}.arrow",

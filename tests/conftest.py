@@ -1,9 +1,12 @@
-"""Shared test settings: quiet progress bars, one thread per xdist worker, hypothesis profile."""
+"""Shared test settings: quiet progress bars, one thread per xdist worker, hypothesis profile;
+fixtures several areas read (bench scripts as modules, SmolLM2's first conversion)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,3 +45,30 @@ def bench_script() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+FIRST_CONVERSION = """
+import json, os, torch
+os.umask(0o022)
+torch.manual_seed(7)
+expected = torch.rand(4)
+torch.manual_seed(7)
+from uqa_align.llm import smollm2_dir
+converted = smollm2_dir()
+print(json.dumps({"dir": str(converted), "rng_untouched": torch.equal(torch.rand(4), expected)}))
+"""
+
+
+@pytest.fixture(scope="session")
+def first_gguf_conversion(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """SmolLM2's GGUF converted as on a run's first use: ``smollm2_dir()`` in a fresh process
+    with an empty ``UQA_CACHE_DIR``, umask 022, ``UQA_PROGRESS=0`` and a seeded torch RNG.
+    Gives ``cache``, ``dir`` (the converted folder), ``rng_untouched`` and ``stderr``. Tests
+    that take it are marked ``xdist_group("gguf")``: one conversion (~40 s) per suite."""
+    cache = tmp_path_factory.mktemp("gguf") / "cache"
+    env = dict(os.environ, UQA_PROGRESS="0", UQA_CACHE_DIR=str(cache), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c", FIRST_CONVERSION], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "cache": str(cache),
+            "stderr": proc.stderr}

@@ -1,4 +1,5 @@
-"""bench/gpu_check.sh: valid shell, and its CPU fallback runs end to end and writes its JSON."""
+"""bench/gpu_check.sh: valid shell, and its CPU fallback runs end to end and writes its JSON
+(resuming the tiny run the other CLI tests read, so the suite makes one, not two)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from uqa_align.llm import cache_dir
 
 SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "gpu_check.sh"
 
@@ -19,13 +21,22 @@ def test_gpu_check_is_valid_shell() -> None:
 
 @pytest.mark.slow
 @pytest.mark.llm
-def test_gpu_check_cpu_fallback_writes_its_figures(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path)}
+@pytest.mark.xdist_group("tiny_run")
+def test_gpu_check_cpu_fallback_writes_its_figures(tiny_run, tmp_path: Path) -> None:
+    run, made = tiny_run
+    assert made.returncode == 0, made.stderr[-3000:]
+    # the LLM cache the other tests use: the first conversion has a test of its own
+    env = {**os.environ, "PYTHON": sys.executable, "OUT": str(tmp_path), "TINY_RUN": str(run),
+           "UQA_CACHE_DIR": str(cache_dir())}
     proc = subprocess.run(["bash", str(SCRIPT), "--cpu"], env=env, capture_output=True,
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     figures = json.loads((tmp_path / "gpu_check.json").read_text())
     assert figures["device"] == "cpu" and figures["tiny_run_s"] >= 0
+    assert figures["tiny_run_resumed_from"] == str(run)
+    # its fp32/cpu settings are the tiny preset's own: the script's run re-ran nothing
+    assert figures["tiny_run_stages_run"] == []
+    assert figures["torchrun_align_step_s"] >= 0
     assert figures["answer_fp32"]["questions"] == 32
     assert figures["answer_fp32"]["questions_per_s"] > 0
     assert 0 <= figures["tiny_overall_acc"] <= 1

@@ -47,24 +47,9 @@ def uqa(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """One tiny run as under ``nohup uqa run ... > log``: progress on, stderr a file; with
-    ``--log-dir`` (TensorBoard events in ``<tmp>/tb``)."""
-    root = tmp_path_factory.mktemp("runs")
-    out, log = root / "tiny", root / "tiny.log"
-    env = {k: v for k, v in os.environ.items() if k != "UQA_PROGRESS"}
-    with log.open("w") as fh:
-        proc = subprocess.run(
-            [sys.executable, "-m", "uqa_cli.main", "run", "--preset", "tiny", "--out", str(out),
-             "--seed", "3", "--log-dir", str(root / "tb")],
-            stdout=subprocess.PIPE, stderr=fh, text=True, env=env, timeout=900)
-    proc.stderr = log.read_text()
-    return out, proc
-
-
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_tiny_run_writes_every_design_file(tiny_run) -> None:
     out, proc = tiny_run
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -84,6 +69,7 @@ def test_tiny_run_writes_every_design_file(tiny_run) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_rerun_skips_finished_stages(tiny_run) -> None:
     out, first = tiny_run
     assert first.returncode == 0, first.stderr[-3000:]
@@ -209,6 +195,7 @@ def test_run_on_an_imported_csv_log(tmp_path: Path) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_same_seed_same_accuracies_on_cpu(tiny_run, tmp_path: Path) -> None:
     """Re-aligning and re-answering from the same inputs reproduces every option score."""
     import shutil
@@ -253,6 +240,7 @@ def test_set_overrides_reach_the_stage_and_its_record(tmp_path: Path) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_tiny_run_off_a_terminal_logs_progress_lines(tiny_run) -> None:
     _, proc = tiny_run
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -267,6 +255,7 @@ def test_tiny_run_off_a_terminal_logs_progress_lines(tiny_run) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_tiny_run_report_has_training_curves(tiny_run) -> None:
     out, proc = tiny_run
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -278,6 +267,7 @@ def test_tiny_run_report_has_training_curves(tiny_run) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_tiny_run_log_dir_holds_tensorboard_events(tiny_run) -> None:
     from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 
@@ -295,6 +285,7 @@ def test_tiny_run_log_dir_holds_tensorboard_events(tiny_run) -> None:
 
 @pytest.mark.llm
 @pytest.mark.slow
+@pytest.mark.xdist_group("tiny_run")
 def test_tiny_run_records_the_lock_it_was_installed_from(tiny_run) -> None:
     import hashlib
 

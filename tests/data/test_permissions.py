@@ -70,12 +70,9 @@ def test_a_stage_writes_readable_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.llm
-def test_llm_cache_is_readable(tmp_path: Path) -> None:
-    env = dict(os.environ, UQA_PROGRESS="0", UQA_CACHE_DIR=str(tmp_path / "cache"),
-               OMP_NUM_THREADS="1")
-    proc = _run_with_umask("from uqa_align.llm import smollm2_dir\nprint(smollm2_dir())", env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    converted = Path(proc.stdout.strip().splitlines()[-1])
-    assert converted.parent == tmp_path / "cache"
+@pytest.mark.xdist_group("gguf")
+def test_llm_cache_is_readable(first_gguf_conversion: dict) -> None:
+    converted = Path(first_gguf_conversion["dir"])  # made under umask 022
+    assert converted.parent == Path(first_gguf_conversion["cache"])
     assert _mode(converted) == 0o755
     assert _mode(converted / "model.safetensors") == 0o644
