@@ -94,7 +94,8 @@ out = {"device": device, "torch": torch.__version__,
        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
        "tiny_run_s": float(sys.argv[5]), "torchrun_align_step_s": float(sys.argv[6]),
        "tiny_run_resumed_from": os.environ.get("TINY_RUN") or None,
-       "tiny_run_stages_run": [line.split()[1] for line in (work / "tiny.log").read_text().splitlines()
+       "tiny_run_stages_run": [line.split()[1]  # the stages it ran: "> NAME ..." lines
+                               for line in (work / "tiny.log").read_text().splitlines()
                                if line.startswith("> ")]}
 for precision in ("fp32", "bf16") if device == "cuda" else ("fp32",):
     t = time.perf_counter()

@@ -38,4 +38,3 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess
             stdout=subprocess.PIPE, stderr=fh, text=True, env=env, timeout=900)
     proc.stderr = log.read_text()
     return out, proc
-
