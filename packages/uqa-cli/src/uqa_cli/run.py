@@ -249,7 +249,7 @@ def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout
          ) -> list[tuple[str, list[Stage]]]:
     """Every step of the run (:data:`~uqa_data.layout.STAGES`) with the stages it executes,
     in order; nothing runs here."""
-    from uqa_eval.baselines import get_baseline
+    from uqa_eval.baselines import get_baseline, in_answer_order
     from uqa_eval.stages import Wiring, align_stage, baseline_meta, baseline_stages, eval_stage
 
     from uqa_cli import stages as s
@@ -258,7 +258,7 @@ def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout
     launch = _launcher(options, layout)
     w = Wiring(layout, embeddings=layout.embeddings, data=layout.data, launch=launch,
                log_dir=options.log_dir)
-    bases = [get_baseline(name) for name in options.baselines]
+    bases = [get_baseline(name) for name in in_answer_order(list(options.baselines))]
     facts = {"llm": options.llm, "mode": options.mode, "preset": options.preset,
              "seed": options.seed}
     extra = [s.embed_stage(layout, untrained=True)] if any(

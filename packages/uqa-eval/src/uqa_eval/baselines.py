@@ -94,6 +94,12 @@ TEXT20 = Baseline("text20", context="text", text_history=20, strategy="lora", la
 TEXT50 = Baseline("text50", context="text", text_history=50, strategy="lora", label="Text50")
 
 
+def in_answer_order(names: list[str]) -> list[str]:
+    """``names`` with ``none`` first, the rest in their order: every later baseline's
+    report reads the no-user scores for its ``acc_pmi``."""
+    return sorted(names, key=lambda n: n != NONE.name)
+
+
 def get_baseline(name: str) -> Baseline:
     """The registered baseline ``name`` (``--baseline``)."""
     from uqa_data.registry import get_component

@@ -170,7 +170,7 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
     """The stages of :func:`score_embeddings`, in order; nothing runs here."""
     from uqa_align.train import AlignConfig
 
-    from uqa_eval.baselines import get_baseline
+    from uqa_eval.baselines import get_baseline, in_answer_order
     from uqa_eval.evaluate import EvalConfig
     from uqa_eval.pipeline import build_config
     from uqa_eval.stages import (
@@ -191,7 +191,7 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
     facts = {"llm": llm, "mode": eval_cfg.mode, "preset": preset}
     stages = [questions_stage(emb, questions, layout, echo), align_stage(
         w, align_cfg, description=f"{adapter} adapter on {emb.name}"), eval_stage(w, eval_cfg)]
-    for name in controls:
+    for name in in_answer_order(list(controls)):
         stages += baseline_stages(w, get_baseline(name), align_cfg, eval_cfg,
                                   baseline_meta(layout.name, get_baseline(name), facts))
     meta = {"run": layout.name, "encoder": f"external:{emb.name}", "embeddings": str(emb),

@@ -100,13 +100,14 @@ def report_stage(w: Wiring, meta: dict[str, Any], *, target: RunLayout | None = 
     training curves of its directory. ``extra`` adds facts known only once run."""
     from uqa_eval.curves import attach_curves
     from uqa_eval.report import build_report, write_report
+    from uqa_eval.report.aggregate import no_user_predictions
 
     lay = target or w.layout
 
     def run() -> dict[str, Any]:
         facts = {**meta, **(extra() if extra is not None else {})}
-        report = attach_curves(build_report(lay.predictions, w.layout.questions("eval"), facts),
-                               lay.root)
+        report = attach_curves(build_report(lay.predictions, w.layout.questions("eval"), facts,
+                                            no_user_predictions(lay)), lay.root)
         write_report(report, lay.report)
         return {"overall": report.get("overall")}
 

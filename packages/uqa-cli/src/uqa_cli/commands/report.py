@@ -27,7 +27,8 @@ def report_command(
         "or report/ in the study directory or the runs' common parent).",
     ),
     metric: str = typer.Option(
-        "acc", "--metric", help="Metric of the printed comparison table: acc or acc_norm."
+        "acc", "--metric",
+        help="Metric of the printed comparison table: acc, acc_norm or acc_pmi."
     ),
     rebuild: bool = typer.Option(
         False,
@@ -61,6 +62,7 @@ def report_command(
         write_comparison,
         write_report,
     )
+    from uqa_eval.report.aggregate import no_user_predictions
 
     if metric not in METRICS:
         raise UnknownNameError(f"unknown metric '{metric}' (--metric); valid: {', '.join(METRICS)}")
@@ -79,7 +81,7 @@ def report_command(
         with lock:
             if rebuild and layout.predictions.is_file():
                 report = build_report(layout.predictions, layout.questions("eval"),
-                                      layout.facts())
+                                      layout.facts(), no_user_predictions(layout))
             else:
                 report = load_run(run)
             attach_curves(report, run)  # from the run's training files, as they are now

@@ -15,8 +15,9 @@ Where a run's files are, and what its ``run.json`` says, is :mod:`uqa_data.layou
 
     {"schema", "meta": {run, encoder, adapter, baseline, llm, mode, wall_time_s, ...},
      "n_questions", "n_unanswered", "avg_input_tokens", "token_ratio": {"text20": r, ...},
-     "metrics": {"acc": "how it was computed", "acc_norm": ...},
-     "tasks": {"df": {"dimension", "n", "acc", "ci", "acc_norm", "ci_norm"}, ...},  # all seven
+     "metrics": {"acc": "how it was computed", "acc_norm": ..., "acc_pmi": ...},
+     "tasks": {"df": {"dimension", "n", "acc", "ci", "acc_norm", "ci_norm",
+                      "acc_pmi", "ci_pmi"}, ...},  # all seven; *_pmi beside a `none` run
      "dimensions": {"sequence_understanding": {"tasks", "n", "acc", "acc_norm",
                                                "macro_acc", "macro_acc_norm"}, ...},
      "overall": {"n", "acc", "acc_norm", "macro_acc", "macro_acc_norm"},

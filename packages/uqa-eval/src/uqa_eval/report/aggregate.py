@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 from uqa_data.errors import UqaInputError
 from uqa_data.io import INT, STRING, read_table
-from uqa_data.layout import REPORT_SCHEMA
+from uqa_data.layout import REPORT_SCHEMA, RunLayout
 from uqa_data.schemas import DIMENSIONS, OPTION_LETTERS, TASK_DIMENSION, TASKS
 
 from uqa_eval.significance import paired_difference, wilson
@@ -40,7 +40,10 @@ DIMENSION_AVG_LABELS: dict[str, str] = {
     "interest_perception": "Int. Avg.",
 }
 
-METRICS: tuple[str, ...] = ("acc", "acc_norm")
+METRICS: tuple[str, ...] = ("acc", "acc_norm", "acc_pmi")
+
+CI_KEYS: dict[str, str] = {"acc": "ci", "acc_norm": "ci_norm", "acc_pmi": "ci_pmi"}
+"""Where each metric's 95% interval is kept in a report entry."""
 
 SUBSETS: dict[str, str] = {
     "oracle_informs": "questions the planted-truth oracle vector carries the answer of "
@@ -50,6 +53,9 @@ SUBSETS: dict[str, str] = {
 METRIC_DESCRIPTIONS: dict[str, str] = {
     "acc": "option with the highest summed log-probability of its text",
     "acc_norm": "option with the highest log-probability per character of its text",
+    "acc_pmi": "option whose summed log-probability rises most over the same question "
+               "asked without the user (the run's `none` baseline): the pointwise mutual "
+               "information of option and user; `none` itself keeps its acc",
 }
 
 MODE_METRIC_DESCRIPTIONS: dict[str, dict[str, str]] = {
@@ -57,6 +63,8 @@ MODE_METRIC_DESCRIPTIONS: dict[str, dict[str, str]] = {
     "letters": {
         "acc": "option letter with the highest next-token log-probability",
         "acc_norm": "option letter with the highest next-token log-probability",
+        "acc_pmi": "option letter whose next-token log-probability rises most over the "
+                   "same question asked without the user (the run's `none` baseline)",
     },
     "generate": {"acc": "generated answer (stripped) starts with the gold option letter"},
 }
@@ -83,6 +91,7 @@ def summarize(
     correct: Sequence[bool] | np.ndarray,
     *,
     correct_norm: Sequence[bool] | np.ndarray | None = None,
+    correct_pmi: Sequence[bool] | np.ndarray | None = None,
     dimensions: Sequence[str] | None = None,
     input_tokens: Sequence[float] | np.ndarray | None = None,
     meta: Mapping[str, Any] | None = None,
@@ -97,6 +106,8 @@ def summarize(
     :param correct: whether each question was answered correctly (``acc``).
     :param correct_norm: the same under the ``acc_norm`` rule, or None when the
         answering mode has no such rule (generation).
+    :param correct_pmi: the same under the ``acc_pmi`` rule (:func:`pmi_verdicts`), or
+        None when there are no no-user scores to compare with.
     :param dimensions: each question's dimension; defaults to the paper's
         mapping, which then must know every task.
     :param input_tokens: the LLM input tokens of each question, when known.
@@ -115,9 +126,12 @@ def summarize(
     acc = np.asarray(correct, dtype=bool).reshape(-1)
     if len(acc) != n:
         raise ValueError(f"{len(acc)} correctness values for {n} questions")
-    norm = None if correct_norm is None else np.asarray(correct_norm, dtype=bool).reshape(-1)
-    if norm is not None and len(norm) != n:
-        raise ValueError(f"{len(norm)} acc_norm values for {n} questions")
+    verdicts = {"acc": acc}
+    for m, given in (("acc_norm", correct_norm), ("acc_pmi", correct_pmi)):
+        if given is not None:
+            verdicts[m] = np.asarray(given, dtype=bool).reshape(-1)
+            if len(verdicts[m]) != n:
+                raise ValueError(f"{len(verdicts[m])} {m} values for {n} questions")
     if dimensions is None:
         unknown = sorted({t for t in task_arr if t not in TASK_DIMENSION})
         if unknown:
@@ -130,15 +144,17 @@ def summarize(
         dim_arr = np.asarray([str(d) for d in dimensions], dtype=object)
         if len(dim_arr) != n:
             raise ValueError(f"{len(dim_arr)} dimensions for {n} questions")
-    metrics = ("acc", "acc_norm") if norm is not None else ("acc",)
+    metrics = tuple(m for m in METRICS if m in verdicts)
 
     def stats(mask: np.ndarray) -> dict[str, Any]:
         count = int(mask.sum())
         out: dict[str, Any] = {"n": count}
-        out["acc"] = float(acc[mask].mean()) if count else None
-        out["ci"] = wilson(int(acc[mask].sum()), count)
-        out["acc_norm"] = float(norm[mask].mean()) if (count and norm is not None) else None
-        out["ci_norm"] = wilson(int(norm[mask].sum()), count) if norm is not None else None
+        for m in METRICS:
+            if m == "acc_pmi" and m not in verdicts:
+                continue  # absent rather than null: older reports never had it
+            v = verdicts.get(m)
+            out[m] = float(v[mask].mean()) if (count and v is not None) else None
+            out[CI_KEYS[m]] = wilson(int(v[mask].sum()), count) if v is not None else None
         return out
 
     task_dims: dict[str, str] = dict(TASK_DIMENSION)
@@ -204,7 +220,9 @@ def summarize(
 def _macro(task_report: Mapping[str, Any], members: Sequence[str], metrics: Sequence[str]) -> dict:
     out: dict[str, Any] = {}
     for m in METRICS:
-        values = [task_report[t][m] for t in members if task_report[t][m] is not None]
+        if m == "acc_pmi" and m not in metrics:
+            continue
+        values = [task_report[t][m] for t in members if task_report[t].get(m) is not None]
         out[f"macro_{m}"] = float(np.mean(values)) if (values and m in metrics) else None
     return out
 
@@ -232,13 +250,16 @@ class Verdicts:
     correct_norm: np.ndarray | None
     input_tokens: np.ndarray | None
     n_unanswered: int
+    correct_pmi: np.ndarray | None = None
 
 
 def read_verdicts(
-    predictions_path: str | os.PathLike[str], questions_path: str | os.PathLike[str]
+    predictions_path: str | os.PathLike[str], questions_path: str | os.PathLike[str],
+    no_user: str | os.PathLike[str] | None = None,
 ) -> Verdicts:
     """Join predictions with their questions (see :func:`build_report` for the columns
-    and errors)."""
+    and errors); with ``no_user`` (the same questions answered without the user), also
+    the ``acc_pmi`` verdicts (:func:`pmi_verdicts`)."""
     pred_path, q_path = Path(predictions_path), Path(questions_path)
     preds = read_table(
         pred_path, {"question_id": (STRING, "string")}, what="predictions file", allow_empty=False
@@ -293,6 +314,10 @@ def read_verdicts(
             )
         tokens = col.to_numpy()
 
+    pmi = None
+    if no_user is not None and answers is not None:
+        pmi = pmi_verdicts(preds, Path(no_user), rows, answers, correct,
+                           same=Path(no_user).resolve() == pred_path.resolve())
     tasks_all = questions.column("task").to_pylist()
     dims_all = _column_or_none(questions, "dimension")
     attrs_all = _column_or_none(questions, "attribute")
@@ -313,13 +338,59 @@ def read_verdicts(
         correct_norm=correct_norm,
         input_tokens=tokens,
         n_unanswered=len(q_ids) - len(p_ids),
+        correct_pmi=pmi,
     )
+
+
+def pmi_verdicts(preds: pa.Table, no_user: Path, rows: np.ndarray, answers: list[Any],
+                 correct: np.ndarray, *, same: bool = False) -> np.ndarray | None:
+    """Per question: is the gold option the one whose score (``option_scores``) rises most
+    over the same question's scores in ``no_user``'s predictions (the ``none`` baseline)?
+
+    The no-user prompt's preference for some option texts (length, common names) is the
+    same with or without a user; subtracting it leaves what the user's context adds
+    (Holtzman et al. 2021, "Surface Form Competition"). For ``none`` itself (``same``)
+    every rise is zero, so its verdicts stay its own ``correct``. None when either file
+    has no option scores (generation) or ``no_user`` lacks one of the questions.
+    """
+    if same:
+        return correct.copy()
+    if "option_scores" not in preds.column_names or "generated" in preds.column_names:
+        return None
+    base = read_table(no_user, {"question_id": (STRING, "string")},
+                      what="no-user predictions", allow_empty=False)
+    if "option_scores" not in base.column_names or "generated" in base.column_names:
+        return None
+    at = {q: i for i, q in enumerate(base.column("question_id").to_pylist())}
+    ids = preds.column("question_id").to_pylist()
+    if any(q not in at for q in ids):
+        return None
+    ours, theirs = preds.column("option_scores").to_pylist(), base.column(
+        "option_scores").to_pylist()
+    out = np.zeros(len(ids), dtype=bool)
+    for i, (q, s) in enumerate(zip(ids, ours, strict=True)):
+        ref = theirs[at[q]]
+        if s is None or ref is None or len(s) != len(ref):
+            raise UqaInputError(f"{no_user}: question_id '{q}' has {len(ref or [])} option "
+                                f"scores against {len(s or [])} in the predictions; both must "
+                                "score the same options")
+        gain = np.asarray(s, dtype=np.float64) - np.asarray(ref, dtype=np.float64)
+        out[i] = OPTION_LETTERS[int(np.argmax(gain))] == answers[rows[i]]
+    return out
+
+
+def no_user_predictions(layout: RunLayout) -> Path | None:
+    """The predictions of the ``none`` baseline of ``layout``'s run (its own, for
+    ``none`` itself), which ``acc_pmi`` compares with; None when it has not answered."""
+    path = layout.run.baseline("none").predictions
+    return path if path.is_file() else None
 
 
 def build_report(
     predictions_path: str | os.PathLike[str],
     questions_path: str | os.PathLike[str],
     meta: Mapping[str, Any] | None = None,
+    no_user: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Join predictions with their questions and aggregate accuracy.
 
@@ -329,12 +400,14 @@ def build_report(
     :param questions_path: ``questions/eval.arrow``: ``question_id``, ``task``;
         ``dimension``, ``attribute``, ``answer`` and ``options`` when present.
     :param meta: run facts copied into the report (see :func:`summarize`).
+    :param no_user: the ``none`` baseline's predictions of the same questions: adds
+        ``acc_pmi`` (:func:`pmi_verdicts`).
     :raises UqaInputError: a missing column, an unknown or repeated
         ``question_id``, a null verdict or a letter outside the options, naming
         the file and the first bad row.
     """
     pred_path, q_path = Path(predictions_path), Path(questions_path)
-    v = read_verdicts(pred_path, q_path)
+    v = read_verdicts(pred_path, q_path, no_user)
     out_meta = {**(meta or {})}
     out_meta.setdefault("predictions", str(pred_path))
     out_meta.setdefault("questions", str(q_path))
@@ -342,6 +415,7 @@ def build_report(
         v.tasks,
         v.correct,
         correct_norm=v.correct_norm,
+        correct_pmi=v.correct_pmi,
         dimensions=v.dimensions,
         input_tokens=v.input_tokens,
         meta=out_meta,
@@ -491,7 +565,7 @@ def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "ac
     ri = np.asarray([b for _, b in common], dtype=np.int64)
 
     def verdicts(v: Verdicts) -> np.ndarray | None:
-        return v.correct if metric == "acc" else v.correct_norm
+        return {"acc": v.correct, "acc_norm": v.correct_norm, "acc_pmi": v.correct_pmi}[metric]
 
     a, b = verdicts(subject), verdicts(reference)
     out: dict[str, Any] = {"n": len(common), "columns": {}}

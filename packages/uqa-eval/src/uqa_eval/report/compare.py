@@ -32,6 +32,7 @@ from uqa_eval.report.aggregate import (
     Verdicts,
     build_report,
     columns_for,
+    no_user_predictions,
     paired_differences,
     read_verdicts,
     run_name,
@@ -72,7 +73,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
                 f"{layout.root}: has predictions but no questions file to score them "
                 f"against; expected {layout.questions('eval')}"
             )
-        report = build_report(layout.predictions, questions, facts)
+        report = build_report(layout.predictions, questions, facts,
+                              no_user_predictions(layout))
     meta = report.setdefault("meta", {})
     meta.setdefault("run", layout.name)
     for key, v in facts.items():  # wall time etc. recorded after the report was built
@@ -86,7 +88,7 @@ def run_verdicts(run_dir: str | os.PathLike[str]) -> Verdicts | None:
     questions = layout.find_questions()
     if not layout.predictions.is_file() or questions is None:
         return None
-    return read_verdicts(layout.predictions, questions)
+    return read_verdicts(layout.predictions, questions, no_user_predictions(layout))
 
 
 @dataclass(frozen=True)

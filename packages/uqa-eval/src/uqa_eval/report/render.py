@@ -20,6 +20,7 @@ from uqa_data.errors import UqaInputError
 from uqa_data.io import write_bytes, write_json, write_text
 
 from uqa_eval.report.aggregate import (
+    CI_KEYS,
     DIFFERENCE_COLUMNS,
     METRICS,
     REPORT_SCHEMA,
@@ -98,7 +99,7 @@ def report_table(report: Mapping[str, Any], title: str | None = None) -> Table:
 
 def ci_cell(report: Mapping[str, Any], column: Column, metric: str = "acc") -> str:
     """The 95% interval of ``metric`` in ``column`` as ``[lo, hi]`` (percent)."""
-    ci = entry_of(report, column).get("ci" if metric == "acc" else "ci_norm")
+    ci = entry_of(report, column).get(CI_KEYS[metric])
     return fmt_interval(*ci) if ci else "-"
 
 
@@ -290,7 +291,8 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
                  "(as the paper's Table 2); best value per column in bold; `-`: no questions. "
                  "Tokens: average LLM input tokens per question.")
     lines.append("")
-    lines += differences_markdown(comparison)
+    for m in DIFFERENCE_METRICS:
+        lines += differences_markdown(comparison, m)
     lines.append("| Model | Run | Questions | LLM | Wall time (s) | Questions/s | Directory |")
     lines.append("|---|---|---:|---|---:|---:|---|")
     for r in runs:
@@ -358,11 +360,18 @@ def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Tab
     return table
 
 
+DIFFERENCE_METRICS: tuple[str, ...] = ("acc", "acc_pmi")
+"""The metrics whose differences from the controls a comparison shows by default."""
+
+
 def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) -> list[Table]:
-    """The accuracy table, then (when there are controls) the differences table."""
+    """The accuracy table, then (when there are controls) the differences tables: of
+    ``metric``, else of each of :data:`DIFFERENCE_METRICS` the runs have."""
     tables = [comparison_table(comparison, metric)]
-    diffs = differences_table(comparison, metric or "acc")
-    return tables + ([diffs] if diffs is not None else [])
+    for m in (metric,) if metric else DIFFERENCE_METRICS:
+        diffs = differences_table(comparison, m)
+        tables += [diffs] if diffs is not None else []
+    return tables
 
 
 def comparison_table(comparison: Mapping[str, Any], metric: str | None = None) -> Table:
