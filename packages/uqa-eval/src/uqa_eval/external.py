@@ -242,7 +242,8 @@ def _outcome(layout: RunLayout, controls: Sequence[str], started: float) -> dict
     overall = {c: read_json(layout.baseline(c).report_json)["overall"] for c in controls}
     return {
         "questions_dropped": (summary["questions"] or {}).get("questions_dropped"),
-        "controls": {c: {m: overall[c][m] for m in ("acc", "acc_norm")} for c in controls},
+        "controls": {c: {m: overall[c][m] for m in ("acc", "acc_norm", "acc_pmi")
+                         if m in overall[c]} for c in controls},
         "align": summary["align"], "eval": summary["eval"],
         "questions_per_s": (summary["eval"] or {}).get("questions_per_s"),
         "wall_time_s": round(time.perf_counter() - started, 2),
