@@ -104,3 +104,23 @@ def test_one_rule_says_which_adapter_a_baseline_answers_with(tmp_path):
     for name in ("random", "oracle", "text20"):
         assert baseline_adapter(run, get_baseline(name)) == run.baseline(name).adapter
     assert baseline_adapter(run.baseline("text20"), get_baseline("shuffled")) == run.adapter
+
+
+def test_only_the_untrained_baseline_waits_on_the_untrained_export(tmp_path) -> None:
+    """Adding ``random`` to a run's baselines must not change the other baselines'
+    upstream (their fingerprints), or a resumed run aligns them again."""
+    from uqa_align.train import AlignConfig
+    from uqa_data.layout import UNTRAINED_STAGE, RunLayout
+    from uqa_eval.baselines import get_baseline
+    from uqa_eval.evaluate import EvalConfig
+    from uqa_eval.stages import Wiring, baseline_stages
+
+    w = Wiring(RunLayout(tmp_path / "run"), embeddings=lambda s: tmp_path / f"{s}.arrow",
+               data=None)
+    after = {}
+    for name in ("random", "oracle", "shuffled", "none"):
+        for stage in baseline_stages(w, get_baseline(name), AlignConfig(), EvalConfig(), {}):
+            after[stage.name] = stage.after
+    assert UNTRAINED_STAGE in after["align-random"]
+    assert UNTRAINED_STAGE not in after["align-oracle"]
+    assert not any(UNTRAINED_STAGE in a for s, a in after.items() if not s.endswith("random"))

@@ -125,7 +125,10 @@ def baseline_stages(w: Wiring, base: Baseline, align_cfg: Any, eval_cfg: Any,
     lay, name = w.layout, base.name
     own = lay.baseline(name)
     stages: list[Stage] = []
-    upstream: tuple[str, ...] = ("questions", "embed", UNTRAINED_STAGE)
+    # Only an untrained encoder's baseline reads embed-untrained: naming it elsewhere made
+    # adding --baselines random re-run the other baselines' alignments on resume.
+    upstream: tuple[str, ...] = ("questions", "embed") + (
+        (UNTRAINED_STAGE,) if base.embeddings == "untrained" else ())
     if base.embeddings == "oracle":
         stages.append(oracle_stage(w, base))
         upstream = (*upstream, stages[-1].name)
