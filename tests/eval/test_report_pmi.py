@@ -147,3 +147,30 @@ def test_none_answers_first_so_every_later_report_has_its_scores() -> None:
     assert in_answer_order(["shuffled", "oracle", "none", "random"]) == [
         "none", "shuffled", "oracle", "random"]
     assert in_answer_order(["shuffled"]) == ["shuffled"]
+
+
+def test_rebuilding_a_report_keeps_its_facts_and_adds_pmi(tmp_path: Path) -> None:
+    """`uqa report RUN --rebuild` on a baseline written before acc_pmi existed: the new
+    report has acc_pmi and still says which LLM and mode answered."""
+    import json
+
+    from typer.testing import CliRunner
+    from uqa_cli.main import app
+    from uqa_eval.report import write_report
+
+    answers = ["A", "B", "C", "D"]
+    run = RunLayout(tmp_path / "run")
+    write_questions(run.questions("eval"), answers)
+    none = [[-1.0, -2.0, -3.0, -4.0]] * 4
+    write_scores(run.baseline("none").predictions, none, answers)
+    shuffled = run.baseline("shuffled")
+    write_scores(shuffled.predictions, none, answers)
+    old = build_report(shuffled.predictions, run.questions("eval"),
+                       {"llm": "smollm2", "mode": "loglik", "baseline": "shuffled"})
+    write_report(old, shuffled.report)
+    assert "acc_pmi" not in old["overall"]
+    result = CliRunner().invoke(app, ["report", str(shuffled.root), "--rebuild"])
+    assert result.exit_code == 0, result.output
+    new = json.loads(shuffled.report_json.read_text())
+    assert new["overall"]["acc_pmi"] == 0.25  # every rise is zero: the first option wins
+    assert new["meta"]["llm"] == "smollm2" and new["meta"]["mode"] == "loglik"

@@ -56,6 +56,7 @@ def report_command(
         build_report,
         compare_runs,
         comparison_tables,
+        load_report,
         load_run,
         print_table,
         report_table,
@@ -80,8 +81,12 @@ def report_command(
         lock = writing_into(run, "report", flag="RUN") if out is None else contextlib.nullcontext()
         with lock:
             if rebuild and layout.predictions.is_file():
+                # what the stage knew (llm, mode, encoder...) stays; run.json's facts win
+                kept = load_report(layout.report_json).get("meta", {}) \
+                    if layout.report_json.is_file() else {}
+                kept = {k: v for k, v in kept.items() if k not in ("predictions", "questions")}
                 report = build_report(layout.predictions, layout.questions("eval"),
-                                      layout.facts(), no_user_predictions(layout))
+                                      {**kept, **layout.facts()}, no_user_predictions(layout))
             else:
                 report = load_run(run)
             attach_curves(report, run)  # from the run's training files, as they are now
