@@ -236,14 +236,16 @@ def _outcome(layout: RunLayout, controls: Sequence[str], started: float) -> dict
     controls' overall accuracy, the stages' summaries and the wall time."""
     from uqa_data.io import read_json
 
+    from uqa_eval.report import METRICS
+
     record = layout.record()
     assert record is not None  # the pipeline has written it
     summary = {k: (record.stage(k) or {}).get("summary") for k in ("questions", "align", "eval")}
     overall = {c: read_json(layout.baseline(c).report_json)["overall"] for c in controls}
     return {
         "questions_dropped": (summary["questions"] or {}).get("questions_dropped"),
-        "controls": {c: {m: overall[c][m] for m in ("acc", "acc_norm", "acc_pmi")
-                         if m in overall[c]} for c in controls},
+        "controls": {c: {m: overall[c][m] for m in METRICS if m in overall[c]}
+                     for c in controls},
         "align": summary["align"], "eval": summary["eval"],
         "questions_per_s": (summary["eval"] or {}).get("questions_per_s"),
         "wall_time_s": round(time.perf_counter() - started, 2),
