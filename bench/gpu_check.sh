@@ -70,8 +70,8 @@ $PY -m torch.distributed.run --nproc_per_node 1 -m uqa_cli.main align --out "$RU
   || { tail -n 40 "$WORK/torchrun.log" >&2; echo "gpu_check: the torchrun step failed" >&2; exit 1; }
 torchrun_s=$(( $(date +%s) - start ))
 
-# answering throughput: the default preset's questions (the CPU fallback: 32 of the tiny run's)
-LIMIT=$( [[ $DEVICE == cuda ]] && echo 700 || echo 32 )
+# answering throughput: the default preset's questions (the CPU fallback: 8 of the tiny run's)
+LIMIT=$( [[ $DEVICE == cuda ]] && echo 700 || echo 8 )
 $PY - "$RUN" "$WORK" "$DEVICE" "$LIMIT" "$tiny_s" "$torchrun_s" "$OUT_DIR/gpu_check.json" <<'EOF'
 import json, os, sys, time
 from pathlib import Path

@@ -37,6 +37,6 @@ def test_gpu_check_cpu_fallback_writes_its_figures(tiny_run, tmp_path: Path) -> 
     # its fp32/cpu settings are the tiny preset's own: the script's run re-ran nothing
     assert figures["tiny_run_stages_run"] == []
     assert figures["torchrun_align_step_s"] >= 0
-    assert figures["answer_fp32"]["questions"] == 32
+    assert figures["answer_fp32"]["questions"] == 8
     assert figures["answer_fp32"]["questions_per_s"] > 0
     assert 0 <= figures["tiny_overall_acc"] <= 1

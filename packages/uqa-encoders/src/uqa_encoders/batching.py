@@ -47,12 +47,28 @@ def _times(seqs: Sequences, rows: np.ndarray, start: int, stop: int | None) -> t
     return pad_windows(windows)[0]
 
 
-def training_batch(seqs: Sequences, rows: np.ndarray, max_len: int) -> Batch:
-    """Each row's last ``max_len + 1`` clicks: inputs all but the last, targets shifted by one."""
+def training_batch(seqs: Sequences, rows: np.ndarray, max_len: int, target_window: int = 1,
+                   rng: np.random.Generator | None = None) -> Batch:
+    """Each row's last ``max_len + 1`` clicks: inputs all but the last; each position's target
+    is the next click, or with ``target_window`` K > 1 a click drawn by ``rng`` uniformly from
+    the next K (fewer near the window's end) of the same row."""
     windows = [seqs.get(int(r))[-(max_len + 1):] for r in rows]
     inputs, lengths = pad_windows([w[:-1] for w in windows])
-    targets, _ = pad_windows([w[1:] for w in windows])
+    if target_window > 1:
+        assert rng is not None, "a target window draws its targets with rng"
+        windows = [w[future_offsets(len(w) - 1, target_window, rng)] for w in windows]
+        targets, _ = pad_windows(windows)
+    else:
+        targets, _ = pad_windows([w[1:] for w in windows])
     return Batch(inputs, lengths, _times(seqs, rows, -(max_len + 1), -1), targets)
+
+
+def future_offsets(n: int, window: int, rng: np.random.Generator) -> np.ndarray:
+    """For positions ``0..n-1`` of a window of ``n + 1`` clicks, the index of a click drawn
+    uniformly from the next ``min(window, n - i)`` clicks after position ``i``."""
+    i = np.arange(n)
+    span = np.minimum(window, n - i)
+    return i + 1 + (rng.random(n) * span).astype(np.int64)
 
 
 def eval_batch(seqs: Sequences, rows: np.ndarray, max_len: int) -> Batch:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
@@ -64,6 +65,9 @@ class PretrainConfig:
     :param loss: ``ce`` (softmax over items) or ``infonce`` (in-batch, cosine/temperature).
     :param sampled: with ``ce``, softmax over this many sampled negatives (logQ-corrected);
         0 means the full catalogue.
+    :param target_window: each position learns to predict a click drawn uniformly from the
+        next K (1: the next click, the paper's objective); K > 1 asks every state for the
+        user's coming interests rather than the very next item.
     :param max_len: clicks per sequence; longer sequences keep their most recent ones.
     :param eval_users: held-out users (from ``test.arrow``) evaluated each epoch.
     :param checkpoint_every: steps between resumable checkpoints (also at each epoch end).
@@ -79,6 +83,8 @@ class PretrainConfig:
     loss: str = "ce"
     sampled: int = 0
     temperature: float = 0.07
+    target_window: int = 1
+    side_loss: float = 0.0
     epochs: int = 10
     batch_size: int = 256
     lr: float = 1e-4
@@ -113,7 +119,7 @@ class PretrainConfig:
         if self.sampled and self.loss != "ce":
             raise UqaInputError("--sampled goes with --loss ce (infonce uses in-batch negatives)")
         for name in ("epochs", "batch_size", "max_len", "checkpoint_every", "text_vocab",
-                     "max_tokens"):
+                     "max_tokens", "target_window"):
             if getattr(self, name) < 1:
                 raise UqaInputError(f"pre-training: {name}={getattr(self, name)}; expected >= 1")
         if self.sampled < 0 or self.eval_users < 0:
@@ -121,7 +127,7 @@ class PretrainConfig:
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise UqaInputError(f"pre-training: lr={self.lr}; expected a positive number")
         check_positive(self, "pre-training", "temperature", "grad_clip")
-        check_non_negative(self, "pre-training", "weight_decay", "dropout")
+        check_non_negative(self, "pre-training", "weight_decay", "dropout", "side_loss")
         if self.dropout >= 1:
             raise SettingError("pre-training", "dropout", self.dropout, "a number in [0, 1)")
         encoder_config(self.encoder, self.size, max_len=self.max_len, dropout=self.dropout)
@@ -175,11 +181,24 @@ def training_loss(
     valid = batch.targets > 0
     h, t = hidden[valid], batch.targets[valid]
     if config.loss == "infonce":
-        return in_batch_infonce(h, t, features, config.temperature)
-    if config.sampled:
+        loss = in_batch_infonce(h, t, features, config.temperature)
+    elif config.sampled:
         assert log_q is not None, "sampled softmax needs the item log-frequencies"
-        return sampled_softmax(h, t, features, config.sampled, log_q, sampler)
-    return full_softmax(h, t, features)
+        loss = sampled_softmax(h, t, features, config.sampled, log_q, sampler)
+    else:
+        loss = full_softmax(h, t, features)
+    if config.side_loss and len(features.side):
+        loss = loss + config.side_loss * side_attribute_loss(h, t, features)
+    return loss
+
+
+def side_attribute_loss(h: torch.Tensor, target: torch.Tensor, features: FeatureEmbedding
+                        ) -> torch.Tensor:
+    """Mean over the side features (category, brand, shop, seller) of the cross-entropy of
+    the target item's value, scored by ``h`` against that feature's own embedding table."""
+    side = features.side_ids[target]  # [P, S]
+    parts = [F.cross_entropy(h @ emb.weight.T, side[:, j]) for j, emb in enumerate(features.side)]
+    return torch.stack(parts).mean()
 
 
 class PretrainRecipe:
@@ -365,7 +384,10 @@ class PretrainRecipe:
                 self.model.train()
                 t0 = time.perf_counter()
                 for rows in batches[self.step_in_epoch :]:
-                    batch = training_batch(self.train_seqs, rows, c.max_len).to(self.device)
+                    rng = np.random.default_rng([c.seed, self.epoch, self.step_in_epoch,
+                                                 self.rank])
+                    batch = training_batch(self.train_seqs, rows, c.max_len, c.target_window,
+                                           rng).to(self.device)
                     loss = self._loss(batch)
                     value = float(loss.detach())
                     if not math.isfinite(value):

@@ -30,6 +30,12 @@ def pretrain_command(
     sampled: int | None = typer.Option(
         None, "--sampled", help="with --loss ce: N sampled negatives (logQ)"
     ),
+    target_window: int | None = typer.Option(
+        None, "--target-window",
+        help="each position predicts a click drawn from the next K (1: the next click)"),
+    side_loss: float | None = typer.Option(
+        None, "--side-loss",
+        help="weight of predicting the target's category, brand, shop and seller (0: off)"),
     epochs: int | None = typer.Option(None, "--epochs", help="training epochs"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="sequences per step (global)"),
     lr: float | None = typer.Option(None, "--lr", help="AdamW learning rate"),
@@ -55,6 +61,8 @@ def pretrain_command(
         input_mode=input_mode,
         loss=loss,
         sampled=sampled,
+        target_window=target_window,
+        side_loss=side_loss,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
