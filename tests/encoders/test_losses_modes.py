@@ -1,4 +1,5 @@
-"""Losses (ce, sampled softmax with logQ, in-batch InfoNCE) and input modes all learn."""
+"""Losses (ce, sampled softmax with logQ, in-batch InfoNCE; a target window, a side-attribute
+term) and input modes all learn."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from uqa_encoders.pretrain import PretrainConfig, pretrain
         {"loss": "ce", "sampled": 32, "input_mode": "no-text"},
         {"loss": "infonce", "input_mode": "id-only", "lr": 5e-3},
         {"precision": "bf16"},
+        {"target_window": 5},
+        {"side_loss": 0.5},
     ],
-    ids=["sampled-no-text", "infonce-id-only", "ce-bf16-autocast"],
+    ids=["sampled-no-text", "infonce-id-only", "ce-bf16-autocast", "target-window",
+         "side-loss"],
 )
 def test_other_losses_and_modes_beat_most_popular(
     data_dir: Path, tmp_path: Path, overrides: dict
