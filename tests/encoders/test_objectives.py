@@ -15,7 +15,8 @@ from uqa_data.errors import UqaInputError
 from uqa_encoders.batching import future_offsets, training_batch
 from uqa_encoders.features import FeatureEmbedding
 from uqa_encoders.inputs import Sequences
-from uqa_encoders.pretrain import PretrainConfig, side_attribute_loss
+from uqa_encoders.losses import side_attribute_loss
+from uqa_encoders.pretrain import PretrainConfig
 
 
 @given(n=st.integers(1, 60), window=st.integers(1, 80), seed=st.integers(0, 2**32 - 1))
@@ -65,10 +66,10 @@ def test_side_attribute_loss_matches_a_per_feature_reference() -> None:
     h, target = torch.randn(9, 8), torch.randint(1, 21, (9,))
     expected = []
     for j, table in enumerate(f.side):
-        logits = torch.stack([torch.stack([h[p] @ table.weight[v]
-                                           for v in range(table.num_embeddings)])
+        logits = torch.stack([torch.stack([h[p] @ table.weight[v]  # value 0 is padding
+                                           for v in range(1, table.num_embeddings)])
                               for p in range(9)])
-        expected.append(F.cross_entropy(logits, f.side_ids[target, j]))
+        expected.append(F.cross_entropy(logits, f.side_ids[target, j] - 1))
     got = side_attribute_loss(h, target, f)
     assert torch.allclose(got, torch.stack(expected).mean(), atol=1e-6)
 

@@ -1,4 +1,5 @@
-"""Next-item prediction losses: full softmax, sampled softmax with logQ, in-batch InfoNCE.
+"""Pre-training losses: full softmax, sampled softmax with logQ, in-batch InfoNCE, and the
+side-attribute term added to any of them.
 
 All take the hidden states at valid positions ``h [P, D]`` and their true next
 items ``target [P]``.
@@ -86,6 +87,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
         grad_h, grad_t = ctx.saved_tensors
         return (None if grad_h is None else grad_h * grad_out.to(grad_h.dtype),
                 None if grad_t is None else grad_t * grad_out, None)
+
+
+def side_attribute_loss(h: torch.Tensor, target: torch.Tensor, features: FeatureEmbedding
+                        ) -> torch.Tensor:
+    """Mean over the side features (category, brand, shop, seller) of the cross-entropy of
+    the target item's value, scored by ``h`` against that feature's own embedding table
+    (padding id 0 excluded, as in :func:`full_softmax`)."""
+    side = features.side_ids[target]  # [P, S]
+    parts = [linear_cross_entropy(h, emb.weight, side[:, j])
+             for j, emb in enumerate(features.side)]
+    return torch.stack(parts).mean()
 
 
 def sampled_softmax(

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
@@ -40,7 +39,13 @@ from uqa_encoders import distributed as dist
 from uqa_encoders.batching import Batch, eval_batch, training_batch
 from uqa_encoders.features import INPUT_MODES, FeatureEmbedding
 from uqa_encoders.inputs import Sequences, load_items, load_sequences
-from uqa_encoders.losses import LOSSES, full_softmax, in_batch_infonce, sampled_softmax
+from uqa_encoders.losses import (
+    LOSSES,
+    full_softmax,
+    in_batch_infonce,
+    sampled_softmax,
+    side_attribute_loss,
+)
 from uqa_encoders.metrics import hit_ndcg, most_popular_ranks, rank_of_target
 from uqa_encoders.model import (
     UserModel,
@@ -68,6 +73,8 @@ class PretrainConfig:
     :param target_window: each position learns to predict a click drawn uniformly from the
         next K (1: the next click, the paper's objective); K > 1 asks every state for the
         user's coming interests rather than the very next item.
+    :param side_loss: weight of an added term predicting the target's side attributes
+        (category, brand, shop, seller) from the same state; 0 leaves it out.
     :param max_len: clicks per sequence; longer sequences keep their most recent ones.
     :param eval_users: held-out users (from ``test.arrow``) evaluated each epoch.
     :param checkpoint_every: steps between resumable checkpoints (also at each epoch end).
@@ -190,15 +197,6 @@ def training_loss(
     if config.side_loss and len(features.side):
         loss = loss + config.side_loss * side_attribute_loss(h, t, features)
     return loss
-
-
-def side_attribute_loss(h: torch.Tensor, target: torch.Tensor, features: FeatureEmbedding
-                        ) -> torch.Tensor:
-    """Mean over the side features (category, brand, shop, seller) of the cross-entropy of
-    the target item's value, scored by ``h`` against that feature's own embedding table."""
-    side = features.side_ids[target]  # [P, S]
-    parts = [F.cross_entropy(h @ emb.weight.T, side[:, j]) for j, emb in enumerate(features.side)]
-    return torch.stack(parts).mean()
 
 
 class PretrainRecipe:
