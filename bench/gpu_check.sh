@@ -9,8 +9,8 @@
 # machine) and installs uqa's five packages from this checkout without their
 # dependencies; a folder of wheels given as WHEELS=DIR is installed first (the device
 # machine reaches no registry). Without a GPU it runs the same steps on the CPU
-# (--cpu, or when torch sees no CUDA) with fp32 and the tiny run's questions, so the
-# script is tested everywhere (tests/cli/test_gpu_check.py).
+# (--cpu, or when torch sees no CUDA), timing fp32 answering on the tiny run's questions,
+# so the script is tested everywhere (tests/cli/test_gpu_check.py).
 #
 #   bash bench/gpu_check.sh            # on the device machine
 #   bash bench/gpu_check.sh --cpu      # here: the CPU fallback, tiny sizes
@@ -36,8 +36,9 @@ if ! $PY -c "import uqa_cli" 2>/dev/null; then
 fi
 
 DEVICE=$($PY -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
-# The presets' own settings (device auto, precision auto) are the CPU's fp32 without a GPU:
-# the run is then told nothing. On CUDA it is told bf16; --cpu beside a GPU forces fp32.
+# Without a GPU the run is told nothing: the presets' own settings (device auto, precision
+# auto: bf16 where the CPU computes it natively). On CUDA it is told bf16; --cpu beside a
+# GPU forces fp32.
 SETS=()
 if [[ $DEVICE == cuda && "${1:-}" == "--cpu" ]]; then
   DEVICE=cpu

@@ -90,7 +90,7 @@ def main() -> None:
     wrong = [opts[(a + 1) % len(opts)] for opts, a in zip(qs.options, qs.answers, strict=True)]
     llm = load_llm(args.llm)
     precision = resolve_precision(args.precision, next(llm.model.parameters()).device,
-                                  frozen=True)
+                                  frozen=True, hidden=llm.hidden_size)
     set_precision(llm, precision)
     rows = {
         "none (no user context)": score(llm, qs, [None] * len(qs)),

@@ -1,5 +1,6 @@
-"""Precision of the frozen LLM: auto picks bf16 only for a frozen model on a device with
-native bf16; bf16 alignment and answering run and are recorded."""
+"""Precision of the frozen LLM: auto picks bf16 only for a frozen model wide enough to
+gain from it on a device with native bf16; bf16 alignment and answering run and are
+recorded."""
 
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ from uqa_align.train import AlignConfig, align
 from uqa_data.errors import UqaInputError
 
 
-def test_auto_is_bf16_only_for_a_frozen_model_on_native_bf16(monkeypatch) -> None:
-    cpu = torch.device("cpu")
+def test_auto_is_bf16_only_for_a_wide_frozen_model_on_native_bf16(monkeypatch) -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    wide, narrow = llm_mod.BF16_MIN_HIDDEN, llm_mod.BF16_MIN_HIDDEN - 1
     monkeypatch.setattr(llm_mod, "bf16_native", lambda device: True)
-    assert resolve_precision("auto", cpu, frozen=True) == "bf16"
-    assert resolve_precision("auto", cpu, frozen=False) == "fp32"
+    assert resolve_precision("auto", cpu, frozen=True, hidden=wide) == "bf16"
+    assert resolve_precision("auto", cpu, frozen=True, hidden=narrow) == "fp32"
+    assert resolve_precision("auto", cuda, frozen=True, hidden=narrow) == "bf16"
+    assert resolve_precision("auto", cpu, frozen=False, hidden=wide) == "fp32"
     monkeypatch.setattr(llm_mod, "bf16_native", lambda device: False)
-    assert resolve_precision("auto", cpu, frozen=True) == "fp32"
-    assert resolve_precision("bf16", cpu, frozen=True) == "bf16"
+    assert resolve_precision("auto", cpu, frozen=True, hidden=wide) == "fp32"
+    assert resolve_precision("bf16", cpu, frozen=True, hidden=narrow) == "bf16"
+    assert resolve_precision("fp32", cpu, frozen=True, hidden=wide) == "fp32"
     with pytest.raises(UqaInputError, match="precision"):
-        resolve_precision("fp16", cpu, frozen=True)
+        resolve_precision("fp16", cpu, frozen=True, hidden=wide)
     with pytest.raises(UqaInputError, match="--strategy lora"):
         AlignConfig.from_preset("tiny", precision="bf16", strategy="lora")
     with pytest.raises(UqaInputError, match="did you mean 'bf16'"):

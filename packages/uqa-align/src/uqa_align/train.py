@@ -93,7 +93,8 @@ class AlignConfig:
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
     :param precision: the frozen LLM's numbers: ``fp32``, ``bf16`` (``adapter``
         strategy only; the LLM is cast in place), or ``auto``: bf16 where the device
-        computes it natively (:func:`uqa_align.llm.resolve_precision`), else fp32.
+        computes it natively and the LLM is wide enough to gain from it
+        (:func:`uqa_align.llm.resolve_precision`), else fp32.
     :param soft_norm: scale every soft token to the mean norm of the LLM's token
         embeddings (times a learned gain), so the user context is neither drowned
         out nor deafening whatever the scale of the embeddings.
@@ -201,8 +202,7 @@ class AlignConfig:
 
 
 ALIGN_PRESETS: dict[str, AlignConfig] = {
-    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0,
-                        precision="fp32"),
+    "tiny": AlignConfig(steps=8, batch_size=4, warmup_steps=2, checkpoint_every=0),
     "small": AlignConfig(steps=80, batch_size=8),
     # two epochs over the default questions' 4,200 alignment questions (recipe e2)
     "default": AlignConfig(epochs=2),
@@ -274,7 +274,8 @@ class AlignRecipe:
         from uqa_align.llm import resolve_precision, set_precision
 
         self.precision = resolve_precision(c.precision, self.device,
-                                           frozen=c.strategy == "adapter")
+                                           frozen=c.strategy == "adapter",
+                                           hidden=self.llm.hidden_size)
         set_precision(self.llm, self.precision)
         if c.strategy == "adapter" and self.device.type == "cpu":
             # gradients through a frozen LLM: plain products beat CPU sdpa's backward

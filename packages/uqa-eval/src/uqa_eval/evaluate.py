@@ -42,7 +42,7 @@ class EvalConfig:
     :param threads: torch CPU threads (None: torch's default). On a shared,
         oversubscribed CPU one thread is several times faster than two.
     :param precision: the LLM's numbers while answering: ``fp32``, ``bf16`` or ``auto``
-        (bf16 where the device computes it natively; see
+        (bf16 where the device computes it natively and the LLM is wide enough; see
         :func:`uqa_align.llm.resolve_precision`). The LLM is cast in place.
     :param prefix_cache_gb: with a frozen LLM and the user context after the options
         (``loglik``), each question's prompt before the soft tokens is encoded once per
@@ -89,7 +89,7 @@ class EvalConfig:
 
 
 EVAL_PRESETS: dict[str, EvalConfig] = {
-    "tiny": EvalConfig(batch_size=8, precision="fp32"),
+    "tiny": EvalConfig(batch_size=8),
     "small": EvalConfig(),
     "default": EvalConfig(),
     "full": EvalConfig(batch_size=32),
@@ -200,7 +200,7 @@ def evaluate(
     device = next(model.model.parameters()).device
     from uqa_align.llm import resolve_precision, set_precision
 
-    precision = resolve_precision(config.precision, device, frozen=True)
+    precision = resolve_precision(config.precision, device, frozen=True, hidden=model.hidden_size)
     set_precision(model, precision)
 
     soft_fn = None
