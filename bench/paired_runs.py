@@ -48,18 +48,20 @@ def main() -> None:
     dims = np.asarray(q["dimension"])
     subsets = {d: dims == d for d in dict.fromkeys(q["dimension"])}
     subsets["overall"] = np.ones(len(ids), dtype=bool)
-    none = scores(args.none or subject / "baselines" / "none")
+    none_dir = args.none or subject / "baselines" / "none"
+    none = scores(none_dir)
     table = {str(p): scores(p) for p in args.runs}
-    for name, s in table.items():
+    for name, s in {**table, str(none_dir): none}.items():
         missing = [i for i in ids if i not in s]
         if missing:
             raise SystemExit(f"{name}: {len(missing)} of the subject's questions unanswered "
                              f"(first {missing[0]}); the runs must share their questions")
     for metric in ("acc", "acc_pmi"):
         right = {}
-        for name, s in table.items():
-            picks = [int(np.argmax(np.asarray(s[i]) - (np.asarray(none[i])
-                                                       if metric == "acc_pmi" else 0)))
+        for path, (name, s) in zip(args.runs, table.items(), strict=True):
+            # acc_pmi subtracts the none run's scores; the none run itself keeps its acc
+            pmi = metric == "acc_pmi" and path.resolve() != none_dir.resolve()
+            picks = [int(np.argmax(np.asarray(s[i]) - (np.asarray(none[i]) if pmi else 0)))
                      for i in ids]
             right[name] = np.asarray(picks) == np.asarray(answers)
         print(f"\n## {metric} (%)\n")

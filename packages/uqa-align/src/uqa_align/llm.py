@@ -349,11 +349,15 @@ took 326 ms in fp32 and 203 in bf16 at hidden 576 (SmolLM2-135M's width), but 89
 than the bf16 products save."""
 
 
+def _on_cuda(device: Any) -> bool:
+    return getattr(device, "type", str(device)) == "cuda"
+
+
 def bf16_native(device: Any) -> bool:
     """Whether ``device`` computes bf16 matrix products natively (faster than fp32)."""
     import torch
 
-    if getattr(device, "type", str(device)) == "cuda":
+    if _on_cuda(device):
         return True
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -369,10 +373,8 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int)
         raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
-    if not frozen or not bf16_native(device):
-        return "fp32"
-    on_cuda = getattr(device, "type", str(device)) == "cuda"
-    return "bf16" if on_cuda or hidden >= BF16_MIN_HIDDEN else "fp32"
+    wide_enough = _on_cuda(device) or hidden >= BF16_MIN_HIDDEN
+    return "bf16" if frozen and wide_enough and bf16_native(device) else "fp32"
 
 
 def set_precision(llm: LoadedLLM, precision: str) -> None:
