@@ -5,6 +5,7 @@ training through it with epochs."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import torch
@@ -83,6 +84,34 @@ def test_epochs_set_the_steps_and_train_through_the_cache(tmp_path) -> None:
     distinct = {recipe.prefix_cache.key(i) for i in range(24)}  # identical prompts share
     assert set(recipe.prefix_cache.stored) == distinct and recipe.prefix_cache.recomputed == 0
     assert np.isfinite(recipe.losses).all() and len(recipe.losses) == 6
+
+
+def test_metrics_say_how_much_of_the_cache_was_kept(tmp_path, caplog) -> None:
+    """A cap too small for every prefix: the second epoch re-encodes the rest, the
+    adapter's metrics.json and the stage summary count those visits, and a warning says
+    which setting to raise; with room for all, nothing is re-encoded."""
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+
+    q, e = write_probe(tmp_path, 24, n_cats=4)
+    llm = tiny_llm(init_std=0.5)
+    stats = {}
+    for gb in (2e-6, 1.0):  # 2e-6 GiB (~2 KiB) holds no tiny prefix; 1 GiB holds all
+        config = AlignConfig.from_preset("tiny", epochs=2, batch_size=8, lr=0.02,
+                                         prefix_cache_gb=gb)
+        with caplog.at_level("WARNING", logger="uqa_align.train"):
+            caplog.clear()
+            summary = align(q, e, None, tmp_path / f"a{gb}", config, llm=llm)
+            warned = "align.prefix_cache_gb" in caplog.text
+        saved = json.loads((tmp_path / f"a{gb}" / "metrics.json").read_text())
+        assert saved["prefix_cache"] == summary["prefix_cache"]
+        stats[gb] = (summary["prefix_cache"], warned)
+    small, warned_small = stats[2e-6]
+    assert small["stored_questions"] == 0 and small["reencoded_visits"] == 24
+    assert small["cap_gib"] == 2e-6 and warned_small
+    big, warned_big = stats[1.0]
+    assert big["reencoded_visits"] == 0 and big["stored_questions"] > 0 and not warned_big
+    assert 0 < big["stored_gib"] <= 1.0
 
 
 def test_option_scores_from_the_cache_match_the_full_prompts(tiny) -> None:

@@ -135,7 +135,7 @@ class AlignConfig:
     marker: str = PromptStyle.marker
     position: str = PromptStyle.position
     fsdp: bool = False
-    prefix_cache_gb: float = 4.0
+    prefix_cache_gb: float = 6.0
     soft_norm: bool = True
     precision: str = "auto"
     threads: int | None = None
@@ -627,7 +627,17 @@ class AlignRecipe:
         }
         write_json(meta, d / "config.json")
         write_json({"losses": self.losses, "steps_done": self.step, "skipped": self.skipped,
-                    **self.counts}, d / "metrics.json")
+                    **self.counts, **self._cache_stats()}, d / "metrics.json")
+
+    def _cache_stats(self) -> dict[str, Any]:
+        """How much of the prefix cache was kept and how many visits re-encoded theirs."""
+        cache = self.prefix_cache
+        if cache is None:
+            return {}
+        return {"prefix_cache": {"stored_questions": len(cache.stored),
+                                 "stored_gib": round(cache.bytes / 2**30, 6),
+                                 "cap_gib": self.config.prefix_cache_gb,
+                                 "reencoded_visits": cache.recomputed}}
 
     def cleanup(self) -> None:
         if self.world > 1:
@@ -735,6 +745,11 @@ def align(
         recipe.cleanup()
     if recipe.rank == 0:  # finished: resumable state is no longer needed
         shutil.rmtree(Path(adapter_dir) / CHECKPOINT_DIR, ignore_errors=True)
+    stats = recipe._cache_stats().get("prefix_cache")
+    if stats and stats["reencoded_visits"]:
+        log.warning("align: the prefix cache reached its cap (%s GiB); %d question visits "
+                    "encoded their prefix again (raise --set align.prefix_cache_gb to keep "
+                    "them all)", stats["cap_gib"], stats["reencoded_visits"])
     recent = recipe.losses[-10:]
     return {
         "adapter_dir": str(adapter_dir),
@@ -745,4 +760,5 @@ def align(
         "skipped_steps": recipe.skipped,
         "wall_s": round(time.perf_counter() - t0, 2),
         **recipe.counts,
+        **recipe._cache_stats(),
     }
