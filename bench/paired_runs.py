@@ -3,8 +3,8 @@
 `uqa report RUN` compares a run with its own baselines; this compares any run with any
 other over the same evaluation questions (for example an encoder against another run's
 untrained encoder or oracle), per dimension and overall, under ``acc`` and ``acc_pmi``
-(each option's score minus its score in the ``none`` run), with the report's 95%
-paired-bootstrap intervals:
+(each option's score minus its score in the ``none`` run), with the report's own verdicts
+(``read_verdicts``) and 95% paired-bootstrap intervals:
 
     python bench/paired_runs.py runs/tp0 runs/tp0/baselines/random runs/d0 \\
         runs/d0/baselines/random runs/d0/baselines/oracle --none runs/tp0/baselines/none
@@ -19,21 +19,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import pyarrow.ipc as ipc
-
-LETTERS = "ABCDEFGH"
-
-
-def scores(folder: Path) -> dict[str, list[float]]:
-    """``question_id -> option scores`` of ``folder/predictions/eval.arrow``."""
-    path = folder / "predictions" / "eval.arrow"
-    if not path.is_file():
-        raise SystemExit(f"{path}: not found (expected a run or baseline directory)")
-    t = ipc.open_file(str(path)).read_all().to_pydict()
-    return dict(zip(t["question_id"], t["option_scores"], strict=True))
 
 
 def main() -> None:
+    from uqa_eval.report.aggregate import read_verdicts
     from uqa_eval.significance import paired_difference
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,38 +32,43 @@ def main() -> None:
     args = ap.parse_args()
     subject = args.runs[0]
     run_dir = subject if (subject / "questions").is_dir() else subject.parents[1]
-    q = ipc.open_file(str(run_dir / "questions" / "eval.arrow")).read_all().to_pydict()
-    ids, answers = q["question_id"], [LETTERS.index(a) for a in q["answer"]]
-    dims = np.asarray(q["dimension"])
-    subsets = {d: dims == d for d in dict.fromkeys(q["dimension"])}
-    subsets["overall"] = np.ones(len(ids), dtype=bool)
-    none_dir = args.none or subject / "baselines" / "none"
-    none = scores(none_dir)
-    table = {str(p): scores(p) for p in args.runs}
-    for name, s in {**table, str(none_dir): none}.items():
-        missing = [i for i in ids if i not in s]
+    questions = run_dir / "questions" / "eval.arrow"
+    none_preds = (args.none or subject / "baselines" / "none") / "predictions" / "eval.arrow"
+    right: dict[str, dict[str, np.ndarray]] = {"acc": {}, "acc_pmi": {}}
+    ids = dims = None
+    for path in args.runs:
+        preds = path / "predictions" / "eval.arrow"
+        if not preds.is_file():
+            raise SystemExit(f"{preds}: not found (expected a run or baseline directory)")
+        # the report's own verdicts; acc_pmi leaves the none run its acc
+        v = read_verdicts(preds, questions, none_preds)
+        if v.correct_pmi is None:
+            raise SystemExit(f"{none_preds}: does not answer every question {preds} does, "
+                             "with option scores; acc_pmi needs both")
+        at = {q: i for i, q in enumerate(v.question_ids)}
+        if ids is None:
+            ids, dims = v.question_ids, np.asarray(v.dimensions)
+        missing = [q for q in ids if q not in at]
         if missing:
-            raise SystemExit(f"{name}: {len(missing)} of the subject's questions unanswered "
+            raise SystemExit(f"{path}: {len(missing)} of the subject's questions unanswered "
                              f"(first {missing[0]}); the runs must share their questions")
-    for metric in ("acc", "acc_pmi"):
-        right = {}
-        for path, (name, s) in zip(args.runs, table.items(), strict=True):
-            # acc_pmi subtracts the none run's scores; the none run itself keeps its acc
-            pmi = metric == "acc_pmi" and path.resolve() != none_dir.resolve()
-            picks = [int(np.argmax(np.asarray(s[i]) - (np.asarray(none[i]) if pmi else 0)))
-                     for i in ids]
-            right[name] = np.asarray(picks) == np.asarray(answers)
+        order = [at[q] for q in ids]
+        right["acc"][str(path)] = v.correct[order]
+        right["acc_pmi"][str(path)] = v.correct_pmi[order]
+    subsets = {d: dims == d for d in dict.fromkeys(dims.tolist())}
+    subsets["overall"] = np.ones(len(ids), dtype=bool)
+    for metric, runs in right.items():
         print(f"\n## {metric} (%)\n")
         print("| run | " + " | ".join(subsets) + " |")
         print("|---|" + "---:|" * len(subsets))
-        for name, r in right.items():
+        for name, r in runs.items():
             print(f"| {name} | " + " | ".join(f"{100 * r[m].mean():.1f}" for m in subsets.values())
                   + " |")
-        print(f"\n{args.runs[0]} minus each, points [95% paired bootstrap], * = signal\n")
+        print(f"\n{subject} minus each, points [95% paired bootstrap], * = signal\n")
         print("| minus | " + " | ".join(subsets) + " |")
         print("|---|" + "---|" * len(subsets))
-        first = right[str(subject)]
-        for name, r in list(right.items())[1:]:
+        first = runs[str(subject)]
+        for name, r in list(runs.items())[1:]:
             cells = []
             for m in subsets.values():
                 d = paired_difference(first[m], r[m])

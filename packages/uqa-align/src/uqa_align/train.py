@@ -745,7 +745,8 @@ def align(
         recipe.cleanup()
     if recipe.rank == 0:  # finished: resumable state is no longer needed
         shutil.rmtree(Path(adapter_dir) / CHECKPOINT_DIR, ignore_errors=True)
-    stats = recipe._cache_stats().get("prefix_cache")
+    cache_stats = recipe._cache_stats()
+    stats = cache_stats.get("prefix_cache")
     if stats and stats["reencoded_visits"]:
         log.warning("align: the prefix cache reached its cap (%s GiB); %d question visits "
                     "encoded their prefix again (raise --set align.prefix_cache_gb to keep "
@@ -760,5 +761,5 @@ def align(
         "skipped_steps": recipe.skipped,
         "wall_s": round(time.perf_counter() - t0, 2),
         **recipe.counts,
-        **recipe._cache_stats(),
+        **cache_stats,
     }
