@@ -19,16 +19,28 @@ def test_loss_is_the_mean_nll_of_answer_tokens_only(tiny):
     soft = torch.randn(2, 2, tiny.hidden_size)
     loss = answer_loss(tiny.model, batch, soft)
 
-    # reference: the full model's logits everywhere, cross-entropy at answer positions only
-    emb = embed_with_soft(tiny.model, batch.ids, batch.soft_mask, soft)
-    logits = tiny.model(inputs_embeds=emb, attention_mask=batch.attention).logits
-    labels = torch.full_like(batch.ids, -100)
-    for i, (p, t) in enumerate(zip(prompts, targets, strict=True)):
+    # reference: whole sequences (the answer's last token too), the full model's logits
+    # everywhere, cross-entropy at answer positions only
+    seqs = [[*p.before, *([2] * p.n_soft), *p.after, *t]
+            for p, t in zip(prompts, targets, strict=True)]
+    width = max(len(x) for x in seqs)
+    ids = torch.full((2, width), 2)
+    attention = torch.zeros((2, width), dtype=torch.long)
+    soft_mask = torch.zeros((2, width), dtype=torch.bool)
+    labels = torch.full_like(ids, -100)
+    for i, (x, p, t) in enumerate(zip(seqs, prompts, targets, strict=True)):
+        ids[i, : len(x)] = torch.tensor(x)
+        attention[i, : len(x)] = 1
+        soft_mask[i, len(p.before) : len(p.before) + p.n_soft] = True
         labels[i, p.length : p.length + len(t)] = torch.tensor(t)
+    emb = embed_with_soft(tiny.model, ids, soft_mask, soft)
+    logits = tiny.model(inputs_embeds=emb, attention_mask=attention).logits
     ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
                                             labels[:, 1:].reshape(-1), ignore_index=-100)
     assert torch.allclose(loss, ref, atol=1e-5)
     assert batch.targets.numel() == sum(len(t) for t in targets)
+    # the answer's last token is no input: it would predict nothing scored
+    assert batch.ids.shape[1] == width - 1
 
 
 def test_soft_tokens_land_at_the_placeholders(tiny):

@@ -88,14 +88,24 @@ class PrefixCache:
     :param store: the stored prefixes, keyed by the head and ``before`` token ids; pass
         another cache's ``stored`` (or :func:`shared_store`) to share them: they depend
         only on the frozen model and the tokens.
+    :param sources: per prompt, longer token ids that start with its ``before``: what its
+        prefix is encoded from and filed under, cut to ``before`` when used (keys and
+        values at a position depend only on the tokens up to it). The ``none`` baseline
+        reads the prefixes the soft-token prompts of the same questions stored this way.
     """
 
     def __init__(self, model: Any, head: tuple[int, ...], prompts: Sequence[EncodedPrompt],
                  max_bytes: int, *, exact: bool = False,
-                 store: dict[int, torch.Tensor] | None = None) -> None:
+                 store: dict[int, torch.Tensor] | None = None,
+                 sources: Sequence[Sequence[int]] | None = None) -> None:
         self.model = model
         self.head = head
         self.prompts = prompts
+        self.sources = sources
+        if sources is not None and any(
+                list(s[: len(p.before)]) != list(p.before)
+                for p, s in zip(prompts, sources, strict=True)):
+            raise ValueError("each source must start with its prompt's before")
         self.max_bytes = max_bytes
         self.exact = exact
         self.stored: dict[tuple[int, ...], torch.Tensor] = {} if store is None else store
@@ -105,9 +115,14 @@ class PrefixCache:
         self.ahead: dict[int, torch.Tensor] = {}
         self._head_kv: torch.Tensor | None = None
 
+    def source(self, i: int) -> Sequence[int]:
+        """The token ids question ``i``'s prefix is encoded from (its ``before`` unless
+        ``sources`` gives longer ones)."""
+        return self.prompts[i].before if self.sources is None else self.sources[i]
+
     def key(self, i: int) -> tuple[int, ...]:
         """What question ``i``'s stored prefix is filed under: head + prefix token ids."""
-        return (*self.head, -1, *self.prompts[i].before)
+        return (*self.head, -1, *self.source(i))
 
     def head_kv(self) -> torch.Tensor | None:
         """The shared head's KV, ``[h, layers, 2, kv_heads, head_dim]`` (None: no head)."""
@@ -120,7 +135,7 @@ class PrefixCache:
         """Float32 prefix KV of each question in ``idx`` (right-padded batch, sliced)."""
         decoder, _, _ = model_parts(self.model)
         device = next(self.model.parameters()).device
-        rows = [self.prompts[i].before for i in idx]
+        rows = [self.source(i) for i in idx]
         width = max(len(r) for r in rows)
         ids = torch.zeros((len(rows), width), dtype=torch.long, device=device)
         mask = torch.zeros((len(rows), width), dtype=torch.long, device=device)
@@ -143,7 +158,7 @@ class PrefixCache:
         than a few per step, and little padding); each is used on its first visit and
         then dropped (only its stored copy stays)."""
         todo = sorted({i for i in idx if i not in self.ahead})
-        lengths = [len(self.prompts[i].before) for i in todo]
+        lengths = [len(self.source(i)) for i in todo]
         for group in length_groups(lengths, PREFIX_CALL_TOKENS, budget):
             part = [todo[g] for g in group]
             self.ahead.update(zip(part, self._encode(part), strict=True))
@@ -175,7 +190,9 @@ class PrefixCache:
                     if not first:
                         self.recomputed += 1
             out[i] = kv if first or self.exact else rounded
-        return [out[i] for i in idx]
+        if self.sources is None:
+            return [out[i] for i in idx]
+        return [out[i][: len(self.prompts[i].before)] for i in idx]
 
 
 _SHARED: dict[tuple[str, str], dict[tuple[int, ...], torch.Tensor]] = {}
@@ -206,7 +223,7 @@ def cached_target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     ``call_tokens``; None: one batch), each its own padded batch: the same values as
     one batch up to float rounding, with far less padding when answers differ in length.
     """
-    widths = [cache.prompts[i].n_soft + len(cache.prompts[i].after) + len(t)
+    widths = [cache.prompts[i].n_soft + len(cache.prompts[i].after) + len(t) - 1
               for i, t in zip(idx, targets, strict=True)]
     groups = None if call_tokens is None else length_groups(widths, call_tokens)
     if groups is None or len(groups) == 1:
@@ -229,11 +246,12 @@ def _target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     device = next(model.parameters()).device
     prompts = [cache.prompts[i] for i in idx]
     b = len(prompts)
-    # suffix rows: soft placeholders + after + target (right-padded)
+    # suffix rows: soft placeholders + after + target but its last token, which predicts
+    # nothing scored (right-padded)
     seqs, soft_rows, rows, cols, tgts = [], [], [], [], []
     for j, (p, t) in enumerate(zip(prompts, targets, strict=True)):
-        seqs.append([*([pad_id] * p.n_soft), *p.after, *t])
-        soft_rows.append([True] * p.n_soft + [False] * (len(p.after) + len(t)))
+        seqs.append([*([pad_id] * p.n_soft), *p.after, *t[:-1]])
+        soft_rows.append([True] * p.n_soft + [False] * (len(p.after) + len(t) - 1))
         for m, tok in enumerate(t):
             rows.append(j)
             cols.append(p.n_soft + len(p.after) + m - 1)

@@ -50,12 +50,14 @@ class PackedBatch:
 def pack_right(
     prompts: Sequence[EncodedPrompt], targets: Sequence[Sequence[int]], pad_id: int
 ) -> PackedBatch:
-    """Right-pad ``prompt + target`` sequences; score every target token."""
+    """Right-pad ``prompt + target`` sequences; score every target token. The target's
+    last token is left out: its hidden state would predict nothing scored."""
     seqs, soft_rows, lengths = [], [], []
     rows, cols, tgts = [], [], []
     for b, (p, t) in enumerate(zip(prompts, targets, strict=True)):
-        ids = [*p.before, *([pad_id] * p.n_soft), *p.after, *t]
-        soft = [False] * len(p.before) + [True] * p.n_soft + [False] * (len(p.after) + len(t))
+        ids = [*p.before, *([pad_id] * p.n_soft), *p.after, *t[:-1]]
+        soft = ([False] * len(p.before) + [True] * p.n_soft
+                + [False] * (len(p.after) + max(0, len(t) - 1)))
         start = p.length
         for j, tok in enumerate(t):
             rows.append(b)
@@ -225,8 +227,6 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
     else:
         packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
     device = packed["ids"].device
-    cache = output_cache(out)
-    cache.batch_repeat_interleave(k)
     conts = [c for p in prompts for c in p.continuations]  # [B*K] lists
     width = max(len(c) for c in conts)
     cids = torch.full((len(conts), width), pad_id, dtype=torch.long, device=device)
@@ -234,13 +234,17 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
     for r, c in enumerate(conts):
         cids[r, : len(c)] = torch.tensor(c, device=device)
         cmask[r, : len(c)] = 1
-    attn = torch.cat([packed["attention"].repeat_interleave(k, 0), cmask], dim=1)
-    pos = packed["lengths"].to(device).repeat_interleave(k)[:, None] + torch.arange(
-        width, device=device)[None, :]
-    out2 = decoder(inputs_embeds=embed(cids), attention_mask=attn, position_ids=pos,
-                   **cache_kwargs(cache), use_cache=True)
     last = out.last_hidden_state[:, -1].repeat_interleave(k, 0)  # predicts each 1st token
-    pred = torch.cat([last[:, None], out2.last_hidden_state[:, :-1]], dim=1)  # [B*K, C, H]
+    pred = last[:, None]  # [B*K, C, H]: the state before each option token
+    if width > 1:  # every option token but the last is an input (the last predicts nothing)
+        cache = output_cache(out)
+        cache.batch_repeat_interleave(k)
+        attn = torch.cat([packed["attention"].repeat_interleave(k, 0), cmask[:, :-1]], dim=1)
+        pos = packed["lengths"].to(device).repeat_interleave(k)[:, None] + torch.arange(
+            width - 1, device=device)[None, :]
+        out2 = decoder(inputs_embeds=embed(cids[:, :-1]), attention_mask=attn,
+                       position_ids=pos, **cache_kwargs(cache), use_cache=True)
+        pred = torch.cat([pred, out2.last_hidden_state], dim=1)
     valid = cmask.bool()
     logits = head(pred[valid]).float()  # only the scored positions
     lp = torch.log_softmax(logits, -1).gather(1, cids[valid][:, None]).squeeze(1)

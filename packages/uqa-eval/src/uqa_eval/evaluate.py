@@ -47,7 +47,8 @@ class EvalConfig:
     :param prefix_cache_gb: with a frozen LLM and the user context after the options
         (``loglik``), each question's prompt before the soft tokens is encoded once per
         process and kept (float32, up to this many GiB), so the run's other
-        evaluations (``shuffled``, ``random``, ``oracle``) only encode the rest.
+        evaluations (``shuffled``, ``random``, ``oracle``) only encode the rest, and
+        ``none`` reads the same prefixes up to where the user context would start.
     """
 
     mode: str = "loglik"
@@ -233,9 +234,12 @@ def evaluate(
     ]
     pad = pad_id(model.tokenizer)
     prefix = None
-    if (config.mode == "loglik" and adapter is not None and config.prefix_cache_gb > 0
-            and builder.style.position == "after" and aligned.config.strategy == "adapter"):
-        prefix = _prefix_cache(model, prompts, config.prefix_cache_gb)
+    if config.mode == "loglik" and config.prefix_cache_gb > 0 \
+            and builder.style.position == "after":
+        if adapter is not None and aligned.config.strategy == "adapter":
+            prefix = _prefix_cache(model, prompts, config.prefix_cache_gb)
+        elif adapter is None and texts is None:  # no user context: the bare, frozen LLM
+            prefix = _no_context_cache(model, builder, qs, prompts, config.prefix_cache_gb)
     scores: list[list[float]] = []
     generated: list[str] = []
     order = np.argsort([p.length for p in prompts], kind="stable")  # similar lengths batch well
@@ -319,20 +323,46 @@ def _adapter_align_config(adapter_dir: Path) -> Any:
         raise UqaInputError(f"{path}: not an alignment config ({exc})") from exc
 
 
-def _prefix_cache(loaded: Any, prompts: list, gb: float) -> Any:
+def _prefix_cache(loaded: Any, prompts: list, gb: float, sources: list | None = None) -> Any:
     """A float32 prefix cache over ``prompts`` (shared head split off), filed in the
-    process-wide store of ``loaded``'s frozen model."""
+    process-wide store of ``loaded``'s frozen model; ``sources``: longer prompts whose
+    ``before`` each prompt's starts, encoded and filed in its place (see
+    :class:`uqa_align.prefix_cache.PrefixCache`)."""
     from uqa_align.prefix_cache import PrefixCache, shared_store
     from uqa_align.prompt import EncodedPrompt
     from uqa_align.soft_prompt import MIN_SHARED_HEAD, shared_head
 
-    h = shared_head(prompts)
+    h = shared_head(prompts if sources is None else sources)
     h = h if h >= MIN_SHARED_HEAD else 0
     rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations) for p in prompts]
     param = next(loaded.model.parameters())
     store = shared_store(f"{loaded.name}|{param.device}|{param.dtype}", "answer-fp32")
     return PrefixCache(loaded.model, tuple(prompts[0].before[:h]), rest, int(gb * 2**30),
-                       exact=True, store=store)
+                       exact=True, store=store,
+                       sources=None if sources is None else [s.before[h:] for s in sources])
+
+
+def _no_context_cache(loaded: Any, builder: Any, qs: Any, prompts: list, gb: float) -> Any:
+    """The prefix cache of prompts without user context (``none``): each question's
+    prompt up to where the soft-token prompt's marker would start is the same tokens as
+    that prompt's cached prefix, so the prefixes a run's own evaluation stored are read
+    back cut there, and the rest (end of the user turn, assistant header) is encoded per
+    question. None when the two prompts share too little."""
+    from uqa_align.prompt import EncodedPrompt
+    from uqa_align.soft_prompt import shared_head
+
+    sources = [builder.encode(q, o, n_soft=1)
+               for q, o in zip(qs.questions, qs.options, strict=True)]
+    split = []
+    for p, s in zip(prompts, sources, strict=True):
+        n = 0
+        while n < min(len(p.before), len(s.before)) and p.before[n] == s.before[n]:
+            n += 1
+        split.append(EncodedPrompt(p.before[:n], 0, p.before[n:], p.continuations))
+    if any(not p.after for p in split) or shared_head(sources) >= min(len(p.before)
+                                                                      for p in split):
+        return None  # each must keep a prefix of its own and a token after it
+    return _prefix_cache(loaded, split, gb, sources)
 
 
 def _answer(model: Any, batch: list, soft: Any, pad: int,
