@@ -190,9 +190,7 @@ class PrefixCache:
                     if not first:
                         self.recomputed += 1
             out[i] = kv if first or self.exact else rounded
-        if self.sources is None:
-            return [out[i] for i in idx]
-        return [out[i][: len(self.prompts[i].before)] for i in idx]
+        return [out[i][: len(self.prompts[i].before)] for i in idx]  # cut from sources
 
 
 _SHARED: dict[tuple[str, str], dict[tuple[int, ...], torch.Tensor]] = {}
@@ -251,7 +249,7 @@ def _target_logprobs(model: Any, cache: PrefixCache, idx: Sequence[int],
     seqs, soft_rows, rows, cols, tgts = [], [], [], [], []
     for j, (p, t) in enumerate(zip(prompts, targets, strict=True)):
         seqs.append([*([pad_id] * p.n_soft), *p.after, *t[:-1]])
-        soft_rows.append([True] * p.n_soft + [False] * (len(p.after) + len(t) - 1))
+        soft_rows.append([True] * p.n_soft + [False] * (len(p.after) + len(t[:-1])))
         for m, tok in enumerate(t):
             rows.append(j)
             cols.append(p.n_soft + len(p.after) + m - 1)

@@ -56,8 +56,7 @@ def pack_right(
     rows, cols, tgts = [], [], []
     for b, (p, t) in enumerate(zip(prompts, targets, strict=True)):
         ids = [*p.before, *([pad_id] * p.n_soft), *p.after, *t[:-1]]
-        soft = ([False] * len(p.before) + [True] * p.n_soft
-                + [False] * (len(p.after) + max(0, len(t) - 1)))
+        soft = [False] * len(p.before) + [True] * p.n_soft + [False] * (len(p.after) + len(t[:-1]))
         start = p.length
         for j, tok in enumerate(t):
             rows.append(b)
