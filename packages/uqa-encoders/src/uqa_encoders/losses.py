@@ -71,7 +71,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 if need_h or need_t:
                     # d(mean CE)/d logits = (softmax - onehot) / rows, written over the logits
                     e.mul_(norm.reciprocal_().mul_(1.0 / rows))
-                    e[torch.arange(len(t), device=e.device), t] -= 1.0 / rows
+                    e.scatter_add_(1, t[:, None], e.new_full((len(t), 1), -1.0 / rows))
                     if e.data_ptr() != x.data_ptr():
                         x.copy_(e)
             if need_h:

@@ -63,9 +63,10 @@ class _Recurrence(torch.autograd.Function):
     (reset, update, new): ``gi [T, B, 3H]`` (the input projections of every step, computed
     beforehand in one product), ``w_hh [3H, H]``, ``b_hh [3H]`` -> ``h [T, B, H]`` from a zero
     state. Each step's product with ``w_hh`` uses a weight packed once (:func:`step_product`).
-    The backward pass walks time in reverse for the state's gradient only and forms the
-    gradient of ``w_hh`` as one product over all steps, where autograd through ``nn.GRU``
-    on CPU adds a ``[3H, H]`` outer product into it at every step."""
+    The backward pass walks time in reverse for the state's gradient only, a step being
+    one pass of :func:`~uqa_encoders.zoo.gru_kernels.gru_backward_step` and one product,
+    and forms the gradient of ``w_hh`` as one product over all steps, where autograd
+    through ``nn.GRU`` on CPU adds a ``[3H, H]`` outer product into it at every step."""
 
     @staticmethod
     def forward(ctx: Any, gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor
@@ -91,30 +92,27 @@ class _Recurrence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        from uqa_encoders.zoo.gru_kernels import gru_backward_step
+
         outs, gates, ghn, w_hh = ctx.saved_tensors
         steps, batch, hid = outs.shape
-        r, z, n = gates[..., :hid], gates[..., hid : 2 * hid], gates[..., 2 * hid :]
-        prev = torch.cat([outs.new_zeros(1, batch, hid), outs[:-1]])
-        # With d = dL/dh_t (what flows back from later steps plus grad_out[t]), every gate
-        # gradient of step t is d times a factor known from the forward pass alone, so the
-        # factors are formed for all steps at once and the reverse walk is four products:
-        # dn = d (1 - z)(1 - n^2); dz = d (h_prev - n) z (1 - z); dr = dn ghn r (1 - r);
-        # the hidden part of the new gate is dn r. d_gh = d * k, d_gi the same but dn last.
-        a = (1 - z) * (1 - n * n)
-        k = torch.stack([a * ghn * r * (1 - r), (prev - n) * z * (1 - z), a * r], dim=2)
-        d_gh = torch.empty_like(k)  # [T, B, 3, H]
-        ds = torch.empty_like(outs)
-        dh = grad_out.new_zeros(batch, hid)
+        grad_out = grad_out.detach().contiguous()  # [T, B, H], often a transpose's gradient
+        d_gh, d_gi = torch.empty_like(gates), torch.empty_like(gates)
+        carry, zero = outs.new_zeros(batch, hid), outs.new_zeros(batch, hid)
         back = step_product(w_hh.t().contiguous(), batch)  # [B, 3H] @ w_hh [3H, H]
-        for t in range(steps - 1, -1, -1):
-            d = torch.add(dh, grad_out[t], out=ds[t])
-            g = torch.mul(k[t], d.unsqueeze(1), out=d_gh[t])
-            dh = torch.addcmul(back(g.view(batch, 3 * hid)), d, z[t])
+        arrays = [x.numpy() for x in (outs, grad_out, gates, ghn, d_gh, d_gi)]
+        n_outs, n_grad, n_gates, n_ghn, n_dgh, n_dgi = arrays
+        from_next = zero  # the next step's d_gh @ w_hh
+        for t in range(steps - 1, -1, -1):  # per step: one kernel pass, one product
+            prev = n_outs[t - 1] if t else zero.numpy()
+            gru_backward_step(from_next.numpy(), carry.numpy(), n_grad[t], n_gates[t],
+                              n_ghn[t], prev, n_dgh[t], n_dgi[t])
+            if t:
+                from_next = back(d_gh[t])
         flat = d_gh.view(-1, 3 * hid)
-        d_gi = d_gh.clone()
-        d_gi[:, :, 2] = ds * a
-        return (d_gi.view(steps, batch, 3 * hid), flat.t() @ prev.reshape(-1, hid),
-                flat.sum(0))
+        # step 0 started from the zero state: only later steps add to w_hh's gradient
+        grad_w = flat[batch:].t() @ outs[:-1].reshape(-1, hid)
+        return d_gi, grad_w, flat.sum(0)
 
 
 class GRU4Rec(SequentialEncoder):
@@ -145,12 +143,13 @@ class GRU4Rec(SequentialEncoder):
     ) -> torch.Tensor:
         self.check_input(x, lengths)
         x = self.drop(x)
-        if (x.device.type == "cpu" and torch.is_grad_enabled() and x.shape[0] < self.gru.hidden_size
+        if (x.device.type == "cpu" and torch.is_grad_enabled()
                 and not torch.is_autocast_enabled("cpu")):
-            # Few sequences against a wide state: nn.GRU's per-step weight-gradient sums
-            # dominate (batch 8 x 512, hidden 1024, two layers forward and backward: 1.39 s
-            # this way against 2.81 s; batch 256 x 50, hidden 128: 8-15% slower, so nn.GRU
-            # stays). Under bf16 autocast, nn.GRU runs oneDNN's own kernel.
+            # Two layers forward and backward, interleaved in one process
+            # (bench/gru_recurrence.py): batch 8 x 512, hidden 1024: 1.49 s this way
+            # against 2.90 s through nn.GRU; 256 x 50, hidden 128: 124 against 141 ms;
+            # 128 x 50, hidden 64: 26 against 38 ms. Under bf16 autocast, nn.GRU runs
+            # oneDNN's own kernel.
             out = self._train_layers(x)
         else:
             out, _ = self.gru(x)  # [B, L, H]
