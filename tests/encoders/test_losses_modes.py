@@ -54,6 +54,26 @@ def test_feature_modes_and_padding(mode: str) -> None:
     assert f.item.weight.abs().max().item() <= 0.04 + 1e-6  # truncated at 2 std
 
 
+@pytest.mark.parametrize("mode", ["full", "no-text", "id-only"])
+def test_embed_unique_gives_forwards_vectors_and_gradients(mode: str) -> None:
+    """Each distinct id composed once, then looked up: the same vectors as composing every
+    click, and every table's gradient the same sum over the clicks (padding included)."""
+    f = _features(mode)
+    ids = torch.tensor([[0, 3, 5, 3, 3], [5, 1, 0, 0, 2]])
+    weights = torch.randn(2, 5, 8)
+    grads = []
+    for embed in (f.embed_unique, f.forward):
+        f.zero_grad(set_to_none=True)
+        out = embed(ids)
+        (out * weights).sum().backward()
+        grads.append((out.detach(), [p.grad.clone() for p in f.parameters()]))
+    (got, got_grads), (want, want_grads) = grads
+    torch.testing.assert_close(got, want)
+    assert len(got_grads) == len(want_grads) > 0
+    for a, b in zip(got_grads, want_grads, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_sampled_softmax_with_all_items_matches_full_softmax_direction() -> None:
     """With uniform Q, logQ correction is a constant shift: sampled and full losses track."""
     f = _features("full")

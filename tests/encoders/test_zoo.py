@@ -239,6 +239,33 @@ def test_trm_plus_rope_rotates_interleaved_pairs_by_position() -> None:
         torch.bfloat16
 
 
+@settings(max_examples=15, deadline=None)
+@given(rows=st.integers(1, 6), width=st.integers(1, 40), scale=st.floats(1e-3, 1e3),
+       seed=st.integers(0, 10_000))
+def test_trm_plus_rmsnorm_matches_the_plain_expression(rows: int, width: int, scale: float,
+                                                       seed: int) -> None:
+    """The float32 RMSNorm (its backward written out) gives the plain expression's values
+    and the gradients autograd takes through it, for the input and the weight."""
+    from uqa_encoders.zoo.trm_plus import RMSNorm
+
+    torch.manual_seed(seed)
+    norm = RMSNorm(width)
+    with torch.no_grad():
+        norm.weight.uniform_(-2.0, 2.0)
+    x = (torch.randn(2, rows, width) * scale).requires_grad_()
+    grad = torch.randn(2, rows, width)
+    out = norm(x)
+    out.backward(grad)
+    got = (out.detach(), x.grad.clone(), norm.weight.grad.clone())
+    x.grad, norm.weight.grad = None, None
+    xd, wd = x.detach().double().requires_grad_(), norm.weight.detach().double().requires_grad_()
+    ref = xd * torch.rsqrt(xd.pow(2).mean(-1, keepdim=True) + norm.eps) * wd
+    ref.backward(grad.double())
+    for a, b in zip(got, (ref, xd.grad, wd.grad), strict=True):
+        atol = 1e-4 * max(1.0, float(b.detach().abs().max()))
+        torch.testing.assert_close(a.double(), b.detach(), atol=atol, rtol=1e-4)
+
+
 @settings(max_examples=12, deadline=None)
 @given(batch=st.integers(1, 4), steps=st.integers(1, 9), dim=st.integers(1, 6),
        hidden=st.integers(1, 7), layers=st.integers(1, 3), seed=st.integers(0, 10_000))

@@ -1,10 +1,11 @@
 """numba kernel of the GRU training recurrence's backward step (:mod:`.gru4rec`).
 
 A reverse step's gate gradients are a dozen elementwise products of the step's saved
-gates; as torch operations each is a pass over ``[B, 3H]`` and a dispatch, which at
-``B x H`` = 256 x 128 cost more than the step's matrix product. Here they are one pass.
-No transcendental function is evaluated (the forward pass saved the gates after their
-nonlinearities), so the loop vectorises without a vector math library.
+gates. As torch operations they were passes over ``[T, B, 3H]`` factors formed before the
+reverse walk plus several dispatches a step; here each step is one pass over its own
+gates (two layers at batch 256 x 50, hidden 128, forward and backward: 157 -> 124 ms).
+The pass evaluates no transcendental function (the forward pass saved the gates after
+their nonlinearities), so it compiles to plain arithmetic.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath={"contract"})
 def gru_backward_step(back: np.ndarray, carry: np.ndarray, grad_out: np.ndarray,
                       gates: np.ndarray, ghn: np.ndarray, prev: np.ndarray,
                       d_gh: np.ndarray, d_gi: np.ndarray) -> None:
