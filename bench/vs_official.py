@@ -267,8 +267,27 @@ def _time_child(name: str, regime: str, official: Path, specs: list[str], iters:
     return {"rows": rows}
 
 
+def _median_processes(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row per side from several rounds of ``_time_child``: each side's row from its
+    median process (by seq/s), with every process's seq/s in ``seq_per_s_each``."""
+    rows = []
+    for j in range(len(runs[0]["rows"])):
+        per = sorted((g["rows"][j] for g in runs), key=lambda r: r["seq_per_s"])
+        rows.append({**per[(len(per) - 1) // 2],
+                     "seq_per_s_each": [g["rows"][j]["seq_per_s"] for g in runs]})
+    return {"rows": rows}
+
+
 def _load_avg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _speeds(row: dict[str, Any]) -> str:
+    """A side's seq/s, with the range over its processes when there were several."""
+    each = row.get("seq_per_s_each", [])
+    if len(each) < 2:
+        return str(row["seq_per_s"])
+    return f"{row['seq_per_s']} ({min(each)}-{max(each)})"
 
 
 def markdown(res: dict[str, Any]) -> str:
@@ -278,7 +297,9 @@ def markdown(res: dict[str, Any]) -> str:
         f"Machine: {res['machine']}. Command: `{res['command']}`. Official checkout: "
         f"{res['official_commit']}. Load average before {res['load_before']}, after "
         f"{res['load_after']}. Sides timed "
-        + ("each in a process of its own." if res.get("alone") else "taking turns in one process."),
+        + (f"each in a process of its own, {res.get('processes', 1)} process(es) a side taking "
+           "turns; seq/s of the median process (range over processes)."
+           if res.get("alone") else "taking turns in one process."),
         "",
         "| config | lengths | backbone params ours / official | precision (ours) "
         "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official "
@@ -294,18 +315,19 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(
             f"| {row['config']} (batch {o['batch']} x {o['length']}, V {o['vocab']:,}) | "
             f"{row['regime']} | {o['backbone_params'] / 1e6:.3f}M / "
-            f"{f['backbone_params'] / 1e6:.3f}M | {o['precision']} | {o['seq_per_s']} | "
-            f"{f['seq_per_s']} | **{row['ratio']:.2f}** | {o['peak_rss_mib']} / "
+            f"{f['backbone_params'] / 1e6:.3f}M | {o['precision']} | {_speeds(o)} | "
+            f"{_speeds(f)} | **{row['ratio']:.2f}** | {o['peak_rss_mib']} / "
             f"{f['peak_rss_mib']} |")
     return "\n".join(lines) + "\n"
 
 
 def run(official: Path, configs: list[str], regimes: list[str], precisions: list[str],
-        iters: int, warmup: int, seed: int, argv: list[str], alone: bool = False
-        ) -> dict[str, Any]:
+        iters: int, warmup: int, seed: int, argv: list[str], alone: bool = False,
+        processes: int = 1) -> dict[str, Any]:
     """Time every (config, regime), the official side and ours in each precision taking
-    steps in turn in one process (``alone``: each side in a process of its own); peak RSS
-    of each side in a process of its own."""
+    steps in turn in one process (``alone``: each side in a process of its own, the sides'
+    processes taking turns ``processes`` times, each side's median process reported); peak
+    RSS of each side in a process of its own."""
     commit = "unknown"
     if (official / ".git").exists():
         proc = subprocess.run(["git", "-C", str(official), "rev-parse", "HEAD"],
@@ -316,6 +338,7 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
                    f"{platform.python_version()}",
         "command": "python bench/vs_official.py " + " ".join(argv),
         "official_commit": commit, "load_before": _load_avg(), "rows": [], "alone": alone,
+        "processes": processes if alone else 1,
     }
     sides = [("official", "fp32")] + [("ours", p) for p in precisions]
     each = [f"{a}:{b}" for a, b in sides]
@@ -326,7 +349,10 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
             peaks[(side, precision)] = _child(["_peak", name, side, "full", str(official),
                                                precision, str(seed)])
         for regime in regimes:
-            got = _time_child(name, regime, official, specs, iters, warmup, seed)
+            runs = [_time_child(name, regime, official, specs, iters, warmup, seed)
+                    for _ in range(processes)]
+            failed = [g for g in runs if "error" in g]
+            got = failed[0] if failed else _median_processes(runs)
             print(json.dumps(got), flush=True)
             if "error" in got:
                 res["rows"].append({"config": name, "regime": regime, "ours": got,
@@ -365,16 +391,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--alone", action="store_true",
                    help="time each side in a process of its own instead of taking turns")
+    p.add_argument("--processes", type=int, default=1,
+                   help="with --alone: processes per side, taking turns (the median is kept)")
     p.add_argument("--json", type=Path, default=Path("bench/results/vs_official.json"))
     p.add_argument("--md", type=Path, default=Path("bench/results/vs_official.md"))
     args = p.parse_args(argv)
+    if args.processes < 1:
+        p.error(f"--processes: {args.processes}; expected an integer >= 1")
     configs = [c for c in args.configs.split(",") if c]
     for c in configs:
         if c not in CONFIGS:
             p.error(f"--configs: unknown config '{c}'; valid: {', '.join(CONFIGS)}")
     res = run(args.official, configs, [r for r in args.regimes.split(",") if r],
               [x for x in args.precisions.split(",") if x], args.iters, args.warmup,
-              args.seed, argv, alone=args.alone)
+              args.seed, argv, alone=args.alone, processes=args.processes if args.alone else 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
     args.md.write_text(markdown(res))

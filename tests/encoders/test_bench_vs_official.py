@@ -66,3 +66,19 @@ def test_alone_times_each_side_in_a_child_of_its_own(vo, monkeypatch) -> None:  
     assert "error" in vo._time_child("tiny-test", "full", Path("/x"),
                                      ["official:fp32", "ours:bf16", "ours:fp32"],
                                      3, 1, 0)
+
+
+def test_several_processes_keep_each_sides_median_process(vo) -> None:  # type: ignore[no-untyped-def]
+    """With --processes, each side's row is its median process's, beside every process's
+    seq/s, and the Markdown row shows the range."""
+    runs = [{"rows": [{"side": "official", "seq_per_s": o, "round": i},
+                      {"side": "ours", "seq_per_s": u, "round": i}]}
+            for i, (o, u) in enumerate([(2.5, 3.0), (1.7, 3.1), (1.9, 2.9)])]
+    got = vo._median_processes(runs)["rows"]
+    assert [r["seq_per_s"] for r in got] == [1.9, 3.0]
+    assert [r["round"] for r in got] == [2, 0]
+    assert got[0]["seq_per_s_each"] == [2.5, 1.7, 1.9]
+    assert vo._speeds(got[0]) == "1.9 (1.7-2.5)"
+    assert vo._speeds({"seq_per_s": 4.0}) == "4.0"
+    even = vo._median_processes(runs[:2])["rows"]  # the lower middle of an even count
+    assert [r["seq_per_s"] for r in even] == [1.7, 3.0]
