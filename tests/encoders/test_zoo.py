@@ -291,6 +291,18 @@ def test_gru4rec_training_recurrence_matches_nn_gru(batch: int, steps: int, dim:
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
+def test_gru4rec_trains_in_bfloat16_weights_through_nn_gru() -> None:
+    """A model cast to bfloat16 (no autocast) trains on the CPU: its batches go through
+    nn.GRU, since the recurrence's numba kernel has float32 and float64 forms only."""
+    torch.manual_seed(0)
+    enc = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", dropout=0.0,
+                                                  max_len=8)).to(torch.bfloat16).train()
+    x = torch.randn(3, 5, enc.config.dim, dtype=torch.bfloat16, requires_grad=True)
+    enc(x, torch.tensor([5, 3, 1])).float().sum().backward()
+    assert x.grad is not None and x.grad.dtype == torch.bfloat16
+    assert all(p.grad is not None for p in enc.gru.parameters())
+
+
 @pytest.mark.parametrize("packed", [True, False])
 def test_gru4rec_step_product_is_the_plain_product(packed: bool, monkeypatch) -> None:
     """The recurrence's per-step product, with MKL's packed weight (where torch has it)

@@ -144,12 +144,13 @@ class GRU4Rec(SequentialEncoder):
         self.check_input(x, lengths)
         x = self.drop(x)
         if (x.device.type == "cpu" and torch.is_grad_enabled()
+                and x.dtype in (torch.float32, torch.float64)
                 and not torch.is_autocast_enabled("cpu")):
             # Two layers forward and backward, interleaved in one process
             # (bench/gru_recurrence.py): batch 8 x 512, hidden 1024: 1.49 s this way
             # against 2.90 s through nn.GRU; 256 x 50, hidden 128: 124 against 141 ms;
             # 128 x 50, hidden 64: 26 against 38 ms. Under bf16 autocast, nn.GRU runs
-            # oneDNN's own kernel.
+            # oneDNN's own kernel; other dtypes have no numba kernel.
             out = self._train_layers(x)
         else:
             out, _ = self.gru(x)  # [B, L, H]
