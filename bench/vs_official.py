@@ -328,6 +328,7 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
     steps in turn in one process (``alone``: each side in a process of its own, the sides'
     processes taking turns ``processes`` times, each side's median process reported); peak
     RSS of each side in a process of its own."""
+    processes = processes if alone else 1  # taking turns: every side in one process
     commit = "unknown"
     if (official / ".git").exists():
         proc = subprocess.run(["git", "-C", str(official), "rev-parse", "HEAD"],
@@ -338,7 +339,7 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
                    f"{platform.python_version()}",
         "command": "python bench/vs_official.py " + " ".join(argv),
         "official_commit": commit, "load_before": _load_avg(), "rows": [], "alone": alone,
-        "processes": processes if alone else 1,
+        "processes": processes,
     }
     sides = [("official", "fp32")] + [("ours", p) for p in precisions]
     each = [f"{a}:{b}" for a, b in sides]
@@ -404,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--configs: unknown config '{c}'; valid: {', '.join(CONFIGS)}")
     res = run(args.official, configs, [r for r in args.regimes.split(",") if r],
               [x for x in args.precisions.split(",") if x], args.iters, args.warmup,
-              args.seed, argv, alone=args.alone, processes=args.processes if args.alone else 1)
+              args.seed, argv, alone=args.alone, processes=args.processes)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
     args.md.write_text(markdown(res))

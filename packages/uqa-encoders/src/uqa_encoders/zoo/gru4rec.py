@@ -100,13 +100,13 @@ class _Recurrence(torch.autograd.Function):
         d_gh, d_gi = torch.empty_like(gates), torch.empty_like(gates)
         carry, zero = outs.new_zeros(batch, hid), outs.new_zeros(batch, hid)
         back = step_product(w_hh.t().contiguous(), batch)  # [B, 3H] @ w_hh [3H, H]
-        arrays = [x.numpy() for x in (outs, grad_out, gates, ghn, d_gh, d_gi)]
-        n_outs, n_grad, n_gates, n_ghn, n_dgh, n_dgi = arrays
+        arrays = [x.numpy() for x in (outs, grad_out, gates, ghn, d_gh, d_gi, carry, zero)]
+        n_outs, n_grad, n_gates, n_ghn, n_dgh, n_dgi, n_carry, n_zero = arrays
         from_next = zero  # the next step's d_gh @ w_hh
         for t in range(steps - 1, -1, -1):  # per step: one kernel pass, one product
-            prev = n_outs[t - 1] if t else zero.numpy()
-            gru_backward_step(from_next.numpy(), carry.numpy(), n_grad[t], n_gates[t],
-                              n_ghn[t], prev, n_dgh[t], n_dgi[t])
+            prev = n_outs[t - 1] if t else n_zero
+            gru_backward_step(from_next.numpy(), n_carry, n_grad[t], n_gates[t], n_ghn[t],
+                              prev, n_dgh[t], n_dgi[t])
             if t:
                 from_next = back(d_gh[t])
         flat = d_gh.view(-1, 3 * hid)
@@ -147,9 +147,9 @@ class GRU4Rec(SequentialEncoder):
                 and x.dtype in (torch.float32, torch.float64)
                 and not torch.is_autocast_enabled("cpu")):
             # Two layers forward and backward, interleaved in one process
-            # (bench/gru_recurrence.py): batch 8 x 512, hidden 1024: 1.49 s this way
-            # against 2.90 s through nn.GRU; 256 x 50, hidden 128: 124 against 141 ms;
-            # 128 x 50, hidden 64: 26 against 38 ms. Under bf16 autocast, nn.GRU runs
+            # (bench/gru_recurrence.py): batch 8 x 512, hidden 1024: 1.53 s this way
+            # against 2.95 s through nn.GRU; 256 x 50, hidden 128: 104 against 128 ms;
+            # 128 x 50, hidden 64: 26 against 35 ms. Under bf16 autocast, nn.GRU runs
             # oneDNN's own kernel; other dtypes have no numba kernel.
             out = self._train_layers(x)
         else:
