@@ -55,3 +55,20 @@ def test_list_sizes_json(capsys: pytest.CaptureFixture[str]) -> None:
     big = next(r for r in rows if (r["encoder"], r["size"]) == ("trm_plus", "1.2b"))
     assert big["shape"] == "(l=24, d=2048, h=16)"
     assert abs(big["backbone_params"] - 1.2e9) / 1.2e9 < 0.05
+
+
+def test_embed_untrained_writes_beside_the_trained_file(
+        trained: tuple[Path, dict], data_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["embed", "--out", str(tmp_path), "--data", str(data_dir),
+              "--encoder-dir", str(trained[0]), "--split", "test"]
+    assert _run(common, capsys)[0] == 0
+    trained_file = tmp_path / "embeddings" / "test.arrow"
+    before = trained_file.read_bytes()
+    code, _, err = _run([*common, "--untrained"], capsys)
+    assert code == 0, err
+    untrained_file = tmp_path / "embeddings" / "untrained" / "test.arrow"
+    assert trained_file.read_bytes() == before
+    meta = ipc.open_file(str(untrained_file)).schema.metadata
+    assert meta[b"untrained"] == b"true"
+    assert ipc.open_file(str(trained_file)).schema.metadata[b"untrained"] == b"false"

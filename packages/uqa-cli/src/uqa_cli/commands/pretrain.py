@@ -119,16 +119,21 @@ def embed_command(
         None, "--encoder-dir", help="encoder directory (default: OUT/encoder)"
     ),
     output: Path | None = typer.Option(
-        None, "--output", help="file to write (default: OUT/embeddings/SPLIT.arrow)"
+        None, "--output",
+        help="file to write (default: OUT/embeddings/SPLIT.arrow, with --untrained "
+        "OUT/embeddings/untrained/SPLIT.arrow)",
     ),
 ) -> None:
-    """Export user embeddings of a split (OUT/encoder + OUT/data -> OUT/embeddings/SPLIT.arrow)."""
+    """Export user embeddings of a split (OUT/encoder + OUT/data -> OUT/embeddings/SPLIT.arrow).
+
+    ``--untrained`` writes beside them, under ``embeddings/untrained/``, never over them.
+    """
     from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_encoders.embed import export_embeddings
 
     layout = RunLayout(out)
-    path = output or layout.embeddings(split)
+    path = output or layout.embeddings(split, untrained=untrained)
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "embed"):
