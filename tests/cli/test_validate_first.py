@@ -43,6 +43,13 @@ CASES = [
     (["--set", "questions.eval_per_task=-1"], "eval_per_task"),
     (["--set", "prepare.test_fraction=2"], "--test-fraction is 2.0; expected 0 <= f < 1"),
     (["--set", "align.llm=/no/such/model"], "unknown llm '/no/such/model' (--set align.llm)"),
+    (["--seed", "-1"], "--seed -1: expected an integer >= 0"),
+    (["--set", "align.seed=-2"], "align setting seed=-2 (--set align.seed): expected an "
+     "integer >= 0"),
+    (["--set", "pretrain.seed=-2"], "(--set pretrain.seed): expected an integer >= 0"),
+    (["--set", "eval.seed=-2"], "(--set eval.seed): expected an integer >= 0"),
+    (["--set", "questions.seed=-2"], "(--set questions.seed): expected an integer >= 0"),
+    (["--set", "prepare.seed=-2"], "(--set prepare.seed): expected an integer >= 0"),
 ]
 
 
@@ -89,3 +96,17 @@ def test_values_are_coerced_to_the_field_type(tmp_path: Path,
     assert over["align"] == {"steps": 4, "lr": 0.01}
     assert type(over["align"]["steps"]) is int
     assert json.loads((out / "run.json").read_text())["stages"]["synth"]["status"] == "done"
+
+
+@pytest.mark.parametrize("argv", [
+    ["data", "synth", "--preset", "tiny"], ["pretrain"], ["questions"], ["align"], ["eval"],
+    ["study", "table2", "--preset", "tiny"],
+], ids=lambda a: a[0] if a[0] != "data" else "data synth")
+def test_negative_seed_of_every_command(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        argv: list[str]) -> None:
+    """Every command's ``--seed`` is checked while its flags are parsed."""
+    out = tmp_path / "x"
+    code, err = uqa_inprocess(capsys, *argv, "--out", str(out), "--seed", "-3")
+    assert code == 2 and "Traceback" not in err, err
+    assert "error: --seed -3: expected an integer >= 0" in err
+    assert not out.exists()

@@ -165,7 +165,7 @@ class AlignConfig:
             raise UqaInputError(f"--loss {self.loss} scores option texts: it needs --mode "
                                 f"loglik, not {self.mode}")
         check_at_least(self, "align", 0, "steps", "warmup_steps", "text_history",
-                       "checkpoint_every")
+                       "checkpoint_every", "seed")
         check_at_least(self, "align", 1, "batch_size", "lora_r", "max_bad_steps",
                        "max_questions", "threads")
         check_positive(self, "align", "lr", "llm_lr", "grad_clip", "lora_alpha", "epochs")

@@ -28,7 +28,15 @@ def preset(note: str = "", default: str = "default") -> Any:
 
 
 def seed(help: str = "random seed") -> Any:
-    return typer.Option(0, "--seed", help=help)
+    """``--seed``: an integer >= 0, checked while the flags are parsed."""
+    return typer.Option(0, "--seed", help=help, callback=_checked_seed)
+
+
+def _checked_seed(value: int) -> int:
+    from uqa_data.settings import check_seed
+
+    check_seed(value)
+    return value
 
 
 def data(help: str = "data directory (default: OUT/data)") -> Any:

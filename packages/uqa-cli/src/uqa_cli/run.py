@@ -58,6 +58,9 @@ class RunOptions:
 
 def validate(options: RunOptions) -> None:
     """Reject unknown names and impossible combinations before anything heavy runs."""
+    from uqa_data.settings import check_seed
+
+    check_seed(options.seed)
     if options.preset not in PRESETS:
         raise UnknownNameError(
             unknown_name_message("preset", options.preset, list(PRESETS), flag="--preset")

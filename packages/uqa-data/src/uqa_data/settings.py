@@ -181,6 +181,12 @@ def check_at_least(config: Any, what: str, minimum: int, *names: str) -> None:
             raise SettingError(what, name, v, f"an integer >= {minimum}")
 
 
+def check_seed(seed: Any, flag: str = "--seed") -> None:
+    """A seed is an integer >= 0 (numpy's and torch's generators take no negative one)."""
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        raise UqaInputError(f"{flag} {seed!r}: expected an integer >= 0")
+
+
 def check_non_negative(config: Any, what: str, *names: str) -> None:
     """Each named setting is a finite number >= 0."""
     for name in names:

@@ -33,7 +33,7 @@ from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
 from uqa_data.scalars import ScalarLog, open_log, require_tensorboard
-from uqa_data.settings import SettingError, check_non_negative, check_positive
+from uqa_data.settings import SettingError, check_at_least, check_non_negative, check_positive
 
 from uqa_encoders import distributed as dist
 from uqa_encoders.batching import Batch, eval_batch, training_batch
@@ -134,6 +134,7 @@ class PretrainConfig:
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise UqaInputError(f"pre-training: lr={self.lr}; expected a positive number")
         check_positive(self, "pre-training", "temperature", "grad_clip")
+        check_at_least(self, "pre-training", 0, "seed")
         check_non_negative(self, "pre-training", "weight_decay", "dropout", "side_loss")
         if self.dropout >= 1:
             raise SettingError("pre-training", "dropout", self.dropout, "a number in [0, 1)")

@@ -78,6 +78,7 @@ class EvalConfig:
         check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
                        "threads")
         check_non_negative(self, "eval", "prefix_cache_gb")
+        check_at_least(self, "eval", 0, "seed")
         from uqa_align.llm import PRECISIONS
 
         if self.precision not in PRECISIONS:

@@ -33,7 +33,7 @@ def study_command(
     lengths: str | None = typer.Option(
         None, "--lengths", help="scale-length: comma-separated max sequence lengths"
     ),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = options.seed(),
     baselines: str | None = typer.Option(
         None, "--baselines", help="comma-separated baselines instead of the study's own "
         "(table2: text20,text50,none); shuffled and random run beside every variant, the "

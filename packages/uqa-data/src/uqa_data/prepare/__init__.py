@@ -37,6 +37,7 @@ from uqa_data.presets import PREPARE_PRESETS, config_from_preset
 from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import ID_COLUMNS, ITEMS, NAME_COLUMNS
+from uqa_data.settings import check_at_least
 
 SPLITS: tuple[str, ...] = ("user", "temporal", "given")
 FILTERS: tuple[str, ...] = (
@@ -74,6 +75,7 @@ class PrepareConfig:
         if self.split not in SPLITS:
             raise UnknownNameError(unknown_name_message("split", self.split, list(SPLITS),
                                                         flag="--split"))
+        check_at_least(self, "prepare", 0, "seed")
         if self.min_item_count < 1:
             raise UqaInputError(f"--min-item-count is {self.min_item_count}; expected >= 1")
         if self.min_user_len < 1:

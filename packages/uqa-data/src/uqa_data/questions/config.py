@@ -8,6 +8,7 @@ from typing import Any
 from uqa_data.errors import UnknownNameError, UqaInputError
 from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
+from uqa_data.settings import check_at_least
 
 LANGS: tuple[str, ...] = ("en", "zh")
 FORMATS: tuple[str, ...] = ("arrow", "official")
@@ -87,6 +88,7 @@ class QuestionConfig:
             raise UnknownNameError(
                 unknown_name_message("language", self.lang, list(LANGS), flag="--lang")
             )
+        check_at_least(self, "questions", 0, "seed")
         for name in ("eval_per_task", "align_per_task"):
             if getattr(self, name) < 0:
                 raise UqaInputError(f"{name} must be >= 0, got {getattr(self, name)}")

@@ -24,6 +24,7 @@ from uqa_data.presets import SynthConfig, synth_config
 from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import RAW_INTERACTIONS, TRUTH
+from uqa_data.settings import check_seed
 
 LANGS: tuple[str, ...] = ("en", "zh")
 T0 = 1_700_000_000
@@ -68,6 +69,7 @@ def synthesize(
 
     if lang not in LANGS:
         raise UnknownNameError(unknown_name_message("language", lang, list(LANGS), flag="--lang"))
+    check_seed(seed)
     cfg = synth_config(preset, **overrides)
     raw_dir = RunLayout(Path(out_dir)).raw
     started = time.perf_counter()
