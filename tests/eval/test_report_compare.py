@@ -178,3 +178,23 @@ def test_uqa_report_single_run_with_its_baselines(tmp_path: Path) -> None:
     assert [r["label"] for r in saved["runs"]] == ["None (no user)", "Shuffled emb.", "SASRec"]
     assert (run / "report" / "report.md").is_file()
     assert "Shuffled emb." in result.output
+
+
+def test_uqa_report_several_runs_bring_their_baselines(tmp_path: Path) -> None:
+    """``uqa report A B`` compares A and B with the controls each holds, not bare."""
+    from uqa_cli.main import app
+
+    runs = []
+    for name, encoder in (("a", "sasrec"), ("b", "gru4rec")):
+        run = make_run(tmp_path, name, {"encoder": encoder, "adapter": "mean_linear"}, 3, 60)
+        make_run(run / "baselines", "none", {"baseline": "none"}, 1, 50)
+        make_run(run / "baselines", "shuffled", {"baseline": "shuffled"}, 1, 60)
+        (run / "baselines" / "unfinished").mkdir()  # no report: not a run, left out
+        runs.append(run)
+    result = CliRunner().invoke(app, ["report", *map(str, runs), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    saved = load_comparison(tmp_path / "cmp" / "report.json")
+    dirs = sorted(Path(r["run_dir"]).relative_to(tmp_path).as_posix() for r in saved["runs"])
+    assert dirs == ["a", "a/baselines/none", "a/baselines/shuffled",
+                    "b", "b/baselines/none", "b/baselines/shuffled"]
+    assert [r["group"] for r in saved["runs"]].count("Control") == 4

@@ -40,7 +40,8 @@ def report_command(
 
     One run gives its per-task table (and, when it holds baselines/, a comparison
     with them in report/compare/); several runs (or a study) give one row per
-    run, ordered like the paper's Table 2, best value per column in bold.
+    run and per baseline each run holds, ordered like the paper's Table 2, best
+    value per column in bold, and each run minus each control, paired.
     """
     import os
 
@@ -101,6 +102,9 @@ def report_command(
                 for table in comparison_tables(comparison, metric):
                     print_table(table, stdout)
     else:
+        # each named run brings its own finished baselines, as a single run does
+        runs = [*runs, *(b.root for r in runs for b in RunLayout.at(r).baselines()
+                         if b.is_run() and b.root not in runs)]
         comparison = compare_runs(runs)
         warnings = version_warnings(runs)
         for line in warnings:
