@@ -60,6 +60,22 @@ def test_unknown_name_message_without_matches() -> None:
     assert msg == "unknown preset 'zzz' (--preset) valid: default, tiny"
 
 
+@pytest.mark.parametrize(("name", "valid", "hint"), [
+    ("trm", ["gru4rec", "sasrec", "trm_plus"], "did you mean 'trm_plus'?"),  # a prefix
+    ("gru", ["gru4rec", "hstu"], "did you mean 'gru4rec'?"),
+    ("sasrek", ["hstu", "sasrec"], "did you mean 'sasrec'?"),
+    ("nothing", ["align", "embed", "synth"], None),  # shares letters, not a spelling
+    ("nosuch", ["epochs", "lr"], None),
+])
+def test_unknown_name_suggests_only_near_names(name: str, valid: list[str],
+                                               hint: str | None) -> None:
+    msg = unknown_name_message("thing", name, valid)
+    if hint is None:
+        assert "did you mean" not in msg
+    else:
+        assert hint in msg
+
+
 def test_broken_plugin_warns_once_and_the_rest_works(
     plugin_dir: Path, make_plugin_dist, run_python
 ) -> None:

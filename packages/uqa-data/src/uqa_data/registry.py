@@ -247,7 +247,10 @@ def unknown_name_message(
 ) -> str:
     """``unknown encoder 'sasrc' (--encoder); did you mean 'sasrec'? valid: ...``."""
     where = f" ({flag})" if flag else ""
-    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    # names the typo begins (``trm`` -> ``trm_plus``), then close spellings
+    starts = [v for v in sorted(valid) if len(name) >= 2 and v.startswith(name) and v != name]
+    close = list(dict.fromkeys([*starts, *difflib.get_close_matches(name, valid, n=3,
+                                                                    cutoff=0.6)]))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     listing = ", ".join(sorted(valid)) if valid else "(none registered)"
     return f"unknown {what} '{name}'{where}{hint} valid: {listing}"
