@@ -97,9 +97,16 @@ def report_table(report: Mapping[str, Any], title: str | None = None) -> Table:
 
 
 
+def interval(report: Mapping[str, Any], column: Column, metric: str = "acc"
+             ) -> tuple[float, float] | None:
+    """The 95% Wilson interval of ``metric`` in ``column`` as fractions, or None."""
+    ci = entry_of(report, column).get(CI_KEYS[metric])
+    return (float(ci[0]), float(ci[1])) if ci else None
+
+
 def ci_cell(report: Mapping[str, Any], column: Column, metric: str = "acc") -> str:
     """The 95% interval of ``metric`` in ``column`` as ``[lo, hi]`` (percent)."""
-    ci = entry_of(report, column).get(CI_KEYS[metric])
+    ci = interval(report, column, metric)
     return fmt_interval(*ci) if ci else "-"
 
 
@@ -145,15 +152,44 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+Series = tuple[str, Sequence[float | None]] | tuple[
+    str, Sequence[float | None], Sequence[tuple[float, float] | None]]
+"""``(legend name, one value per label[, one 95% interval per label])``, as fractions."""
+
+
+def error_bars(values: Sequence[float | None],
+               intervals: Sequence[tuple[float, float] | None]) -> np.ndarray:
+    """``[2, n]`` distances (percent) from each value down and up to its interval's ends,
+    the form ``yerr`` takes; NaN where a value or its interval is missing."""
+    out = np.full((2, len(values)), np.nan)
+    for j, (v, ci) in enumerate(zip(values, intervals, strict=True)):
+        if v is not None and ci is not None:
+            out[:, j] = (100.0 * max(v - ci[0], 0.0), 100.0 * max(ci[1] - v, 0.0))
+    return out
+
+
 def accuracy_png(
-    panels: Sequence[tuple[str, Sequence[tuple[str, Sequence[float | None]]]]],
+    panels: Sequence[tuple[str, Sequence[Series]]],
     labels: Sequence[str],
     title: str,
 ) -> bytes:
-    """Grouped bar charts as PNG bytes.
+    """:func:`accuracy_figure` as PNG bytes."""
+    buf = io.BytesIO()
+    accuracy_figure(panels, labels, title).savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def accuracy_figure(
+    panels: Sequence[tuple[str, Sequence[Series]]],
+    labels: Sequence[str],
+    title: str,
+) -> Any:
+    """Grouped bar charts (a matplotlib ``Figure``), each bar with its 95% interval as a
+    whisker when the series gives intervals.
 
     :param panels: one ``(panel title, series)`` per subplot; each series is
-        ``(legend name, one value per label)``; None draws a ``-`` (no questions).
+        ``(legend name, one value per label)`` or that plus one interval per label;
+        None draws a ``-`` (no questions).
     :param labels: the x groups (sub-tasks, ``Overall``).
     """
     import matplotlib
@@ -170,15 +206,19 @@ def accuracy_png(
     axes = fig.subplots(max(1, len(panels)), 1, squeeze=False)[:, 0]
     x = np.arange(len(labels))
     for ax, (panel_title, series) in zip(axes, panels, strict=False):
-        for i, (name, values) in enumerate(series):
+        whiskers = False
+        for i, (name, values, *rest) in enumerate(series):
             heights = [np.nan if v is None else 100.0 * v for v in values]
-            ax.bar(x - 0.4 + width * (i + 0.5), heights, width, label=name)
+            yerr = error_bars(values, rest[0]) if rest else None
+            whiskers = whiskers or (yerr is not None and bool(np.isfinite(yerr).any()))
+            ax.bar(x - 0.4 + width * (i + 0.5), heights, width, label=name, yerr=yerr,
+                   error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.25"})
         for j in range(len(labels)):
-            if series and all(values[j] is None for _, values in series):
+            if series and all(s[1][j] is None for s in series):
                 ax.text(x[j], 2, "-", ha="center", va="bottom", color="gray")
         ax.set_xticks(x)
         ax.set_xticklabels(labels)
-        ax.set_ylabel("accuracy (%)")
+        ax.set_ylabel("accuracy (%)" + (", 95% CI" if whiskers else ""))
         ax.set_ylim(0, 100)
         ax.set_title(panel_title, fontsize="medium")
         ax.grid(axis="y", alpha=0.3)
@@ -186,9 +226,7 @@ def accuracy_png(
             ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return buf.getvalue()
+    return fig
 
 
 def write_report(report: Mapping[str, Any], report_dir: str | os.PathLike[str]) -> dict[str, str]:
@@ -199,7 +237,8 @@ def write_report(report: Mapping[str, Any], report_dir: str | os.PathLike[str]) 
     """
     out = Path(report_dir)
     cols = [c for c in columns(report) if c.kind in ("task", "overall")]
-    series = [(m, [value(report, c, m) for c in cols]) for m in METRICS if has_metric(report, m)]
+    series = [(m, [value(report, c, m) for c in cols], [interval(report, c, m) for c in cols])
+              for m in METRICS if has_metric(report, m)]
     png = accuracy_png([("accuracy per sub-task", series)], [c.label for c in cols],
                        f"uqa: {run_name(report)}")
     paths = {
@@ -423,7 +462,8 @@ def write_comparison(
     cols = [c for c in _comparison_columns(comparison) if c.kind in ("task", "overall")]
     runs = comparison["runs"]
     panels = [
-        (m, [(r["label"], [value(r["report"], c, m) for c in cols]) for r in runs])
+        (m, [(r["label"], [value(r["report"], c, m) for c in cols],
+              [interval(r["report"], c, m) for c in cols]) for r in runs])
         for m in comparison_metrics(comparison)
     ]
     png = accuracy_png(panels, [c.label for c in cols], "uqa: accuracy per sub-task")
