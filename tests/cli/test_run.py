@@ -223,6 +223,14 @@ def test_same_seed_same_accuracies_on_cpu(tiny_run, tmp_path: Path) -> None:
     assert "acc_pmi" not in second_report["overall"]
     assert {k: v for k, v in first_report["overall"].items() if "pmi" not in k} == \
         second_report["overall"]
+    # `none` added to the finished run: it answers, and the report that reads its scores
+    # is built again, now with acc_pmi (as the first run's, whose none answered alike)
+    proc = uqa("run", "--preset", "tiny", "--out", str(copy), "--seed", "3", "--baselines",
+               "none")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "- report: done already" not in proc.stderr
+    third_report = json.loads((copy / "report/report.json").read_text())
+    assert third_report["overall"] == first_report["overall"]
 
 
 def test_set_parses_stage_settings_as_json_or_text() -> None:

@@ -97,12 +97,19 @@ def report_stage(w: Wiring, meta: dict[str, Any], *, target: RunLayout | None = 
                  name: str = "report", after: tuple[str, ...] = ("eval",),
                  extra: Callable[[], dict[str, Any]] | None = None) -> Stage:
     """``report`` (or a baseline's): accuracy tables of ``target``'s predictions, with the
-    training curves of its directory. ``extra`` adds facts known only once run."""
+    training curves of its directory. ``extra`` adds facts known only once run.
+
+    Every report reads the ``none`` baseline's answers for ``acc_pmi`` when they exist, so
+    it comes after that baseline's answering: a ``none`` added to a finished run (or
+    answered again) rebuilds the reports before it."""
+    from uqa_eval.baselines import NONE
     from uqa_eval.curves import attach_curves
     from uqa_eval.report import build_report, write_report
     from uqa_eval.report.aggregate import no_user_predictions
 
     lay = target or w.layout
+    no_user = baseline_stage("eval", NONE.name)
+    after = after if no_user in after else (*after, no_user)
 
     def run() -> dict[str, Any]:
         facts = {**meta, **(extra() if extra is not None else {})}
