@@ -63,6 +63,7 @@ def test_unknown_name_message_without_matches() -> None:
 @pytest.mark.parametrize(("name", "valid", "hint"), [
     ("trm", ["gru4rec", "sasrec", "trm_plus"], "did you mean 'trm_plus'?"),  # a prefix
     ("gru", ["gru4rec", "hstu"], "did you mean 'gru4rec'?"),
+    ("tiniest", ["default", "full", "small", "tiny"], "did you mean 'tiny'?"),
     ("sasrek", ["hstu", "sasrec"], "did you mean 'sasrec'?"),
     ("nothing", ["align", "embed", "synth"], None),  # shares letters, not a spelling
     ("nosuch", ["epochs", "lr"], None),

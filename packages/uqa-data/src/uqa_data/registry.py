@@ -247,8 +247,14 @@ def unknown_name_message(
 ) -> str:
     """``unknown encoder 'sasrc' (--encoder); did you mean 'sasrec'? valid: ...``."""
     where = f" ({flag})" if flag else ""
-    # names the typo begins (``trm`` -> ``trm_plus``), then close spellings
-    starts = [v for v in sorted(valid) if len(name) >= 2 and v.startswith(name) and v != name]
+    # names sharing the typo's first three letters or more, at least half the shorter
+    # one (``trm`` -> ``trm_plus``, ``tiniest`` -> ``tiny``), then close spellings
+    def shared(v: str) -> int:
+        pairs = zip(name, v, strict=False)
+        return next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(name), len(v)))
+
+    starts = [v for v in sorted(valid) if v != name and shared(v) >= 3
+              and 2 * shared(v) >= min(len(name), len(v))]
     close = list(dict.fromkeys([*starts, *difflib.get_close_matches(name, valid, n=3,
                                                                     cutoff=0.6)]))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
