@@ -154,3 +154,26 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
     assert code == 2, err
     assert "--baselines" in err and "shuffled" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["scale-size", "--sizes", "3m,bogus"],
+     "study 'scale-size', variant trm_plus-bogus: unknown trm_plus size 'bogus'"),
+    (["scale-length", "--lengths", "32,abc"], "--lengths 32,abc: 'abc' is not an integer"),
+    (["scale-length", "--lengths", "32,0"],
+     "study 'scale-length', variant len0: pre-training: max_len=0; expected >= 1"),
+    (["table2", "--budget-minutes", "-1"], "--budget-minutes -1: expected a number >= 0"),
+    (["table2", "--llm", "/no/such/model"], "study 'table2', variant gru4rec: unknown llm"),
+], ids=["size", "length-text", "length-zero", "budget", "llm"])
+def test_every_variant_is_checked_before_the_first_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    """A bad value in any variant fails in seconds with one line; nothing is written."""
+    from cli_helpers import uqa_inprocess
+
+    out = tmp_path / "study"
+    code, err = uqa_inprocess(capsys, "study", *argv, "--out", str(out))
+    assert code == 2 and "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], err
+    assert not out.exists()

@@ -130,6 +130,20 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
     whole run. Pre-training and alignment resume from their last checkpoint when
     an earlier invocation with the same configuration was interrupted.
     """
+    cfgs = checked_configs(options)  # every flag and stage config checked, nothing run yet
+    run_dir = options.run_dir()
+    from uqa_data.rundir import run_lock
+
+    with run_lock(run_dir), activity.doing(
+        f"uqa run into {run_dir}",
+        resume=f"finished stages are kept; re-run {command_line()} to resume",
+    ):
+        return _run_stages(options, cfgs, RunLayout(run_dir))
+
+
+def checked_configs(options: RunOptions) -> dict[str, Any]:
+    """Check every flag and ``--set`` value of ``options`` and return each stage's validated
+    config; nothing is run or written (:func:`validate`, :func:`stage_configs`)."""
     from uqa_align.train import AlignConfig
     from uqa_data.prepare import PrepareConfig
     from uqa_data.questions import QuestionConfig
@@ -141,15 +155,7 @@ def run_pipeline(options: RunOptions) -> dict[str, Any]:
         "prepare": PrepareConfig, "questions": QuestionConfig, "pretrain": PretrainConfig,
         "align": AlignConfig, "eval": EvalConfig,
     })
-    cfgs = stage_configs(options)  # every stage's config built and validated, nothing run yet
-    run_dir = options.run_dir()
-    from uqa_data.rundir import run_lock
-
-    with run_lock(run_dir), activity.doing(
-        f"uqa run into {run_dir}",
-        resume=f"finished stages are kept; re-run {command_line()} to resume",
-    ):
-        return _run_stages(options, cfgs, RunLayout(run_dir))
+    return stage_configs(options)
 
 
 def command_line() -> str:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from uqa_data.errors import UnknownNameError, UqaError
+from uqa_data.errors import UnknownNameError, UqaError, UqaInputError
 from uqa_data.io import read_json, write_json
 from uqa_data.layout import RunLayout
 from uqa_data.progress import console
 from uqa_data.registry import unknown_name_message
 
-from uqa_cli.run import RunOptions, run_pipeline
+from uqa_cli.run import RunOptions, checked_configs, run_pipeline
 
 PAPER_ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
 SCALE_SIZES = ("3m", "13m", "25m", "57m", "85m", "303m", "680m", "1.2b")
@@ -159,10 +159,26 @@ def run_study(
     name: str, args: StudyArgs, *, yes: bool = False, budget_minutes: float = 30.0
 ) -> dict[str, Any]:
     """Run every variant of study ``name`` into ``args.out`` and write its report."""
+    variants = study_variants(name, args, budget_minutes)
+    return run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
+
+
+def study_variants(name: str, args: StudyArgs, budget_minutes: float = 30.0) -> list[Variant]:
+    """The variants of study ``name``, every one's flags and settings checked, so a bad size
+    or length in the last variant fails in seconds, not after the others; nothing is run
+    or written."""
+    if not (math.isfinite(budget_minutes) and budget_minutes >= 0):
+        raise UqaInputError(f"--budget-minutes {budget_minutes:g}: expected a number >= 0")
     variants = get_study(name)(args)
     if args.baselines is not None:
         variants = with_baselines(variants, args.baselines)
-    return run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
+    for variant in variants:
+        try:
+            checked_configs(replace(variant.options, out=args.out / variant.label,
+                                    launcher=args.launcher))
+        except (UqaInputError, UnknownNameError) as exc:
+            raise UqaInputError(f"study '{name}', variant {variant.label}: {exc}") from None
+    return variants
 
 
 def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Variant]:
@@ -187,8 +203,8 @@ def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Vari
 
 def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,
                  budget_minutes: float = 30.0) -> dict[str, Any]:
-    """Run ``variants`` (study ``name``) into ``args.out``, each reusing the stages its
-    siblings finished, and write the study report."""
+    """Run ``variants`` (study ``name``; :func:`study_variants`) into ``args.out``, each
+    reusing the stages its siblings finished, and write the study report."""
     args.out.mkdir(parents=True, exist_ok=True)
     dirs = [args.out / v.label for v in variants]
     write_json(

@@ -49,7 +49,14 @@ def study_command(
     ),
 ) -> None:
     """Run a study's variants into one directory and print one table (plus a plot)."""
-    from uqa_cli.studies import SCALE_LENGTHS, SCALE_SIZES, StudyArgs, get_study, run_study
+    from uqa_cli.studies import (
+        SCALE_LENGTHS,
+        SCALE_SIZES,
+        StudyArgs,
+        get_study,
+        run_variants,
+        study_variants,
+    )
 
     get_study(name)  # unknown names fail before anything runs
     if baselines:
@@ -66,11 +73,26 @@ def study_command(
         launcher=launcher,
         encoder=encoder,
         sizes=tuple(s.strip() for s in sizes.split(",")) if sizes else SCALE_SIZES,
-        lengths=tuple(int(n) for n in lengths.split(",")) if lengths else SCALE_LENGTHS,
+        lengths=_lengths(lengths) if lengths else SCALE_LENGTHS,
         baselines=None if baselines is None else tuple(
             b.strip() for b in baselines.split(",") if b.strip()),
     )
     from uqa_cli.writing import writing_into
 
+    variants = study_variants(name, args, budget_minutes)  # all checked, nothing written
     with writing_into(args.out, f"study {name}"):
-        run_study(name, args, yes=yes, budget_minutes=budget_minutes)
+        run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
+
+
+def _lengths(text: str) -> tuple[int, ...]:
+    """``--lengths 32,64``: comma-separated integers (each checked as ``pretrain.max_len``)."""
+    from uqa_data.errors import UqaInputError
+
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise UqaInputError(f"--lengths {text}: '{part}' is not an integer; expected "
+                                "comma-separated maximum sequence lengths, e.g. 32,64") from None
+    return tuple(out)
