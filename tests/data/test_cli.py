@@ -46,6 +46,13 @@ def test_cli_errors_exit_2_with_one_line(tmp_path: Path,
     assert code == 2 and "--user-col does not apply to --format recbole" in text
     code, text = _run(["data", "synth", "-o", str(tmp_path), "--lang", "de"], capsys)
     assert code == 2 and "valid: en, zh" in text
+    for flags, expected in ((["--lang", "de"], "valid: en, zh"),
+                            (["--preset", "tny"], "did you mean 'tiny'"),
+                            (["--seed", "-1"], "--seed -1: expected an integer >= 0")):
+        out = tmp_path / "new"
+        code, text = _run(["data", "synth", "-o", str(out), *flags], capsys)
+        assert code == 2 and expected in text
+        assert not out.exists()  # checked before the directory is made
 
 
 def test_import_csv_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,6 +119,17 @@ def test_score_embeddings_with_no_known_user_is_a_clear_error(tmp_path: Path, ca
     assert "q.arrow" in err
 
 
+def test_score_embeddings_checks_settings_before_writing(tmp_path: Path, capsys) -> None:
+    emb = embeddings(tmp_path / "e.arrow", [1, 2])
+    align_q = questions(tmp_path / "a.arrow", [1, 2])
+    out = tmp_path / "out"
+    code, _, err = run_main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                             str(align_q), "--eval-questions", str(align_q), "--steps", "-1",
+                             "--out", str(out)], capsys)
+    assert code == 2 and "align setting steps=-1: expected an integer >= 0" in err
+    assert not out.exists()
+
+
 def _imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()

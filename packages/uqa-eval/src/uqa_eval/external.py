@@ -143,15 +143,17 @@ def score_embeddings(
 
     from uqa_eval.pipeline import Pipeline
 
+    # every stage's config built and checked (--steps, --mode...) before anything is written
+    stages = plan(emb, (Path(align_questions), Path(eval_questions)), layout,
+                  data=Path(data_dir) if data_dir is not None else None, llm=llm,
+                  adapter=adapter, preset=preset, controls=controls, overrides=overrides,
+                  echo=echo, started=started)
     with run_lock(layout.root):
         pipe = Pipeline(layout, {"embeddings": str(emb), "llm": llm, "adapter": adapter,
                                  "preset": preset, "controls": list(controls),
                                  "overrides": dict(overrides or {})})
         pipe.state.data["name"] = layout.name
-        for stage in plan(emb, (Path(align_questions), Path(eval_questions)), layout,
-                          data=Path(data_dir) if data_dir is not None else None, llm=llm,
-                          adapter=adapter, preset=preset, controls=controls,
-                          overrides=overrides, echo=echo, started=started):
+        for stage in stages:
             pipe.execute(stage)
         pipe.state.save()
         from uqa_eval.report import compare_runs, load_report, write_comparison

@@ -37,10 +37,11 @@ def synth_command(
 ) -> None:
     """Write a seeded synthetic Taobao-like click log to OUT/raw/."""
     from uqa_data.progress import console
-    from uqa_data.synth import synthesize
+    from uqa_data.synth import check_synth_args, synthesize
 
     from uqa_cli.writing import writing_into
 
+    check_synth_args(preset, seed, lang)  # before the directory is created
     with writing_into(out, "data synth"):
         summary = synthesize(out, preset=preset, seed=seed, lang=lang)
     _print_facts(

@@ -20,7 +20,7 @@ import pyarrow as pa
 from uqa_data import io
 from uqa_data.errors import UnknownNameError, UqaInputError
 from uqa_data.layout import RunLayout
-from uqa_data.presets import SynthConfig, synth_config
+from uqa_data.presets import SynthConfig, check_preset, synth_config
 from uqa_data.progress import stage_progress
 from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import RAW_INTERACTIONS, TRUTH
@@ -53,6 +53,14 @@ def _ragged(values: np.ndarray, counts: np.ndarray) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values[mask]))
 
 
+def check_synth_args(preset: str, seed: int, lang: str) -> None:
+    """Raise naming the flag when the preset, seed or language is not one synthesize takes."""
+    check_preset(preset)
+    if lang not in LANGS:
+        raise UnknownNameError(unknown_name_message("language", lang, list(LANGS), flag="--lang"))
+    check_seed(seed)
+
+
 def synthesize(
     out_dir: Path, *, preset: str = "default", seed: int = 0, lang: str = "en",
     **overrides: Any,
@@ -67,9 +75,7 @@ def synthesize(
     from uqa_data.synth.catalog import build_catalog
     from uqa_data.synth.users import MAX_INTERESTS, MAX_PHASES, build_csr, generate_users
 
-    if lang not in LANGS:
-        raise UnknownNameError(unknown_name_message("language", lang, list(LANGS), flag="--lang"))
-    check_seed(seed)
+    check_synth_args(preset, seed, lang)
     cfg = synth_config(preset, **overrides)
     raw_dir = RunLayout(Path(out_dir)).raw
     started = time.perf_counter()
