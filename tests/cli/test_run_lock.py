@@ -88,3 +88,37 @@ def test_out_on_a_read_only_file_system_is_named(tmp_path: Path) -> None:
     assert (f"--out {ro}/existing: cannot write the lock file .uqa.lock: Read-only file "
             "system") in text
     assert os.listdir(ro / "existing") == []
+
+
+def test_a_failed_command_leaves_no_directory_it_made(tmp_path: Path) -> None:
+    """The lock's directory, made for a command that then fails with nothing written, goes;
+    one that existed before, or holds anything, stays."""
+    from uqa_data.errors import UqaInputError
+    from uqa_data.rundir import run_lock
+
+    made = tmp_path / "made"
+    with pytest.raises(UqaInputError), run_lock(made):
+        raise UqaInputError("bad input")
+    assert not made.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(UqaInputError), run_lock(kept):
+        raise UqaInputError("bad input")
+    assert kept.is_dir() and not any(kept.iterdir())
+    written = tmp_path / "written"
+    with pytest.raises(UqaInputError), run_lock(written):
+        (written / "raw").mkdir()
+        raise UqaInputError("bad input")
+    assert (written / "raw").is_dir()
+    with run_lock(made):
+        pass
+    assert made.is_dir()  # a command that succeeds keeps its directory
+
+
+def test_import_of_a_bad_file_leaves_no_out_directory(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text("uid,iid,ts\n1,10,100\n")
+    out = tmp_path / "imported"
+    proc = run_uqa("data", "import", str(log), "--format", "csv", "--out", str(out))
+    assert proc.returncode == 2 and "missing column 'user_id'" in proc.stderr
+    assert not out.exists()

@@ -117,6 +117,7 @@ def run_lock(
     :raises RunDirBusyError: another live process holds it.
     :raises UqaInputError: ``run_dir`` is a file or cannot be created or written.
     """
+    new = not Path(run_dir).exists()
     run_dir = check_out_dir(run_dir, flag)
     key = str(run_dir.resolve())
     if key in _held:
@@ -132,13 +133,18 @@ def run_lock(
     path = run_dir / LOCK_NAME
     fd = _acquire(path, run_dir, flag, command)
     _held[key] = [fd, 1]
+    failed = True
     try:
         yield run_dir
+        failed = False
     finally:
         del _held[key]
         with contextlib.suppress(OSError):
             os.unlink(path)  # still holding the lock: nobody can have taken it
         os.close(fd)  # releases the flock
+        if failed and new:  # a directory this call made, left empty by a failed command
+            with contextlib.suppress(OSError):
+                run_dir.rmdir()
 
 
 def _acquire(path: Path, run_dir: Path, flag: str, command: str | None) -> int:
