@@ -110,3 +110,18 @@ def test_negative_seed_of_every_command(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "Traceback" not in err, err
     assert "error: --seed -3: expected an integer >= 0" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("sub", ["", "events"])
+def test_log_dir_that_is_or_sits_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              sub: str) -> None:
+    """``--log-dir`` naming a file (or a folder under one) fails before any stage runs."""
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    log_dir = afile / sub if sub else afile
+    out = tmp_path / "x"
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--out", str(out),
+                              "--log-dir", str(log_dir))
+    assert code == 2 and "Traceback" not in err, err
+    assert f"error: --log-dir {log_dir}:" in " ".join(err.split())
+    assert not out.exists()

@@ -721,10 +721,10 @@ def align(
     studies); it is modified in place by ``lora``/``full``. ``log_dir``: also write
     TensorBoard event files into ``log_dir/log_name``.
     """
-    from uqa_data.scalars import open_log, require_tensorboard
+    from uqa_data.scalars import check_log_dir, open_log
 
     if log_dir is not None:
-        require_tensorboard()
+        check_log_dir(log_dir)
     t0 = time.perf_counter()
     if config.steps == 0:  # a degenerate output is never written silently
         import warnings

@@ -80,9 +80,9 @@ def validate(options: RunOptions) -> None:
             unknown_name_message("launcher", options.launcher, list(LAUNCHERS), flag="--launcher")
         )
     if options.log_dir is not None:
-        from uqa_data.scalars import require_tensorboard
+        from uqa_data.scalars import check_log_dir
 
-        require_tensorboard()
+        check_log_dir(options.log_dir)
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
     check_llm(options.llm, "--llm")

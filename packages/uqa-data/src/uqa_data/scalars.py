@@ -36,6 +36,17 @@ def require_tensorboard(flag: str = "--log-dir") -> None:
         )
 
 
+def check_log_dir(log_dir: str | os.PathLike[str], flag: str = "--log-dir") -> None:
+    """``log_dir`` can take event files: tensorboard is installed and neither the folder
+    nor a parent of it is a file. Nothing is created."""
+    require_tensorboard(flag)
+    p = Path(log_dir)
+    clash = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), None)
+    if clash is not None:
+        where = "is a file" if clash == p else f"cannot be made ({clash} is a file)"
+        raise UqaInputError(f"{flag} {p}: {where}; expected a directory for the event files")
+
+
 class ScalarLog:
     """One training stage's event files in ``log_dir``; ``step()`` also measures steps/s."""
 

@@ -32,7 +32,7 @@ from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component, unknown_name_message
-from uqa_data.scalars import ScalarLog, open_log, require_tensorboard
+from uqa_data.scalars import ScalarLog, check_log_dir, open_log
 from uqa_data.settings import SettingError, check_at_least, check_non_negative, check_positive
 
 from uqa_encoders import distributed as dist
@@ -515,7 +515,7 @@ def pretrain(
     :returns: the summary also written to ``encoder_dir/metrics.json``.
     """
     if log_dir is not None:
-        require_tensorboard()
+        check_log_dir(log_dir)
     recipe = PretrainRecipe(config, data_dir, encoder_dir)
     try:
         recipe.setup(resume=resume)
