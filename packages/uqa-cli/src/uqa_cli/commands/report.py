@@ -94,17 +94,15 @@ def report_command(
             target = out or layout.report
             written = write_report(report, target)
             print_table(report_table(report), stdout)
-            nested = [b.root for b in layout.baselines() if b.is_run()]
-            if nested:  # the run's own baselines (uqa run --baselines): side by side as well
-                comparison = compare_runs([run, *nested])
+            together = _with_baselines([run])
+            if len(together) > 1:  # the run's own baselines (uqa run --baselines) beside it
+                comparison = compare_runs(together)
                 written.update({f"compare {k}": v for k, v in
                                 write_comparison(comparison, target / "compare").items()})
                 for table in comparison_tables(comparison, metric):
                     print_table(table, stdout)
     else:
-        # each named run brings its own finished baselines, as a single run does
-        runs = [*runs, *(b.root for r in runs for b in RunLayout.at(r).baselines()
-                         if b.is_run() and b.root not in runs)]
+        runs = _with_baselines(runs)  # each named run with its own, as a single run
         comparison = compare_runs(runs)
         warnings = version_warnings(runs)
         for line in warnings:
@@ -123,3 +121,12 @@ def report_command(
         for table in comparison_tables(comparison, metric):
             print_table(table, stdout)
     err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
+
+
+def _with_baselines(runs: list[Path]) -> list[Path]:
+    """``runs`` followed by the finished baselines each holds (``baselines/<name>/``) that
+    are not among them already."""
+    from uqa_data.layout import RunLayout
+
+    nested = [b.root for r in runs for b in RunLayout.at(r).baselines() if b.is_run()]
+    return [*runs, *(b for b in nested if b not in runs)]

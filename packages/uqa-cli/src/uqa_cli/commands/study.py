@@ -49,22 +49,8 @@ def study_command(
     ),
 ) -> None:
     """Run a study's variants into one directory and print one table (plus a plot)."""
-    from uqa_cli.studies import (
-        SCALE_LENGTHS,
-        SCALE_SIZES,
-        StudyArgs,
-        get_study,
-        run_variants,
-        study_variants,
-    )
+    from uqa_cli.studies import SCALE_LENGTHS, SCALE_SIZES, StudyArgs, run_variants, study_variants
 
-    get_study(name)  # unknown names fail before anything runs
-    if baselines:
-        from uqa_data.registry import get_component
-
-        for b in baselines.split(","):
-            if b.strip():
-                get_component("baseline", b.strip(), flag="--baselines")
     args = StudyArgs(
         out=out or Path("runs") / f"study-{name}-{preset}",
         preset=preset,
@@ -79,7 +65,8 @@ def study_command(
     )
     from uqa_cli.writing import writing_into
 
-    variants = study_variants(name, args, budget_minutes)  # all checked, nothing written
+    # the study's name, its baselines and every variant checked; nothing written yet
+    variants = study_variants(name, args, budget_minutes)
     with writing_into(args.out, f"study {name}"):
         run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
 
