@@ -123,3 +123,16 @@ def test_edited_adapter_in_dim_is_named(run_dir: Path, tmp_path: Path, capsys) -
     assert code == 2, err
     assert "Traceback" not in err
     assert str(adapter / "adapter.safetensors") in err and "was config.json edited?" in err
+
+
+@pytest.mark.parametrize("two_runs", [False, True])
+def test_report_out_through_a_file_is_refused_first(run_dir: Path, tmp_path: Path, capsys,
+                                                    two_runs: bool) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me", encoding="utf-8")
+    target = notes / "sub" if two_runs else notes
+    runs = [str(run_dir), str(run_dir / "baselines" / "none")] if two_runs else [str(run_dir)]
+    code, err = uqa_inprocess(capsys, "report", *runs, "--out", str(target))
+    assert code == 2, err
+    assert err.startswith(f"error: --out {target}: ") and err.count("\n") == 1, err
+    assert notes.read_text(encoding="utf-8") == "keep me"

@@ -176,3 +176,16 @@ def test_commands_run_with_encoders_and_cli_blocked(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["overall"]["acc"] == 0.5
+
+
+@pytest.mark.parametrize("sub", ["", "sub"])
+def test_score_predictions_out_through_a_file_is_refused_first(tmp_path: Path, capsys,
+                                                               sub: str) -> None:
+    f = jsonl(tmp_path / "gen.jsonl", [(LI, "A", "A")])
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me", encoding="utf-8")
+    code, out, err = run_main(["score-predictions", str(f), "--out", str(notes / sub)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"error: --out {notes / sub}: ")
+    assert "is a file" in err and "Traceback" not in err
+    assert notes.read_text(encoding="utf-8") == "keep me"

@@ -41,6 +41,21 @@ class RunDirBusyError(UqaError):
 _held: dict[str, list[Any]] = {}  # resolved dir -> [fd, depth]
 
 
+def check_dir_path(path: str | os.PathLike[str], flag: str = "--out",
+                   expected: str = "a directory") -> Path:
+    """``path`` can be, or be made, a directory: neither it nor a parent is a file.
+    Nothing is created.
+
+    :raises UqaInputError: naming ``flag``, the path and the file in the way.
+    """
+    p = Path(path)
+    clash = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), None)
+    if clash is not None:
+        where = "is a file" if clash == p else f"cannot be made ({clash} is a file)"
+        raise UqaInputError(f"{flag} {p}: {where}; expected {expected}")
+    return p
+
+
 def check_out_dir(path: str | os.PathLike[str], flag: str = "--out") -> Path:
     """Create ``path`` (and parents) as a writable directory, or raise naming it.
 

@@ -39,12 +39,10 @@ def require_tensorboard(flag: str = "--log-dir") -> None:
 def check_log_dir(log_dir: str | os.PathLike[str], flag: str = "--log-dir") -> None:
     """``log_dir`` can take event files: tensorboard is installed and neither the folder
     nor a parent of it is a file. Nothing is created."""
+    from uqa_data.rundir import check_dir_path
+
     require_tensorboard(flag)
-    p = Path(log_dir)
-    clash = next((q for q in (p, *p.parents) if q.exists() and not q.is_dir()), None)
-    if clash is not None:
-        where = "is a file" if clash == p else f"cannot be made ({clash} is a file)"
-        raise UqaInputError(f"{flag} {p}: {where}; expected a directory for the event files")
+    check_dir_path(log_dir, flag, "a directory for the event files")
 
 
 class ScalarLog:

@@ -44,6 +44,10 @@ def score_predictions_command(
     from uqa_eval.official import score_predictions
     from uqa_eval.report import print_table, report_table, write_report
 
+    if out is not None:
+        from uqa_data.rundir import check_dir_path
+
+        check_dir_path(out, "--out", "a directory for report.md, report.json and the charts")
     if file.is_dir() or is_samples_file(file):
         file = find_samples(file)
         report = score_samples(file)

@@ -68,6 +68,10 @@ def report_command(
 
     if metric not in METRICS:
         raise UnknownNameError(f"unknown metric '{metric}' (--metric); valid: {', '.join(METRICS)}")
+    if out is not None:
+        from uqa_data.rundir import check_dir_path
+
+        check_dir_path(out, "--out", "a directory for report.md, report.json and the charts")
     stdout = Console()
     runs = find_runs(paths)
     single = len(paths) == 1 and RunLayout.at(paths[0]).is_run()
