@@ -27,6 +27,30 @@ def preset(note: str = "", default: str = "default") -> Any:
     return typer.Option(default, "--preset", help=PRESET_CHOICES + (f" ({note})" if note else ""))
 
 
+def stage_preset(note: str = "") -> Any:
+    """``--preset`` of a stage command: unset means the run's own (:func:`resolve_preset`)."""
+    return typer.Option(None, "--preset", show_default=False, help=PRESET_CHOICES + (
+        f" ({note}; " if note else " (") + "default: the preset OUT's synthetic data was made "
+        "with, else default)")
+
+
+def resolve_preset(preset: str | None, out: Path) -> str:
+    """``preset``, or when it is unset the preset ``uqa data synth`` recorded in
+    ``OUT/raw/synth.json``, else ``default``: the stages of one directory share one."""
+    if preset is not None:
+        return preset
+    from uqa_data.errors import UqaError
+    from uqa_data.io import read_json
+    from uqa_data.layout import RunLayout
+
+    made = RunLayout(out).raw / "synth.json"
+    try:
+        recorded = read_json(made).get("preset") if made.is_file() else None
+    except (OSError, ValueError, AttributeError, UqaError):
+        recorded = None
+    return recorded if isinstance(recorded, str) and recorded in PRESETS else "default"
+
+
 def seed(help: str = "random seed") -> Any:
     """``--seed``: an integer >= 0, checked while the flags are parsed."""
     return typer.Option(0, "--seed", help=help, callback=_checked_seed)

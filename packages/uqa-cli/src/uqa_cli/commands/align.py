@@ -43,7 +43,7 @@ def align_command(
         "option's tokens up to the first that tells it from the others)"),
     position: str | None = typer.Option(
         None, "--position", help="user context 'before' the question or 'after' the options"),
-    preset: str = options.preset(),
+    preset: str | None = options.stage_preset(),
     steps: int | None = typer.Option(None, "--steps", help="optimizer steps"),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per step"),
     lr: float | None = typer.Option(None, "--lr", help="adapter learning rate"),
@@ -90,7 +90,7 @@ def align_command(
         overrides.update(base.align_overrides())
     if num_tokens is not None:
         overrides["adapter_options"] = {"num_tokens": num_tokens}
-    config = AlignConfig.from_preset(preset, **overrides)
+    config = AlignConfig.from_preset(options.resolve_preset(preset, out), **overrides)
     layout = RunLayout(out)
     target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
     from uqa_cli.writing import writing_into

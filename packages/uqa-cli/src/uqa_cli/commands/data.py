@@ -69,7 +69,7 @@ def synth_command(
 @data_app.command("prepare")
 def prepare_command(
     out: Path = options.run_dir(OUT_HELP, short=True),
-    preset: str = options.preset(),
+    preset: str | None = options.stage_preset(),
     seed: int = options.seed("seed of the user split"),
     min_item_count: int | None = typer.Option(
         None, "--min-item-count", help="drop items with fewer clicks (preset: 3)"
@@ -100,7 +100,7 @@ def prepare_command(
     layout = RunLayout(out)
     config = config_for(
         layout.raw,
-        preset,
+        options.resolve_preset(preset, out),
         seed=seed,
         min_item_count=min_item_count,
         min_user_len=min_user_len,

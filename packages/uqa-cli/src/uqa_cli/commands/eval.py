@@ -36,7 +36,7 @@ def eval_command(
         None, "--llm", help="with --baseline none: the LLM asked (default: the run's adapter's "
         "LLM, else smollm2); with an adapter it must be the LLM the adapter was aligned on"),
     mode: str | None = options.mode(),
-    preset: str = options.preset(),
+    preset: str | None = options.stage_preset(),
     batch_size: int | None = typer.Option(None, "--batch-size", help="questions per forward"),
     max_questions: int | None = typer.Option(None, "--max-questions", help="first N only"),
     seed: int = options.seed("seed of the shuffled permutation"),
@@ -51,7 +51,7 @@ def eval_command(
 
     base = get_baseline(baseline) if baseline else None
     config = EvalConfig.from_preset(
-        preset,
+        options.resolve_preset(preset, out),
         mode=mode,
         baseline=baseline,
         batch_size=batch_size,

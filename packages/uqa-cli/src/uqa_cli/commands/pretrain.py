@@ -21,7 +21,7 @@ def pretrain_command(
     out: Path = options.run_dir("run directory (reads data/, writes encoder/)"),
     data: Path | None = options.data(),
     encoder: str = typer.Option("sasrec", "--encoder", help="encoder name (uqa list encoders)"),
-    preset: str = options.preset(),
+    preset: str | None = options.stage_preset(),
     size: str | None = typer.Option(
         None, "--size", help="encoder size preset (uqa list encoders --sizes)"
     ),
@@ -55,7 +55,7 @@ def pretrain_command(
 
     layout = RunLayout(out)
     config = PretrainConfig.from_preset(
-        preset,
+        options.resolve_preset(preset, out),
         encoder=encoder,
         size=size,
         input_mode=input_mode,

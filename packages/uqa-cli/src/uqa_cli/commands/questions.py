@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def questions_command(
     out: Path = options.run_dir("run directory: reads OUT/data/, writes OUT/questions/",
                                 default=...),
-    preset: str = options.preset("question counts"),
+    preset: str | None = options.stage_preset("question counts"),
     seed: int = options.seed("seed for users, templates, distractors, shuffling"),
     lang: str = typer.Option("en", "--lang", help="template language: en or zh"),
     per_task: int | None = typer.Option(
@@ -70,7 +70,7 @@ def questions_command(
     layout = RunLayout(out)
 
     config = QuestionConfig.from_preset(
-        preset,
+        options.resolve_preset(preset, out),
         seed=seed,
         lang=lang,
         eval_per_task=per_task,
