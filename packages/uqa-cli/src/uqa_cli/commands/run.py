@@ -60,7 +60,7 @@ def run_command(
     ),
     log_dir: Path | None = options.log_dir(
         "also write TensorBoard event files of pre-training and alignment here (needs the "
-        "tensorboard package: pip install 'uqa-cli[tensorboard]')"),
+        "tensorboard package: pip install 'uqa-cli\\[tensorboard]')"),
     settings: list[str] = typer.Option(
         [], "--set", metavar="STAGE.KEY=VALUE",
         help="override one stage setting, e.g. --set align.steps=400 --set align.loss=options "
