@@ -208,3 +208,13 @@ def test_plugins_command_lists_first_party_distributions() -> None:
     assert rows["uqa_encoders"]["distribution"] == "uqa-encoders"
     assert "uqa_register_encoders" in rows["uqa_encoders"]["hooks"]
     assert rows["uqa_data.builtins"]["distribution"] == "uqa-data"
+
+
+@pytest.mark.parametrize(("args", "word"), [(["list"], "sasrec"), (["plugins"], "uqa-encoders"),
+                                            (["list", "encoders", "--sizes"], "trm_plus")])
+def test_listing_tables_go_to_stdout(args: list[str], word: str) -> None:
+    """`uqa list | grep lru` must find something: the table is the output, not the log."""
+    proc = subprocess.run([sys.executable, "-m", "uqa_cli.main", *args], capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, COLUMNS="200"))
+    assert proc.returncode == 0, proc.stderr
+    assert word in proc.stdout and word not in proc.stderr

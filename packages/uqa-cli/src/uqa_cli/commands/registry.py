@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 KIND_ALIASES = {
     "encoders": "encoder",
@@ -31,7 +35,6 @@ def list_command(
     """List registered encoders, adapters, LLM sources, tasks, datasets and baselines."""
     from rich.table import Table
     from uqa_data.errors import UnknownNameError
-    from uqa_data.progress import console
     from uqa_data.registry import KIND_HOOKS, list_components, unknown_name_message
 
     if kind == "all":
@@ -63,7 +66,7 @@ def list_command(
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    _stdout().print(table)
 
 
 def plugins_command(
@@ -71,7 +74,6 @@ def plugins_command(
 ) -> None:
     """List loaded plugins with their distribution and entry point."""
     from rich.table import Table
-    from uqa_data.progress import console
     from uqa_data.registry import get_plugin_manager, plugin_sources
 
     pm = get_plugin_manager()
@@ -89,7 +91,7 @@ def plugins_command(
         table.add_column(col)
     for r in rows:
         table.add_row(r["plugin"], r["distribution"], r["entry_point"], ", ".join(r["hooks"]))
-    console.print(table)
+    _stdout().print(table)
 
 
 def _print_sizes(as_json: bool = False) -> None:
@@ -102,7 +104,6 @@ def _print_sizes(as_json: bool = False) -> None:
         typer.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
-    from uqa_data.progress import console
 
     table = Table(title="encoder size presets")
     for col in ("encoder", "size", "shape", "backbone params", "paper (Table 5)"):
@@ -116,7 +117,7 @@ def _print_sizes(as_json: bool = False) -> None:
             _human(r["backbone_params"]),
             _human(paper) if paper else "",
         )
-    console.print(table)
+    _stdout().print(table)
 
 
 def _human(n: int) -> str:
@@ -124,3 +125,10 @@ def _human(n: int) -> str:
         if n >= div:
             return f"{n / div:.2f}{unit}"
     return str(n)
+
+
+def _stdout() -> Console:
+    """A listing is the command's output: stdout (so it pipes into grep), not the log."""
+    from rich.console import Console
+
+    return Console()
