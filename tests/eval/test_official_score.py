@@ -79,7 +79,7 @@ def test_report_per_task_dimension_and_all(tmp_path: Path) -> None:
         ('["a list"]', r"line 3: expected a JSON object"),
         (json.dumps({"question": EXAMPLES["li"][0], "answer": "A"}), r"line 3: missing key\(s\) "
                                                                       r"prediction"),
-        (line("今天天气怎么样？", "A", "A"), r"line 3: the question matches no official"),
+        (line("今天天气怎么样？", "A", "A"), r"line 3: the question matches no UQABench phrasing"),
         (line(EXAMPLES["li"][0], "A", ["A", "B"]), r"line 3: 'answer' is a list of 2"),
         (line(EXAMPLES["li"][0], "A", ""), r"line 3: 'answer' must be a non-empty string"),
         (line(EXAMPLES["li"][0], 3, "A"), r"line 3: 'prediction' must be a string"),
@@ -108,3 +108,10 @@ def test_matches_a_direct_count(rows: list[tuple[str, str, str]]) -> None:
     assert [s.task for s in scored] == [t for t, _, _ in rows]
     assert [s.correct for s in scored] == [p == a for _, p, a in rows]
     assert [s.line for s in scored] == list(range(1, len(rows) + 1))
+
+
+def test_english_sets_exported_by_uqa_are_scored() -> None:
+    lines = [line("What is the user's recent favourite brand?\nOptions: A. a B. b C. c D. d",
+                  "B", "B"),
+             line("Which 3 categories does the user like most, in order?", "A", "C")]
+    assert [(s.task, s.correct) for s in score_lines(lines)] == [("si", True), ("li", False)]

@@ -58,3 +58,32 @@ def test_official_format_zh(data_dir: Path, tmp_path: Path) -> None:
         assert obj["question"].startswith(row["question"] + "\n选项：A. ")
         assert f"{row['answer']}. {row['answer_text']}" in obj["question"]
         assert official_task(obj["question"]) == row["task"]
+
+
+def test_english_stems_are_told_apart() -> None:
+    from uqa_data.questions.official import english_task
+
+    values = {"attr": "brand", "attrs": "brands", "n": 2, "k": 3, "value": "Acme Co",
+              "ordinal": "2nd-to-last"}
+    for t in BUILTIN_TEMPLATES:
+        stem = t.text["en"].format(**values)
+        assert english_task(stem) == t.task, t.template_id
+        assert english_task(stem + "\nOptions: A. x B. y C. z D. w") == t.task, t.template_id
+    assert english_task("What is the weather like?") is None
+
+
+def test_official_format_en_is_scoreable(data_dir: Path, tmp_path: Path) -> None:
+    """Every English question uqa exports in the official layout is classified to its own
+    sub-task, so ``uqa-eval score-predictions`` scores English sets as well."""
+    from uqa_data.questions import QuestionConfig, generate
+    from uqa_data.questions.official import english_task
+
+    config = QuestionConfig.from_preset("tiny", lang="en", formats=("arrow", "official"))
+    generate(data_dir, tmp_path, config)
+    for split in ("eval", "align"):
+        rows = read_table(tmp_path / f"{split}.arrow").to_pylist()
+        lines = (tmp_path / "official" / f"{split}.jsonl").read_text("utf-8").splitlines()
+        assert len(lines) == len(rows) > 0
+        for row, line in zip(rows, lines, strict=True):
+            obj = json.loads(line)
+            assert english_task(obj["question"]) == row["task"], obj["question"]

@@ -5,7 +5,8 @@ Each line is a JSON object with ``question`` (the Chinese question as asked),
 string or a one-element list). A prediction is correct when, stripped of
 surrounding white space, it starts with the answer, as in the official
 ``evaluate.py``. Sub-tasks are recognised by the official question phrasings,
-checked in the official order (ip before ap, whose phrase ip's contains).
+checked in the official order (ip before ap, whose phrase ip's contains), or, for a
+set uqa wrote in English, by its built-in English stems.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uqa_data.errors import UqaInputError
-from uqa_data.questions.official import OFFICIAL_PHRASINGS, official_task
+from uqa_data.questions.official import OFFICIAL_PHRASINGS, english_task, official_task
 
 from uqa_eval.report import summarize
 
@@ -27,8 +28,10 @@ PHRASINGS = OFFICIAL_PHRASINGS
 METRIC_DESCRIPTION = "generated answer (stripped) starts with the gold answer"
 
 
-classify = official_task
-"""The sub-task of an official question, or None when no phrasing matches."""
+def classify(question: str) -> str | None:
+    """The sub-task of a question: by the official Chinese phrasings, else by uqa's
+    built-in English stems; None when neither matches."""
+    return official_task(question) or english_task(question)
 
 
 def is_correct(prediction: str, answer: str) -> bool:
@@ -90,8 +93,8 @@ def score_lines(lines: Iterable[str], source: str = "<predictions>") -> list[Sco
         if task is None:
             short = question if len(question) <= 80 else question[:77] + "..."
             raise UqaInputError(
-                f"{where}: the question matches no official UQABench phrasing "
-                f"(expected one of the df/mf/ip/ap/li/si/it templates): {short!r}"
+                f"{where}: the question matches no UQABench phrasing (expected an official "
+                f"Chinese df/mf/ip/ap/li/si/it stem, or one of uqa's English stems): {short!r}"
             )
         out.append(ScoredLine(number, task, is_correct(prediction, answer)))
     return out

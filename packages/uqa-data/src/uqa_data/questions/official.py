@@ -10,7 +10,9 @@ classifier, which ``uqa-eval score-predictions`` and the uqabench importer use t
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,6 +41,26 @@ def official_task(question: str) -> str | None:
         if any(p in question for p in phrases):
             return task
     return None
+
+
+def english_task(question: str) -> str | None:
+    """The sub-task of a question asked with one of uqa's built-in English stems (the
+    question's first line; an official-layout export puts the options after it), None
+    when no stem matches. The official scorer knows only Chinese stems; this lets
+    English sets exported with ``--format official`` be scored too."""
+    stem = question.strip().split("\n", 1)[0].strip()
+    return next((task for task, pattern in _english_stems() if pattern.fullmatch(stem)), None)
+
+
+@functools.cache
+def _english_stems() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    from uqa_data.questions.templates import BUILTIN_TEMPLATES
+
+    def pattern(text: str) -> re.Pattern[str]:
+        parts = re.split(r"\{\w+\}", text)
+        return re.compile(".+?".join(re.escape(part) for part in parts), re.DOTALL)
+
+    return tuple((t.task, pattern(t.text["en"])) for t in BUILTIN_TEMPLATES)
 
 
 def official_question(stem: str, options: list[str], lang: str) -> str:
