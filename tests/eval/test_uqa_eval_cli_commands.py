@@ -114,9 +114,22 @@ def test_score_embeddings_with_no_known_user_is_a_clear_error(tmp_path: Path, ca
                              str(align_q), "--eval-questions", str(eval_q), "--out",
                              str(tmp_path / "out")], capsys)
     assert code == 2
-    assert "dropped 1 of 3 questions" in err  # align questions: counted, not fatal
     assert "none of its 2 questions has a user" in err and "nothing to evaluate" in err
     assert "q.arrow" in err
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_score_embeddings_refuses_a_question_folder_before_writing(tmp_path: Path,
+                                                                   capsys) -> None:
+    emb = embeddings(tmp_path / "e.arrow", [1, 2])
+    folder = tmp_path / "questions"
+    folder.mkdir()
+    eval_q = questions(tmp_path / "q.arrow", [1, 2])
+    code, _, err = run_main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                             str(folder), "--eval-questions", str(eval_q), "--out",
+                             str(tmp_path / "out")], capsys)
+    assert code == 2 and err.count("\n") == 1 and str(folder) in err, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_score_embeddings_checks_settings_before_writing(tmp_path: Path, capsys) -> None:

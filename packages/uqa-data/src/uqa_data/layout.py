@@ -364,6 +364,13 @@ class RunState:
                               "config": dict(config)}
         self.save()
 
+    def fail(self, stage: str, error: str) -> None:
+        """Record that ``stage`` stopped on an error (its fingerprint kept: resumable)."""
+        record = dict(self.stages.get(stage) or {})
+        record.update(status="failed", error=error)
+        self.stages[stage] = record
+        self.save()
+
     def done(self, stage: str, *, config: Mapping[str, Any], seconds: float,
              fingerprint: str = "", outputs: Sequence[str] = (), summary: Any = None,
              reused_from: str | None = None) -> None:

@@ -70,12 +70,13 @@ def embedded_users(embeddings_path: str | os.PathLike[str]) -> set[int]:
     return {int(u) for u in uniq}
 
 
-def filter_questions(
-    questions_path: str | os.PathLike[str],
-    users: set[int],
-    out_path: str | os.PathLike[str],
-) -> Coverage:
-    """Write the questions whose ``user_id`` is in ``users`` to ``out_path`` (atomically)."""
+def select_questions(
+    questions_path: str | os.PathLike[str], users: set[int]
+) -> tuple[pa.Table, Coverage]:
+    """The questions of ``questions_path`` whose ``user_id`` is in ``users``, and the count.
+
+    :raises UqaInputError: the file is missing, not a questions file, or empty.
+    """
     p = Path(questions_path)
     table = read_table(
         p,
@@ -93,8 +94,31 @@ def filter_questions(
     dropped = table.filter(pc.invert(keep))
     missing = tuple(sorted({int(u) for u in dropped.column("user_id").to_pylist()
                             if u is not None}))
+    return kept, Coverage(str(p), kept.num_rows, dropped.num_rows, missing)
+
+
+def filter_questions(
+    questions_path: str | os.PathLike[str],
+    users: set[int],
+    out_path: str | os.PathLike[str],
+) -> Coverage:
+    """Write the questions whose ``user_id`` is in ``users`` to ``out_path`` (atomically)."""
+    kept, coverage = select_questions(questions_path, users)
     write_table(kept, out_path)
-    return Coverage(str(p), kept.num_rows, dropped.num_rows, missing)
+    return coverage
+
+
+def require_questions(coverage: Coverage, split: str, emb: Path, users: set[int]) -> None:
+    """:raises UqaInputError: no question of ``coverage`` has a user in ``emb``."""
+    if coverage.kept:
+        return
+    raise UqaInputError(
+        f"{coverage.path}: none of its {coverage.dropped} questions has a user in {emb} "
+        f"(question user_id {', '.join(str(u) for u in coverage.missing_users[:5])}...; "
+        f"the embeddings hold {len(users)} users, e.g. "
+        f"{', '.join(str(u) for u in sorted(users)[:5])}); nothing to "
+        f"{'train on' if split == 'align' else 'evaluate'}"
+    )
 
 
 CONTROLS: tuple[str, ...] = ("none", "shuffled")
@@ -138,7 +162,9 @@ def score_embeddings(
     if unknown:
         raise UqaInputError(f"unknown control(s) {', '.join(unknown)} (--controls); "
                             f"valid: {', '.join(CONTROLS)}")
-    embedded_users(emb)  # the file's schema, before anything is written
+    users = embedded_users(emb)  # the file's schema, before anything is written
+    for split, src in (("align", align_questions), ("eval", eval_questions)):
+        require_questions(select_questions(src, users)[1], split, emb, users)
     from uqa_data.rundir import run_lock
 
     from uqa_eval.pipeline import Pipeline
@@ -213,18 +239,12 @@ def questions_stage(emb: Path, questions: tuple[Path, Path], layout: RunLayout,
         users = embedded_users(emb)
         dropped = {}
         for split, src in zip(("align", "eval"), questions, strict=True):
-            cov = filter_questions(src, users, layout.questions(split))
+            kept, cov = select_questions(src, users)
+            require_questions(cov, split, emb, users)  # before anything is written
             dropped[split] = cov.dropped
             if cov.dropped:
                 echo(cov.message(str(emb)))
-            if cov.kept == 0:
-                raise UqaInputError(
-                    f"{src}: none of its {cov.dropped} questions has a user in {emb} "
-                    f"(question user_id {', '.join(str(u) for u in cov.missing_users[:5])}...; "
-                    f"the embeddings hold {len(users)} users, e.g. "
-                    f"{', '.join(str(u) for u in sorted(users)[:5])}); nothing to "
-                    f"{'train on' if split == 'align' else 'evaluate'}"
-                )
+            write_table(kept, layout.questions(split))
         return {"questions_dropped": dropped}
 
     return Stage("questions", run, {"embeddings": file_stamp(emb),

@@ -186,7 +186,8 @@ class Pipeline:
             return reused.get("summary")
         record = stages.get(stage.name) or {}
         resume = (bool(stage.resumable) and not self.force
-                  and record.get("status") == "running" and record.get("fingerprint") == fp)
+                  and record.get("status") in ("running", "failed")
+                  and record.get("fingerprint") == fp)
         console.print(f"[bold]> {stage.name}[/] {stage.description}"
                       f"{' (interrupted before: resuming)' if resume else ''}")
         # The activity is recorded before run.json says "running", so an interrupt seen
@@ -194,7 +195,11 @@ class Pipeline:
         with activity.doing(f"stage '{stage.name}' of {self.run_dir}", stage.resumable):
             self.state.begin(stage.name, fp, stage.config)
             start = time.perf_counter()
-            summary = stage.run(resume=resume) if stage.resumable else stage.run()
+            try:
+                summary = stage.run(resume=resume) if stage.resumable else stage.run()
+            except Exception as exc:  # an interrupt is not an Exception: it stays "running"
+                self.state.fail(stage.name, f"{type(exc).__name__}: {exc}".splitlines()[0])
+                raise
         seconds = round(time.perf_counter() - start, 2)
         self.state.done(
             stage.name, config=stage.config, seconds=seconds, fingerprint=fp,
