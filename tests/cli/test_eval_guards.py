@@ -40,7 +40,7 @@ def test_max_questions_zero_is_refused_up_front(run_dir: Path, capsys) -> None:
     code, err = uqa_inprocess(capsys, "eval", "--out", str(run_dir), "--preset", "tiny",
                               "--max-questions", "0")
     assert code == 2, err
-    assert "eval setting max_questions=0: expected an integer >= 1" in err
+    assert "eval setting max_questions=0 (--max-questions): expected an integer >= 1" in err
     assert predictions.read_bytes() == before
     code, err = uqa_inprocess(capsys, "report", str(run_dir), "--rebuild")
     assert code == 0, err

@@ -32,8 +32,9 @@ CASES = [
     (["--set", "align.adapter_options={\"num_tokens\": 0}"],
      "adapter 'mean_linear' setting num_tokens=0: expected an integer >= 1"),
     (["--set", "align.adapter_options={\"num_tokns\": 2}"], "unknown option(s) num_tokns"),
-    (["--set", "pretrain.lr=0"], "pre-training: lr=0.0; expected a positive number"),
-    (["--set", "pretrain.batch_size=0"], "pre-training: batch_size=0; expected >= 1"),
+    (["--set", "pretrain.lr=0"], "pre-training setting lr=0.0 (--set pretrain.lr): expected a "
+     "number > 0"),
+    (["--set", "pretrain.batch_size=0"], "(--set pretrain.batch_size): expected an integer >= 1"),
     (["--set", "pretrain.max_len=2.5"], "pretrain setting max_len=2.5 (--set "
      "pretrain.max_len): expected an integer"),
     (["--set", "pretrain.dropout=1.5"], "(--set pretrain.dropout): expected a number in [0, 1)"),
@@ -41,7 +42,8 @@ CASES = [
     (["--set", "eval.max_questions=0"], "(--set eval.max_questions): expected an integer >= 1"),
     (["--set", "eval.batch_size=x"], "(--set eval.batch_size): expected an integer"),
     (["--set", "questions.eval_per_task=-1"], "eval_per_task"),
-    (["--set", "prepare.test_fraction=2"], "--test-fraction is 2.0; expected 0 <= f < 1"),
+    (["--set", "prepare.test_fraction=2"], "prepare setting test_fraction=2.0 (--set "
+     "prepare.test_fraction): expected a number in [0, 1)"),
     (["--set", "align.llm=/no/such/model"], "unknown llm '/no/such/model' (--set align.llm)"),
     (["--seed", "-1"], "--seed -1: expected an integer >= 0"),
     (["--set", "align.seed=-2"], "align setting seed=-2 (--set align.seed): expected an "
@@ -125,3 +127,36 @@ def test_log_dir_that_is_or_sits_under_a_file(tmp_path: Path, capsys: pytest.Cap
     assert code == 2 and "Traceback" not in err, err
     assert f"error: --log-dir {log_dir}:" in " ".join(err.split())
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--set", "align.loss=optons"], "unknown alignment loss 'optons' (--set align.loss); did you "
+     "mean 'options'?"),
+    (["--set", "align.position=middle"], "unknown user-context position 'middle' (--set "
+     "align.position) valid: after, before"),
+    (["--set", "pretrain.input_mode=ids"], "unknown input mode 'ids' (--set pretrain.input_mode)"),
+    (["--set", "prepare.min_item_count=0"], "prepare setting min_item_count=0 (--set "
+     "prepare.min_item_count): expected an integer >= 1"),
+    (["--set", "questions.lang=fr"], "unknown language 'fr' (--set questions.lang)"),
+], ids=["loss", "position", "input-mode", "min-item-count", "lang"])
+def test_a_bad_set_value_names_the_set_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            flags: list[str], expected: str) -> None:
+    """``uqa run`` has no --loss or --min-item-count: its error names the --set that gave it."""
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--out", str(tmp_path / "x"),
+                              *flags)
+    assert code == 2 and expected in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["eval", "--max-questions", "0"], "(--max-questions): expected an integer >= 1"),
+    (["pretrain", "--epochs", "0"], "(--epochs): expected an integer >= 1"),
+    (["align", "--loss", "optons"], "unknown alignment loss 'optons' (--loss)"),
+    (["questions", "--per-task", "-1"], "(--per-task): expected an integer >= 0"),
+    (["data", "prepare", "--test-fraction", "1"], "(--test-fraction): expected a number in"),
+], ids=["eval", "pretrain", "align", "questions", "prepare"])
+def test_a_stage_command_names_its_own_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            argv: list[str], expected: str) -> None:
+    code, err = uqa_inprocess(capsys, *argv, "--out", str(tmp_path / "x"))
+    assert code == 2 and expected in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()

@@ -139,7 +139,7 @@ def test_score_embeddings_checks_settings_before_writing(tmp_path: Path, capsys)
     code, _, err = run_main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
                              str(align_q), "--eval-questions", str(align_q), "--steps", "-1",
                              "--out", str(out)], capsys)
-    assert code == 2 and "align setting steps=-1: expected an integer >= 0" in err
+    assert code == 2 and "align setting steps=-1 (--steps): expected an integer >= 0" in err
     assert not out.exists()
 
 

@@ -57,3 +57,17 @@ def test_uqa_questions_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit) as exc:
         main(["questions", "--out", str(tmp_path), "--format", "csv"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--format", "json"], "unknown format 'json' (--format) valid: arrow, lm-eval, official"),
+    (["--attributes", "colour"], "unknown attribute 'colour' (--attributes) valid: brand, "
+                                 "category, shop"),
+])
+def test_bad_values_name_their_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    args: list[str], expected: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["questions", "--out", str(tmp_path / "q"), *args])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == f"error: {expected}\n"
+    assert not (tmp_path / "q").exists()

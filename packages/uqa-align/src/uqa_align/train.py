@@ -29,8 +29,7 @@ import numpy as np
 from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
-from uqa_data.registry import unknown_name_message
-from uqa_data.settings import check_at_least, check_non_negative, check_positive
+from uqa_data.settings import check_at_least, check_choice, check_non_negative, check_positive
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
 from uqa_align.llm import PRECISIONS, pad_id
@@ -152,15 +151,13 @@ class AlignConfig:
     def validate(self) -> None:
         """Reject bad combinations before anything heavy loads."""
         check_strategy(self.strategy)
-        for value, valid, what, flag in ((self.mode, MODES, "answering mode", "--mode"),
-                                         (self.position, POSITIONS, "user-context position",
-                                          "--position"),
-                                         (self.loss, LOSSES, "alignment loss", "--loss"),
-                                         (self.precision, PRECISIONS, "precision",
-                                          "--set align.precision")):
-            if value not in valid:
-                raise UqaInputError(unknown_name_message(what, str(value), list(valid),
-                                                         flag=flag))
+        for key, valid, noun, flag in (("mode", MODES, "answering mode", "--mode"),
+                                       ("position", POSITIONS, "user-context position",
+                                        "--position"),
+                                       ("loss", LOSSES, "alignment loss", "--loss"),
+                                       ("precision", PRECISIONS, "precision",
+                                        "--set align.precision")):
+            check_choice(self, "align", key, valid, noun, flag)
         if self.loss in OPTION_LOSSES and self.mode != "loglik":
             raise UqaInputError(f"--loss {self.loss} scores option texts: it needs --mode "
                                 f"loglik, not {self.mode}")

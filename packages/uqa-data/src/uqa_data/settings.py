@@ -14,10 +14,12 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from uqa_data.errors import UqaInputError
+from uqa_data.errors import UnknownNameError, UqaInputError
+
+T = TypeVar("T")
 
 
 class SettingError(UqaInputError):
@@ -37,6 +39,49 @@ class SettingError(UqaInputError):
     def with_flag(self, flag: str) -> SettingError:
         """The same error, naming the flag that set the value."""
         return SettingError(self.what, self.key, self.value, self.expected, flag)
+
+
+class ChoiceError(SettingError, UnknownNameError):
+    """A setting names none of its valid choices: ``unknown alignment loss 'optons'
+    (--loss); did you mean 'options'? valid: ...``."""
+
+    def __init__(self, what: str, key: str, value: Any, valid: Sequence[str], noun: str,
+                 flag: str | None = None) -> None:
+        from uqa_data.registry import unknown_name_message
+
+        self.what, self.key, self.value, self.flag = what, key, value, flag
+        self.valid, self.noun = tuple(valid), noun
+        self.expected = "one of " + ", ".join(self.valid)
+        Exception.__init__(self, unknown_name_message(noun, str(value), list(self.valid),
+                                                      flag=flag))
+
+    def with_flag(self, flag: str) -> ChoiceError:
+        return ChoiceError(self.what, self.key, self.value, self.valid, self.noun, flag)
+
+
+def check_choice(config: Any, what: str, key: str, valid: Sequence[str], noun: str,
+                 flag: str | None = None) -> None:
+    """``config.<key>`` is one of ``valid``; else :class:`ChoiceError` (naming ``flag``)."""
+    value = getattr(config, key)
+    if value not in valid:
+        raise ChoiceError(what, key, value, valid, noun, flag)
+
+
+def flagged(make: Callable[[], T], flags: Mapping[str, str]) -> T:
+    """``make()``; a :class:`SettingError` about a setting in ``flags`` (setting -> the flag
+    that set it: ``--max-questions``, ``--set align.loss``) is raised again naming it."""
+    try:
+        return make()
+    except SettingError as exc:
+        if exc.key in flags:
+            raise exc.with_flag(flags[exc.key]) from None
+        raise
+
+
+def given_flags(values: Mapping[str, Any]) -> dict[str, str]:
+    """Setting -> its command-line flag (``max_questions`` -> ``--max-questions``), for the
+    values a command was given (not None)."""
+    return {k: "--" + k.replace("_", "-") for k, v in values.items() if v is not None}
 
 
 _WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "text"}

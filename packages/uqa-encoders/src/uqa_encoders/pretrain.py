@@ -27,13 +27,19 @@ from typing import Any
 
 import numpy as np
 import torch
-from uqa_data.errors import TrainingDivergedError, UnknownNameError, UqaInputError
+from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
-from uqa_data.registry import get_component, unknown_name_message
+from uqa_data.registry import get_component
 from uqa_data.scalars import ScalarLog, check_log_dir, open_log
-from uqa_data.settings import SettingError, check_at_least, check_non_negative, check_positive
+from uqa_data.settings import (
+    SettingError,
+    check_at_least,
+    check_choice,
+    check_non_negative,
+    check_positive,
+)
 
 from uqa_encoders import distributed as dist
 from uqa_encoders.batching import Batch, eval_batch, training_batch
@@ -115,25 +121,15 @@ class PretrainConfig:
     def validate(self) -> None:
         """Reject bad values and combinations before anything heavy loads."""
         get_component("encoder", self.encoder, flag="--encoder")
-        if self.input_mode not in INPUT_MODES:
-            raise UnknownNameError(
-                unknown_name_message("input mode", self.input_mode, list(INPUT_MODES),
-                                     flag="--input-mode")
-            )
-        if self.loss not in LOSSES:
-            raise UnknownNameError(unknown_name_message("loss", self.loss, list(LOSSES),
-                                                        flag="--loss"))
+        check_choice(self, "pre-training", "input_mode", INPUT_MODES, "input mode",
+                     "--input-mode")
+        check_choice(self, "pre-training", "loss", LOSSES, "loss", "--loss")
         if self.sampled and self.loss != "ce":
             raise UqaInputError("--sampled goes with --loss ce (infonce uses in-batch negatives)")
-        for name in ("epochs", "batch_size", "max_len", "checkpoint_every", "text_vocab",
-                     "max_tokens", "target_window"):
-            if getattr(self, name) < 1:
-                raise UqaInputError(f"pre-training: {name}={getattr(self, name)}; expected >= 1")
-        if self.sampled < 0 or self.eval_users < 0:
-            raise UqaInputError("pre-training: --sampled and eval_users must be >= 0")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise UqaInputError(f"pre-training: lr={self.lr}; expected a positive number")
-        check_positive(self, "pre-training", "temperature", "grad_clip")
+        check_at_least(self, "pre-training", 1, "epochs", "batch_size", "max_len",
+                       "checkpoint_every", "text_vocab", "max_tokens", "target_window")
+        check_at_least(self, "pre-training", 0, "sampled", "eval_users")
+        check_positive(self, "pre-training", "lr", "temperature", "grad_clip")
         check_at_least(self, "pre-training", 0, "seed")
         check_non_negative(self, "pre-training", "weight_decay", "dropout", "side_loss")
         if self.dropout >= 1:

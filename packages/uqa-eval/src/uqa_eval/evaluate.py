@@ -69,21 +69,16 @@ class EvalConfig:
 
     def validate(self) -> None:
         """Reject an unknown mode or baseline and out-of-range sizes before anything loads."""
-        from uqa_data.registry import unknown_name_message
-        from uqa_data.settings import check_at_least, check_non_negative
+        from uqa_data.settings import check_at_least, check_choice, check_non_negative
 
-        if self.mode not in MODES:
-            raise UqaInputError(unknown_name_message("answering mode", str(self.mode),
-                                                     list(MODES), flag="--mode"))
+        check_choice(self, "eval", "mode", MODES, "answering mode", "--mode")
         check_at_least(self, "eval", 1, "batch_size", "max_questions", "max_new_tokens",
                        "threads")
         check_non_negative(self, "eval", "prefix_cache_gb")
         check_at_least(self, "eval", 0, "seed")
         from uqa_align.llm import PRECISIONS
 
-        if self.precision not in PRECISIONS:
-            raise UqaInputError(unknown_name_message("precision", str(self.precision),
-                                                     list(PRECISIONS), flag="--set eval.precision"))
+        check_choice(self, "eval", "precision", PRECISIONS, "precision", "--set eval.precision")
         if self.baseline is not None:
             from uqa_eval.baselines import get_baseline
 

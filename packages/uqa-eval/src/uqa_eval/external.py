@@ -197,6 +197,7 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
          ) -> list[Any]:
     """The stages of :func:`score_embeddings`, in order; nothing runs here."""
     from uqa_align.train import AlignConfig
+    from uqa_data.settings import flagged, given_flags
 
     from uqa_eval.baselines import get_baseline, in_answer_order
     from uqa_eval.evaluate import EvalConfig
@@ -211,8 +212,10 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
     )
 
     extra = dict(overrides or {})
-    align_cfg = build_config(AlignConfig, preset, llm=llm, adapter=adapter, **extra)
-    eval_cfg = build_config(EvalConfig, preset, llm=llm, **extra)
+    flags = given_flags(extra)  # --steps, --mode, --strategy
+    align_cfg = flagged(lambda: build_config(AlignConfig, preset, llm=llm, adapter=adapter,
+                                             **extra), flags)
+    eval_cfg = flagged(lambda: build_config(EvalConfig, preset, llm=llm, **extra), flags)
     # One LLM for every step while it stays frozen (adapter-only training).
     shared = _LazyLLM(llm) if align_cfg.strategy == "adapter" else None
     w = Wiring(layout, embeddings=lambda split: emb, data=data, llm=shared)

@@ -96,11 +96,10 @@ def prepare_command(
     """Filter, time-order, renumber and split OUT/raw/ into OUT/data/."""
     from uqa_data.prepare import config_for, is_synthetic, prepare, report_table
     from uqa_data.progress import console
+    from uqa_data.settings import flagged, given_flags
 
     layout = RunLayout(out)
-    config = config_for(
-        layout.raw,
-        options.resolve_preset(preset, out),
+    settings = dict(
         seed=seed,
         min_item_count=min_item_count,
         min_user_len=min_user_len,
@@ -108,6 +107,11 @@ def prepare_command(
         split=split,
         test_fraction=test_fraction,
     )
+    config = flagged(lambda: config_for(
+        layout.raw,
+        options.resolve_preset(preset, out),
+        **settings,
+    ), given_flags(settings))
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data prepare"):

@@ -46,12 +46,12 @@ def eval_command(
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
     from uqa_data.layout import RunLayout
     from uqa_data.progress import console
+    from uqa_data.settings import flagged, given_flags
     from uqa_eval.baselines import baseline_adapter, baseline_embeddings, get_baseline
     from uqa_eval.evaluate import EvalConfig, evaluate
 
     base = get_baseline(baseline) if baseline else None
-    config = EvalConfig.from_preset(
-        options.resolve_preset(preset, out),
+    settings = dict(
         mode=mode,
         baseline=baseline,
         batch_size=batch_size,
@@ -60,6 +60,11 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
+    config = flagged(lambda: EvalConfig.from_preset(
+        options.resolve_preset(preset, out),
+        **settings,
+    ), given_flags(settings))
+
     layout = RunLayout(out)
     emb = embeddings or baseline_embeddings(layout, base, "test")
     adir = adapter_dir or baseline_adapter(layout, base)

@@ -51,11 +51,11 @@ def pretrain_command(
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
     from uqa_data.layout import RunLayout
+    from uqa_data.settings import flagged, given_flags
     from uqa_encoders.pretrain import PretrainConfig, pretrain
 
     layout = RunLayout(out)
-    config = PretrainConfig.from_preset(
-        options.resolve_preset(preset, out),
+    settings = dict(
         encoder=encoder,
         size=size,
         input_mode=input_mode,
@@ -72,6 +72,10 @@ def pretrain_command(
         precision=precision,
         seed=seed,
     )
+    config = flagged(lambda: PretrainConfig.from_preset(
+        options.resolve_preset(preset, out),
+        **settings,
+    ), given_flags(settings))
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "

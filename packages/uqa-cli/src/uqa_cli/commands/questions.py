@@ -63,14 +63,19 @@ def questions_command(
 ) -> None:
     """Generate questions/align.arrow (training users) and questions/eval.arrow (test users)."""
     from rich.table import Table
+    from uqa_data.errors import UnknownNameError
     from uqa_data.layout import RunLayout
     from uqa_data.progress import console
     from uqa_data.questions import QuestionConfig, generate
+    from uqa_data.questions.config import FORMATS
+    from uqa_data.registry import unknown_name_message
+    from uqa_data.settings import flagged, given_flags
 
     layout = RunLayout(out)
-
-    config = QuestionConfig.from_preset(
-        options.resolve_preset(preset, out),
+    if fmt not in (*FORMATS, LM_EVAL):
+        raise UnknownNameError(unknown_name_message("format", fmt, [*FORMATS, LM_EVAL],
+                                                    flag="--format"))
+    settings = dict(
         seed=seed,
         lang=lang,
         eval_per_task=per_task,
@@ -81,6 +86,10 @@ def questions_command(
         formats=("arrow",) if fmt in ("arrow", LM_EVAL) else ("arrow", fmt),
         distractors=distractors,
     )
+    config = flagged(lambda: QuestionConfig.from_preset(
+        options.resolve_preset(preset, out),
+        **settings,
+    ), {k: "--per-task" if k == "eval_per_task" else f for k, f in given_flags(settings).items()})
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):

@@ -32,12 +32,11 @@ import numpy as np
 import pyarrow as pa
 
 from uqa_data import io
-from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.errors import UqaInputError
 from uqa_data.presets import PREPARE_PRESETS, config_from_preset
 from uqa_data.progress import stage_progress
-from uqa_data.registry import unknown_name_message
 from uqa_data.schemas import ID_COLUMNS, ITEMS, NAME_COLUMNS
-from uqa_data.settings import check_at_least
+from uqa_data.settings import SettingError, check_at_least, check_choice
 
 SPLITS: tuple[str, ...] = ("user", "temporal", "given")
 FILTERS: tuple[str, ...] = (
@@ -72,21 +71,15 @@ class PrepareConfig:
 
     def validate(self) -> None:
         """Raise :class:`UqaInputError` naming the flag of the first bad value."""
-        if self.split not in SPLITS:
-            raise UnknownNameError(unknown_name_message("split", self.split, list(SPLITS),
-                                                        flag="--split"))
+        check_choice(self, "prepare", "split", SPLITS, "split", "--split")
         check_at_least(self, "prepare", 0, "seed")
-        if self.min_item_count < 1:
-            raise UqaInputError(f"--min-item-count is {self.min_item_count}; expected >= 1")
-        if self.min_user_len < 1:
-            raise UqaInputError(f"--min-user-len is {self.min_user_len}; expected >= 1")
+        check_at_least(self, "prepare", 1, "min_item_count", "min_user_len")
         if self.max_user_len is not None and self.max_user_len < self.min_user_len:
-            raise UqaInputError(
-                f"--max-user-len is {self.max_user_len}; expected >= --min-user-len "
-                f"({self.min_user_len})"
-            )
+            raise SettingError("prepare", "max_user_len", self.max_user_len,
+                               f"an integer >= min_user_len ({self.min_user_len})")
         if not 0.0 <= self.test_fraction < 1.0:
-            raise UqaInputError(f"--test-fraction is {self.test_fraction}; expected 0 <= f < 1")
+            raise SettingError("prepare", "test_fraction", self.test_fraction,
+                               "a number in [0, 1)")
 
 
 def _list_array(offsets: np.ndarray, values: np.ndarray) -> pa.Array:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.errors import UnknownNameError
 from uqa_data.presets import config_from_preset
 from uqa_data.registry import unknown_name_message
-from uqa_data.settings import check_at_least
+from uqa_data.settings import check_at_least, check_choice
 
 LANGS: tuple[str, ...] = ("en", "zh")
 FORMATS: tuple[str, ...] = ("arrow", "official")
@@ -84,29 +84,15 @@ class QuestionConfig:
 
     def validate(self) -> None:
         """Raise :class:`UqaInputError` naming the first bad field."""
-        if self.lang not in LANGS:
-            raise UnknownNameError(
-                unknown_name_message("language", self.lang, list(LANGS), flag="--lang")
-            )
-        check_at_least(self, "questions", 0, "seed")
-        for name in ("eval_per_task", "align_per_task"):
-            if getattr(self, name) < 0:
-                raise UqaInputError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.eval_total is not None and self.eval_total < 0:
-            raise UqaInputError(f"eval_total must be >= 0, got {self.eval_total}")
-        if self.recent_window < 2:
-            raise UqaInputError(f"recent_window must be >= 2, got {self.recent_window}")
-        if self.max_position < 1:
-            raise UqaInputError(f"max_position must be >= 1, got {self.max_position}")
-        if self.align_cut_span < 1:
-            raise UqaInputError(f"align_cut_span must be >= 1, got {self.align_cut_span}")
-        if self.min_history < 2:
-            raise UqaInputError(f"min_history must be >= 2, got {self.min_history}")
+        check_choice(self, "questions", "lang", LANGS, "language", "--lang")
+        check_at_least(self, "questions", 0, "seed", "eval_per_task", "align_per_task",
+                       "eval_total")
+        check_at_least(self, "questions", 1, "max_position", "align_cut_span")
+        check_at_least(self, "questions", 2, "recent_window", "min_history")
         for attr in self.attributes:
             if attr not in ("category", "brand", "shop"):
-                raise UnknownNameError(
-                    unknown_name_message("attribute", attr, ["brand", "category", "shop"])
-                )
+                raise UnknownNameError(unknown_name_message(
+                    "attribute", attr, ["brand", "category", "shop"], flag="--attributes"))
         if self.distractors not in DISTRACTOR_POLICIES:
             raise UnknownNameError(unknown_name_message(
                 "distractor policy", self.distractors, list(DISTRACTOR_POLICIES),
