@@ -7,23 +7,27 @@ Stages push an entry with :func:`doing` (what runs, and how to resume it);
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Activity:
-    """One thing in progress: ``what`` (``stage 'align' of runs/x``) and ``resume`` (a hint)."""
+    """One thing in progress: ``what`` (``stage 'align' of runs/x``) and ``resume`` (a hint,
+    or a function giving it when the interrupt comes: whether a checkpoint exists by then)."""
 
     what: str
-    resume: str = ""
+    resume: str | Callable[[], str] = ""
+
+    def hint(self) -> str:
+        return self.resume() if callable(self.resume) else self.resume
 
 
 _stack: list[Activity] = []
 
 
 @contextlib.contextmanager
-def doing(what: str, resume: str = "") -> Iterator[Activity]:
+def doing(what: str, resume: str | Callable[[], str] = "") -> Iterator[Activity]:
     """Record ``what`` as in progress for the duration of the block."""
     entry = Activity(what, resume)
     _stack.append(entry)
@@ -49,5 +53,5 @@ def describe() -> str:
     now = current()
     if now is None:
         return ""
-    hints = [a.resume for a in _stack if a.resume]
+    hints = [h for h in (a.hint() for a in _stack) if h]
     return "; ".join([now.what, *hints])

@@ -96,10 +96,9 @@ def align_command(
                                                      **overrides), flags)
     layout = RunLayout(out)
     target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
-    from uqa_cli.writing import writing_into
+    from uqa_cli.writing import resume_from, writing_into
 
-    with writing_into(out, "align", resume="re-run it with --resume to continue from "
-                      f"{target / 'checkpoint'}"):
+    with writing_into(out, "align", resume=resume_from(target / "checkpoint")):
         if embeddings is None and base is not None \
                 and not layout.baseline(base.name).own_embeddings.is_file():
             write_baseline_embeddings(layout, base)  # the oracle's vectors, on first use

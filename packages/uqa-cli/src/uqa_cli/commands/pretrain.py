@@ -76,10 +76,9 @@ def pretrain_command(
         options.resolve_preset(preset, out),
         **settings,
     ), given_flags(settings))
-    from uqa_cli.writing import writing_into
+    from uqa_cli.writing import resume_from, writing_into
 
-    with writing_into(out, "pretrain", resume="re-run it with --resume to continue from "
-                      f"{layout.encoder / 'checkpoint'}"):
+    with writing_into(out, "pretrain", resume=resume_from(layout.encoder / "checkpoint")):
         summary = pretrain(data or layout.data, layout.encoder, config, resume=resume,
                            log_dir=log_dir)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
