@@ -168,6 +168,12 @@ def test_uqa_load_plugins_limits_third_party(
     allowed = run_python(code, plugin_dir, UQA_LOAD_PLUGINS="uqa-toy-plugin")
     assert "toy_adapter" not in blocked.stdout and "mean_linear" in blocked.stdout
     assert "toy_adapter" in allowed.stdout
+    as_module = run_python(code, plugin_dir, UQA_LOAD_PLUGINS="UQA_toy.plugin")  # PEP 503
+    assert "toy_adapter" in as_module.stdout and "UQA_LOAD_PLUGINS" not in as_module.stderr
+    unknown = run_python(code, plugin_dir, UQA_LOAD_PLUGINS="uqa-toy-plugin, nosuch")
+    assert "toy_adapter" in unknown.stdout
+    assert unknown.stderr.count("UQA_LOAD_PLUGINS names 'nosuch'") == 1
+    assert "uqa-toy-plugin" in unknown.stderr.split("installed: ", 1)[1]
 
 
 def test_trace_plugins_writes_hook_calls(make_plugin_dist, run_python) -> None:

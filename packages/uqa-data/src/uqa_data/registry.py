@@ -23,6 +23,7 @@ import difflib
 import importlib
 import importlib.metadata as metadata
 import os
+import re
 import sys
 import warnings
 from collections.abc import Mapping
@@ -126,7 +127,7 @@ class _Registry:
     def _load_entry_points(self) -> None:
         allowed = os.environ.get("UQA_LOAD_PLUGINS")
         allowed_set = None if allowed is None else {
-            a.strip() for a in allowed.split(",") if a.strip()
+            _normalized(a) for a in allowed.split(",") if a.strip()
         }
         seen: set[str] = set()
         def dist_of(ep: metadata.EntryPoint) -> str:
@@ -142,7 +143,8 @@ class _Registry:
             if ep.name in seen:
                 continue
             seen.add(ep.name)
-            if dist not in FIRST_PARTY and allowed_set is not None and dist not in allowed_set:
+            if (dist not in FIRST_PARTY and allowed_set is not None
+                    and _normalized(dist) not in allowed_set):
                 continue
             if self.pm.has_plugin(ep.name):
                 continue
@@ -159,6 +161,12 @@ class _Registry:
                 )
                 continue
             self.sources[ep.name] = (dist, ep.value)
+        if allowed_set:
+            third = sorted({dist_of(ep) for ep in eps} - FIRST_PARTY)
+            for name in sorted(allowed_set - {_normalized(d) for d in third}):
+                _warn(f"uqa: UQA_LOAD_PLUGINS names '{name}', but no installed plugin "
+                      "distribution has that name (a distribution, as pip lists it); "
+                      f"installed: {', '.join(third) if third else '(none)'}")
 
     def table(self, kind: str) -> dict[str, ComponentSpec]:
         if kind not in KIND_HOOKS:
@@ -197,6 +205,11 @@ class _Registry:
                 )
         self.tables[kind] = table
         return table
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503): ``UQA_Plugin.x`` -> ``uqa-plugin-x``."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def _warn(message: str) -> None:
