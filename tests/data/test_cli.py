@@ -53,6 +53,12 @@ def test_cli_errors_exit_2_with_one_line(tmp_path: Path,
         code, text = _run(["data", "synth", "-o", str(out), *flags], capsys)
         assert code == 2 and expected in text
         assert not out.exists()  # checked before the directory is made
+    for fmt in ("uqabench", "csv", "recbole"):
+        missing = tmp_path / "no" / "such.csv"
+        code, text = _run(["data", "import", str(missing), "--format", fmt, "-o",
+                           str(tmp_path / "imp")], capsys)
+        assert code == 2 and f"{missing}: no such file or folder" in text, text
+        assert not (tmp_path / "imp").exists()
 
 
 def test_import_csv_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -163,6 +163,8 @@ def import_command(
     spec = get_component("dataset", fmt, flag="--format")
     if spec.options.get("synthetic"):
         raise UqaInputError(f"--format {fmt} is a synthetic source; use `uqa data synth`")
+    if not path.exists():
+        raise UqaInputError(f"{path}: no such file or folder (PATH, the click log to import)")
     importer = spec.load()
     given = {
         "items": items,
