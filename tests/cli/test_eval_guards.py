@@ -136,3 +136,31 @@ def test_report_out_through_a_file_is_refused_first(run_dir: Path, tmp_path: Pat
     assert code == 2, err
     assert err.startswith(f"error: --out {target}: ") and err.count("\n") == 1, err
     assert notes.read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_report_older_than_its_predictions_is_built_again(run_dir: Path, tmp_path: Path,
+                                                            capsys) -> None:
+    """`uqa eval` again without `uqa report`: comparisons must not mix the old report's rows
+    with the new predictions' paired differences."""
+    import os
+
+    import pyarrow as pa
+    from uqa_data.io import write_table
+    from uqa_eval.report import load_run
+
+    copy = tmp_path / "r"
+    shutil.copytree(run_dir, copy)
+    old = load_run(copy)
+    assert old["overall"]["n"] > 5
+    table = ipc.open_file(str(copy / "predictions" / "eval.arrow")).read_all()
+    write_table(pa.Table.from_batches(table.slice(0, 5).to_batches()),
+                copy / "predictions" / "eval.arrow")
+    stamp = (copy / "report" / "report.json").stat().st_mtime
+    os.utime(copy / "predictions" / "eval.arrow", (stamp + 5, stamp + 5))
+    assert load_run(copy)["overall"]["n"] == 5
+    assert load_run(copy)["meta"].get("llm") == old["meta"].get("llm")
+    code, err = uqa_inprocess(capsys, "report", str(copy), str(copy / "baselines" / "none"),
+                              "--out", str(tmp_path / "cmp"))
+    assert code == 0, err
+    rows = json.loads((tmp_path / "cmp" / "report.json").read_text())
+    assert '"n": 5' in json.dumps(rows)

@@ -54,17 +54,15 @@ def report_command(
     from uqa_eval.provenance import version_warnings
     from uqa_eval.report import (
         METRICS,
-        build_report,
         compare_runs,
         comparison_tables,
-        load_report,
         load_run,
         print_table,
+        report_from_predictions,
         report_table,
         write_comparison,
         write_report,
     )
-    from uqa_eval.report.aggregate import no_user_predictions
 
     if metric not in METRICS:
         raise UnknownNameError(f"unknown metric '{metric}' (--metric); valid: {', '.join(METRICS)}")
@@ -86,14 +84,9 @@ def report_command(
         lock = writing_into(run, "report", flag="RUN") if out is None else contextlib.nullcontext()
         with lock:
             if rebuild and layout.predictions.is_file():
-                # what the stage knew (llm, mode, encoder...) stays; run.json's facts win
-                kept = load_report(layout.report_json).get("meta", {}) \
-                    if layout.report_json.is_file() else {}
-                kept = {k: v for k, v in kept.items() if k not in ("predictions", "questions")}
-                report = build_report(layout.predictions, layout.questions("eval"),
-                                      {**kept, **layout.facts()}, no_user_predictions(layout))
+                report = report_from_predictions(layout)
             else:
-                report = load_run(run)
+                report = load_run(run)  # rebuilt too when the predictions are newer
             attach_curves(report, run)  # from the run's training files, as they are now
             target = out or layout.report
             written = write_report(report, target)

@@ -63,6 +63,8 @@ from uqa_eval.report.compare import (
     kind_of,
     load_comparison,
     load_run,
+    report_from_predictions,
+    report_is_stale,
     run_verdicts,
 )
 from uqa_eval.report.render import (
@@ -92,7 +94,7 @@ __all__ = [
     "comparison_markdown", "comparison_metrics", "comparison_table", "comparison_tables",
     "count", "differences_markdown", "differences_table", "entry_of", "find_runs",
     "has_metric", "kind_of", "load_comparison", "load_report", "load_run", "md_escape",
-    "paired_differences", "pct", "print_table", "read_verdicts", "report_markdown",
-    "report_table", "run_name", "run_verdicts", "summarize", "token_ratios", "value",
-    "write_comparison", "write_report",
+    "paired_differences", "pct", "print_table", "read_verdicts", "report_from_predictions",
+    "report_is_stale", "report_markdown", "report_table", "run_name", "run_verdicts",
+    "summarize", "token_ratios", "value", "write_comparison", "write_report",
 ]

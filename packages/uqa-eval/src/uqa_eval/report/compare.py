@@ -52,7 +52,8 @@ the oracle) sit between."""
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """The report of one run: ``report/report.json``, else built from its predictions.
+    """The report of one run: ``report/report.json``, else (or when its predictions are
+    newer: answered again since) built from its predictions.
 
     Questions are the run's own, else found up to three folders up (a study sharing
     one question set; a baseline reads its run's). The facts of ``run.json``
@@ -61,25 +62,43 @@ def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """
     layout = RunLayout.at(run_dir)
     facts = layout.facts()
-    if layout.report_json.is_file():
+    if layout.report_json.is_file() and not report_is_stale(layout):
         report = load_report(layout.report_json)
     else:
         if not layout.predictions.is_file():
             raise UqaInputError(f"{layout.root}: not a run directory; expected "
                                 "report/report.json or predictions/eval.arrow")
-        questions = layout.find_questions()
-        if questions is None:
-            raise UqaInputError(
-                f"{layout.root}: has predictions but no questions file to score them "
-                f"against; expected {layout.questions('eval')}"
-            )
-        report = build_report(layout.predictions, questions, facts,
-                              no_user_predictions(layout))
+        report = report_from_predictions(layout)
     meta = report.setdefault("meta", {})
     meta.setdefault("run", layout.name)
     for key, v in facts.items():  # wall time etc. recorded after the report was built
         meta.setdefault(key, v)
     return report
+
+
+def report_is_stale(layout: RunLayout) -> bool:
+    """The run's predictions were written after its ``report.json`` (``uqa eval`` again)."""
+    return (layout.report_json.is_file() and layout.predictions.is_file()
+            and layout.predictions.stat().st_mtime > layout.report_json.stat().st_mtime)
+
+
+def report_from_predictions(layout: RunLayout) -> dict[str, Any]:
+    """The run's report built from ``predictions/eval.arrow``. What the old report knew
+    (llm, mode, encoder...) stays; ``run.json``'s facts win.
+
+    :raises UqaInputError: no questions file to score the predictions against.
+    """
+    questions = layout.find_questions()
+    if questions is None:
+        raise UqaInputError(
+            f"{layout.root}: has predictions but no questions file to score them "
+            f"against; expected {layout.questions('eval')}"
+        )
+    kept = load_report(layout.report_json).get("meta", {}) \
+        if layout.report_json.is_file() else {}
+    kept = {k: v for k, v in kept.items() if k not in ("predictions", "questions")}
+    return build_report(layout.predictions, questions, {**kept, **layout.facts()},
+                        no_user_predictions(layout))
 
 
 def run_verdicts(run_dir: str | os.PathLike[str]) -> Verdicts | None:
