@@ -183,11 +183,15 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
         features = FeatureEmbedding(v - 1, (), 1, 1, o["dim"], "id-only")
         model = UserModel(features, enc)
         params = list(model.parameters())
+        precision, _, compiled = precision.partition("+")  # "fp32+compile": torch.compile
         cfg = PretrainConfig(encoder=c["encoder"], precision=precision)
 
         def loss_of(ids: Any, lengths: Any, targets: Any) -> Any:
             with autocast(precision, torch.device("cpu")):
                 return training_loss(model, features, Batch(ids, lengths, None, targets), cfg)
+
+        if compiled == "compile":
+            loss_of = torch.compile(loss_of)
 
         count = enc.get_num_params()
     return loss_of, torch.optim.AdamW(params, lr=1e-4), count
@@ -386,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="a checkout of OpenStellarTeam/UQABench (the folder holding uqa_bench/)")
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--regimes", default="full,paper", help="full and/or paper lengths")
-    p.add_argument("--precisions", default="fp32", help="our side's precisions: fp32,bf16")
+    p.add_argument("--precisions", default="fp32",
+                   help="our side's precisions: fp32, bf16; +compile (fp32+compile) wraps our "
+                   "training step in torch.compile")
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
