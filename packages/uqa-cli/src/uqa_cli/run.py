@@ -179,6 +179,7 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
     from uqa_data.prepare import config_for
     from uqa_data.questions import QuestionConfig
     from uqa_encoders.model import encoder_config
+    from uqa_encoders.pretrain import PRESETS as PRETRAIN_PRESETS
     from uqa_encoders.pretrain import PretrainConfig
     from uqa_eval.evaluate import EvalConfig
 
@@ -207,10 +208,14 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
         QuestionConfig, preset, **{"seed": seed, "lang": options.lang,
                                    "distractors": options.distractors, **over("questions")}))
     size = over("pretrain").get("size", options.encoder_size)
+    encoder = str(over("pretrain").get("encoder", options.encoder))
+    get_component("encoder", encoder, flag="--encoder").load()  # a plugin's module imports
     if size is not None:  # an unknown size names the flag that chose it
-        encoder_config(str(over("pretrain").get("encoder", options.encoder)), size,
-                       flag="--set pretrain.size" if "size" in over("pretrain")
+        encoder_config(encoder, size, flag="--set pretrain.size" if "size" in over("pretrain")
                        else "--encoder-size")
+    elif preset in PRETRAIN_PRESETS:  # the preset's size: a plugin may lack it
+        encoder_config(encoder, PRETRAIN_PRESETS[preset].size,
+                       flag=f"the size --preset {preset} asks for; or pass --encoder-size")
     cfgs["pretrain"] = built("pretrain", lambda: build_config(
         PretrainConfig, preset, **{"encoder": options.encoder, "size": options.encoder_size,
                                    "seed": seed, **over("pretrain")}))

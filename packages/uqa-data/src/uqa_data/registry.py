@@ -33,7 +33,7 @@ from typing import Any
 import pluggy
 
 from uqa_data import hookspecs
-from uqa_data.errors import UnknownNameError
+from uqa_data.errors import UnknownNameError, UqaError
 
 PROJECT = "uqa"
 ENTRY_POINT_GROUP = "uqa"
@@ -82,14 +82,31 @@ class ComponentSpec:
     plugin: str = ""
 
     def load(self) -> Any:
-        """Import and return the object named by :attr:`target`."""
-        return resolve_target(self.target)
+        """Import and return the object named by :attr:`target`.
+
+        :raises UqaError: it cannot be imported (naming the component and its origin).
+        """
+        return self._resolve(self.target, "target")
 
     def load_config(self) -> Any:
         """Import and return the config class named by :attr:`config`."""
         if self.config is None:
             raise UnknownNameError(f"{self.kind} '{self.name}' declares no config class")
-        return resolve_target(self.config)
+        return self._resolve(self.config, "config")
+
+    def origin(self) -> str:
+        """``registered by plugin 'p' of distribution 'd'``, for messages."""
+        return f"registered by plugin '{self.plugin or '?'}' of distribution " \
+               f"'{self.provider or '?'}'"
+
+    def _resolve(self, target: str, what: str) -> Any:
+        try:
+            return resolve_target(target)
+        except UqaError:
+            raise
+        except Exception as exc:  # a plugin's broken module must not end in a traceback
+            raise UqaError(f"{self.kind} '{self.name}' ({self.origin()}): its {what} "
+                           f"'{target}' cannot be loaded: {type(exc).__name__}: {exc}") from exc
 
 
 def resolve_target(target: str) -> Any:
@@ -130,6 +147,7 @@ class _Registry:
             _normalized(a) for a in allowed.split(",") if a.strip()
         }
         seen: set[str] = set()
+        loaded: list[tuple[Any, metadata.EntryPoint, str]] = []
         def dist_of(ep: metadata.EntryPoint) -> str:
             return ep.dist.name if ep.dist is not None else "?"
 
@@ -161,12 +179,30 @@ class _Registry:
                 )
                 continue
             self.sources[ep.name] = (dist, ep.value)
+            if dist not in FIRST_PARTY:
+                loaded.append((plugin, ep, dist))
+        for plugin, ep, dist in loaded:  # every hookspec is known by now (uqa_addhooks)
+            self._check_hook_names(plugin, ep, dist)
         if allowed_set:
             third = sorted({dist_of(ep) for ep in eps} - FIRST_PARTY)
             for name in sorted(allowed_set - {_normalized(d) for d in third}):
                 _warn(f"uqa: UQA_LOAD_PLUGINS names '{name}', but no installed plugin "
                       "distribution has that name (a distribution, as pip lists it); "
                       f"installed: {', '.join(third) if third else '(none)'}")
+
+    def _check_hook_names(self, plugin: Any, ep: metadata.EntryPoint, dist: str) -> None:
+        """Warn of an optional hook implementation whose name is no uqa hook (a typo that
+        pluggy's ``optionalhook`` would let pass in silence)."""
+        specs = sorted(n for n in dir(self.pm.hook) if n.startswith("uqa_")
+                       and getattr(getattr(self.pm.hook, n), "spec", None) is not None)
+        for attr in dir(plugin):
+            opts = getattr(getattr(plugin, attr, None), f"{PROJECT}_impl", None)
+            if not isinstance(opts, dict) or not opts.get("optionalhook"):
+                continue
+            name = opts.get("specname") or attr
+            if name not in specs:
+                _warn(f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from distribution "
+                      f"'{dist}'): {unknown_name_message('hook', name, specs)}")
 
     def table(self, kind: str) -> dict[str, ComponentSpec]:
         if kind not in KIND_HOOKS:
@@ -184,8 +220,9 @@ class _Registry:
                 specs = impl.function() or []
             except Exception as exc:
                 _warn(
-                    f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}') "
-                    f"failed in {KIND_HOOKS[kind]}: {type(exc).__name__}: {exc}"
+                    f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
+                    f"distribution '{dist}') failed in {KIND_HOOKS[kind]}: "
+                    f"{type(exc).__name__}: {exc}"
                 )
                 continue
             if self.trace:  # called one by one below, so pluggy's own tracing misses them
@@ -195,8 +232,9 @@ class _Registry:
                 if spec.name in table:
                     other = table[spec.name]
                     _warn(
-                        f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}') "
-                        f"registers {kind} '{spec.name}', already registered by "
+                        f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
+                        f"distribution '{dist}') registers {kind} '{spec.name}', already "
+                        "registered by "
                         f"'{other.plugin}' ({other.provider}); keeping the first"
                     )
                     continue
@@ -266,8 +304,9 @@ def unknown_name_message(
         pairs = zip(name, v, strict=False)
         return next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(name), len(v)))
 
-    starts = [v for v in sorted(valid) if v != name and shared(v) >= 3
-              and 2 * shared(v) >= min(len(name), len(v))]
+    starts = sorted((v for v in valid if v != name and shared(v) >= 3
+                     and 2 * shared(v) >= min(len(name), len(v))),
+                    key=lambda v: (-shared(v), v))  # the longest shared start first
     close = list(dict.fromkeys([*starts, *difflib.get_close_matches(name, valid, n=3,
                                                                     cutoff=0.6)]))[:3]
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -7,20 +7,20 @@ every tensor's name and shape and names the first mismatch.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from uqa_data.errors import UnknownNameError, UqaInputError
+from uqa_data.errors import UnknownNameError, UqaError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
 from uqa_data.registry import get_component, unknown_name_message
 
 from uqa_encoders.features import FeatureEmbedding
 from uqa_encoders.inputs import ItemFeatures, load_items
-from uqa_encoders.zoo.base import SequentialEncoder
+from uqa_encoders.zoo.base import EncoderConfig, SequentialEncoder
 
 FORMAT = "uqa-encoder/1"
 
@@ -38,16 +38,30 @@ def encoder_config(name: str, size: str, flag: str = "--size", **overrides: Any)
             unknown_name_message(f"{name} size", str(size), list(sizes), flag=flag)
         )
     cls = spec.load_config()
+    if not (isinstance(cls, type) and issubclass(cls, EncoderConfig) and is_dataclass(cls)):
+        raise UqaError(f"encoder '{name}' ({spec.origin()}): its config {cls!r} must be a "
+                       "dataclass subclassing uqa_encoders.zoo.base.EncoderConfig")
     known = {f.name for f in fields(cls)}
+    unknown = sorted(set(sizes[size]) - known)
+    if unknown:
+        raise UqaError(f"encoder '{name}' ({spec.origin()}): size '{size}' sets "
+                       f"{', '.join(unknown)}, which {cls.__name__} has no field for; fields: "
+                       f"{', '.join(sorted(known))}")
     args = {**sizes[size], **{k: v for k, v in overrides.items() if k in known}}
-    return cls(**args)
+    try:
+        return cls(**args)
+    except (TypeError, ValueError) as exc:
+        raise UqaError(f"encoder '{name}' ({spec.origin()}): {cls.__name__}(size '{size}') "
+                       f"failed: {exc}") from exc
 
 
 def build_encoder(name: str, config: Any) -> SequentialEncoder:
     """Instantiate the registered encoder class ``name`` with ``config``."""
-    cls = get_component("encoder", name, flag="--encoder").load()
+    spec = get_component("encoder", name, flag="--encoder")
+    cls = spec.load()
     if not (isinstance(cls, type) and issubclass(cls, SequentialEncoder)):
-        raise UqaInputError(f"encoder '{name}' target {cls!r} is not a SequentialEncoder")
+        raise UqaInputError(f"encoder '{name}' ({spec.origin()}): target {cls!r} is not a "
+                            "uqa_encoders.zoo.base.SequentialEncoder")
     return cls(config)
 
 
@@ -78,6 +92,13 @@ class UserModel(nn.Module):
         if timestamps is not None:  # relative to each sequence's first click
             timestamps = timestamps - timestamps[:, :1]
         h = self.encoder(x, lengths, timestamps)
+        expected = (*item_ids.shape, self.dim)
+        if not isinstance(h, torch.Tensor) or tuple(h.shape) != expected:
+            got = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
+            raise UqaError(f"encoder '{self.encoder.name or type(self.encoder).__name__}' "
+                           f"returned hidden states of shape "
+                           f"{got}; expected [batch, length, dim] = {expected}, one state per "
+                           "click")
         mask = SequentialEncoder.valid_mask(lengths, item_ids.shape[1])
         return h * mask.unsqueeze(-1).to(h.dtype)
 
