@@ -164,3 +164,22 @@ def test_a_report_older_than_its_predictions_is_built_again(run_dir: Path, tmp_p
     assert code == 0, err
     rows = json.loads((tmp_path / "cmp" / "report.json").read_text())
     assert '"n": 5' in json.dumps(rows)
+
+
+def test_two_runs_of_one_name_are_told_apart(run_dir: Path, tmp_path: Path) -> None:
+    """The same default name in two folders (e.g. two launchers): every row and every paired
+    difference says which folder it is."""
+    from uqa_eval.report import compare_runs
+
+    runs = []
+    for where in ("a", "b"):
+        shutil.copytree(run_dir, tmp_path / where / run_dir.name)
+        runs += [tmp_path / where / run_dir.name, tmp_path / where / run_dir.name / "baselines"
+                 / "none"]
+    comparison = compare_runs(runs)
+    labels = [r["label"] for r in comparison["runs"]]
+    assert len(set(labels)) == len(labels) == 4, labels
+    assert any(f"[a/{run_dir.name}]" in x for x in labels), labels
+    dirs = {(d["subject_dir"], d["reference_dir"]) for d in comparison["differences"]}
+    assert (str(runs[0]), str(runs[1])) in dirs and (str(runs[2]), str(runs[3])) in dirs
+    assert (str(runs[1]), str(runs[0])) not in dirs  # `none` is a control, never a subject

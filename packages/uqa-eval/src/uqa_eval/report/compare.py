@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from uqa_data.errors import UqaInputError
@@ -258,7 +259,8 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                 if not d["columns"] or not d["n"]:
                     continue
                 out.append({"subject": subject["label"], "subject_run": subject["name"],
-                            "reference": ref["label"], "reference_run": ref["name"],
+                            "subject_dir": subject["run_dir"], "reference": ref["label"],
+                            "reference_run": ref["name"], "reference_dir": ref["run_dir"],
                             "metric": metric, **d})
     return out
 
@@ -283,6 +285,14 @@ def _disambiguate(rows: list[dict[str, Any]]) -> None:
             if layout.is_baseline and "/" not in name:  # a baseline names its run
                 name = f"{layout.run.root.name}/{name}"
             r["label"] = f"{r['label']} [{name}]"
+    dup = clashes()  # runs of one name (the same default name in two folders): their paths
+    if dup:
+        paths = {r["run_dir"]: Path(r["run_dir"]).resolve() for r in rows}
+        common = Path(os.path.commonpath(list(paths.values())))
+        for r in rows:
+            if r["label"] in dup:
+                where = paths[r["run_dir"]].relative_to(common).as_posix() or "."
+                r["label"] = f"{r['label'].rsplit(' [', 1)[0]} [{where}]"
 
 
 def load_comparison(path: str | os.PathLike[str]) -> dict[str, Any]:
