@@ -133,7 +133,7 @@ def test_log_dir_that_is_or_sits_under_a_file(tmp_path: Path, capsys: pytest.Cap
     (["--set", "align.loss=optons"], "unknown alignment loss 'optons' (--set align.loss); did you "
      "mean 'options'?"),
     (["--set", "align.position=middle"], "unknown user-context position 'middle' (--set "
-     "align.position) valid: after, before"),
+     "align.position); valid: after, before"),
     (["--set", "pretrain.input_mode=ids"], "unknown input mode 'ids' (--set pretrain.input_mode)"),
     (["--set", "prepare.min_item_count=0"], "prepare setting min_item_count=0 (--set "
      "prepare.min_item_count): expected an integer >= 1"),
@@ -159,4 +159,15 @@ def test_a_stage_command_names_its_own_flag(tmp_path: Path, capsys: pytest.Captu
                                             argv: list[str], expected: str) -> None:
     code, err = uqa_inprocess(capsys, *argv, "--out", str(tmp_path / "x"))
     assert code == 2 and expected in err and err.count("\n") == 1, err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2"])
+def test_uqa_nproc_is_checked_before_the_first_stage(tmp_path: Path, capsys, value: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UQA_NPROC", value)
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--launcher", "torchrun",
+                              "--out", str(tmp_path / "x"))
+    assert code == 2 and err == (f"error: UQA_NPROC={value!r}: expected an integer >= 1 "
+                                 "(torchrun workers per node, for --launcher torchrun)\n"), err
     assert not (tmp_path / "x").exists()

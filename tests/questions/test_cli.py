@@ -60,8 +60,8 @@ def test_uqa_questions_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["--format", "json"], "unknown format 'json' (--format) valid: arrow, lm-eval, official"),
-    (["--attributes", "colour"], "unknown attribute 'colour' (--attributes) valid: brand, "
+    (["--format", "json"], "unknown format 'json' (--format); valid: arrow, lm-eval, official"),
+    (["--attributes", "colour"], "unknown attribute 'colour' (--attributes); valid: brand, "
                                  "category, shop"),
 ])
 def test_bad_values_name_their_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -117,7 +117,7 @@ def test_uqa_run_names_the_size_a_preset_asks_for(plugin_dir: Path, make_plugin_
                 str(tmp_path / "run"))
     assert proc.returncode == 2
     assert ("unknown myenc size 'tiny' (the size --preset tiny asks for; or pass "
-            "--encoder-size) valid: small") in proc.stderr, proc.stderr
+            "--encoder-size); valid: small") in proc.stderr, proc.stderr
     assert not (tmp_path / "run").exists()
 
 

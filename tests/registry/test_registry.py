@@ -57,7 +57,7 @@ def test_unknown_name_suggests_close_matches() -> None:
 
 def test_unknown_name_message_without_matches() -> None:
     msg = unknown_name_message("preset", "zzz", ["tiny", "default"], flag="--preset")
-    assert msg == "unknown preset 'zzz' (--preset) valid: default, tiny"
+    assert msg == "unknown preset 'zzz' (--preset); valid: default, tiny"
 
 
 @pytest.mark.parametrize(("name", "valid", "hint"), [

@@ -79,6 +79,10 @@ def validate(options: RunOptions) -> None:
         raise UnknownNameError(
             unknown_name_message("launcher", options.launcher, list(LAUNCHERS), flag="--launcher")
         )
+    if options.launcher == "torchrun":
+        from uqa_cli.worker import workers
+
+        workers()  # UQA_NPROC, before the first stage
     if options.log_dir is not None:
         from uqa_data.scalars import check_log_dir
 

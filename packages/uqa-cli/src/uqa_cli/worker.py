@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from uqa_data.errors import UqaError
+from uqa_data.errors import UqaError, UqaInputError
 from uqa_data.io import write_json
 
 
@@ -58,17 +58,29 @@ def run_stage(stage: str, spec: dict[str, Any]) -> Any:
     raise UqaError(f"stage '{stage}' cannot run under a launcher; expected pretrain or align")
 
 
-def launch_torchrun(stage: str, spec: dict[str, Any], spec_path: Path) -> None:
-    """Run ``stage`` in ``$UQA_NPROC`` torchrun workers (default: GPUs, or 2 on CPU)."""
-    write_json(spec, spec_path)
-    nproc = os.environ.get("UQA_NPROC")
-    if nproc is None:
-        try:
-            import torch
+def workers() -> int:
+    """``$UQA_NPROC`` (default: the GPUs, or 2 on a CPU): torchrun workers per node.
 
-            nproc = str(torch.cuda.device_count() or 2)
-        except ImportError:
-            nproc = "2"
+    :raises UqaInputError: ``UQA_NPROC`` is set to anything but an integer >= 1.
+    """
+    given = os.environ.get("UQA_NPROC")
+    if given is not None:
+        if not given.strip().isdigit() or int(given) < 1:
+            raise UqaInputError(f"UQA_NPROC={given!r}: expected an integer >= 1 (torchrun "
+                                "workers per node, for --launcher torchrun)")
+        return int(given)
+    try:
+        import torch
+
+        return torch.cuda.device_count() or 2
+    except ImportError:
+        return 2
+
+
+def launch_torchrun(stage: str, spec: dict[str, Any], spec_path: Path) -> None:
+    """Run ``stage`` in :func:`workers` torchrun workers."""
+    nproc = workers()
+    write_json(spec, spec_path)
     torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
     cmd = [
         torchrun,

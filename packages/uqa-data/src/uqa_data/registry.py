@@ -309,6 +309,6 @@ def unknown_name_message(
                     key=lambda v: (-shared(v), v))  # the longest shared start first
     close = list(dict.fromkeys([*starts, *difflib.get_close_matches(name, valid, n=3,
                                                                     cutoff=0.6)]))[:3]
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}? " if close else "; "
     listing = ", ".join(sorted(valid)) if valid else "(none registered)"
-    return f"unknown {what} '{name}'{where}{hint} valid: {listing}"
+    return f"unknown {what} '{name}'{where}{hint}valid: {listing}"
