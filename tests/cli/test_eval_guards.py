@@ -183,3 +183,20 @@ def test_two_runs_of_one_name_are_told_apart(run_dir: Path, tmp_path: Path) -> N
     dirs = {(d["subject_dir"], d["reference_dir"]) for d in comparison["differences"]}
     assert (str(runs[0]), str(runs[1])) in dirs and (str(runs[2]), str(runs[3])) in dirs
     assert (str(runs[1]), str(runs[0])) not in dirs  # `none` is a control, never a subject
+
+
+def test_a_metric_no_run_has_is_a_warning(tmp_path: Path, capsys) -> None:
+    from uqa_eval.report import summarize, write_report
+
+    write_report(summarize(["df", "ip"], [True, False], meta={"run": "a"}), tmp_path / "a" /
+                 "report")
+    code, err = uqa_inprocess(capsys, "report", str(tmp_path / "a"), "--metric", "acc_pmi")
+    assert code == 0, err
+    assert "warning: no run here has acc_pmi (it needs the `none` baseline's answers" in err
+
+
+def test_report_of_a_missing_path_says_so(tmp_path: Path, capsys) -> None:
+    code, err = uqa_inprocess(capsys, "report", str(tmp_path / "nope"))
+    assert code == 2
+    assert err == f"error: {tmp_path / 'nope'}: no such file or directory; expected a run or " \
+                  "study directory\n"

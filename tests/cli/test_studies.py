@@ -158,10 +158,10 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["scale-size", "--sizes", "3m,bogus"],
-     "study 'scale-size', variant trm_plus-bogus: unknown trm_plus size 'bogus'"),
+     "study 'scale-size', variant trm_plus-bogus: unknown trm_plus size 'bogus' (--sizes)"),
     (["scale-length", "--lengths", "32,abc"], "--lengths 32,abc: 'abc' is not an integer"),
     (["scale-length", "--lengths", "32,0"],
-     "study 'scale-length', variant len0: pre-training setting max_len=0"),
+     "study 'scale-length', variant len0: pre-training setting max_len=0 (--lengths)"),
     (["table2", "--budget-minutes", "-1"], "--budget-minutes -1: expected a number >= 0"),
     (["table2", "--llm", "/no/such/model"], "study 'table2', variant gru4rec: unknown llm"),
 ], ids=["size", "length-text", "length-zero", "budget", "llm"])

@@ -337,7 +337,8 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout) ->
 
 
 def _show_reports(layout: RunLayout, baselines: list[str]) -> dict[str, Any]:
-    """Print the run's report and (with baselines) write and print it beside them."""
+    """Print the run's report and (with baselines) write and print it beside them: the
+    results, so to stdout (progress goes to stderr)."""
     from uqa_data.io import read_json
     from uqa_eval.report import (
         compare_runs,
@@ -348,12 +349,12 @@ def _show_reports(layout: RunLayout, baselines: list[str]) -> dict[str, Any]:
     )
 
     report = read_json(layout.report_json)
-    console.print(report_table(report))
+    print_table(report_table(report))
     if baselines:
         comparison = compare_runs([layout.root, *(layout.baseline(b).root for b in baselines)])
         write_comparison(comparison, layout.compare)
         for table in comparison_tables(comparison):
-            print_table(table, console)
+            print_table(table)
     return report
 
 

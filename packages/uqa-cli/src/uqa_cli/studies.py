@@ -177,8 +177,18 @@ def study_variants(name: str, args: StudyArgs, budget_minutes: float = 30.0) -> 
             checked_configs(replace(variant.options, out=args.out / variant.label,
                                     launcher=args.launcher))
         except (UqaInputError, UnknownNameError) as exc:
-            raise UqaInputError(f"study '{name}', variant {variant.label}: {exc}") from None
+            said = str(exc)
+            for flag, study_flag in STUDY_FLAGS.get(name, {}).items():  # what the user typed
+                said = said.replace(f"({flag})", f"({study_flag})")
+            raise UqaInputError(f"study '{name}', variant {variant.label}: {said}") from None
     return variants
+
+
+STUDY_FLAGS: dict[str, dict[str, str]] = {
+    "scale-size": {"--encoder-size": "--sizes"},
+    "scale-length": {"--set pretrain.max_len": "--lengths"},
+}
+"""Per study, the flag a variant's setting came from, for its error messages."""
 
 
 def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Variant]:

@@ -399,6 +399,9 @@ def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) ->
     found: list[Path] = []
     for raw in paths:
         p = Path(raw)
+        if not p.exists():
+            raise UqaInputError(f"{p}: no such file or directory; expected a run or study "
+                                "directory")
         if not p.is_dir():
             raise UqaInputError(f"{p}: not a directory; expected a run or study directory")
         hits = [p] if RunLayout.at(p).is_run() else _walk_runs(p, max_depth)

@@ -56,6 +56,7 @@ def report_command(
         METRICS,
         compare_runs,
         comparison_tables,
+        has_metric,
         load_run,
         print_table,
         report_from_predictions,
@@ -87,6 +88,7 @@ def report_command(
                 report = report_from_predictions(layout)
             else:
                 report = load_run(run)  # rebuilt too when the predictions are newer
+            shown = [report]
             attach_curves(report, run)  # from the run's training files, as they are now
             target = out or layout.report
             written = write_report(report, target)
@@ -101,6 +103,7 @@ def report_command(
     else:
         runs = _with_baselines(runs)  # each named run with its own, as a single run
         comparison = compare_runs(runs)
+        shown = [r["report"] for r in comparison["runs"]]
         warnings = version_warnings(runs)
         for line in warnings:
             err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
@@ -117,6 +120,11 @@ def report_command(
         written = write_comparison(comparison, target)
         for table in comparison_tables(comparison, metric):
             print_table(table, stdout)
+    if metric != "acc" and not any(has_metric(r, metric) for r in shown):
+        why = ("it needs the `none` baseline's answers to the same questions: uqa run "
+               "--baselines none" if metric == "acc_pmi" else "it comes from loglik answering")
+        err.print(f"[yellow]warning:[/] no run here has {metric} ({why}); its columns are "
+                  "empty", highlight=False, soft_wrap=True)
     err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
 
 
