@@ -116,8 +116,11 @@ def test_runs_without_report_json_are_built_from_predictions(tmp_path: Path) -> 
 
 
 def test_find_runs_errors(tmp_path: Path) -> None:
-    with pytest.raises(UqaInputError, match="not a directory"):
+    with pytest.raises(UqaInputError, match="missing: no such file or directory"):
         find_runs([tmp_path / "missing"])
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(UqaInputError, match="file.txt: not a directory"):
+        find_runs([tmp_path / "file.txt"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(UqaInputError, match="no run found"):
         find_runs([tmp_path / "empty"])
@@ -163,7 +166,7 @@ def test_uqa_report_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture)
     with pytest.raises(SystemExit) as info:
         main(["report", str(tmp_path / "nothing")])
     assert info.value.code == 2
-    assert "not a directory" in " ".join(capsys.readouterr().err.split())
+    assert "nothing: no such file or directory" in " ".join(capsys.readouterr().err.split())
 
 
 def test_uqa_report_single_run_with_its_baselines(tmp_path: Path) -> None:
