@@ -119,7 +119,7 @@ def test_find_runs_errors(tmp_path: Path) -> None:
     with pytest.raises(UqaInputError, match="missing: no such file or directory"):
         find_runs([tmp_path / "missing"])
     (tmp_path / "file.txt").write_text("x")
-    with pytest.raises(UqaInputError, match="file.txt: not a directory"):
+    with pytest.raises(UqaInputError, match=r"file\.txt: not a directory"):
         find_runs([tmp_path / "file.txt"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(UqaInputError, match="no run found"):
