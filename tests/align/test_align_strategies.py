@@ -84,3 +84,10 @@ def test_fsdp_refuses_full_fine_tuning_before_anything_loads():
     with pytest.raises(UqaInputError, match="'full' fine-tuning under FSDP is not supported"):
         AlignConfig(fsdp=True, strategy="full").validate()
     AlignConfig(fsdp=True, strategy="lora").validate()
+
+
+def test_lora_wrapping_prints_no_deprecation_of_transformers(tiny, recwarn) -> None:
+    """peft reads `is_gradient_checkpointing`, which transformers 5 deprecates: users of
+    `--strategy lora` saw that warning on every run."""
+    apply_strategy(tiny.model, "lora")
+    assert not [w for w in recwarn if "is_gradient_checkpointing" in str(w.message)]

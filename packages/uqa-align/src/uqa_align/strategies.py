@@ -10,6 +10,7 @@ any step runs, so a wrapping mistake cannot silently fine-tune the LLM.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from uqa_data.errors import UqaInputError
@@ -49,7 +50,10 @@ def apply_strategy(model: Any, strategy: str, *, lora_r: int = 8, lora_alpha: in
     targets: Any = [t for t in LORA_TARGETS if t in names] or "all-linear"
     config = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
                         target_modules=targets, bias="none")
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # peft reads an attribute transformers 5 deprecates
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
+                                category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def trainable_parameters(model: Any, adapter: nn.Module | None) -> list[nn.Parameter]:
