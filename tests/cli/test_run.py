@@ -71,6 +71,8 @@ def test_tiny_run_writes_every_design_file(tiny_run) -> None:
             for b in ("none", "shuffled")}
     assert base["none"]["acc_pmi"] == base["none"]["acc"] and "acc_pmi" in base["shuffled"]
     assert "is it signal? acc_pmi" in proc.stdout
+    assert "uqa comparison (acc, %)" in proc.stdout  # both metrics' accuracies, then
+    assert "uqa comparison (acc_pmi, %)" in proc.stdout  # the paired differences
 
 
 @pytest.mark.llm

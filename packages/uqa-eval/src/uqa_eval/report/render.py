@@ -404,9 +404,12 @@ DIFFERENCE_METRICS: tuple[str, ...] = ("acc", "acc_pmi")
 
 
 def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) -> list[Table]:
-    """The accuracy table, then (when there are controls) the differences tables: of
-    ``metric``, else of each of :data:`DIFFERENCE_METRICS` the runs have."""
-    tables = [comparison_table(comparison, metric)]
+    """The accuracy tables, then (when there are controls) the differences tables: of
+    ``metric``, else of each of :data:`DIFFERENCE_METRICS` the runs have (``acc``, and
+    ``acc_pmi`` beside a ``none`` baseline)."""
+    have = comparison_metrics(comparison)
+    shown = [metric] if metric else [m for m in DIFFERENCE_METRICS if m in have]
+    tables = [comparison_table(comparison, m) for m in shown] or [comparison_table(comparison)]
     for m in (metric,) if metric else DIFFERENCE_METRICS:
         diffs = differences_table(comparison, m)
         tables += [diffs] if diffs is not None else []
