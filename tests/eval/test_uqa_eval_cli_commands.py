@@ -14,9 +14,9 @@ import pyarrow as pa
 import pytest
 import uqa_eval
 from uqa_data.errors import UqaInputError
-from uqa_data.io import read_table, write_table
+from uqa_data.io import write_table
 from uqa_eval.cli import main
-from uqa_eval.external import embedded_users, filter_questions
+from uqa_eval.external import embedded_users, select_questions
 
 LI = "用户最感兴趣的3个类目是什么？"
 SI = "用户近期最感兴趣的类目是什么？"
@@ -90,9 +90,9 @@ def test_embeddings_schema_and_question_filtering(tmp_path: Path) -> None:
     emb = embeddings(tmp_path / "e.arrow", [1, 2, 3])
     assert embedded_users(emb) == {1, 2, 3}
     q = questions(tmp_path / "q.arrow", [1, 2, 7, 8, 8, 3])
-    cov = filter_questions(q, {1, 2, 3}, tmp_path / "kept.arrow")
+    kept, cov = select_questions(q, {1, 2, 3})
     assert (cov.kept, cov.dropped, cov.missing_users) == (3, 3, (7, 8))
-    assert read_table(tmp_path / "kept.arrow").column("user_id").to_pylist() == [1, 2, 3]
+    assert kept.column("user_id").to_pylist() == [1, 2, 3]
     assert "dropped 3 of 6 questions whose 2 user(s) have no embedding" in cov.message("e.arrow")
 
     bad = write_table(pa.table({"user_id": pa.array([1], pa.int64()), "vec": [1.0]}),

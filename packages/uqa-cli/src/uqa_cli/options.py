@@ -7,11 +7,14 @@ Each function returns the ``typer.Option`` for a parameter default, so a command
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from uqa_data.presets import PRESETS
+
+T = TypeVar("T")
 
 PRESET_CHOICES = ", ".join(PRESETS[:-1]) + f" or {PRESETS[-1]}"
 """``tiny, small, default or full``."""
@@ -49,6 +52,17 @@ def resolve_preset(preset: str | None, out: Path) -> str:
     except (OSError, ValueError, AttributeError, UqaError):
         recorded = None
     return recorded if isinstance(recorded, str) and recorded in PRESETS else "default"
+
+
+def stage_config(make: Callable[..., T], preset: str | None, out: Path,
+                 settings: dict[str, Any], flags: Mapping[str, str] | None = None) -> T:
+    """``make(preset, **settings)`` with ``preset`` resolved for ``out``
+    (:func:`resolve_preset`); a bad setting names the flag that gave it (``flags``: setting
+    -> flag, by default ``--<setting>`` for each one given)."""
+    from uqa_data.settings import flagged, given_flags
+
+    return flagged(lambda: make(resolve_preset(preset, out), **settings),
+                   given_flags(settings) if flags is None else flags)
 
 
 def seed(help: str = "random seed") -> Any:

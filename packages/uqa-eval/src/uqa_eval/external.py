@@ -97,17 +97,6 @@ def select_questions(
     return kept, Coverage(str(p), kept.num_rows, dropped.num_rows, missing)
 
 
-def filter_questions(
-    questions_path: str | os.PathLike[str],
-    users: set[int],
-    out_path: str | os.PathLike[str],
-) -> Coverage:
-    """Write the questions whose ``user_id`` is in ``users`` to ``out_path`` (atomically)."""
-    kept, coverage = select_questions(questions_path, users)
-    write_table(kept, out_path)
-    return coverage
-
-
 def require_questions(coverage: Coverage, split: str, emb: Path, users: set[int]) -> None:
     """:raises UqaInputError: no question of ``coverage`` has a user in ``emb``."""
     if coverage.kept:

@@ -63,7 +63,7 @@ def align_command(
     from uqa_align.train import AlignConfig, align
     from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_data.settings import flagged, given_flags
+    from uqa_data.settings import given_flags
     from uqa_eval.baselines import baseline_embeddings, get_baseline, write_baseline_embeddings
 
     base = get_baseline(baseline) if baseline else None
@@ -92,8 +92,7 @@ def align_command(
         overrides.update(base.align_overrides())
     if num_tokens is not None:
         overrides["adapter_options"] = {"num_tokens": num_tokens}
-    config = flagged(lambda: AlignConfig.from_preset(options.resolve_preset(preset, out),
-                                                     **overrides), flags)
+    config = options.stage_config(AlignConfig.from_preset, preset, out, overrides, flags)
     layout = RunLayout(out)
     target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
     from uqa_cli.writing import resume_from, writing_into

@@ -6,6 +6,7 @@ so ``uqa --help`` stays fast.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,6 @@ def prepare_command(
     """Filter, time-order, renumber and split OUT/raw/ into OUT/data/."""
     from uqa_data.prepare import config_for, is_synthetic, prepare, report_table
     from uqa_data.progress import console
-    from uqa_data.settings import flagged, given_flags
 
     layout = RunLayout(out)
     settings = dict(
@@ -107,11 +107,8 @@ def prepare_command(
         split=split,
         test_fraction=test_fraction,
     )
-    config = flagged(lambda: config_for(
-        layout.raw,
-        options.resolve_preset(preset, out),
-        **settings,
-    ), given_flags(settings))
+    config = options.stage_config(functools.partial(config_for, layout.raw), preset, out,
+                                  settings)
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data prepare"):

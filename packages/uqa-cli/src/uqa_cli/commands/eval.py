@@ -46,7 +46,6 @@ def eval_command(
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
     from uqa_data.layout import RunLayout
     from uqa_data.progress import console
-    from uqa_data.settings import flagged, given_flags
     from uqa_eval.baselines import baseline_adapter, baseline_embeddings, get_baseline
     from uqa_eval.evaluate import EvalConfig, evaluate
 
@@ -60,10 +59,7 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
-    config = flagged(lambda: EvalConfig.from_preset(
-        options.resolve_preset(preset, out),
-        **settings,
-    ), given_flags(settings))
+    config = options.stage_config(EvalConfig.from_preset, preset, out, settings)
 
     layout = RunLayout(out)
     emb = embeddings or baseline_embeddings(layout, base, "test")

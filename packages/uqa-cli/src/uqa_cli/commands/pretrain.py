@@ -51,7 +51,6 @@ def pretrain_command(
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
     from uqa_data.layout import RunLayout
-    from uqa_data.settings import flagged, given_flags
     from uqa_encoders.pretrain import PretrainConfig, pretrain
 
     layout = RunLayout(out)
@@ -72,10 +71,7 @@ def pretrain_command(
         precision=precision,
         seed=seed,
     )
-    config = flagged(lambda: PretrainConfig.from_preset(
-        options.resolve_preset(preset, out),
-        **settings,
-    ), given_flags(settings))
+    config = options.stage_config(PretrainConfig.from_preset, preset, out, settings)
     from uqa_cli.writing import resume_from, writing_into
 
     with writing_into(out, "pretrain", resume=resume_from(layout.encoder / "checkpoint")):

@@ -69,7 +69,7 @@ def questions_command(
     from uqa_data.questions import QuestionConfig, generate
     from uqa_data.questions.config import FORMATS
     from uqa_data.registry import unknown_name_message
-    from uqa_data.settings import flagged, given_flags
+    from uqa_data.settings import given_flags
 
     layout = RunLayout(out)
     if fmt not in (*FORMATS, LM_EVAL):
@@ -86,10 +86,8 @@ def questions_command(
         formats=("arrow",) if fmt in ("arrow", LM_EVAL) else ("arrow", fmt),
         distractors=distractors,
     )
-    config = flagged(lambda: QuestionConfig.from_preset(
-        options.resolve_preset(preset, out),
-        **settings,
-    ), {k: "--per-task" if k == "eval_per_task" else f for k, f in given_flags(settings).items()})
+    config = options.stage_config(QuestionConfig.from_preset, preset, out, settings, {
+        k: "--per-task" if k == "eval_per_task" else f for k, f in given_flags(settings).items()})
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):

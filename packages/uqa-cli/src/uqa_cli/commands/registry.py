@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import typer
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 KIND_ALIASES = {
     "encoders": "encoder",
@@ -36,6 +32,7 @@ def list_command(
     from rich.table import Table
     from uqa_data.errors import UnknownNameError
     from uqa_data.registry import KIND_HOOKS, list_components, unknown_name_message
+    from uqa_eval.report import print_table
 
     if kind == "all":
         kinds = list(KIND_HOOKS)
@@ -66,7 +63,7 @@ def list_command(
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    _stdout().print(table)
+    print_table(table)  # the listing is the output: stdout, so it pipes into grep
 
 
 def plugins_command(
@@ -75,6 +72,7 @@ def plugins_command(
     """List loaded plugins with their distribution and entry point."""
     from rich.table import Table
     from uqa_data.registry import get_plugin_manager, plugin_sources
+    from uqa_eval.report import print_table
 
     pm = get_plugin_manager()
     sources = plugin_sources()
@@ -91,7 +89,7 @@ def plugins_command(
         table.add_column(col)
     for r in rows:
         table.add_row(r["plugin"], r["distribution"], r["entry_point"], ", ".join(r["hooks"]))
-    _stdout().print(table)
+    print_table(table)  # the listing is the output: stdout, so it pipes into grep
 
 
 def _print_sizes(as_json: bool = False) -> None:
@@ -104,6 +102,7 @@ def _print_sizes(as_json: bool = False) -> None:
         typer.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
+    from uqa_eval.report import print_table
 
     table = Table(title="encoder size presets")
     for col in ("encoder", "size", "shape", "backbone params", "paper (Table 5)"):
@@ -117,7 +116,7 @@ def _print_sizes(as_json: bool = False) -> None:
             _human(r["backbone_params"]),
             _human(paper) if paper else "",
         )
-    _stdout().print(table)
+    print_table(table)  # the listing is the output: stdout, so it pipes into grep
 
 
 def _human(n: int) -> str:
@@ -125,10 +124,3 @@ def _human(n: int) -> str:
         if n >= div:
             return f"{n / div:.2f}{unit}"
     return str(n)
-
-
-def _stdout() -> Console:
-    """A listing is the command's output: stdout (so it pipes into grep), not the log."""
-    from rich.console import Console
-
-    return Console()
