@@ -10,6 +10,9 @@ then Kendall's tau between the seeds' rankings (tau-b, ties counted), for both m
     uqa study table2 --preset default --baselines none,shuffled --seed 0 --out runs/t2-s0 --yes
     uqa study table2 --preset default --baselines none,shuffled --seed 1 --out runs/t2-s1 --yes
     python bench/table2_seeds.py runs/t2-s0 runs/t2-s1 --out bench/results/table2_seeds.md
+
+``uqa study table2 --seeds 0,1`` now reports the same ranking agreement itself
+(``OUT/report/seeds.md``); this script stays for the studies run before it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.ipc as ipc
+from uqa_eval.report.seeds import kendall_tau_b as kendall_tau
 
 INTEREST = ("li", "si", "it")
 ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
@@ -39,26 +43,6 @@ def correctness(run: Path, questions: Path) -> tuple[np.ndarray, np.ndarray]:
     ids = _column(questions, "question_id")
     tasks = np.array(_column(questions, "task"))
     return np.array([bool(correct[q]) for q in ids]), np.isin(tasks, INTEREST)
-
-
-def kendall_tau(a: list[float], b: list[float]) -> float:
-    """Kendall's tau-b of two score lists over the same items (ties in either count)."""
-    concordant = discordant = ties_a = ties_b = 0
-    for i, j in itertools.combinations(range(len(a)), 2):
-        da, db = np.sign(a[i] - a[j]), np.sign(b[i] - b[j])
-        if da == 0 and db == 0:
-            continue
-        if da == 0:
-            ties_a += 1
-        elif db == 0:
-            ties_b += 1
-        elif da == db:
-            concordant += 1
-        else:
-            discordant += 1
-    n = concordant + discordant
-    denom = np.sqrt((n + ties_a) * (n + ties_b))
-    return float((concordant - discordant) / denom) if denom else float("nan")
 
 
 def main() -> None:

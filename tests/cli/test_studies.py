@@ -177,3 +177,80 @@ def test_every_variant_is_checked_before_the_first_runs(
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and expected in errors[0], err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["table2", "--seed", "1", "--seeds", "0,1"], "--seed and --seeds: give one"),
+    (["table2", "--seeds", "0,x"], "--seeds 0,x: 'x' is not an integer"),
+    (["table2", "--seeds", "3"], "--seeds 3: expected at least two distinct seeds"),
+    (["table2", "--seeds", "1,1"], "--seeds 1,1: expected at least two distinct seeds"),
+    (["table2", "--seeds", "0,-2"], "--seeds 0,-2: -2 is negative"),
+    (["table2", "--encoders", "sasrec,sasrek"],
+     "study 'table2', variant sasrek: unknown encoder 'sasrek' (--encoders); "
+     "did you mean 'sasrec'?"),
+    (["table2", "--encoders", "sasrec,sasrec"], "--encoders sasrec,sasrec: sasrec given twice"),
+    (["table2", "--encoders", ","], "--encoders ',': expected comma-separated names"),
+    (["scale-size", "--encoders", "sasrec"], "--encoders is table2's; study 'scale-size'"),
+    (["table2", "--seeds", "0,1", "--encoders", "gru4rec", "--llm", "/no/such/model"],
+     "study 'table2', variant gru4rec: unknown llm"),
+], ids=["both", "seeds-text", "one-seed", "same-seed", "negative", "encoder", "twice", "empty",
+        "not-table2", "llm-with-seeds"])
+def test_seeds_and_encoders_are_checked_before_anything_is_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    from cli_helpers import uqa_inprocess
+
+    out = tmp_path / "study"
+    code, err = uqa_inprocess(capsys, "study", *argv, "--out", str(out))
+    assert code == 2 and "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], err
+    assert not out.exists()
+
+
+def test_table2_takes_a_plugin_encoder_among_its_encoders(tmp_path: Path) -> None:
+    variants = STUDIES["table2"](StudyArgs(out=tmp_path, encoders=("sasrec", "hstu")))
+    assert [v.label for v in variants] == ["sasrec", "hstu"]
+    assert variants[0].options.baselines == ["text20", "text50", "none"]
+
+
+def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
+        tmp_path: Path, tiny_llm_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``uqa study table2 --encoders A,B --seeds 0,1``: each seed's study in its own folder
+    (its own data), then accuracies, ranks and tau-b across the seeds; ``none`` beside the
+    first variant gives every variant of its seed acc_pmi."""
+    from uqa_cli.main import main
+    from uqa_data.layout import RunLayout
+
+    out = tmp_path / "study"
+    main(["study", "table2", "--preset", "tiny", "--llm", str(tiny_llm_dir), "--encoders",
+          "gru4rec,sasrec", "--seeds", "0,1", "--baselines", "none", "--out", str(out), "--yes"])
+    printed = capsys.readouterr().out
+    for seed in (0, 1):
+        study = json.loads((out / f"seed-{seed}" / "study.json").read_text())
+        assert study["seed"] == seed
+        assert [v["label"] for v in study["variants"]] == ["gru4rec", "sasrec"]
+        sasrec = RunLayout(out / f"seed-{seed}" / "sasrec")
+        assert sasrec.report_json.is_file()
+        assert not sasrec.baseline("none").predictions.is_file()
+        report = json.loads(sasrec.report_json.read_text())
+        assert report["overall"].get("acc_pmi") is not None  # the sibling's none
+    assert ((out / "seed-0" / "gru4rec" / "raw" / "interactions.arrow").read_bytes()
+            != (out / "seed-1" / "gru4rec" / "raw" / "interactions.arrow").read_bytes())
+    agreement = json.loads((out / "report" / "seeds.json").read_text())
+    assert agreement["seeds"] == [0, 1] and agreement["labels"] == ["gru4rec", "sasrec"]
+    assert agreement["metrics"] == ["acc", "acc_pmi"]
+    for metric in ("acc", "acc_pmi"):
+        for column in ("interest_perception", "overall"):
+            res = agreement["results"][metric][column]
+            assert set(res["rank"]) == {"gru4rec", "sasrec"}
+            assert len(res["tau"]) == 1 and len(res["pairs"]) == 1
+            for seed in ("0", "1"):
+                acc = [res["accuracy"][lab][seed]["acc"] for lab in ("gru4rec", "sasrec")]
+                expected = {"gru4rec": 1.0, "sasrec": 2.0} if acc[0] > acc[1] else (
+                    {"gru4rec": 2.0, "sasrec": 1.0} if acc[1] > acc[0] else
+                    {"gru4rec": 1.5, "sasrec": 1.5})
+                assert {lab: res["rank"][lab][seed] for lab in expected} == expected
+    assert "Kendall tau-b, seeds 0 and 1" in (out / "report" / "seeds.md").read_text()
+    assert "across seeds: acc_pmi, Int. Avg." in printed
+    assert json.loads((out / "study.json").read_text())["seeds"] == [0, 1]

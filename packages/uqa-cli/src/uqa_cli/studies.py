@@ -50,6 +50,8 @@ class StudyArgs:
     seed: int = 0
     launcher: str = "local"
     encoder: str = "trm_plus"
+    encoders: tuple[str, ...] = PAPER_ENCODERS
+    """table2's encoders: the paper's five, or any registered (a plugin's among them)."""
     sizes: tuple[str, ...] = SCALE_SIZES
     lengths: tuple[int, ...] = SCALE_LENGTHS
     baselines: tuple[str, ...] | None = None
@@ -68,8 +70,9 @@ def _base(args: StudyArgs, **kw: Any) -> RunOptions:
 
 
 def table2(args: StudyArgs) -> list[Variant]:
-    """Every encoder, plus the text20/text50 and none baselines (paper Table 2)."""
-    variants = [Variant(enc, _base(args, encoder=enc), {"encoder": enc}) for enc in PAPER_ENCODERS]
+    """Every encoder (the paper's five unless ``--encoders``), plus the text20/text50 and
+    none baselines (paper Table 2)."""
+    variants = [Variant(enc, _base(args, encoder=enc), {"encoder": enc}) for enc in args.encoders]
     variants[0].options.baselines = ["text20", "text50", "none"]
     return variants
 
@@ -185,6 +188,7 @@ def study_variants(name: str, args: StudyArgs, budget_minutes: float = 30.0) -> 
 
 
 STUDY_FLAGS: dict[str, dict[str, str]] = {
+    "table2": {"--encoder": "--encoders"},
     "scale-size": {"--encoder-size": "--sizes"},
     "scale-length": {"--set pretrain.max_len": "--lengths"},
 }
@@ -212,9 +216,10 @@ def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Vari
 
 
 def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,
-                 budget_minutes: float = 30.0) -> dict[str, Any]:
+                 budget_minutes: float = 30.0, later: int = 0) -> dict[str, Any]:
     """Run ``variants`` (study ``name``; :func:`study_variants`) into ``args.out``, each
-    reusing the stages its siblings finished, and write the study report."""
+    reusing the stages its siblings finished, and write the study report. ``later``:
+    variants still to run after these (other seeds), counted in the time estimate."""
     args.out.mkdir(parents=True, exist_ok=True)
     dirs = [args.out / v.label for v in variants]
     write_json(
@@ -241,7 +246,7 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         t0 = time.perf_counter()
         run_pipeline(options)
         spent = time.perf_counter() - t0
-        remaining = len(variants) - i - 1
+        remaining = len(variants) - i - 1 + later
         if i == 0 and remaining and not yes:
             estimate = spent * remaining / 60
             console.print(
@@ -255,6 +260,45 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
                     "to go on (finished variants are kept and reused)"
                 )
     return write_study_report(name, args.out, variants, time.perf_counter() - started)
+
+
+def seed_dir(study_dir: Path, seed: int) -> Path:
+    """Where ``uqa study --seeds`` runs the study with ``seed``: ``<study>/seed-<seed>``."""
+    return study_dir / f"seed-{seed}"
+
+
+def seed_variants(name: str, args: StudyArgs, seeds: tuple[int, ...],
+                  budget_minutes: float = 30.0) -> list[tuple[StudyArgs, list[Variant]]]:
+    """The study once per seed (each into :func:`seed_dir`), every variant of every seed
+    checked before anything runs (:func:`study_variants`)."""
+    per_seed = [replace(args, seed=s, out=seed_dir(args.out, s)) for s in seeds]
+    return [(a, study_variants(name, a, budget_minutes)) for a in per_seed]
+
+
+def run_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Variant]]], *,
+              yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
+    """Run each seed's study (:func:`seed_variants`), then write and print whether its
+    ranking holds across the seeds (:func:`uqa_eval.report.seeds.seed_agreement`) into
+    ``<study>/report/seeds.{json,md}``."""
+    from uqa_eval.report import print_table
+    from uqa_eval.report.seeds import seed_agreement, seeds_tables, write_seed_agreement
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json({"study": name, "preset": args.preset, "llm": args.llm,
+                "seeds": [a.seed for a, _ in runs],
+                "studies": [str(a.out) for a, _ in runs]}, args.out / "study.json")
+    for i, (seed_args, variants) in enumerate(runs):
+        console.rule(f"[bold]{name}[/], seed {seed_args.seed} ({i + 1} of {len(runs)})")
+        run_variants(name, seed_args, variants, yes=yes, budget_minutes=budget_minutes,
+                     later=sum(len(v) for _, v in runs[i + 1:]))
+    agreement = seed_agreement({a.seed: {v.label: a.out / v.label for v in variants}
+                                for a, variants in runs})
+    agreement["study"] = name
+    paths = write_seed_agreement(agreement, RunLayout(args.out).report)
+    for table in seeds_tables(agreement):
+        print_table(table)  # the result: stdout, as uqa run's
+    console.print(f"across seeds: {paths['md']}")
+    return agreement
 
 
 def write_study_report(
@@ -273,7 +317,7 @@ def write_study_report(
     comparison["seconds"] = round(seconds, 1)
     write_comparison(comparison, RunLayout(study_dir).report)
     for table in comparison_tables(comparison):
-        print_table(table, console)
+        print_table(table)  # the result: stdout, as uqa run's
     if name == "scale-size":
         _plot_scaling(study_dir, variants, key="size", xlabel="backbone parameters", logx=True)
     elif name == "scale-length":

@@ -27,13 +27,21 @@ def study_command(
     encoder: str = typer.Option(
         "trm_plus", "--encoder", help="encoder of the ablations and the efficiency study"
     ),
+    encoders: str | None = typer.Option(
+        None, "--encoders", help="table2: comma-separated encoders (default: the paper's "
+        "five; a plugin's encoder may be among them)"),
     sizes: str | None = typer.Option(
         None, "--sizes", help="scale-size: comma-separated trm_plus size presets"
     ),
     lengths: str | None = typer.Option(
         None, "--lengths", help="scale-length: comma-separated max sequence lengths"
     ),
-    seed: int = options.seed(),
+    seed: int | None = typer.Option(None, "--seed", show_default=False,
+                                    help="random seed (default: 0)"),
+    seeds: str | None = typer.Option(
+        None, "--seeds", help="comma-separated seeds: the study once per seed into "
+        "OUT/seed-<s>, then whether its ranking holds (Kendall tau-b, pairs apart in every "
+        "seed) in OUT/report/seeds.md"),
     baselines: str | None = typer.Option(
         None, "--baselines", help="comma-separated baselines instead of the study's own "
         "(table2: text20,text50,none); shuffled and random run beside every variant, the "
@@ -49,15 +57,37 @@ def study_command(
     ),
 ) -> None:
     """Run a study's variants into one directory and print one table (plus a plot)."""
-    from uqa_cli.studies import SCALE_LENGTHS, SCALE_SIZES, StudyArgs, run_variants, study_variants
+    from uqa_data.errors import UqaInputError
+    from uqa_data.settings import check_seed
 
+    from uqa_cli.studies import (
+        PAPER_ENCODERS,
+        SCALE_LENGTHS,
+        SCALE_SIZES,
+        StudyArgs,
+        get_study,
+        run_seeds,
+        run_variants,
+        seed_variants,
+        study_variants,
+    )
+
+    get_study(name)
+    if seed is not None and seeds is not None:
+        raise UqaInputError("--seed and --seeds: give one (--seeds runs the study once per "
+                            "seed)")
+    if encoders is not None and name != "table2":
+        raise UqaInputError(f"--encoders is table2's; study '{name}' takes --encoder")
+    seed_list = _seeds(seeds) if seeds is not None else None
+    check_seed(0 if seed is None else seed)
     args = StudyArgs(
         out=out or Path("runs") / f"study-{name}-{preset}",
         preset=preset,
         llm=llm,
-        seed=seed,
+        seed=0 if seed is None else seed,
         launcher=launcher,
         encoder=encoder,
+        encoders=_names("--encoders", encoders) if encoders is not None else PAPER_ENCODERS,
         sizes=tuple(s.strip() for s in sizes.split(",")) if sizes else SCALE_SIZES,
         lengths=_lengths(lengths) if lengths else SCALE_LENGTHS,
         baselines=None if baselines is None else tuple(
@@ -65,10 +95,51 @@ def study_command(
     )
     from uqa_cli.writing import writing_into
 
-    # the study's name, its baselines and every variant checked; nothing written yet
+    # the study's name, its baselines and every variant (of every seed) checked; nothing
+    # written yet
+    if seed_list is not None:
+        runs = seed_variants(name, args, seed_list, budget_minutes)
+        with writing_into(args.out, f"study {name}"):
+            run_seeds(name, args, runs, yes=yes, budget_minutes=budget_minutes)
+        return
     variants = study_variants(name, args, budget_minutes)
     with writing_into(args.out, f"study {name}"):
         run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
+
+
+def _names(flag: str, text: str) -> tuple[str, ...]:
+    """``--encoders a,b``: distinct comma-separated names, at least one (each checked
+    against the registry with its variant)."""
+    from uqa_data.errors import UqaInputError
+
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not names:
+        raise UqaInputError(f"{flag} '{text}': expected comma-separated names, e.g. sasrec,hstu")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UqaInputError(f"{flag} {text}: {', '.join(twice)} given twice; each variant "
+                            "runs once")
+    return names
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """``--seeds 0,1``: at least two distinct integers >= 0."""
+    from uqa_data.errors import UqaInputError
+
+    out: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise UqaInputError(f"--seeds {text}: '{part}' is not an integer; expected "
+                                "comma-separated seeds, e.g. 0,1") from None
+    if len(set(out)) < 2 or len(set(out)) != len(out):
+        raise UqaInputError(f"--seeds {text}: expected at least two distinct seeds, e.g. 0,1")
+    negative = [s for s in out if s < 0]
+    if negative:
+        raise UqaInputError(f"--seeds {text}: {negative[0]} is negative; expected integers "
+                            ">= 0")
+    return tuple(out)
 
 
 def _lengths(text: str) -> tuple[int, ...]:

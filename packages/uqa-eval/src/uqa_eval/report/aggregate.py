@@ -381,9 +381,38 @@ def pmi_verdicts(preds: pa.Table, no_user: Path, rows: np.ndarray, answers: list
 
 def no_user_predictions(layout: RunLayout) -> Path | None:
     """The predictions of the ``none`` baseline of ``layout``'s run (its own, for
-    ``none`` itself), which ``acc_pmi`` compares with; None when it has not answered."""
+    ``none`` itself), which ``acc_pmi`` compares with; else, in a study (whose ``none``
+    runs beside its first variant only), those of a sibling variant that answered the same
+    question file with the same LLM and answering mode; None when there is none."""
     path = layout.run.baseline("none").predictions
-    return path if path.is_file() else None
+    if path.is_file():
+        return path
+    return _study_sibling_none(layout.run)
+
+
+def _study_sibling_none(run: RunLayout) -> Path | None:
+    study = run.root.parent
+    questions = run.questions("eval")
+    if not (study / "study.json").is_file() or not questions.is_file():
+        return None
+    facts = run.facts()
+    for sibling in sorted(p for p in study.iterdir() if p.is_dir() and p != run.root):
+        other = RunLayout(sibling)
+        none = other.baseline("none").predictions
+        if not (none.is_file() and other.questions("eval").is_file()):
+            continue
+        theirs = other.facts()
+        if (all(facts.get(k) == theirs.get(k) for k in ("llm", "mode"))
+                and _same_file(questions, other.questions("eval"))):
+            return none
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, or two files of the same bytes."""
+    import filecmp
+
+    return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
 
 
 def build_report(

@@ -1,0 +1,191 @@
+"""Seed agreement: does a ranking of runs hold across seeds (uqa_eval.report.seeds)?"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from uqa_data.errors import UqaInputError
+from uqa_data.io import write_json, write_table
+from uqa_data.layout import RunLayout
+from uqa_eval.report import build_report
+from uqa_eval.report.seeds import (
+    kendall_tau_b,
+    ranks,
+    seed_agreement,
+    seeds_markdown,
+    seeds_tables,
+    write_seed_agreement,
+)
+
+TASKS = ("df", "mf", "ip", "ap", "li", "si", "it")
+N = 140  # 20 questions a sub-task, 60 of interest perception
+
+
+def slow_tau_b(a: list[float], b: list[float]) -> float:
+    """Reference: tau-b from its definition, (P - Q) / sqrt((P + Q + T_a)(P + Q + T_b)),
+    T_a: pairs tied in a only."""
+    p = q = ta = tb = 0
+    for i in range(len(a)):
+        for j in range(i + 1, len(a)):
+            x, y = a[i] - a[j], b[i] - b[j]
+            if x == 0 and y == 0:
+                continue
+            if x == 0:
+                ta += 1
+            elif y == 0:
+                tb += 1
+            elif (x > 0) == (y > 0):
+                p += 1
+            else:
+                q += 1
+    denom = math.sqrt((p + q + ta) * (p + q + tb))
+    return (p - q) / denom if denom else math.nan
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=8))
+def test_tau_b_matches_its_definition_and_scipy(pairs: list[tuple[int, int]]) -> None:
+    from scipy.stats import kendalltau
+
+    a = [float(x) for x, _ in pairs]
+    b = [float(y) for _, y in pairs]
+    ours, ref = kendall_tau_b(a, b), slow_tau_b(a, b)
+    if math.isnan(ref):
+        assert math.isnan(ours)
+        return
+    assert ours == pytest.approx(ref, abs=1e-12)
+    assert ours == pytest.approx(kendalltau(a, b, variant="b").statistic, abs=1e-9)
+
+
+def test_ranks_share_ties() -> None:
+    assert ranks({"a": 0.5, "b": 0.7, "c": 0.5, "d": 0.1}) == {"b": 1, "a": 2.5, "c": 2.5,
+                                                               "d": 4}
+
+
+def make_run(root: Path, label: str, right: np.ndarray) -> Path:
+    """A run that answered the shared questions, right where ``right`` says."""
+    run = RunLayout(root / label)
+    ids = [f"q{i}" for i in range(N)]
+    write_table(pa.table({"question_id": ids, "task": [TASKS[i % 7] for i in range(N)]}),
+                run.questions("eval"))
+    write_table(pa.table({"question_id": ids, "correct": right.tolist()}), run.predictions)
+    report = build_report(run.predictions, run.questions("eval"), {"run": label})
+    from uqa_eval.report import write_report
+
+    write_report(report, run.report)
+    return run.root
+
+
+def interest(i: int) -> bool:
+    return TASKS[i % 7] in ("li", "si", "it")
+
+
+def study_of(root: Path, seed: int, accuracy: dict[str, float]) -> dict[str, Path]:
+    """Each run right on the first ``accuracy * n`` questions of each dimension block, so
+    a run with a higher accuracy is right wherever a lower one is (a clean ordering)."""
+    out = {}
+    for label, acc in accuracy.items():
+        right = np.zeros(N, dtype=bool)
+        for keep in (np.array([interest(i) for i in range(N)]),
+                     np.array([not interest(i) for i in range(N)])):
+            idx = np.flatnonzero(keep)
+            right[idx[: round(acc * len(idx))]] = True
+        out[label] = make_run(root / f"seed-{seed}", label, right)
+    write_json({"study": "t", "seed": seed}, root / f"seed-{seed}" / "study.json")
+    return out
+
+
+def test_agreement_ranks_taus_and_held_pairs(tmp_path: Path) -> None:
+    first = study_of(tmp_path, 0, {"gru4rec": 0.2, "sasrec": 0.7, "hstu": 0.5})
+    second = study_of(tmp_path, 1, {"gru4rec": 0.25, "sasrec": 0.75, "hstu": 0.2})
+    agreement = seed_agreement({0: first, 1: second})
+    assert agreement["metrics"] == ["acc"]  # no none: no acc_pmi
+    res = agreement["results"]["acc"]["interest_perception"]
+    assert res["accuracy"]["sasrec"]["0"]["n"] == 60
+    assert res["accuracy"]["sasrec"]["0"]["acc"] == pytest.approx(42 / 60)
+    lo, hi = res["accuracy"]["sasrec"]["0"]["lo"], res["accuracy"]["sasrec"]["0"]["hi"]
+    assert lo < 42 / 60 < hi
+    assert res["rank"] == {"gru4rec": {"0": 3, "1": 2}, "sasrec": {"0": 1, "1": 1},
+                           "hstu": {"0": 2, "1": 3}}
+    orders = ([0.2, 0.7, 0.5], [0.25, 0.75, 0.2])
+    assert res["tau"][0]["tau_b"] == pytest.approx(slow_tau_b(*orders))
+    assert res["tau"][0]["seeds"] == [0, 1]
+    held = {(p["a"], p["b"]) for p in res["pairs"] if p["held"]}
+    # sasrec beats both by 25+ points everywhere; gru4rec vs hstu flips between seeds
+    assert held == {("gru4rec", "sasrec"), ("sasrec", "hstu")}
+    md = seeds_markdown(agreement)
+    assert "Kendall tau-b, seeds 0 and 1, Int. Avg. (3 runs): +0.33" in md
+    assert "Pairs apart beyond noise in all 2 seeds: 2 of 3: sasrec > gru4rec (+" in md
+    assert "| sasrec | 70.0 [" in md and "| 72.5 | 1 | 1 |" in md
+    paths = write_seed_agreement(agreement, tmp_path / "report")
+    assert json.loads(Path(paths["json"]).read_text())["results"]["acc"]["overall"]["tau"]
+    assert Path(paths["md"]).read_text() == md
+    assert len(seeds_tables(agreement)) == 2  # acc: interest perception, overall
+
+
+def test_every_seed_needs_the_same_runs(tmp_path: Path) -> None:
+    first = study_of(tmp_path, 0, {"a": 0.2, "b": 0.4})
+    second = study_of(tmp_path, 1, {"a": 0.2, "c": 0.4})
+    with pytest.raises(UqaInputError, match="seed 1: runs b, c differ from seed 0's"):
+        seed_agreement({0: first, 1: second})
+    with pytest.raises(UqaInputError, match="at least two seeds"):
+        seed_agreement({0: first})
+    with pytest.raises(UqaInputError, match="at least two runs"):
+        seed_agreement({0: {"a": first["a"]}, 1: {"a": second["a"]}})
+
+
+def test_a_constant_ranking_has_no_tau(tmp_path: Path) -> None:
+    first = study_of(tmp_path, 0, {"a": 0.5, "b": 0.5})
+    second = study_of(tmp_path, 1, {"a": 0.2, "b": 0.6})
+    res = seed_agreement({0: first, 1: second})["results"]["acc"]["overall"]
+    assert res["tau"][0]["tau_b"] is None
+    assert "undefined" in seeds_markdown(seed_agreement({0: first, 1: second}))
+
+
+@pytest.mark.parametrize(("llm", "expected"), [("smollm2", True), ("other", False)])
+def test_study_variants_share_their_siblings_none(tmp_path: Path, llm: str,
+                                                  expected: bool) -> None:
+    """In a study ``none`` answers beside the first variant only; a sibling that answered
+    the same question file with the same LLM reads it for acc_pmi; another LLM's does not."""
+    from uqa_data.layout import RunState
+    from uqa_eval.report.aggregate import no_user_predictions
+
+    study = tmp_path / "study"
+    write_json({"study": "table2"}, study / "study.json")
+    first, second = RunLayout(study / "a"), RunLayout(study / "b")
+    ids = [f"q{i}" for i in range(4)]
+    write_table(pa.table({"question_id": ids, "task": ["si"] * 4,
+                          "options": [["w", "x", "y", "z"]] * 4, "answer": list("ABCD")}),
+                first.questions("eval"))
+    second.questions("eval").parent.mkdir(parents=True)
+    second.questions("eval").hardlink_to(first.questions("eval"))
+    scores = pa.array([[0.0, -1.0, -2.0, -3.0]] * 4, pa.list_(pa.float64()))
+    for run, name in ((first, "smollm2"), (second, llm)):
+        state = RunState.load(run)
+        state.data.update({"name": run.root.name, "settings": {"llm": name}})
+        state.done("eval", config={"baseline": None}, seconds=1.0)
+        write_table(pa.table({"question_id": ids, "correct": [True] * 4,
+                              "option_scores": scores}), run.predictions)
+    write_table(pa.table({"question_id": ids, "correct": [True] * 4,
+                          "option_scores": scores}), first.baseline("none").predictions)
+    assert no_user_predictions(first) == first.baseline("none").predictions
+    found = no_user_predictions(second)
+    assert (found == first.baseline("none").predictions) if expected else found is None
+    (study / "study.json").unlink()  # not a study: runs side by side share nothing
+    assert no_user_predictions(second) is None
+
+
+def test_pairs_apart_in_one_seed_only_are_not_held(tmp_path: Path) -> None:
+    first = study_of(tmp_path, 0, {"a": 0.1, "b": 0.9})
+    second = study_of(tmp_path, 1, {"a": 0.5, "b": 0.5})
+    res = seed_agreement({0: first, 1: second})["results"]["acc"]["overall"]
+    (pair,) = res["pairs"]
+    assert pair["per_seed"]["0"]["signal"] and not pair["per_seed"]["1"]["signal"]
+    assert not pair["held"]
