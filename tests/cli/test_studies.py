@@ -254,3 +254,20 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
     assert "Kendall tau-b, seeds 0 and 1" in (out / "report" / "seeds.md").read_text()
     assert "across seeds: acc_pmi, Int. Avg." in printed
     assert json.loads((out / "study.json").read_text())["seeds"] == [0, 1]
+
+    # `uqa report` on the study: both seeds' runs side by side, and the seeds again
+    (out / "report" / "seeds.md").unlink()
+    main(["report", str(out)])
+    printed = capsys.readouterr().out
+    assert "across seeds: acc, Overall" in printed
+    assert (out / "report" / "seeds.md").is_file()
+    comparison = json.loads((out / "report" / "report.json").read_text())
+    assert {r["run_dir"] for r in comparison["runs"]} >= {
+        str(out / f"seed-{s}" / lab) for s in (0, 1) for lab in ("gru4rec", "sasrec")}
+    # a seed that has not finished: the comparison is written, the seeds wait (a warning)
+    import shutil
+
+    shutil.rmtree(out / "seed-1" / "sasrec" / "predictions")
+    shutil.rmtree(out / "seed-1" / "sasrec" / "report")
+    main(["report", str(out)])
+    assert "no seed agreement yet" in capsys.readouterr().err

@@ -278,23 +278,44 @@ def seed_variants(name: str, args: StudyArgs, seeds: tuple[int, ...],
 def run_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Variant]]], *,
               yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
     """Run each seed's study (:func:`seed_variants`), then write and print whether its
-    ranking holds across the seeds (:func:`uqa_eval.report.seeds.seed_agreement`) into
-    ``<study>/report/seeds.{json,md}``."""
-    from uqa_eval.report import print_table
-    from uqa_eval.report.seeds import seed_agreement, seeds_tables, write_seed_agreement
-
+    ranking holds across the seeds (:func:`seed_report`)."""
     args.out.mkdir(parents=True, exist_ok=True)
     write_json({"study": name, "preset": args.preset, "llm": args.llm,
-                "seeds": [a.seed for a, _ in runs],
-                "studies": [str(a.out) for a, _ in runs]}, args.out / "study.json")
+                "seeds": [a.seed for a, _ in runs]}, args.out / "study.json")
     for i, (seed_args, variants) in enumerate(runs):
         console.rule(f"[bold]{name}[/], seed {seed_args.seed} ({i + 1} of {len(runs)})")
         run_variants(name, seed_args, variants, yes=yes, budget_minutes=budget_minutes,
                      later=sum(len(v) for _, v in runs[i + 1:]))
-    agreement = seed_agreement({a.seed: {v.label: a.out / v.label for v in variants}
-                                for a, variants in runs})
-    agreement["study"] = name
-    paths = write_seed_agreement(agreement, RunLayout(args.out).report)
+    agreement = seed_report(args.out)
+    assert agreement is not None  # study.json was written above
+    return agreement
+
+
+def seed_report(study_dir: Path) -> dict[str, Any] | None:
+    """The seed agreement of a ``uqa study --seeds`` directory
+    (:func:`uqa_eval.report.seeds.seed_agreement` over each seed's variants), written into
+    ``<study>/report/seeds.{json,md}`` and printed; None when ``study_dir`` is not one.
+
+    :raises UqaInputError: a seed's study or one of its variants has not finished.
+    """
+    from uqa_eval.report import print_table
+    from uqa_eval.report.seeds import seed_agreement, seeds_tables, write_seed_agreement
+
+    marker = study_dir / "study.json"
+    info = read_json(marker, what="study.json") if marker.is_file() else None
+    if not isinstance(info, dict) or not isinstance(info.get("seeds"), list):
+        return None
+    runs: dict[int, dict[str, Path]] = {}
+    for seed in info["seeds"]:
+        one = seed_dir(study_dir, int(seed))
+        if not (one / "study.json").is_file():
+            raise UqaInputError(f"{one}: seed {seed}'s study has not started; expected "
+                                f"{one / 'study.json'}")
+        variants = read_json(one / "study.json", what="study.json").get("variants", [])
+        runs[int(seed)] = {v["label"]: one / v["label"] for v in variants}
+    agreement = seed_agreement(runs)
+    agreement["study"] = info.get("study")
+    paths = write_seed_agreement(agreement, RunLayout(study_dir).report)
     for table in seeds_tables(agreement):
         print_table(table)  # the result: stdout, as uqa run's
     console.print(f"across seeds: {paths['md']}")

@@ -120,6 +120,17 @@ def report_command(
         written = write_comparison(comparison, target)
         for table in comparison_tables(comparison, metric):
             print_table(table, stdout)
+        if len(paths) == 1 and out is None:  # a `uqa study --seeds` directory: its seeds too
+            from uqa_data.errors import UqaInputError
+
+            from uqa_cli.studies import seed_report
+
+            try:
+                if seed_report(paths[0]) is not None:
+                    written["seeds"] = str(target / "seeds.md")
+            except UqaInputError as exc:  # a seed still running: the comparison stands
+                err.print(f"[yellow]warning:[/] no seed agreement yet: {escape(str(exc))}",
+                          highlight=False, soft_wrap=True)
     if metric != "acc" and not any(has_metric(r, metric) for r in shown):
         why = ("it needs the `none` baseline's answers to the same questions: uqa run "
                "--baselines none" if metric == "acc_pmi" else "it comes from loglik answering")
