@@ -164,22 +164,6 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
      "study 'scale-length', variant len0: pre-training setting max_len=0 (--lengths)"),
     (["table2", "--budget-minutes", "-1"], "--budget-minutes -1: expected a number >= 0"),
     (["table2", "--llm", "/no/such/model"], "study 'table2', variant gru4rec: unknown llm"),
-], ids=["size", "length-text", "length-zero", "budget", "llm"])
-def test_every_variant_is_checked_before_the_first_runs(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
-) -> None:
-    """A bad value in any variant fails in seconds with one line; nothing is written."""
-    from cli_helpers import uqa_inprocess
-
-    out = tmp_path / "study"
-    code, err = uqa_inprocess(capsys, "study", *argv, "--out", str(out))
-    assert code == 2 and "Traceback" not in err, err
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and expected in errors[0], err
-    assert not out.exists()
-
-
-@pytest.mark.parametrize(("argv", "expected"), [
     (["table2", "--seed", "1", "--seeds", "0,1"], "--seed and --seeds: give one"),
     (["table2", "--seeds", "0,x"], "--seeds 0,x: 'x' is not an integer"),
     (["table2", "--seeds", "3"], "--seeds 3: expected at least two distinct seeds"),
@@ -193,11 +177,13 @@ def test_every_variant_is_checked_before_the_first_runs(
     (["scale-size", "--encoders", "sasrec"], "--encoders is table2's; study 'scale-size'"),
     (["table2", "--seeds", "0,1", "--encoders", "gru4rec", "--llm", "/no/such/model"],
      "study 'table2', variant gru4rec: unknown llm"),
-], ids=["both", "seeds-text", "one-seed", "same-seed", "negative", "encoder", "twice", "empty",
-        "not-table2", "llm-with-seeds"])
-def test_seeds_and_encoders_are_checked_before_anything_is_written(
+], ids=["size", "length-text", "length-zero", "budget", "llm", "both", "seeds-text", "one-seed",
+        "same-seed", "negative", "encoder", "twice", "empty", "not-table2", "llm-with-seeds"])
+def test_every_variant_is_checked_before_the_first_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
+    """A bad value in any variant (of any seed), or a bad --seeds or --encoders, fails in
+    seconds with one line; nothing is written."""
     from cli_helpers import uqa_inprocess
 
     out = tmp_path / "study"
