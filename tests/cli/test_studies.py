@@ -177,8 +177,11 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
     (["scale-size", "--encoders", "sasrec"], "--encoders is table2's; study 'scale-size'"),
     (["table2", "--seeds", "0,1", "--encoders", "gru4rec", "--llm", "/no/such/model"],
      "study 'table2', variant gru4rec: unknown llm"),
+    (["table2", "--encoders", "sasrec", "--seeds", "0,1", "--baselines", ""],
+     "--seeds: study 'table2' has one variant and no baseline to compare it with"),
 ], ids=["size", "length-text", "length-zero", "budget", "llm", "both", "seeds-text", "one-seed",
-        "same-seed", "negative", "encoder", "twice", "empty", "not-table2", "llm-with-seeds"])
+        "same-seed", "negative", "encoder", "twice", "empty", "not-table2", "llm-with-seeds",
+        "nothing-to-compare"])
 def test_every_variant_is_checked_before_the_first_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
@@ -230,7 +233,9 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
         for column in ("interest_perception", "overall"):
             res = agreement["results"][metric][column]
             assert set(res["rank"]) == {"gru4rec", "sasrec"}
-            assert len(res["tau"]) == 1 and len(res["pairs"]) == 1
+            assert len(res["tau"]) == 1
+            assert {(p["a"], p["b"]) for p in res["pairs"]} == {
+                ("gru4rec", "sasrec"), ("gru4rec", "none"), ("sasrec", "none")}
             for seed in ("0", "1"):
                 acc = [res["accuracy"][lab][seed]["acc"] for lab in ("gru4rec", "sasrec")]
                 expected = {"gru4rec": 1.0, "sasrec": 2.0} if acc[0] > acc[1] else (

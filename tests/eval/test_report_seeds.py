@@ -16,6 +16,7 @@ from uqa_data.io import write_json, write_table
 from uqa_data.layout import RunLayout
 from uqa_eval.report import build_report
 from uqa_eval.report.seeds import (
+    Control,
     kendall_tau_b,
     ranks,
     seed_agreement,
@@ -122,7 +123,8 @@ def test_agreement_ranks_taus_and_held_pairs(tmp_path: Path) -> None:
     assert held == {("gru4rec", "sasrec"), ("sasrec", "hstu")}
     md = seeds_markdown(agreement)
     assert "Kendall tau-b, seeds 0 and 1, Int. Avg. (3 runs): +0.33" in md
-    assert "Pairs apart beyond noise in all 2 seeds: 2 of 3: sasrec > gru4rec (+" in md
+    assert "Pairs of runs apart beyond noise in all 2 seeds: 2 of 3: sasrec > gru4rec (+" in md
+    assert "against their controls" not in md  # none given
     assert "| sasrec | 70.0 [" in md and "| 72.5 | 1 | 1 |" in md
     paths = write_seed_agreement(agreement, tmp_path / "report")
     assert json.loads(Path(paths["json"]).read_text())["results"]["acc"]["overall"]["tau"]
@@ -137,8 +139,35 @@ def test_every_seed_needs_the_same_runs(tmp_path: Path) -> None:
         seed_agreement({0: first, 1: second})
     with pytest.raises(UqaInputError, match="at least two seeds"):
         seed_agreement({0: first})
-    with pytest.raises(UqaInputError, match="at least two runs"):
+    with pytest.raises(UqaInputError, match="at least two runs, or a run and a control"):
         seed_agreement({0: {"a": first["a"]}, 1: {"a": second["a"]}})
+
+
+def test_controls_are_shown_and_compared_with_the_runs_they_stand_for(tmp_path: Path) -> None:
+    """``none`` stands for every run, a run's own ``shuffled`` for that run only; neither is
+    ranked; a control missing in one seed is left out."""
+    runs, controls = {}, {}
+    for seed in (0, 1):
+        made = study_of(tmp_path, seed, {"a": 0.6, "b": 0.5, "none": 0.25, "a-shuffled": 0.2,
+                                         "extra": 0.3})
+        runs[seed] = {"a": made["a"], "b": made["b"]}
+        controls[seed] = {"none": Control(made["none"]),
+                          "a/shuffled": Control(made["a-shuffled"], owner="a")}
+        if seed == 0:
+            controls[seed]["oracle"] = Control(made["extra"])
+    agreement = seed_agreement(runs, controls)
+    assert agreement["controls"] == [{"label": "none", "owner": None},
+                                     {"label": "a/shuffled", "owner": "a"}]
+    res = agreement["results"]["acc"]["overall"]
+    assert set(res["rank"]) == {"a", "b"} and res["tau"][0]["n"] == 2
+    assert {(p["a"], p["b"], p["control"]) for p in res["pairs"]} == {
+        ("a", "b", False), ("a", "none", True), ("b", "none", True), ("a", "a/shuffled", True)}
+    assert all(p["held"] for p in res["pairs"] if p["control"])
+    md = seeds_markdown(agreement)
+    assert "Runs against their controls apart beyond noise in all 2 seeds: 3 of 3: a > none" in md
+    assert "| none | 25.0 [" in md and "| 25.0 | - | - |" in md
+    with pytest.raises(UqaInputError, match="at least two runs"):
+        seed_agreement({0: {}, 1: {}}, {0: {"none": Control(runs[0]["a"])}})
 
 
 def test_a_constant_ranking_has_no_tau(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uqa_data.errors import UnknownNameError, UqaError, UqaInputError
 from uqa_data.io import read_json, write_json
@@ -25,6 +25,9 @@ from uqa_data.progress import console
 from uqa_data.registry import unknown_name_message
 
 from uqa_cli.run import RunOptions, checked_configs, run_pipeline
+
+if TYPE_CHECKING:
+    from uqa_eval.report.seeds import Control
 
 PAPER_ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
 SCALE_SIZES = ("3m", "13m", "25m", "57m", "85m", "303m", "680m", "1.2b")
@@ -272,7 +275,13 @@ def seed_variants(name: str, args: StudyArgs, seeds: tuple[int, ...],
     """The study once per seed (each into :func:`seed_dir`), every variant of every seed
     checked before anything runs (:func:`study_variants`)."""
     per_seed = [replace(args, seed=s, out=seed_dir(args.out, s)) for s in seeds]
-    return [(a, study_variants(name, a, budget_minutes)) for a in per_seed]
+    runs = [(a, study_variants(name, a, budget_minutes)) for a in per_seed]
+    variants = runs[0][1]
+    if len(variants) < 2 and not any(v.options.baselines for v in variants):
+        raise UqaInputError(f"--seeds: study '{name}' has one variant and no baseline to "
+                            "compare it with across seeds; add --baselines none,shuffled"
+                            + (" or more --encoders" if name == "table2" else ""))
+    return runs
 
 
 def run_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Variant]]], *,
@@ -306,6 +315,7 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
     if not isinstance(info, dict) or not isinstance(info.get("seeds"), list):
         return None
     runs: dict[int, dict[str, Path]] = {}
+    controls: dict[int, dict[str, Control]] = {}
     for seed in info["seeds"]:
         one = seed_dir(study_dir, int(seed))
         if not (one / "study.json").is_file():
@@ -313,13 +323,37 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
                                 f"{one / 'study.json'}")
         variants = read_json(one / "study.json", what="study.json").get("variants", [])
         runs[int(seed)] = {v["label"]: one / v["label"] for v in variants}
-    agreement = seed_agreement(runs)
+        controls[int(seed)] = _controls(runs[int(seed)])
+    agreement = seed_agreement(runs, controls)
     agreement["study"] = info.get("study")
     paths = write_seed_agreement(agreement, RunLayout(study_dir).report)
     for table in seeds_tables(agreement):
         print_table(table)  # the result: stdout, as uqa run's
     console.print(f"across seeds: {paths['md']}")
     return agreement
+
+
+def _controls(variants: dict[str, Path]) -> dict[str, Control]:
+    """The finished baselines kept in a seed's variants, by row label: a baseline that
+    reads its variant's encoder (``shuffled``, ``random``) as ``<variant>/<name>`` standing
+    for that variant, any other (``none``, ``oracle``...) by its name, for every variant."""
+    from uqa_eval.baselines import get_baseline
+    from uqa_eval.report.seeds import Control
+
+    out: dict[str, Control] = {}
+    for label, run_dir in variants.items():
+        for b in RunLayout(run_dir).baselines():
+            if not b.predictions.is_file():
+                continue
+            try:
+                own = get_baseline(b.name).reads_run_encoder
+            except (UnknownNameError, UqaError):  # its plugin is not installed here
+                continue
+            if own:
+                out[f"{label}/{b.name}"] = Control(b.root, label)
+            else:
+                out.setdefault(b.name, Control(b.root))
+    return out
 
 
 def write_study_report(

@@ -12,10 +12,14 @@ Seed agreement (schema ``uqa-seeds/1``)::
          "mean": {label: mean accuracy over the seeds},
          "rank": {label: {seed: rank}},          # 1 = best; ties share the mean rank
          "tau": [{"seeds": [a, b], "tau_b", "n"}],
-         "pairs": [{"a", "b", "per_seed": {seed: paired difference a - b}, "held"}]}}}}
+         "pairs": [{"a", "b", "control", "per_seed": {seed: paired difference a - b},
+                    "held"}]}}},
+     "controls": [{"label", "owner"}]}          # baselines shown and compared, not ranked
 
-A pair is *held* when its paired interval excludes zero with the same sign in every
-seed: the one ordering a reader can rely on.
+Pairs are every two runs, and each run against each control that stands for it (``none``
+for all; a run's own ``shuffled`` or ``random``). A pair is *held* when its paired
+interval excludes zero with the same sign in every seed: the one ordering a reader can
+rely on.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import itertools
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +91,20 @@ def ranks(scores: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]]) -> dict[str, Any]:
+def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
+                   controls: Mapping[int, Mapping[str, Control]] | None = None
+                   ) -> dict[str, Any]:
     """Compare the same runs over several seeds.
 
-    :param runs: seed -> label -> run directory; every seed must have the same labels
-        (at least two seeds, at least two labels).
+    :param runs: seed -> label -> run directory: the runs to rank; every seed must have
+        the same labels (at least two seeds).
+    :param controls: seed -> label -> :class:`Control` (a baseline kept beside the runs:
+        ``none``, a run's ``shuffled``...): shown, compared with the runs it stands for,
+        never ranked; those every seed has are kept.
     :returns: the seed agreement described in the module docstring, for each metric
-        every run has (``acc``; ``acc_pmi`` where each run has a ``none`` to compare with).
-    :raises UqaInputError: fewer than two seeds or labels, or a label missing in a seed.
+        every row has (``acc``; ``acc_pmi`` where each has a ``none`` to compare with).
+    :raises UqaInputError: fewer than two seeds, nothing to compare, or a run missing in
+        a seed.
     """
     seeds = sorted(runs)
     if len(seeds) < 2:
@@ -104,47 +115,69 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]]) -> 
             missing = sorted(set(labels) ^ set(runs[s]))
             raise UqaInputError(f"seed {s}: runs {', '.join(missing)} differ from seed "
                                 f"{seeds[0]}'s; every seed needs the same runs")
-    if len(labels) < 2:
-        raise UqaInputError("seed agreement needs at least two runs to rank")
-    reports = {(s, lab): load_run(runs[s][lab]) for s in seeds for lab in labels}
-    verdicts = {(s, lab): run_verdicts(runs[s][lab]) for s in seeds for lab in labels}
+    controls = controls or {}
+    kept = [lab for lab in (controls.get(seeds[0]) or {})
+            if lab not in labels and all(lab in (controls.get(s) or {}) for s in seeds)]
+    if len(labels) + len(kept) < 2:
+        raise UqaInputError("seed agreement needs at least two runs, or a run and a "
+                            "control, to compare")
+    dirs = {(s, lab): Path(runs[s][lab]) for s in seeds for lab in labels}
+    dirs.update({(s, lab): Path(controls[s][lab].run_dir) for s in seeds for lab in kept})
+    reports = {key: load_run(d) for key, d in dirs.items()}
+    verdicts = {key: run_verdicts(d) for key, d in dirs.items()}
     metrics = [m for m in SEED_METRICS if all(has_metric(r, m) for r in reports.values())]
-    results: dict[str, Any] = {}
-    for metric in metrics:
-        results[metric] = {c.key: _column_agreement(seeds, labels, reports, verdicts,
-                                                    metric, c)
-                           for c in SEED_COLUMNS}
+    owners = {lab: controls[seeds[0]][lab].owner for lab in kept}
+    compared = list(itertools.combinations(labels, 2)) + [
+        (lab, c) for lab in labels for c in kept if owners[c] in (None, lab)]
+    results = {metric: {c.key: _column_agreement(seeds, labels, kept, compared, reports,
+                                                 verdicts, metric, c)
+                        for c in SEED_COLUMNS}
+               for metric in metrics}
     return {
         "schema": SEEDS_SCHEMA,
         "seeds": seeds,
         "labels": labels,
+        "controls": [{"label": lab, "owner": owners[lab]} for lab in kept],
         "metrics": metrics,
         "columns": [{"key": c.key, "label": c.label} for c in SEED_COLUMNS],
-        "runs": {lab: {str(s): str(runs[s][lab]) for s in seeds} for lab in labels},
+        "runs": {lab: {str(s): str(dirs[s, lab]) for s in seeds} for lab in labels + kept},
         "results": results,
     }
 
 
-def _column_agreement(seeds: list[int], labels: list[str], reports: Mapping, verdicts: Mapping,
+@dataclass(frozen=True)
+class Control:
+    """A baseline beside the ranked runs: its directory, and the run it stands for (None:
+    every run, like ``none``; a label: that run's own ``shuffled`` or ``random``)."""
+
+    run_dir: str | os.PathLike[str]
+    owner: str | None = None
+
+
+def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
+                      compared: list[tuple[str, str]], reports: Mapping, verdicts: Mapping,
                       metric: str, column: Column) -> dict[str, Any]:
-    accuracy: dict[str, dict[str, Any]] = {lab: {} for lab in labels}
+    accuracy: dict[str, dict[str, Any]] = {lab: {} for lab in labels + kept}
     for s in seeds:
-        for lab in labels:
+        for lab in labels + kept:
             entry = entry_of(reports[s, lab], column)
             n, acc = int(entry.get("n", 0)), entry.get(metric)
             lo_hi = wilson(round(acc * n), n) if acc is not None and n else None
             accuracy[lab][str(s)] = {"acc": acc, "n": n, "lo": lo_hi and lo_hi[0],
                                      "hi": lo_hi and lo_hi[1]}
-    ranked = [lab for lab in labels if all(accuracy[lab][str(s)]["acc"] is not None
-                                           for s in seeds)]
+    answered = [lab for lab in labels + kept
+                if all(accuracy[lab][str(s)]["acc"] is not None for s in seeds)]
+    ranked = [lab for lab in labels if lab in answered]
     per_seed_rank = {s: ranks({lab: accuracy[lab][str(s)]["acc"] for lab in ranked})
                      for s in seeds}
     tau = [{"seeds": [a, b], "n": len(ranked),
             "tau_b": _finite(kendall_tau_b([accuracy[lab][str(a)]["acc"] for lab in ranked],
-                                   [accuracy[lab][str(b)]["acc"] for lab in ranked]))}
-           for a, b in itertools.combinations(seeds, 2)]
+                                           [accuracy[lab][str(b)]["acc"] for lab in ranked]))}
+           for a, b in itertools.combinations(seeds, 2)] if len(ranked) >= 2 else []
     pairs = []
-    for a, b in itertools.combinations(ranked, 2):
+    for a, b in compared:
+        if a not in answered or b not in answered:
+            continue
         per_seed: dict[str, Any] = {}
         for s in seeds:
             va, vb = verdicts[s, a], verdicts[s, b]
@@ -152,9 +185,10 @@ def _column_agreement(seeds: list[int], labels: list[str], reports: Mapping, ver
                  if va is not None and vb is not None else None)
             per_seed[str(s)] = d
         signs = {_sign(d["diff"]) if d and d.get("signal") else 0 for d in per_seed.values()}
-        pairs.append({"a": a, "b": b, "per_seed": per_seed,
+        pairs.append({"a": a, "b": b, "control": b in kept, "per_seed": per_seed,
                       "held": len(signs) == 1 and 0 not in signs})
-    mean = {lab: sum(accuracy[lab][str(s)]["acc"] for s in seeds) / len(seeds) for lab in ranked}
+    mean = {lab: sum(accuracy[lab][str(s)]["acc"] for s in seeds) / len(seeds)
+            for lab in answered}
     return {"accuracy": accuracy, "mean": mean,
             "rank": {lab: {str(s): per_seed_rank[s][lab] for s in seeds} for lab in ranked},
             "tau": tau, "pairs": pairs}
@@ -172,32 +206,56 @@ def _rank_text(r: float) -> str:
     return f"{r:g}"
 
 
-def seeds_markdown(agreement: Mapping[str, Any]) -> str:
-    """The seed agreement as Markdown: per metric and column, each run's accuracy and
-    rank per seed, then tau-b and the pairs apart beyond noise."""
+def _rows(agreement: Mapping[str, Any], res: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """``(label, cells)`` per run, then per control: each seed's accuracy, the mean and
+    each seed's rank (``-`` for a control, never ranked)."""
     seeds = [str(s) for s in agreement["seeds"]]
-    lines = [f"# Seed agreement: seeds {', '.join(seeds)}", ""]
+    out = []
+    for lab in agreement["labels"] + [c["label"] for c in agreement.get("controls", [])]:
+        rk = res["rank"].get(lab, {})
+        out.append((lab, [*(_acc_cell(res["accuracy"][lab][s]) for s in seeds),
+                          _pct(res["mean"].get(lab)),
+                          *(_rank_text(rk[s]) if s in rk else "-" for s in seeds)]))
+    return out
+
+
+def _header(agreement: Mapping[str, Any]) -> list[str]:
+    seeds = [str(s) for s in agreement["seeds"]]
+    return ["Run", *(f"seed {s}" for s in seeds), "mean", *(f"rank {s}" for s in seeds)]
+
+
+def _sentences(agreement: Mapping[str, Any], res: Mapping[str, Any], where: str) -> list[str]:
+    """Tau-b between each two seeds, the runs' pairs and the runs against their controls
+    apart beyond noise in every seed."""
+    n = len(agreement["seeds"])
+    runs = [p for p in res["pairs"] if not p.get("control")]
+    against = [p for p in res["pairs"] if p.get("control")]
+    out = [tau_sentence(t, where) for t in res["tau"]]
+    if runs:
+        out.append(pairs_sentence(runs, n, "Pairs of runs"))
+    if against:
+        out.append(pairs_sentence(against, n, "Runs against their controls"))
+    return out
+
+
+def seeds_markdown(agreement: Mapping[str, Any]) -> str:
+    """The seed agreement as Markdown: per metric and column, each run's (then each
+    control's) accuracy and rank per seed, then tau-b and what is apart beyond noise."""
+    lines = [f"# Seed agreement: seeds {', '.join(str(s) for s in agreement['seeds'])}", ""]
     if not agreement["metrics"]:
         lines.append("No metric is shared by every run.")
+    header = _header(agreement)
     for metric in agreement["metrics"]:
         for col in agreement["columns"]:
             res = agreement["results"][metric][col["key"]]
-            lines += [f"## `{metric}`, {col['label']}", "",
-                      "| Run | " + " | ".join(f"seed {s}" for s in seeds)
-                      + " | mean | " + " | ".join(f"rank {s}" for s in seeds) + " |",
-                      "|---|" + "---:|" * (2 * len(seeds) + 1)]
-            for lab in agreement["labels"]:
-                cells = [_acc_cell(res["accuracy"][lab][s]) for s in seeds]
-                cells.append(_pct(res["mean"].get(lab)))
-                rk = res["rank"].get(lab, {})
-                cells += [_rank_text(rk[s]) if s in rk else "-" for s in seeds]
-                lines.append(f"| {lab} | " + " | ".join(cells) + " |")
-            lines.append("")
-            lines += [tau_sentence(t, col["label"]) for t in res["tau"]]
-            lines += ["", pairs_sentence(res["pairs"], len(seeds)), ""]
+            lines += [f"## `{metric}`, {col['label']}", "", "| " + " | ".join(header) + " |",
+                      "|---|" + "---:|" * (len(header) - 1)]
+            lines += [f"| {lab} | " + " | ".join(cells) + " |"
+                      for lab, cells in _rows(agreement, res)]
+            lines += ["", *(f"{line}\n" for line in _sentences(agreement, res, col["label"]))]
     lines.append("Accuracy in % with its 95% Wilson interval; rank 1 is the best (ties share "
-                 "the mean rank). A pair is held when its paired 95% bootstrap interval "
-                 "excludes zero with the same sign in every seed.")
+                 "the mean rank; controls are not ranked). A pair is apart in every seed when "
+                 "its paired 95% bootstrap interval excludes zero with the same sign in each.")
     return "\n".join(lines) + "\n"
 
 
@@ -224,10 +282,11 @@ def oriented(pair: Mapping[str, Any]) -> tuple[str, str, list[Mapping[str, Any]]
                                   for d in diffs]
 
 
-def pairs_sentence(pairs: Sequence[Mapping[str, Any]], n_seeds: int) -> str:
+def pairs_sentence(pairs: Sequence[Mapping[str, Any]], n_seeds: int,
+                   what: str = "Pairs of runs") -> str:
     """How many pairs are apart beyond noise, the same way, in every seed, and which."""
     held = [oriented(p) for p in pairs if p["held"]]
-    head = f"Pairs apart beyond noise in all {n_seeds} seeds: {len(held)} of {len(pairs)}"
+    head = f"{what} apart beyond noise in all {n_seeds} seeds: {len(held)} of {len(pairs)}"
     if not held:
         return head
     return head + ": " + "; ".join(
@@ -237,30 +296,21 @@ def pairs_sentence(pairs: Sequence[Mapping[str, Any]], n_seeds: int) -> str:
 
 def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
     """Rich tables of :func:`seeds_markdown`: one per metric and column, the tau-b and
-    the held pairs in its caption."""
+    what is apart in every seed in its caption."""
     from rich.markup import escape
     from rich.table import Table
 
-    seeds = [str(s) for s in agreement["seeds"]]
     tables = []
     for metric in agreement["metrics"]:
         for col in agreement["columns"]:
             res = agreement["results"][metric][col["key"]]
-            caption = "\n".join([*(tau_sentence(t, col["label"]) for t in res["tau"]),
-                                 pairs_sentence(res["pairs"], len(seeds))])
             table = Table(title=f"across seeds: {metric}, {col['label']} (%, 95% Wilson)",
-                          caption=escape(caption))
-            table.add_column("Run", style="bold")
-            for s in seeds:
-                table.add_column(f"seed {s}", justify="right")
-            table.add_column("mean", justify="right")
-            for s in seeds:
-                table.add_column(f"rank {s}", justify="right")
-            for lab in agreement["labels"]:
-                rk = res["rank"].get(lab, {})
-                table.add_row(escape(lab), *(_acc_cell(res["accuracy"][lab][s]) for s in seeds),
-                              _pct(res["mean"].get(lab)),
-                              *(_rank_text(rk[s]) if s in rk else "-" for s in seeds))
+                          caption=escape("\n".join(_sentences(agreement, res, col["label"]))))
+            for i, h in enumerate(_header(agreement)):
+                table.add_column(h, justify="left" if i == 0 else "right",
+                                 style="bold" if i == 0 else None)
+            for lab, cells in _rows(agreement, res):
+                table.add_row(escape(lab), *cells)
             tables.append(table)
     return tables
 
