@@ -92,7 +92,16 @@ def validate(options: RunOptions) -> None:
     check_llm(options.llm, "--llm")
     for baseline in options.baselines:
         get_component("baseline", baseline, flag="--baselines")
-    if options.dataset != "synthetic":
+    if options.dataset == "synthetic":
+        from uqa_data.rundir import check_no_import
+
+        check_no_import(RunLayout(Path(options.out)))
+    else:
+        if Path(options.dataset).resolve() == Path(options.out).resolve():
+            raise UqaInputError(
+                f"--dataset {options.dataset} is --out too: a run writes its data/ and "
+                "questions/ there, which a later run would take for the dataset's own; "
+                "give the run another --out")
         raw = RunLayout(Path(options.dataset)).raw
         for name in ("interactions.arrow", "items.arrow"):
             if not (raw / name).is_file():

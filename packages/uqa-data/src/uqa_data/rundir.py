@@ -22,9 +22,12 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uqa_data.errors import UqaError, UqaInputError
+
+if TYPE_CHECKING:
+    from uqa_data.layout import RunLayout
 
 try:
     import fcntl
@@ -216,3 +219,21 @@ def _acquire(path: Path, run_dir: Path, flag: str, command: str | None) -> int:
                 f"{exc.strerror or exc}"
             ) from exc
         return fd
+
+
+def check_no_import(layout: RunLayout, who: str = "a run on synthetic data") -> None:
+    """Synthesizing writes ``raw/``: refuse when ``raw/`` holds a click log ``uqa data
+    import`` wrote (no ``synth.json``, no synth stage in ``run.json``), which the
+    synthetic one would replace."""
+    from uqa_data.prepare import is_synthetic
+
+    if (not (layout.raw / "interactions.arrow").is_file() or is_synthetic(layout.raw)
+            or (layout.raw / "truth.arrow").is_file()):  # a synthetic log being written
+        return
+    record = layout.record() if layout.run_json.is_file() else None
+    if record is not None and record.stage("synth") is not None:
+        return  # our own synth stage, interrupted before synth.json
+    raise UqaInputError(
+        f"--out {layout.root}: {layout.raw} holds an imported click log, which {who} "
+        f"would replace; benchmark it with `uqa run --dataset {layout.root}` and another "
+        "--out")

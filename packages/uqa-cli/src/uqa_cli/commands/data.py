@@ -38,11 +38,13 @@ def synth_command(
 ) -> None:
     """Write a seeded synthetic Taobao-like click log to OUT/raw/."""
     from uqa_data.progress import console
+    from uqa_data.rundir import check_no_import
     from uqa_data.synth import check_synth_args, synthesize
 
     from uqa_cli.writing import writing_into
 
     check_synth_args(preset, seed, lang)  # before the directory is created
+    check_no_import(RunLayout(out), "uqa data synth")
     with writing_into(out, "data synth"):
         summary = synthesize(out, preset=preset, seed=seed, lang=lang)
     _print_facts(
@@ -178,16 +180,32 @@ def import_command(
     for key in given:
         if key not in accepted and not takes_any:
             raise UqaInputError(f"--{key.replace('_', '-')} does not apply to --format {fmt}")
+    import time
+
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data import"):
+        started = time.time_ns()
         summary = importer(path, out, **given)
+        _drop_stale_questions(RunLayout(out), started)
     _print_facts(
         f"imported {path} ({fmt}) -> {RunLayout(out).raw}",
         {k: v for k, v in summary.items() if not isinstance(v, dict | list)},
     )
     given = " --split given" if (RunLayout(out).raw / "split.arrow").is_file() else ""
     console.print(f"next: uqa data prepare --out {out}{given}", highlight=False)
+
+
+def _drop_stale_questions(layout: RunLayout, since_ns: int) -> None:
+    """Remove question files an earlier import wrote (an official import's) and this one
+    did not: a run would take them for this dataset's own. A run directory's questions
+    (it has ``run.json``) are its stages' and stay."""
+    if layout.run_json.is_file():
+        return
+    for split in ("align", "eval"):
+        path = layout.questions(split)
+        if path.is_file() and path.stat().st_mtime_ns < since_ns:
+            path.unlink()
 
 
 def _print_facts(title: str, facts: dict[str, Any]) -> None:

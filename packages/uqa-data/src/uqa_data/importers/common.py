@@ -141,7 +141,9 @@ def write_raw(
     extra: dict[str, pa.Table] | None = None, *, without_metadata: int | None = None,
 ) -> dict[str, Any]:
     """Write ``raw/interactions.arrow``, ``raw/items.arrow`` (and ``extra``: file name in
-    ``raw/`` -> table) after checking the log is non-empty and the item ids unique.
+    ``raw/`` -> table) after checking the log is non-empty and the item ids unique; any
+    other file in ``raw/`` (an earlier import's ``split.arrow``, a synthetic log's
+    ``synth.json`` and ``truth.arrow``) is removed, as it described the data replaced.
 
     :param without_metadata: clicked items the given item table did not describe
         (they got placeholder names); reported as ``clicked_items_without_metadata``
@@ -161,6 +163,10 @@ def write_raw(
     io.write_table(log, raw / "interactions.arrow")
     for name, table in (extra or {}).items():
         io.write_table(table, raw / name)
+    written = {"items.arrow", "interactions.arrow", *(extra or {})}
+    for stale in sorted(raw.iterdir()):  # an earlier import's split, a synthetic log's truth
+        if stale.is_file() and stale.name not in written and not stale.name.startswith("."):
+            stale.unlink()
     summary = {
         "rows": int(user.shape[0]),
         "users": int(np.unique(user).shape[0]),
