@@ -40,6 +40,10 @@ def test_predictions_file_columns_and_metrics(aligned):
         assert row["correct"] == (row["prediction"] == gold)
     assert s["acc"] == pytest.approx(np.mean(t.column("correct").to_pylist()))
     assert s["mean_input_tokens"] > 0
+    from uqa_eval.report.aggregate import predictions_facts
+
+    # the file says how it was answered (what run.json may not, after a stage command)
+    assert predictions_facts(d / "pred.arrow") == {"mode": "loglik", "llm": "smollm2"}
 
 
 def test_shuffled_baseline_permutes_the_soft_tokens(aligned):

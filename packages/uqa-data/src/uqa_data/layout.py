@@ -331,8 +331,9 @@ class RunState:
     """``run.json`` being written: the resolved configuration and every stage's status.
 
     Each stage record: ``status`` (``running`` / ``done``), ``fingerprint``, ``config``,
-    and once done ``seconds``, ``outputs`` (relative to the run) and ``summary``; a stage
-    taken from a sibling run (studies) also has ``reused_from``.
+    and once done ``seconds``, ``outputs`` (relative to the run), their ``stamps`` (size
+    and a digest, :func:`file_stamps`) and ``summary``; a stage taken from a sibling run (studies)
+    also has ``reused_from``.
     """
 
     path: Path
@@ -374,10 +375,12 @@ class RunState:
     def done(self, stage: str, *, config: Mapping[str, Any], seconds: float,
              fingerprint: str = "", outputs: Sequence[str] = (), summary: Any = None,
              reused_from: str | None = None) -> None:
-        """Record ``stage`` as finished in ``seconds``, with what it wrote."""
+        """Record ``stage`` as finished in ``seconds``, with what it wrote (and each
+        output file's :func:`file_stamps`, so a file rewritten since is noticed)."""
         record: dict[str, Any] = {"status": "done", "fingerprint": fingerprint,
                                   "config": dict(config), "seconds": seconds,
-                                  "outputs": list(outputs), "summary": summary}
+                                  "outputs": list(outputs), "summary": summary,
+                                  "stamps": file_stamps(self.path.parent, outputs)}
         if reused_from is not None:
             record["reused_from"] = reused_from
         self.stages[stage] = record
@@ -387,6 +390,40 @@ class RunState:
         from uqa_data.io import write_json
 
         write_json(self.data, self.path)
+
+
+def file_stamps(root: Path, outputs: Sequence[str]) -> dict[str, list[Any]]:
+    """``{output: [size, digest]}`` of each output file (relative to ``root``, or absolute)
+    that exists; the digest covers the first and last MiB, so a copy (``cp -r``) keeps its
+    stamps and a rewrite with other content does not."""
+    import hashlib
+
+    out: dict[str, list[Any]] = {}
+    for name in outputs:
+        path = Path(name) if Path(name).is_absolute() else root / name
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        h = hashlib.blake2b(digest_size=16)
+        with path.open("rb") as f:
+            h.update(f.read(_STAMP_SPAN))
+            if size > _STAMP_SPAN:
+                f.seek(max(_STAMP_SPAN, size - _STAMP_SPAN))
+                h.update(f.read(_STAMP_SPAN))
+        out[name] = [size, h.hexdigest()]
+    return out
+
+
+_STAMP_SPAN = 1 << 20
+
+
+def outputs_unchanged(root: Path, record: Mapping[str, Any]) -> bool:
+    """Whether a stage record's output files are the ones it wrote (True for a record
+    made before stamps were kept)."""
+    stamps = record.get("stamps")
+    if not isinstance(stamps, dict):
+        return True
+    return file_stamps(root, list(stamps)) == stamps
 
 
 def find_runs(paths: Sequence[str | os.PathLike[str]], *, max_depth: int = 3) -> list[Path]:

@@ -176,6 +176,7 @@ def evaluate(
         loaded = llm if llm is not None else load_llm(source, origin=origin)
         builder = PromptBuilder(loaded.tokenizer, style)
         model, adapter, text_k = loaded, None, 0
+        answered_with = str(source)
     else:
         if config.llm is not None and llm is None \
                 and (Path(adapter_dir) / "config.json").is_file():
@@ -189,6 +190,7 @@ def evaluate(
         aligned = load_aligned(Path(adapter_dir), llm=llm, mode=config.mode)
         model, adapter, builder = aligned.llm, aligned.adapter, aligned.builder
         text_k = aligned.config.text_history
+        answered_with = str(aligned.config.llm)
         if baseline is not None and baseline.context == "text" and not text_k:
             raise UqaInputError(
                 f"--baseline {baseline.name}: {adapter_dir} was aligned without a text "
@@ -267,6 +269,10 @@ def evaluate(
     from uqa_data.io import write_table
 
     _warn_if_shrinking(Path(predictions_path), table.num_rows)
+    # the file says how it was answered, whatever run.json says later (uqa_eval.report)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           b"uqa.mode": config.mode.encode(),
+                                           b"uqa.llm": answered_with.encode()})
     write_table(table, predictions_path)
     summary.update({
         "predictions": str(predictions_path), "mode": config.mode,

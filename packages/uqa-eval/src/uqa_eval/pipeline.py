@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from uqa_data import activity
-from uqa_data.layout import RunLayout, RunState
+from uqa_data.layout import RunLayout, RunState, outputs_unchanged
 from uqa_data.progress import console
 
 DISTRIBUTIONS = ("uqa-data", "uqa-encoders", "uqa-align", "uqa-eval", "uqa-cli")
@@ -139,14 +139,21 @@ class Pipeline:
         return fingerprint({"config": stage.config, "upstream": upstream})
 
     def is_done(self, stage: Stage, fp: str) -> bool:
+        """Finished with this fingerprint, and its outputs are still the files it wrote
+        (a stage command run alone since, ``uqa eval --mode letters``, rewrites them)."""
         record = self.state.stages.get(stage.name)
-        return (
+        done = (
             not self.force
             and record is not None
             and record.get("status") == "done"
             and record.get("fingerprint") == fp
             and all(Path(p).exists() for p in stage.outputs)
         )
+        if done and not outputs_unchanged(self.run_dir, record):
+            console.print(f"[yellow]- {stage.name}: its outputs changed since this run wrote "
+                          "them (a stage command run alone?); running it again[/]")
+            return False
+        return done
 
     def reuse(self, stage: Stage, fp: str) -> dict[str, Any] | None:
         """Link in a finished stage with the same fingerprint from a sibling run (studies)."""

@@ -383,11 +383,16 @@ def no_user_predictions(layout: RunLayout) -> Path | None:
     """The predictions of the ``none`` baseline of ``layout``'s run (its own, for
     ``none`` itself), which ``acc_pmi`` compares with; else, in a study (whose ``none``
     runs beside its first variant only), those of a sibling variant that answered the same
-    question file with the same LLM and answering mode; None when there is none."""
+    question file with the same LLM and answering mode; None when there is none, or when
+    the two files say they were answered with another LLM or mode."""
     path = layout.run.baseline("none").predictions
-    if path.is_file():
-        return path
-    return _study_sibling_none(layout.run)
+    found = path if path.is_file() else _study_sibling_none(layout.run)
+    if found is None or not layout.predictions.is_file():
+        return found
+    ours, theirs = predictions_facts(layout.predictions), predictions_facts(found)
+    if any(k in ours and k in theirs and ours[k] != theirs[k] for k in PREDICTION_FACTS):
+        return None  # answered another way (uqa eval --mode letters): no score to subtract
+    return found
 
 
 def _study_sibling_none(run: RunLayout) -> Path | None:
@@ -428,7 +433,8 @@ def build_report(
         ``correct_norm`` or ``prediction_norm``, and ``input_tokens``.
     :param questions_path: ``questions/eval.arrow``: ``question_id``, ``task``;
         ``dimension``, ``attribute``, ``answer`` and ``options`` when present.
-    :param meta: run facts copied into the report (see :func:`summarize`).
+    :param meta: run facts copied into the report (see :func:`summarize`); the
+        predictions file's own (:func:`predictions_facts`) win.
     :param no_user: the ``none`` baseline's predictions of the same questions: adds
         ``acc_pmi`` (:func:`pmi_verdicts`).
     :raises UqaInputError: a missing column, an unknown or repeated
@@ -437,7 +443,7 @@ def build_report(
     """
     pred_path, q_path = Path(predictions_path), Path(questions_path)
     v = read_verdicts(pred_path, q_path, no_user)
-    out_meta = {**(meta or {})}
+    out_meta = {**(meta or {}), **predictions_facts(pred_path)}
     out_meta.setdefault("predictions", str(pred_path))
     out_meta.setdefault("questions", str(q_path))
     report = summarize(
@@ -452,6 +458,25 @@ def build_report(
     )
     report["n_unanswered"] = v.n_unanswered
     return report
+
+
+PREDICTION_FACTS: tuple[str, ...] = ("mode", "llm")
+"""What the eval stage writes into a predictions file's schema metadata (``uqa.<key>``)."""
+
+
+def predictions_facts(path: str | os.PathLike[str]) -> dict[str, str]:
+    """How a predictions file was answered, as the file itself says (``mode``, ``llm``;
+    none for files other tools wrote): it wins over ``run.json``, which a stage command
+    run alone (``uqa eval --mode letters``) does not update."""
+    import pyarrow.ipc as ipc
+
+    try:
+        with pa.OSFile(str(path), "rb") as f:
+            metadata = ipc.open_file(f).schema.metadata or {}
+    except (OSError, pa.ArrowInvalid):
+        return {}
+    return {key: metadata[f"uqa.{key}".encode()].decode() for key in PREDICTION_FACTS
+            if f"uqa.{key}".encode() in metadata}
 
 
 def _column_or_none(table: pa.Table, name: str) -> list[Any] | None:

@@ -228,8 +228,9 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 
 def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                  ) -> list[dict[str, Any]]:
-    """Every run but a control against each control and untrained encoder among the rows,
-    paired over the questions both answered, for each metric both have.
+    """Every run but a control against each control and untrained encoder among the rows
+    answered with the same LLM and mode, paired over the questions both answered, for each
+    metric both have.
 
     A baseline that reads its run's own encoder (``shuffled``, ``random``) is compared
     only with that run and the run's other baselines when the run is among the rows (a
@@ -247,7 +248,7 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
         if sv is None or kinds[subject["run_dir"]].no_user:
             continue
         for ref in refs:
-            if ref is subject:
+            if ref is subject or not _same_answering(subject["report"], ref["report"]):
                 continue
             own = home[ref["run_dir"]]
             if (kinds[ref["run_dir"]].own_encoder and layouts[ref["run_dir"]].is_baseline
@@ -263,6 +264,14 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                             "reference_run": ref["name"], "reference_dir": ref["run_dir"],
                             "metric": metric, **d})
     return out
+
+
+def _same_answering(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two reports answered with the same LLM and mode, as far as both say: a control
+    answered another way measures the answering, not the user."""
+    ma, mb = a.get("meta", {}), b.get("meta", {})
+    return all(ma.get(k) is None or mb.get(k) is None or str(ma[k]) == str(mb[k])
+               for k in ("llm", "mode"))
 
 
 def _disambiguate(rows: list[dict[str, Any]]) -> None:
