@@ -59,6 +59,12 @@ def test_cli_errors_exit_2_with_one_line(tmp_path: Path,
                            str(tmp_path / "imp")], capsys)
         assert code == 2 and f"{missing}: no such file or folder" in text, text
         assert not (tmp_path / "imp").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user_id,item_id,timestamp\nabc,1,2\n")
+    code, text = _run(["data", "import", str(bad), "--format", "csv", "-o",
+                       str(tmp_path / "deep" / "a" / "b")], capsys)
+    assert code == 2 and "column 'user_id' has type string" in text, text
+    assert not (tmp_path / "deep").exists()  # every folder the failed import made is gone
 
 
 def test_import_csv_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

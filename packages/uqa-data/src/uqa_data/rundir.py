@@ -135,7 +135,7 @@ def run_lock(
     :raises RunDirBusyError: another live process holds it.
     :raises UqaInputError: ``run_dir`` is a file or cannot be created or written.
     """
-    new = not Path(run_dir).exists()
+    made = _missing(Path(run_dir))  # what this call creates, deepest first
     run_dir = check_out_dir(run_dir, flag)
     key = str(run_dir.resolve())
     if key in _held:
@@ -160,9 +160,20 @@ def run_lock(
         with contextlib.suppress(OSError):
             os.unlink(path)  # still holding the lock: nobody can have taken it
         os.close(fd)  # releases the flock
-        if failed and new:  # a directory this call made, left empty by a failed command
-            with contextlib.suppress(OSError):
-                run_dir.rmdir()
+        if failed:  # directories this call made, left empty by a failed command
+            for d in made:
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+
+
+def _missing(path: Path) -> list[Path]:
+    """``path`` and its parents that do not exist yet, deepest first."""
+    out = []
+    for p in (path, *path.parents):
+        if p.exists() or p == p.parent:
+            break
+        out.append(p)
+    return out
 
 
 def _acquire(path: Path, run_dir: Path, flag: str, command: str | None) -> int:
