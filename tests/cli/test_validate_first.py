@@ -44,7 +44,7 @@ CASES = [
     (["--set", "questions.eval_per_task=-1"], "eval_per_task"),
     (["--set", "prepare.test_fraction=2"], "prepare setting test_fraction=2.0 (--set "
      "prepare.test_fraction): expected a number in [0, 1)"),
-    (["--set", "align.llm=/no/such/model"], "unknown llm '/no/such/model' (--set align.llm)"),
+    (["--set", "align.llm=/no/such/model"], "--set align.llm /no/such/model: no such directory"),
     (["--seed", "-1"], "--seed -1: expected an integer >= 0"),
     (["--set", "align.seed=-2"], "align setting seed=-2 (--set align.seed): expected an "
      "integer >= 0"),

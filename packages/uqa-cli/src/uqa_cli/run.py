@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -268,6 +269,9 @@ def check_llm(source: str, flag: str = "--llm") -> None:
     elif path.exists():
         raise UqaInputError(f"{flag} {source}: is a file; expected a registered LLM name "
                             "or a Hugging Face model directory")
+    elif os.sep in str(source) or str(source).startswith(("~", ".")):
+        raise UqaInputError(f"{flag} {source}: no such directory; expected a registered LLM "
+                            "name or a Hugging Face model directory")
     else:
         get_component("llm", str(source), flag=flag)
 
