@@ -111,12 +111,37 @@ def test_given_split_without_split_file(tiny_run: Path, tmp_path: Path) -> None:
          r"column 'item_id' has type string \(line 3: 'x'\); expected integers"),
         ("user_id,item_id,timestamp\n1,2,3\n4,,6\n", r"column 'item_id' line 3 is empty"),
         ("user_id,item_id,timestamp\n1,2,3\n-4,2,6\n", r"column 'user_id' line 3 is -4"),
+        ("user_id,item_id,timestamp\n1,2,3\n4,5,soon\n",
+         r"column 'timestamp' has type string \(line 3: 'soon'\); expected integers "
+         r"\(seconds\), timestamps or dates"),
     ],
 )
 def test_bad_csv(tmp_path: Path, text: str, pattern: str) -> None:
     (tmp_path / "log.csv").write_text(text)
     with pytest.raises(UqaInputError, match=pattern):
         import_csv(tmp_path / "log.csv", tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_parquet_and_missing_item_table(tmp_path: Path, capsys) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from uqa_data.importers.tabular import import_parquet
+
+    pq.write_table(pa.table({"user_id": pa.array([], pa.int64()),
+                             "item_id": pa.array([], pa.int64()),
+                             "timestamp": pa.array([], pa.int64())}), tmp_path / "e.parquet")
+    with pytest.raises(UqaInputError, match=r"e.parquet: has no rows; expected clicks"):
+        import_parquet(tmp_path / "e.parquet", tmp_path / "run")
+    from uqa_cli.main import main
+
+    (tmp_path / "log.csv").write_text("user_id,item_id,timestamp\n1,2,3\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["data", "import", str(tmp_path / "log.csv"), "--format", "csv", "--items",
+              str(tmp_path / "nope.csv"), "--out", str(tmp_path / "run")])
+    assert exit_.value.code == 2
+    assert f"{tmp_path / 'nope.csv'}: no such file (--items, the item table)" in \
+        capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 

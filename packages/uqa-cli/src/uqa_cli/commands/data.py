@@ -164,6 +164,8 @@ def import_command(
         raise UqaInputError(f"--format {fmt} is a synthetic source; use `uqa data synth`")
     if not path.exists():
         raise UqaInputError(f"{path}: no such file or folder (PATH, the click log to import)")
+    if items is not None and not items.is_file():
+        raise UqaInputError(f"{items}: no such file (--items, the item table)")
     importer = spec.load()
     given = {
         "items": items,

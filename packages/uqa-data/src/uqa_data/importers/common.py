@@ -37,12 +37,13 @@ def first_null(arr: pa.Array | pa.ChunkedArray) -> int:
 
 def int_ids(
     path: Path, name: str, arr: pa.Array | pa.ChunkedArray, *, non_negative: bool = True,
-    row_base: int = 0, unit: str = "row",
+    row_base: int = 0, unit: str = "row", expected: str = "integers",
 ) -> np.ndarray:
     """An id column as int64: integer (or timestamp/date) columns only, no nulls, ``>= 0``.
 
     :param row_base: added to 0-based row numbers in messages (2 with ``unit="line"``
         gives a CSV's line numbers under its header).
+    :param expected: what the message says the column should hold.
     """
     if arr.null_count:
         raise UqaInputError(
@@ -57,7 +58,7 @@ def int_ids(
         row = _first_non_integer(arr)
         where = f" ({unit} {row_base + row}: {arr[row].as_py()!r})" if row is not None else ""
         raise UqaInputError(
-            f"{path}: column '{name}' has type {arr.type}{where}; expected integers"
+            f"{path}: column '{name}' has type {arr.type}{where}; expected {expected}"
         )
     values = np.asarray(arr.to_numpy(), dtype=np.int64) if isinstance(arr, pa.ChunkedArray) \
         else np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.int64)

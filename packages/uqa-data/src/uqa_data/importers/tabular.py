@@ -113,13 +113,15 @@ def import_table(
     source = Path(source)
     log, base, unit = read_any(source, delimiter)
     if log.num_rows == 0:
-        raise UqaInputError(f"{source}: has a header but no rows; expected clicks")
+        what = "has a header but no rows" if unit == "line" else "has no rows"
+        raise UqaInputError(f"{source}: {what}; expected clicks")
     user = int_ids(source, user_col, _column(log, source, user_col, "--user-col"),
                    row_base=base, unit=unit)
     item = int_ids(source, item_col, _column(log, source, item_col, "--item-col"),
                    row_base=base, unit=unit)
     ts = int_ids(source, time_col, _column(log, source, time_col, "--time-col"),
-                 row_base=base, unit=unit, non_negative=False)
+                 row_base=base, unit=unit, non_negative=False,
+                 expected="integers (seconds), timestamps or dates")
     clicked = np.unique(item)
     if items is None:
         table = items_from_columns(clicked)
