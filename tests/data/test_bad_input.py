@@ -133,6 +133,13 @@ def test_bad_parquet_and_missing_item_table(tmp_path: Path, capsys) -> None:
                              "timestamp": pa.array([], pa.int64())}), tmp_path / "e.parquet")
     with pytest.raises(UqaInputError, match=r"e.parquet: has no rows; expected clicks"):
         import_parquet(tmp_path / "e.parquet", tmp_path / "run")
+    (tmp_path / "p.csv").write_bytes((tmp_path / "e.parquet").read_bytes())
+    with pytest.raises(UqaInputError, match=r"p.csv: not a text file \(a Parquet file\); "
+                                            r"expected CSV text .*--format parquet"):
+        import_csv(tmp_path / "p.csv", tmp_path / "run")
+    (tmp_path / "b.csv").write_bytes(b"user_id,item_id\n\x00\x01,\x02\n")
+    with pytest.raises(UqaInputError, match=r"b.csv: not a text file \(binary content\)"):
+        import_csv(tmp_path / "b.csv", tmp_path / "run")
     from uqa_cli.main import main
 
     (tmp_path / "log.csv").write_text("user_id,item_id,timestamp\n1,2,3\n")

@@ -32,6 +32,12 @@ def read_csv(path: Path, delimiter: str = ",") -> pa.Table:
     path = check_file(path, "CSV file")
     if path.stat().st_size == 0:
         raise UqaInputError(f"{path}: empty file; expected a header line and rows")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head or head.startswith(b"PAR1"):
+        kind = "a Parquet file" if head.startswith(b"PAR1") else "binary content"
+        raise UqaInputError(f"{path}: not a text file ({kind}); expected CSV text with a "
+                            "header line" + (" (--format parquet)" if "Parquet" in kind else ""))
     try:
         return pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delimiter))
     except pa.ArrowInvalid as exc:
