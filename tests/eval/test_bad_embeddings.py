@@ -49,6 +49,11 @@ CASES = [
     ("ragged-positions", pa.array([[VECS[0]], [VECS[1], [0.5] * 5], [VECS[2]]],
                                   pa.list_(pa.list_(F32))), "embeddings",
      "row 1 of 'embeddings' (position 1) has width 5; expected 4"),
+    ("nan", pa.array([VECS[0], VECS[1], [1.0, float("nan"), 1.0, 1.0]], pa.list_(F32, 4)),
+     "embedding", "row 2 (user 102) has non-finite values"),
+    ("inf-position", pa.array([[VECS[0]], [VECS[1], [0.5, 0.5, float("inf"), 0.5]], [VECS[2]]],
+                              pa.list_(pa.list_(F32))), "embeddings",
+     "row 1 (user 101) has non-finite values"),
 ]
 
 

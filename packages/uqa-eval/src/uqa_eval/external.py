@@ -67,7 +67,25 @@ def embedded_users(embeddings_path: str | os.PathLike[str]) -> set[int]:
         dup = int(uniq[counts > 1][0])
         raise UqaInputError(f"{p}: user_id {dup} appears {int(counts[uniq == dup][0])} times; "
                             "expected one row per user")
+    for name in ("embedding", "embeddings"):
+        if name in table.column_names:
+            _check_finite(table.column(name), p, arr)
     return {int(u) for u in uniq}
+
+
+def _check_finite(column: pa.ChunkedArray, path: Path, users: np.ndarray) -> None:
+    """Every value of a (nested) list column is finite; else name the first bad row."""
+    values = column.combine_chunks()
+    rows = np.arange(len(values))
+    while pa.types.is_list(values.type) or pa.types.is_fixed_size_list(values.type) \
+            or pa.types.is_large_list(values.type):
+        parents = pc.list_parent_indices(values).to_numpy()
+        rows, values = rows[parents], pc.list_flatten(values)
+    finite = np.isfinite(values.to_numpy(zero_copy_only=False).astype(np.float64))
+    if not finite.all():
+        bad = int(rows[np.flatnonzero(~finite)[0]])
+        raise UqaInputError(f"{path}: row {bad} (user {int(users[bad])}) has non-finite "
+                            "values")
 
 
 def select_questions(
