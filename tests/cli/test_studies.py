@@ -170,6 +170,7 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
     (["table2", "--seeds", "3"], "--seeds 3: expected at least two distinct seeds"),
     (["table2", "--seeds", "1,1"], "--seeds 1,1: expected at least two distinct seeds"),
     (["table2", "--seeds", "0,-2"], "--seeds 0,-2: -2 is negative"),
+    (["table2", "--seeds", "-1"], "--seeds -1: -1 is negative"),
     (["table2", "--encoders", "sasrec,sasrek"],
      "study 'table2', variant sasrek: unknown encoder 'sasrek' (--encoders); "
      "did you mean 'sasrec'?"),
@@ -181,8 +182,8 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
     (["table2", "--encoders", "sasrec", "--seeds", "0,1", "--baselines", ""],
      "--seeds: study 'table2' has one variant and no baseline to compare it with"),
 ], ids=["size", "length-text", "length-zero", "budget", "llm", "both", "seeds-text", "one-seed",
-        "same-seed", "negative", "encoder", "twice", "empty", "not-table2", "llm-with-seeds",
-        "nothing-to-compare"])
+        "same-seed", "negative", "negative-alone", "encoder", "twice", "empty", "not-table2",
+        "llm-with-seeds", "nothing-to-compare"])
 def test_every_variant_is_checked_before_the_first_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:

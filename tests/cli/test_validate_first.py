@@ -44,6 +44,26 @@ CASES = [
     (["--set", "questions.eval_per_task=-1"], "eval_per_task"),
     (["--set", "prepare.test_fraction=2"], "prepare setting test_fraction=2.0 (--set "
      "prepare.test_fraction): expected a number in [0, 1)"),
+    (["--set", "prepare.test_fraction=0"], "--set prepare.test_fraction 0: expected a number "
+     "in (0, 1), the share of users held out for evaluation; 0 holds out none"),
+    (["--set", "questions.preset=tiny"], "--set questions.preset: uqa run sets it from "
+     "--preset"),
+    (["--set", "eval.baseline=shuffled"], "--set eval.baseline: uqa run sets it from "
+     "--baselines"),
+    (["--set", "questions.tasks=xx"], "unknown task 'xx' (--set questions.tasks); valid: ap"),
+    (["--set", "questions.formats=foo"], "unknown format 'foo' (--set questions.formats)"),
+    (["--set", 'questions.formats=["lm-eval"]'], "format 'lm-eval' (--set "
+     "questions.formats): the lm-evaluation-harness tasks come from `uqa questions --format "
+     "lm-eval`"),
+    (["--set", "questions.distractors=x"], "(--set questions.distractors); valid:"),
+    (["--set", "questions.eval_per_task=0"], "--set questions.eval_per_task 0: expected an "
+     "integer >= 1; it would write an empty question file"),
+    (["--set", "pretrain.encoder=foo"], "unknown encoder 'foo' (--set pretrain.encoder)"),
+    (["--set", "pretrain.precision=fp8"], "precision 'fp8'; expected fp32 or bf16 (--set "
+     "pretrain.precision)"),
+    (["--set", "align.bogus=1"], "unknown align setting 'bogus' (--set align.bogus)"),
+    (["--set", "eval.llm=smollm3"], "unknown llm 'smollm3' (--set eval.llm)"),
+
     (["--set", "align.llm=/no/such/model"], "--set align.llm /no/such/model: no such directory"),
     (["--seed", "-1"], "--seed -1: expected an integer >= 0"),
     (["--set", "align.seed=-2"], "align setting seed=-2 (--set align.seed): expected an "
@@ -171,3 +191,16 @@ def test_uqa_nproc_is_checked_before_the_first_stage(tmp_path: Path, capsys, val
     assert code == 2 and err == (f"error: UQA_NPROC={value!r}: expected an integer >= 1 "
                                  "(torchrun workers per node, for --launcher torchrun)\n"), err
     assert not (tmp_path / "x").exists()
+
+
+def test_answering_with_another_llm_than_the_alignment_is_refused_first(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_llm_dir: Path) -> None:
+    """An adapter answers only with the LLM it was aligned on: --set eval.llm against --llm
+    fails before the alignment runs, naming both flags."""
+    out = tmp_path / "run"
+    code, err = uqa_inprocess(capsys, "run", "--preset", "tiny", "--out", str(out), "--llm",
+                              str(tiny_llm_dir), "--set", "eval.llm=smollm2")
+    assert code == 2, err
+    assert (f"--set eval.llm smollm2: the run aligns on {tiny_llm_dir} (--llm), and an "
+            "adapter answers only with the LLM it was aligned on") in err, err
+    assert not out.exists()

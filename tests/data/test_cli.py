@@ -59,6 +59,11 @@ def test_cli_errors_exit_2_with_one_line(tmp_path: Path,
                            str(tmp_path / "imp")], capsys)
         assert code == 2 and f"{missing}: no such file or folder" in text, text
         assert not (tmp_path / "imp").exists()
+    synth = tmp_path / "synth"
+    assert _run(["data", "synth", "-o", str(synth), "--preset", "tiny"], capsys)[0] == 0
+    code, text = _run(["data", "prepare", "-o", str(synth), "--test-fraction", "0"], capsys)
+    assert code == 2 and "--test-fraction 0: expected a number in (0, 1)" in text, text
+    assert not (synth / "data").exists()
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,item_id,timestamp\nabc,1,2\n")
     code, text = _run(["data", "import", str(bad), "--format", "csv", "-o",

@@ -93,3 +93,19 @@ def test_controls_answered_another_way_are_not_compared(tmp_path: Path) -> None:
     comparison = compare_runs([loglik.root, loglik.baseline("none").root])
     assert {d["reference_dir"] for d in comparison["differences"]} == {
         str(loglik.baseline("none").root)}
+
+
+def test_controls_of_other_questions_are_not_compared(tmp_path: Path) -> None:
+    """Two runs whose question files share ids but not questions (two seeds of a study):
+    neither is compared with the other's controls."""
+    first = _run(tmp_path / "a", "loglik", "loglik")
+    second = _run(tmp_path / "b", "loglik", "loglik")
+    write_table(pa.table({"question_id": [f"q{i}" for i in range(4)], "task": ["li"] * 4,
+                          "options": [["p", "q", "r", "s"]] * 4, "answer": list("CCDD")}),
+                second.questions("eval"))
+    comparison = compare_runs([first.root, first.baseline("none").root, second.root,
+                               second.baseline("none").root])
+    pairs = {(d["subject_dir"], d["reference_dir"]) for d in comparison["differences"]}
+    assert pairs == {(str(first.root), str(first.baseline("none").root)),
+                     (str(second.root), str(second.baseline("none").root))}
+

@@ -63,11 +63,16 @@ def test_uqa_questions_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     (["--format", "json"], "unknown format 'json' (--format); valid: arrow, lm-eval, official"),
     (["--attributes", "colour"], "unknown attribute 'colour' (--attributes); valid: brand, "
                                  "category, shop"),
+    (["--per-task", "0"], "--per-task 0: expected an integer >= 1; it would write an empty "
+                          "question file"),
+    (["--align-per-task", "0"], "--align-per-task 0: expected an integer >= 1"),
+    (["--tasks", "df,xx"], "unknown task 'xx' (--tasks); valid: ap, df"),
 ])
 def test_bad_values_name_their_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                     args: list[str], expected: str) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["questions", "--out", str(tmp_path / "q"), *args])
     assert exc.value.code == 2
-    assert capsys.readouterr().err == f"error: {expected}\n"
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {expected}") and err.count("\n") == 1, err
     assert not (tmp_path / "q").exists()

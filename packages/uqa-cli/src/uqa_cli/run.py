@@ -117,6 +117,15 @@ def validate(options: RunOptions) -> None:
             )
 
 
+RUN_OWNED: dict[str, str] = {
+    "preset": "--preset (one preset for every stage)",
+    "eval.baseline": "--baselines (the run answers with its own embeddings; controls run "
+                     "beside it)",
+    "align.baseline": "--baselines (each control's alignment runs beside the run's)",
+}
+"""Settings ``uqa run`` sets itself, which ``--set`` may not change (key, or stage.key)."""
+
+
 def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any]) -> None:
     """Reject an unknown stage or setting before any stage runs (``--set``)."""
     from dataclasses import fields
@@ -129,7 +138,10 @@ def check_overrides(overrides: dict[str, dict[str, Any]], configs: dict[str, Any
         for key in values:
             if key not in known:
                 raise UnknownNameError(unknown_name_message(f"{stage} setting", key, known,
-                                                            flag="--set"))
+                                                            flag=f"--set {stage}.{key}"))
+            owner = RUN_OWNED.get(key) or RUN_OWNED.get(f"{stage}.{key}")
+            if owner is not None:
+                raise UqaInputError(f"--set {stage}.{key}: uqa run sets it from {owner}")
         try:
             values.update(coerce_settings(configs[stage], values, what=stage))
         except SettingError as exc:
@@ -209,6 +221,11 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
             if exc.key in over(stage):
                 raise exc.with_flag(f"--set {stage}.{exc.key}") from None
             raise
+        except (UqaInputError, UnknownNameError) as exc:  # named for a stage command's flag
+            said = set_flag_message(str(exc), stage, over(stage))
+            if said is None:
+                raise
+            raise type(exc)(said) from None
 
     imported = Path(options.dataset) if options.dataset != "synthetic" else None
     cfgs: dict[str, Any] = {}
@@ -223,7 +240,8 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
                                    "distractors": options.distractors, **over("questions")}))
     size = over("pretrain").get("size", options.encoder_size)
     encoder = str(over("pretrain").get("encoder", options.encoder))
-    get_component("encoder", encoder, flag="--encoder").load()  # a plugin's module imports
+    get_component("encoder", encoder, flag="--set pretrain.encoder" if "encoder" in
+                  over("pretrain") else "--encoder").load()  # a plugin's module imports
     if size is not None:  # an unknown size names the flag that chose it
         encoder_config(encoder, size, flag="--set pretrain.size" if "size" in over("pretrain")
                        else "--encoder-size")
@@ -240,8 +258,26 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
     cfgs["eval"] = built("eval", lambda: build_config(
         EvalConfig, preset, **{"mode": options.mode, "seed": seed, "llm": options.llm,
                                **over("eval")}))
+    cfgs["questions"].check_not_empty({k: f"--set questions.{k}" for k in over("questions")})
+    from uqa_data.prepare import check_holds_out
+
+    check_holds_out(cfgs["prepare"], "--set prepare.test_fraction")
     _check_derived(options, cfgs)
     return cfgs
+
+
+def set_flag_message(message: str, stage: str, overrides: dict[str, Any]) -> str | None:
+    """``message`` (an error a stage config raised, naming a stage command's flag such as
+    ``(--tasks)``) naming ``--set STAGE.KEY`` instead, when a ``--set`` value gave it;
+    None when none did."""
+    for key in overrides:
+        flag = "--" + key.replace("_", "-")
+        for candidate in (flag, flag.rstrip("s")):  # --formats is --format, --tasks --tasks
+            if f"({candidate})" in message:
+                return message.replace(f"({candidate})", f"(--set {stage}.{key})")
+        if "(--" not in message and f" {key} " in f" {message} ".replace("'", " "):
+            return f"{message} (--set {stage}.{key})"
+    return None
 
 
 def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
@@ -257,6 +293,15 @@ def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
     for stage in ("align", "eval"):
         if "llm" in options.overrides.get(stage, {}):
             check_llm(cfgs[stage].llm, f"--set {stage}.llm")
+    from uqa_eval.evaluate import same_llm
+
+    if not same_llm(cfgs["eval"].llm, cfgs["align"].llm):
+        said = {s: f"--set {s}.llm" if "llm" in options.overrides.get(s, {}) else "--llm"
+                for s in ("align", "eval")}
+        raise UqaInputError(
+            f"{said['eval']} {cfgs['eval'].llm}: the run aligns on {cfgs['align'].llm} "
+            f"({said['align']}), and an adapter answers only with the LLM it was aligned on; "
+            "give both the same LLM")
 
 
 def check_llm(source: str, flag: str = "--llm") -> None:

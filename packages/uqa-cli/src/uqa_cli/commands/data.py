@@ -111,6 +111,9 @@ def prepare_command(
     )
     config = options.stage_config(functools.partial(config_for, layout.raw), preset, out,
                                   settings)
+    from uqa_data.prepare import check_holds_out
+
+    check_holds_out(config, "--test-fraction")
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data prepare"):

@@ -41,7 +41,8 @@ def questions_command(
     attributes: str | None = typer.Option(
         None,
         "--attributes",
-        help="comma-separated subset of category,brand,shop to ask about (default: all)",
+        help="comma-separated subset of category,brand,shop that attribute questions ask "
+        "about (default: all); sub-tasks without any of them (ip, df's titles) keep theirs",
     ),
     recent_window: int | None = typer.Option(
         None, "--recent-window", help="clicks that count as recent for si and it (default 10)"
@@ -86,8 +87,10 @@ def questions_command(
         formats=("arrow",) if fmt in ("arrow", LM_EVAL) else ("arrow", fmt),
         distractors=distractors,
     )
-    config = options.stage_config(QuestionConfig.from_preset, preset, out, settings, {
-        k: "--per-task" if k == "eval_per_task" else f for k, f in given_flags(settings).items()})
+    flags = {k: "--per-task" if k == "eval_per_task" else f
+             for k, f in given_flags(settings).items()}
+    config = options.stage_config(QuestionConfig.from_preset, preset, out, settings, flags)
+    config.check_not_empty(flags)
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "questions"):

@@ -101,6 +101,9 @@ def report_command(
                 for table in comparison_tables(comparison, metric):
                     print_table(table, stdout)
     else:
+        if rebuild:
+            err.print("[yellow]warning:[/] --rebuild goes with a single run; of several, "
+                      "each report is rebuilt when its predictions are newer", highlight=False)
         runs = _with_baselines(runs)  # each named run with its own, as a single run
         comparison = compare_runs(runs)
         shown = [r["report"] for r in comparison["runs"]]

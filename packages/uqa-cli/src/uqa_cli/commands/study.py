@@ -133,12 +133,13 @@ def _seeds(text: str) -> tuple[int, ...]:
         except ValueError:
             raise UqaInputError(f"--seeds {text}: '{part}' is not an integer; expected "
                                 "comma-separated seeds, e.g. 0,1") from None
-    if len(set(out)) < 2 or len(set(out)) != len(out):
-        raise UqaInputError(f"--seeds {text}: expected at least two distinct seeds, e.g. 0,1")
     negative = [s for s in out if s < 0]
     if negative:
         raise UqaInputError(f"--seeds {text}: {negative[0]} is negative; expected integers "
                             ">= 0")
+    if len(set(out)) < 2 or len(set(out)) != len(out):
+        raise UqaInputError(f"--seeds {text}: expected at least two distinct seeds, e.g. 0,1 "
+                            "(one seed: --seed)")
     return tuple(out)
 
 

@@ -82,6 +82,14 @@ class PrepareConfig:
                                "a number in [0, 1)")
 
 
+def check_holds_out(config: PrepareConfig, flag: str) -> None:
+    """Refuse a ``user`` split that holds out no user (``test_fraction`` 0): the library
+    allows it, but a run or ``uqa data prepare`` would write a split no later stage takes."""
+    if config.split == "user" and config.test_fraction == 0:
+        raise UqaInputError(f"{flag} 0: expected a number in (0, 1), the share of users held "
+                            "out for evaluation; 0 holds out none")
+
+
 def _list_array(offsets: np.ndarray, values: np.ndarray) -> pa.Array:
     if offsets[-1] < 2**31:
         return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values))

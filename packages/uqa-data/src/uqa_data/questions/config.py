@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from uqa_data.errors import UnknownNameError
+from uqa_data.errors import UnknownNameError, UqaInputError
 from uqa_data.presets import config_from_preset
-from uqa_data.registry import unknown_name_message
+from uqa_data.registry import get_component, unknown_name_message
 from uqa_data.settings import check_at_least, check_choice
 
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -97,11 +97,27 @@ class QuestionConfig:
             raise UnknownNameError(unknown_name_message(
                 "distractor policy", self.distractors, list(DISTRACTOR_POLICIES),
                 flag="--distractors"))
+        for name in self.tasks:  # a plugin's tasks too
+            get_component("task", name, flag="--tasks")
         for fmt in self.formats:
+            if fmt == "lm-eval":
+                raise UqaInputError(
+                    "format 'lm-eval' (--format): the lm-evaluation-harness tasks come from "
+                    "`uqa questions --format lm-eval` once the questions exist; here: "
+                    f"{' or '.join(FORMATS)}")
             if fmt not in FORMATS:
                 raise UnknownNameError(
                     unknown_name_message("format", fmt, list(FORMATS), flag="--format")
                 )
+
+    def check_not_empty(self, flags: dict[str, str]) -> None:
+        """Refuse settings that would write an empty question file over a run's own
+        (``flags``: setting -> the flag that gave it)."""
+        for name in ("eval_per_task", "align_per_task"):
+            if getattr(self, name) == 0 and not (name == "eval_per_task" and self.eval_total):
+                flag = flags.get(name, f"--set questions.{name}")
+                raise UqaInputError(f"{flag} 0: expected an integer >= 1; it would write an "
+                                    "empty question file")
 
     def counts(self, split: str, task_names: list[str]) -> dict[str, int]:
         """Questions per task for ``split`` (``train`` -> align, ``test`` -> eval)."""

@@ -19,6 +19,7 @@ its group, label, token ratios and full report), the shared ``columns``, the
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -229,14 +230,15 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                  ) -> list[dict[str, Any]]:
     """Every run but a control against each control and untrained encoder among the rows
-    answered with the same LLM and mode, paired over the questions both answered, for each
-    metric both have.
+    that answered the same question file with the same LLM and mode, paired over the
+    questions both answered, for each metric both have.
 
     A baseline that reads its run's own encoder (``shuffled``, ``random``) is compared
     only with that run and the run's other baselines when the run is among the rows (a
     study with ``shuffled`` beside every variant compares each variant with its own
     control); otherwise with every run."""
     verdicts = {r["run_dir"]: run_verdicts(r["run_dir"]) for r in rows}
+    asked = {r["run_dir"]: _questions_digest(r["run_dir"]) for r in rows}
     refs = [r for r in rows
             if kinds[r["run_dir"]].reference and verdicts[r["run_dir"]] is not None]
     layouts = {r["run_dir"]: RunLayout.at(r["run_dir"]) for r in rows}
@@ -250,6 +252,8 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
         for ref in refs:
             if ref is subject or not _same_answering(subject["report"], ref["report"]):
                 continue
+            if asked[ref["run_dir"]] != asked[subject["run_dir"]]:
+                continue  # other questions behind the same ids (another seed, another set)
             own = home[ref["run_dir"]]
             if (kinds[ref["run_dir"]].own_encoder and layouts[ref["run_dir"]].is_baseline
                     and own in run_homes
@@ -264,6 +268,28 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
                             "reference_run": ref["name"], "reference_dir": ref["run_dir"],
                             "metric": metric, **d})
     return out
+
+
+def _questions_digest(run_dir: str) -> str | None:
+    """A digest of the question file a run answered (None: none found)."""
+
+    path = RunLayout.at(run_dir).find_questions()
+    if path is None:
+        return None
+    st = path.stat()
+    return _file_digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """The file's blake2b (size and mtime key the cache: a rewritten file is read again)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _same_answering(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
