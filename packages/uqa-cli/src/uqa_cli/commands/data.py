@@ -185,14 +185,12 @@ def import_command(
     for key in given:
         if key not in accepted and not takes_any:
             raise UqaInputError(f"--{key.replace('_', '-')} does not apply to --format {fmt}")
-    import time
-
     from uqa_cli.writing import writing_into
 
     with writing_into(out, "data import"):
-        started = time.time_ns()
+        before = _question_files(RunLayout(out))
         summary = importer(path, out, **given)
-        _drop_stale_questions(RunLayout(out), started)
+        _drop_stale_questions(RunLayout(out), before)
     _print_facts(
         f"imported {path} ({fmt}) -> {RunLayout(out).raw}",
         {k: v for k, v in summary.items() if not isinstance(v, dict | list)},
@@ -201,15 +199,26 @@ def import_command(
     console.print(f"next: uqa data prepare --out {out}{given}", highlight=False)
 
 
-def _drop_stale_questions(layout: RunLayout, since_ns: int) -> None:
+def _question_files(layout: RunLayout) -> dict[Path, tuple[int, int]]:
+    """Each question file there now, by inode and modification time (a file written
+    again is a new inode: writes are atomic renames)."""
+    out = {}
+    for split in ("align", "eval"):
+        path = layout.questions(split)
+        if path.is_file():
+            st = path.stat()
+            out[path] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def _drop_stale_questions(layout: RunLayout, before: dict[Path, tuple[int, int]]) -> None:
     """Remove question files an earlier import wrote (an official import's) and this one
     did not: a run would take them for this dataset's own. A run directory's questions
     (it has ``run.json``) are its stages' and stay."""
     if layout.run_json.is_file():
         return
-    for split in ("align", "eval"):
-        path = layout.questions(split)
-        if path.is_file() and path.stat().st_mtime_ns < since_ns:
+    for path, stamp in _question_files(layout).items():
+        if before.get(path) == stamp:
             path.unlink()
 
 
