@@ -10,6 +10,7 @@ the umask), not the private 0600 / 0700 of temporary files.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -157,6 +158,25 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """A digest of the whole file's bytes (cached by path, size and modification time, so
+    a file written again is read again)."""
+    p = Path(path).resolve()
+    st = p.stat()
+    return _digest(str(p), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:

@@ -241,7 +241,7 @@ def check_no_import(layout: RunLayout, who: str = "a run on synthetic data") -> 
     if (not (layout.raw / "interactions.arrow").is_file() or is_synthetic(layout.raw)
             or (layout.raw / "truth.arrow").is_file()):  # a synthetic log being written
         return
-    record = layout.record() if layout.run_json.is_file() else None
+    record = layout.record()
     if record is not None and record.stage("synth") is not None:
         return  # our own synth stage, interrupted before synth.json
     raise UqaInputError(

@@ -126,13 +126,7 @@ def _seeds(text: str) -> tuple[int, ...]:
     """``--seeds 0,1``: at least two distinct integers >= 0."""
     from uqa_data.errors import UqaInputError
 
-    out: list[int] = []
-    for part in (p.strip() for p in text.split(",")):
-        try:
-            out.append(int(part))
-        except ValueError:
-            raise UqaInputError(f"--seeds {text}: '{part}' is not an integer; expected "
-                                "comma-separated seeds, e.g. 0,1") from None
+    out = _ints("--seeds", text, "seeds, e.g. 0,1")
     negative = [s for s in out if s < 0]
     if negative:
         raise UqaInputError(f"--seeds {text}: {negative[0]} is negative; expected integers "
@@ -140,11 +134,16 @@ def _seeds(text: str) -> tuple[int, ...]:
     if len(set(out)) < 2 or len(set(out)) != len(out):
         raise UqaInputError(f"--seeds {text}: expected at least two distinct seeds, e.g. 0,1 "
                             "(one seed: --seed)")
-    return tuple(out)
+    return out
 
 
 def _lengths(text: str) -> tuple[int, ...]:
     """``--lengths 32,64``: comma-separated integers (each checked as ``pretrain.max_len``)."""
+    return _ints("--lengths", text, "maximum sequence lengths, e.g. 32,64")
+
+
+def _ints(flag: str, text: str, what: str) -> tuple[int, ...]:
+    """``flag``'s comma-separated integers; a part that is not one is named."""
     from uqa_data.errors import UqaInputError
 
     out = []
@@ -152,6 +151,6 @@ def _lengths(text: str) -> tuple[int, ...]:
         try:
             out.append(int(part))
         except ValueError:
-            raise UqaInputError(f"--lengths {text}: '{part}' is not an integer; expected "
-                                "comma-separated maximum sequence lengths, e.g. 32,64") from None
+            raise UqaInputError(f"{flag} {text}: '{part}' is not an integer; expected "
+                                f"comma-separated {what}") from None
     return tuple(out)

@@ -19,7 +19,6 @@ its group, label, token ratios and full report), the shared ``columns``, the
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -272,24 +271,10 @@ def _differences(rows: list[dict[str, Any]], kinds: Mapping[str, RowKind]
 
 def _questions_digest(run_dir: str) -> str | None:
     """A digest of the question file a run answered (None: none found)."""
+    from uqa_data.io import file_digest
 
     path = RunLayout.at(run_dir).find_questions()
-    if path is None:
-        return None
-    st = path.stat()
-    return _file_digest(str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=256)
-def _file_digest(path: str, size: int, mtime_ns: int) -> str:
-    """The file's blake2b (size and mtime key the cache: a rewritten file is read again)."""
-    import hashlib
-
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return None if path is None else file_digest(path)
 
 
 def _same_answering(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
