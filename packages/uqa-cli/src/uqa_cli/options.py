@@ -7,7 +7,7 @@ Each function returns the ``typer.Option`` for a parameter default, so a command
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,15 +54,75 @@ def resolve_preset(preset: str | None, out: Path) -> str:
     return recorded if isinstance(recorded, str) and recorded in PRESETS else "default"
 
 
+def settings(stage: str, example: str) -> Any:
+    """``--set KEY=VALUE`` of a stage command: any setting of the stage's config that has
+    no flag of its own (``uqa run --set STAGE.KEY=VALUE`` reaches the same ones)."""
+    return typer.Option(
+        [], "--set", metavar="KEY=VALUE", show_default=False,
+        help=f"any other {stage} setting, e.g. --set {example} (values are JSON when they "
+        f"parse as JSON; repeatable; uqa run takes it as --set {stage}.KEY=VALUE)")
+
+
+def parse_stage_settings(items: Sequence[str], stage: str, known: Sequence[str],
+                         owned: Mapping[str, str]) -> dict[str, Any]:
+    """``["epochs=3"]`` -> ``{"epochs": 3}`` for a stage command's ``--set``.
+
+    ``STAGE.KEY=VALUE`` is taken too when STAGE is this ``stage``. A key the stage's config
+    lacks, or one in ``owned`` (key -> the flag that sets it), is refused naming ``--set
+    KEY``; values are parsed as JSON when they are JSON, else kept as text.
+    """
+    import json
+
+    from uqa_data.errors import UnknownNameError, UqaInputError
+    from uqa_data.registry import unknown_name_message
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        head, dot, tail = key.partition(".")
+        if dot and head == stage:
+            key = tail
+        if not eq or not key:
+            raise UqaInputError(f"--set '{item}' is not KEY=VALUE (a {stage} setting)")
+        if key in owned:
+            raise UqaInputError(f"--set {key}: give it with {owned[key]}")
+        if key not in known:
+            raise UnknownNameError(unknown_name_message(f"{stage} setting", key, sorted(known),
+                                                        flag=f"--set {key}"))
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
 def stage_config(make: Callable[..., T], preset: str | None, out: Path,
-                 settings: dict[str, Any], flags: Mapping[str, str] | None = None) -> T:
+                 settings: dict[str, Any], flags: Mapping[str, str] | None = None, *,
+                 stage: str | None = None, sets: Sequence[str] = (),
+                 owned: Mapping[str, str] | None = None) -> T:
     """``make(preset, **settings)`` with ``preset`` resolved for ``out``
     (:func:`resolve_preset`); a bad setting names the flag that gave it (``flags``: setting
-    -> flag, by default ``--<setting>`` for each one given)."""
+    -> flag, by default ``--<setting>`` for each one given).
+
+    ``sets``: the command's ``--set KEY=VALUE`` items for ``stage``
+    (:func:`parse_stage_settings`), added to ``settings``. A key with a flag of its own
+    (every key of ``settings``, and ``owned``: key -> flag) is refused, naming the flag.
+    """
+    from dataclasses import fields
+
     from uqa_data.settings import flagged, given_flags
 
-    return flagged(lambda: make(resolve_preset(preset, out), **settings),
-                   given_flags(settings) if flags is None else flags)
+    name = resolve_preset(preset, out)
+    flags = dict(given_flags(settings) if flags is None else flags)
+    if sets:
+        assert stage is not None, "--set needs the stage's name"
+        known = [f.name for f in fields(make(name))]
+        taken = {k: "--" + k.replace("_", "-") for k in settings} | dict(owned or {})
+        extra = parse_stage_settings(sets, stage, known, taken)
+        settings = {**settings, **extra}
+        flags.update({k: f"--set {k}" for k in extra})
+    return flagged(lambda: make(name, **settings), flags)
 
 
 def seed(help: str = "random seed") -> Any:

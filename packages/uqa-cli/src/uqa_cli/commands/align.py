@@ -57,6 +57,7 @@ def align_command(
     resume: bool = typer.Option(False, "--resume", help="continue from ADAPTER_DIR/checkpoint"),
     log_dir: Path | None = options.log_dir(
         "also write TensorBoard event files to LOG_DIR/align"),
+    sets: list[str] = options.settings("align", "epochs=3"),
     as_json: bool = options.as_json(),
 ) -> None:
     """Align an LLM to user embeddings (OUT/questions + OUT/embeddings -> OUT/adapter)."""
@@ -92,7 +93,11 @@ def align_command(
         overrides.update(base.align_overrides())
     if num_tokens is not None:
         overrides["adapter_options"] = {"num_tokens": num_tokens}
-    config = options.stage_config(AlignConfig.from_preset, preset, out, overrides, flags)
+    owned = dict.fromkeys(("use_embeddings", "text_history", "embedding_column"), "--baseline")
+    if num_tokens is not None:
+        owned["adapter_options"] = "--num-tokens"
+    config = options.stage_config(AlignConfig.from_preset, preset, out, overrides, flags,
+                                  stage="align", sets=sets, owned=owned)
     layout = RunLayout(out)
     target = adapter_dir or (layout.baseline(base.name) if base else layout).adapter
     from uqa_cli.writing import resume_from, writing_into

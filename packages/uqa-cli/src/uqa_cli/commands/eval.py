@@ -41,6 +41,7 @@ def eval_command(
     max_questions: int | None = typer.Option(None, "--max-questions", help="first N only"),
     seed: int = options.seed("seed of the shuffled permutation"),
     threads: int | None = options.threads(),
+    sets: list[str] = options.settings("eval", "precision=fp32"),
     as_json: bool = options.as_json(),
 ) -> None:
     """Answer the evaluation questions (OUT/adapter -> OUT/predictions/eval.arrow)."""
@@ -59,7 +60,8 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
-    config = options.stage_config(EvalConfig.from_preset, preset, out, settings)
+    config = options.stage_config(EvalConfig.from_preset, preset, out, settings, stage="eval",
+                                  sets=sets)
 
     layout = RunLayout(out)
     emb = embeddings or baseline_embeddings(layout, base, "test")

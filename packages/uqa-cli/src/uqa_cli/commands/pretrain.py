@@ -47,6 +47,7 @@ def pretrain_command(
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
     log_dir: Path | None = options.log_dir(
         "also write TensorBoard event files to LOG_DIR/pretrain"),
+    sets: list[str] = options.settings("pretrain", "weight_decay=0.1"),
     as_json: bool = options.as_json(),
 ) -> None:
     """Pre-train a user encoder on next-item prediction (OUT/data -> OUT/encoder)."""
@@ -71,7 +72,8 @@ def pretrain_command(
         precision=precision,
         seed=seed,
     )
-    config = options.stage_config(PretrainConfig.from_preset, preset, out, settings)
+    config = options.stage_config(PretrainConfig.from_preset, preset, out, settings,
+                                  stage="pretrain", sets=sets)
     from uqa_cli.writing import resume_from, writing_into
 
     with writing_into(out, "pretrain", resume=resume_from(layout.encoder / "checkpoint")):

@@ -61,6 +61,7 @@ def questions_command(
         "own-history (values from the user's own history; harder)",
     ),
     data: Path | None = options.data("data directory to read instead of OUT/data"),
+    sets: list[str] = options.settings("questions", "min_history=20"),
 ) -> None:
     """Generate questions/align.arrow (training users) and questions/eval.arrow (test users)."""
     from rich.table import Table
@@ -89,7 +90,10 @@ def questions_command(
     )
     flags = {k: "--per-task" if k == "eval_per_task" else f
              for k, f in given_flags(settings).items()}
-    config = options.stage_config(QuestionConfig.from_preset, preset, out, settings, flags)
+    config = options.stage_config(QuestionConfig.from_preset, preset, out, settings, flags,
+                                  stage="questions", sets=sets, owned={
+                                      "preset": "--preset", "eval_per_task": "--per-task",
+                                      "formats": "--format"})
     config.check_not_empty(flags)
     from uqa_cli.writing import writing_into
 
