@@ -129,7 +129,16 @@ def test_agreement_ranks_taus_and_held_pairs(tmp_path: Path) -> None:
     paths = write_seed_agreement(agreement, tmp_path / "report")
     assert json.loads(Path(paths["json"]).read_text())["results"]["acc"]["overall"]["tau"]
     assert Path(paths["md"]).read_text() == md
-    assert len(seeds_tables(agreement)) == 2  # acc: interest perception, overall
+    # acc: interest perception and overall, each an accuracy table and a differences table
+    assert len(seeds_tables(agreement)) == 4
+    pooled = {(p["a"], p["b"]): p["pooled"] for p in res["pairs"]}
+    same = pooled["gru4rec", "sasrec"]  # -50 points in both seeds
+    assert same["diff"] == pytest.approx(-0.5, abs=1e-3) and same["signal"]
+    assert same["tau2"] == 0 and same["i2"] == 0
+    flips = pooled["gru4rec", "hstu"]  # -30 then +5 points: the seeds disagree
+    assert flips["i2"] > 0.5 and not flips["signal"]
+    assert "| gru4rec | hstu | -30.0 [" in md and "| Run | Compared with | seed 0 | seed 1 | "\
+        "over the seeds | I2 |" in md
 
 
 def test_every_seed_needs_the_same_runs(tmp_path: Path) -> None:

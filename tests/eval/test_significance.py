@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from uqa_data.io import write_table
 from uqa_eval.report import build_report, compare_runs, comparison_markdown, report_markdown
-from uqa_eval.significance import mcnemar_p, paired_difference, wilson
+from uqa_eval.significance import Z95, mcnemar_p, paired_difference, pooled_difference, wilson
 
 
 def _wilson_reference(k: int, n: int) -> tuple[float, float]:
@@ -84,6 +84,55 @@ def _run(path: Path, correct: np.ndarray) -> Path:
                           "correct": pa.array(correct.tolist(), pa.bool_())}),
                 path / "predictions" / "eval.arrow")
     return path
+
+
+def _seed(diff: float, se: float, n: int = 300) -> dict:
+    return {"n": n, "diff": diff, "lo": diff - Z95 * se, "hi": diff + Z95 * se}
+
+
+def test_pooled_difference_is_dersimonian_laird() -> None:
+    """Worked by hand: three seeds, standard errors 0.03, 0.04, 0.05."""
+    y, se = np.array([0.02, 0.10, 0.20]), np.array([0.03, 0.04, 0.05])
+    w = 1 / se**2
+    fixed = (w * y).sum() / w.sum()
+    q = (w * (y - fixed) ** 2).sum()
+    tau2 = (q - 2) / (w.sum() - (w**2).sum() / w.sum())
+    ws = 1 / (se**2 + tau2)
+    mean, half = (ws * y).sum() / ws.sum(), Z95 / math.sqrt(ws.sum())
+    got = pooled_difference([_seed(a, b) for a, b in zip(y, se, strict=True)])
+    assert got["tau2"] == pytest.approx(tau2) and tau2 > 0
+    assert got["diff"] == pytest.approx(mean)
+    assert (got["lo"], got["hi"]) == (pytest.approx(mean - half), pytest.approx(mean + half))
+    assert got["i2"] == pytest.approx((q - 2) / q)
+    assert got["seeds"] == 3 and got["signal"]
+
+
+def test_seeds_that_agree_pool_to_a_narrower_interval_and_disagreeing_ones_widen_it() -> None:
+    agree = pooled_difference([_seed(0.05, 0.03), _seed(0.05, 0.03)])
+    assert agree["tau2"] == 0 and agree["i2"] == 0
+    assert agree["diff"] == pytest.approx(0.05)
+    assert agree["hi"] - agree["lo"] == pytest.approx(2 * Z95 * 0.03 / math.sqrt(2))
+    assert agree["signal"]  # one seed alone (0.05 +- 0.059) is not
+    apart = pooled_difference([_seed(-0.10, 0.03), _seed(0.20, 0.03)])
+    assert apart["tau2"] > 0 and apart["i2"] > 0.9
+    assert apart["hi"] - apart["lo"] > 4 * (agree["hi"] - agree["lo"])
+    assert not apart["signal"]
+    none = pooled_difference([{"n": 0, "diff": None}, None])
+    assert none["diff"] is None and not none["signal"]
+
+
+@given(st.lists(st.tuples(st.floats(-0.5, 0.5), st.floats(0.005, 0.2)), min_size=1,
+                max_size=6))
+@settings(max_examples=200, deadline=None)
+def test_pooled_difference_lies_among_the_seeds(seeds: list[tuple[float, float]]) -> None:
+    got = pooled_difference([_seed(d, se) for d, se in seeds])
+    ds = [d for d, _ in seeds]
+    assert min(ds) - 1e-9 <= got["diff"] <= max(ds) + 1e-9
+    assert got["lo"] <= got["diff"] <= got["hi"]
+    assert 0 <= got["i2"] <= 1 and got["tau2"] >= 0
+    # never narrower than the fixed-effect interval of the same seeds
+    fixed_half = Z95 / math.sqrt(sum(1 / max(se, 0.5 / 300) ** 2 for _, se in seeds))
+    assert got["hi"] - got["diff"] >= fixed_half * (1 - 1e-9)
 
 
 def test_reports_carry_intervals_and_comparisons_say_what_is_signal(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@
   accuracy difference with a 95% paired-bootstrap interval (questions resampled,
   both methods' answers kept together) and the exact two-sided McNemar p-value
   (a binomial test on the questions only one of them got right).
+- :func:`pooled_difference`: the same difference over several seeds, with a
+  random-effects interval that widens when the seeds disagree.
 
 A difference is *signal* when its interval excludes zero. All functions are
 deterministic: the bootstrap has a fixed seed.
@@ -77,6 +79,40 @@ def paired_difference(
     lo, hi = np.quantile(means, [0.025, 0.975])
     p = mcnemar_p(int((d > 0).sum()), int((d < 0).sum()))
     return {"n": n, "diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p": p,
+            "signal": bool(lo > 0 or hi < 0)}
+
+
+def pooled_difference(per_seed: Sequence[dict[str, Any]], z: float = Z95) -> dict[str, Any]:
+    """The mean of several seeds' paired differences (:func:`paired_difference`), each seed
+    a fresh draw of users, questions and training, with a 95% random-effects interval.
+
+    Each seed's standard error is read off its bootstrap interval (``(hi - lo) / 2z``,
+    at least ``1 / (2n)``); the spread between seeds beyond those errors is estimated by
+    DerSimonian and Laird's moment estimator ``tau2`` and added to every seed's variance,
+    so seeds that disagree widen the interval. ``i2`` is the share of the spread between
+    seeds not explained by question sampling (Higgins' I-squared).
+
+    :returns: ``{"seeds", "diff", "lo", "hi", "tau2", "i2", "signal"}``; ``diff`` is None
+        when no seed has a difference.
+    """
+    got = [d for d in per_seed if d and d.get("diff") is not None and d.get("n")]
+    k = len(got)
+    if k == 0:
+        return {"seeds": 0, "diff": None, "lo": None, "hi": None, "tau2": None, "i2": None,
+                "signal": False}
+    y = np.asarray([d["diff"] for d in got], dtype=np.float64)
+    se = np.asarray([max((d["hi"] - d["lo"]) / (2 * z), 0.5 / d["n"]) for d in got])
+    w = 1.0 / se**2
+    fixed = float((w * y).sum() / w.sum())
+    q = float((w * (y - fixed) ** 2).sum())
+    c = float(w.sum() - (w**2).sum() / w.sum())
+    tau2 = max(0.0, (q - (k - 1)) / c) if k > 1 and c > 0 else 0.0
+    i2 = max(0.0, (q - (k - 1)) / q) if k > 1 and q > 0 else 0.0
+    ws = 1.0 / (se**2 + tau2)
+    mean = float((ws * y).sum() / ws.sum())
+    half = z * math.sqrt(1.0 / float(ws.sum()))
+    lo, hi = mean - half, mean + half
+    return {"seeds": k, "diff": mean, "lo": lo, "hi": hi, "tau2": tau2, "i2": i2,
             "signal": bool(lo > 0 or hi < 0)}
 
 

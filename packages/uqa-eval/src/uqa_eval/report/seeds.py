@@ -13,13 +13,15 @@ Seed agreement (schema ``uqa-seeds/1``)::
          "rank": {label: {seed: rank}},          # 1 = best; ties share the mean rank
          "tau": [{"seeds": [a, b], "tau_b", "n"}],
          "pairs": [{"a", "b", "control", "per_seed": {seed: paired difference a - b},
-                    "held"}]}}},
+                    "held", "pooled": {"diff", "lo", "hi", "tau2", "i2", "signal"}}]}}},
      "controls": [{"label", "owner"}]}          # baselines shown and compared, not ranked
 
 Pairs are every two runs, and each run against each control that stands for it (``none``
 for all; a run's own ``shuffled`` or ``random``). A pair is *held* when its paired
 interval excludes zero with the same sign in every seed: the one ordering a reader can
-rely on.
+rely on. ``pooled`` is the pair's mean difference over the seeds with a random-effects
+interval (:func:`uqa_eval.significance.pooled_difference`): what one number over all
+seeds says, widened by how much the seeds disagree.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from uqa_data.errors import UqaInputError
 
 from uqa_eval.report.aggregate import Column, entry_of, has_metric, paired_differences
 from uqa_eval.report.compare import load_run, run_verdicts
-from uqa_eval.significance import fmt_difference, wilson
+from uqa_eval.significance import fmt_difference, pooled_difference, wilson
 
 SEEDS_SCHEMA = "uqa-seeds/1"
 
@@ -186,7 +188,8 @@ def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
             per_seed[str(s)] = d
         signs = {_sign(d["diff"]) if d and d.get("signal") else 0 for d in per_seed.values()}
         pairs.append({"a": a, "b": b, "control": b in kept, "per_seed": per_seed,
-                      "held": len(signs) == 1 and 0 not in signs})
+                      "held": len(signs) == 1 and 0 not in signs,
+                      "pooled": pooled_difference(list(per_seed.values()))})
     mean = {lab: sum(accuracy[lab][str(s)]["acc"] for s in seeds) / len(seeds)
             for lab in answered}
     return {"accuracy": accuracy, "mean": mean,
@@ -253,10 +256,39 @@ def seeds_markdown(agreement: Mapping[str, Any]) -> str:
             lines += [f"| {lab} | " + " | ".join(cells) + " |"
                       for lab, cells in _rows(agreement, res)]
             lines += ["", *(f"{line}\n" for line in _sentences(agreement, res, col["label"]))]
+            head = _pair_header(agreement)
+            lines += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
+            lines += ["| " + " | ".join(cells) + " |" for cells in _pair_rows(res)]
+            lines.append("")
     lines.append("Accuracy in % with its 95% Wilson interval; rank 1 is the best (ties share "
                  "the mean rank; controls are not ranked). A pair is apart in every seed when "
-                 "its paired 95% bootstrap interval excludes zero with the same sign in each.")
+                 "its paired 95% bootstrap interval excludes zero with the same sign in each. "
+                 "Differences in points, `*` where the interval excludes zero; \"over the "
+                 "seeds\": their random-effects mean (DerSimonian-Laird), whose interval widens "
+                 "when the seeds disagree beyond question sampling (I2: the share of the spread "
+                 "between seeds that question sampling does not explain).")
     return "\n".join(lines) + "\n"
+
+
+def _pair_header(agreement: Mapping[str, Any]) -> list[str]:
+    seeds = [str(s) for s in agreement["seeds"]]
+    return ["Run", "Compared with", *(f"seed {s}" for s in seeds), "over the seeds", "I2"]
+
+
+def _diff_cell(d: Mapping[str, Any] | None) -> str:
+    return fmt_difference(dict(d or {})) + (" *" if d and d.get("signal") else "")
+
+
+def _pair_rows(res: Mapping[str, Any]) -> list[list[str]]:
+    """Each pair (runs first, then runs against their controls): its paired difference
+    per seed and over the seeds, with I2."""
+    rows = []
+    for p in sorted(res["pairs"], key=lambda p: bool(p.get("control"))):
+        pooled = p.get("pooled") or {}
+        i2 = pooled.get("i2")
+        rows.append([p["a"], p["b"], *(_diff_cell(d) for d in p["per_seed"].values()),
+                     _diff_cell(pooled), "-" if i2 is None else f"{100 * i2:.0f}%"])
+    return rows
 
 
 def _acc_cell(cell: Mapping[str, Any]) -> str:
@@ -312,6 +344,14 @@ def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
             for lab, cells in _rows(agreement, res):
                 table.add_row(escape(lab), *cells)
             tables.append(table)
+            if res["pairs"]:
+                pairs = Table(title=f"differences: {metric}, {col['label']} (points, 95%; * "
+                              "excludes zero)")
+                for i, h in enumerate(_pair_header(agreement)):
+                    pairs.add_column(h, justify="left" if i < 2 else "right")
+                for cells in _pair_rows(res):
+                    pairs.add_row(*(escape(c) for c in cells))
+                tables.append(pairs)
     return tables
 
 
