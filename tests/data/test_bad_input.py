@@ -75,6 +75,23 @@ def test_truncated_arrow_file(tiny_run: Path, tmp_path: Path) -> None:
     _expect(raw, tmp_path, r"interactions.arrow: not a readable Arrow IPC file \(truncated")
 
 
+def test_an_arrow_stream_is_named_as_one(tiny_run: Path, tmp_path: Path) -> None:
+    """pyarrow writes two IPC formats; the log must be the file one, and the message says
+    which writer makes it. Tables read through ``read_table`` take the stream as well."""
+    import pyarrow.ipc as ipc
+    from uqa_data.io import read_table
+
+    raw = _raw_copy(tiny_run, tmp_path)
+    table = read_table(raw / "interactions.arrow")
+    stream = tmp_path / "stream.arrow"
+    with ipc.new_stream(str(stream), table.schema) as writer:
+        writer.write_table(table)
+    stream.replace(raw / "interactions.arrow")  # the table still maps the old file
+    _expect(raw, tmp_path, r"interactions.arrow: not a readable Arrow IPC file \(an Arrow IPC "
+            r"stream; write the file format: pyarrow.ipc.new_file or pyarrow.feather")
+    assert read_table(raw / "interactions.arrow").equals(table)
+
+
 def test_missing_file(tmp_path: Path) -> None:
     _expect(tmp_path / "raw", tmp_path, r"interaction log not found: .*raw/interactions.arrow")
 

@@ -143,6 +143,25 @@ def test_score_embeddings_checks_settings_before_writing(tmp_path: Path, capsys)
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("llm", "expected"), [
+    ("nollm/", "--llm {tmp}/nollm: no such directory; expected a registered LLM name"),
+    ("empty/", "--llm {tmp}/empty: no config.json; expected a Hugging Face model directory"),
+    ("smolm2", "unknown llm 'smolm2' (--llm); did you mean 'smollm2'?"),
+], ids=["missing", "empty", "typo"])
+def test_score_embeddings_checks_the_llm_before_writing(tmp_path: Path, capsys, llm: str,
+                                                        expected: str) -> None:
+    emb = embeddings(tmp_path / "e.arrow", [1, 2])
+    align_q = questions(tmp_path / "a.arrow", [1, 2])
+    (tmp_path / "empty").mkdir()
+    given = str(tmp_path / llm.rstrip("/")) if llm.endswith("/") else llm
+    out = tmp_path / "out"
+    code, _, err = run_main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                             str(align_q), "--eval-questions", str(align_q), "--llm", given,
+                             "--out", str(out)], capsys)
+    assert code == 2 and expected.format(tmp=tmp_path) in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
 def _imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()

@@ -49,6 +49,8 @@ def test_uqa_run_with_the_plugin_encoder_end_to_end(plugin_site: Path, tmp_path:
                    "--out", str(out), site=plugin_site, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert json.loads((out / "encoder/config.json").read_text())["encoder"] == "lru"
+    versions = json.loads((out / "run.json").read_text())["versions"]
+    assert versions.get("uqa-plugin-example") == "0.1.0", versions  # the encoder's own package
     for name in ("embeddings/test.arrow", "adapter/config.json", "predictions/eval.arrow",
                  "report/report.json"):
         assert (out / name).is_file(), name

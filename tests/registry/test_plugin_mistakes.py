@@ -88,8 +88,11 @@ def test_the_plugin_as_written_lists_its_sizes(plugin_dir: Path, make_plugin_dis
      "size 'tiny' sets hidden, which MyConfig has no field for"),
     ({"sizes": '{"tiny": {"dim": 8}}'},
      "has no size 'small', 'paper', which the presets ask for"),
+    ({"sizes": '["tiny"]'},
+     "encoder 'myenc' (registered by plugin 'myenc' of distribution 'uqa-myenc'): "
+     "options['sizes'] must map each size name to its config settings"),
 ], ids=["hook-typo", "target-import", "config-typo", "config-class", "size-field",
-        "missing-sizes"])
+        "missing-sizes", "sizes-not-a-mapping"])
 def test_a_mistake_is_one_line_and_the_rest_still_lists(plugin_dir: Path, make_plugin_dist,
                                                         change: dict, expected: str) -> None:
     proc = _uqa(_plugin(plugin_dir, make_plugin_dist, **change), "list", "encoders", "--sizes")
@@ -97,6 +100,78 @@ def test_a_mistake_is_one_line_and_the_rest_still_lists(plugin_dir: Path, make_p
     assert "Traceback" not in proc.stderr
     assert any(e in proc.stderr for e in expected.split("|")), proc.stderr
     assert "sasrec" in proc.stdout and "trm_plus" in proc.stdout  # the built-ins still list
+
+
+RETURNS = """
+from uqa_data import hookimpl
+from uqa_data.registry import ComponentSpec
+
+SPEC = ComponentSpec(kind="encoder", name="myenc", target="x:y")
+
+
+@hookimpl(optionalhook=True)
+def uqa_register_encoders():
+    return {RESULT}
+"""
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    ("SPEC", "uqa_register_encoders returned ComponentSpec; expected a list of ComponentSpec"),
+    ('{"myenc": SPEC}', "uqa_register_encoders returned dict; expected a list"),
+    ('["myenc"]', "uqa_register_encoders returned str 'myenc'; expected a ComponentSpec"),
+], ids=["one-spec", "dict", "strings"])
+def test_a_hook_returning_the_wrong_type_is_skipped_with_one_line(
+        plugin_dir: Path, make_plugin_dist, tmp_path: Path, result: str, expected: str) -> None:
+    site = make_plugin_dist(plugin_dir, "uqa-myenc", "myenc_plugin",
+                            RETURNS.replace("{RESULT}", result), "myenc")
+    for args in (("list", "encoders"), ("list",)):
+        proc = _uqa(site, *args)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr and expected in proc.stderr, proc.stderr
+        assert "plugin 'myenc' (entry point 'myenc_plugin' from distribution 'uqa-myenc')" \
+            in proc.stderr
+        assert "sasrec" in proc.stdout
+    proc = _uqa(site, "run", "--preset", "tiny", "--encoder", "sasrec", "--out",
+                str(tmp_path / "run"), "--until", "prepare")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("decorator", ["@hookimpl", "@hookimpl(optionalhook=True)"])
+def test_a_misspelt_hook_is_named_with_its_distribution_once(
+        plugin_dir: Path, make_plugin_dist, decorator: str) -> None:
+    source = ENCODER_PLUGIN.replace("@hookimpl(optionalhook=True)", decorator)
+    source = (source.replace("{HOOK}", "uqa_register_encodrs")
+              .replace("{TARGET}", "myenc_plugin:MyEncoder")
+              .replace("{CONFIG}", "myenc_plugin:MyConfig").replace("{SIZES}", "SIZES"))
+    site = make_plugin_dist(plugin_dir, "uqa-myenc", "myenc_plugin", source, "myenc")
+    proc = _uqa(site, "list", "encoders")
+    assert proc.returncode == 0 and "sasrec" in proc.stdout, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "uqa_register_encodrs" in line]
+    assert len(warned) == 1, proc.stderr
+    assert ("(entry point 'myenc_plugin' from distribution 'uqa-myenc'): unknown hook "
+            "'uqa_register_encodrs'; did you mean 'uqa_register_encoders'") in warned[0]
+
+
+def test_a_hook_with_the_wrong_arguments_is_one_line(plugin_dir: Path, make_plugin_dist
+                                                     ) -> None:
+    source = RETURNS.replace("def uqa_register_encoders():", "def uqa_register_encoders(foo):")
+    site = make_plugin_dist(plugin_dir, "uqa-myenc", "myenc_plugin",
+                            source.replace("{RESULT}", "[SPEC]"), "myenc")
+    proc = _uqa(site, "list", "encoders")
+    assert proc.returncode == 0 and "sasrec" in proc.stdout, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "myenc" in line]
+    assert len(warned) == 1 and "failed to load and was skipped: PluginValidationError" in \
+        warned[0] and "{'foo'}" in warned[0], proc.stderr
+
+
+def test_sizes_that_are_not_a_mapping_stop_uqa_run_with_one_line(
+        plugin_dir: Path, make_plugin_dist, tmp_path: Path) -> None:
+    site = _plugin(plugin_dir, make_plugin_dist, sizes='["tiny"]')
+    proc = _uqa(site, "run", "--preset", "tiny", "--encoder", "myenc", "--out",
+                str(tmp_path / "run"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "options['sizes'] must map each size name" in proc.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_uqa_run_names_the_plugins_broken_target(plugin_dir: Path, make_plugin_dist,

@@ -159,12 +159,33 @@ def resolve_llm_dir(source: str | os.PathLike[str], *, origin: str = "--llm") ->
     path = Path(text).expanduser()
     if path.is_dir():
         return str(path), path
-    if path.exists():
-        raise UqaInputError(f"{origin} {path}: is a file; expected a registered LLM name or "
-                            "a Hugging Face model directory")
-    # unknown name and not a directory: list the registered names
-    get_component("llm", text, flag=origin)
+    _not_a_directory(text, origin)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _not_a_directory(text: str, origin: str) -> None:
+    """Raise for an ``--llm`` that is no directory: a file, a path that does not exist
+    (it has a separator or starts with ``~`` or ``.``), else an unknown registered name
+    (listing the registered ones); return for a registered name."""
+    path = Path(text).expanduser()
+    if path.exists():
+        raise UqaInputError(f"{origin} {text}: is a file; expected a registered LLM name or "
+                            "a Hugging Face model directory")
+    if os.sep in text or text.startswith(("~", ".")):
+        raise UqaInputError(f"{origin} {text}: no such directory; expected a registered LLM "
+                            "name or a Hugging Face model directory")
+    get_component("llm", text, flag=origin)
+
+
+def check_llm(source: str | os.PathLike[str], origin: str = "--llm") -> None:
+    """Check ``--llm`` without loading it: a registered name, or a usable local Hugging
+    Face causal-LM directory (:func:`check_llm_dir`)."""
+    text = os.fspath(source)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        check_llm_dir(path, origin=origin)
+    else:
+        _not_a_directory(text, origin)
 
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")

@@ -186,7 +186,6 @@ def checked_configs(options: RunOptions) -> dict[str, Any]:
 
 def command_line() -> str:
     """This process's ``uqa`` command line in backquotes, or "the same command"."""
-    import os
     import shlex
     import sys
 
@@ -306,19 +305,9 @@ def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
 
 def check_llm(source: str, flag: str = "--llm") -> None:
     """A registered LLM name, or a usable local Hugging Face causal-LM directory."""
-    path = Path(str(source)).expanduser()
-    if path.is_dir():
-        from uqa_align.llm import check_llm_dir
+    from uqa_align.llm import check_llm as check
 
-        check_llm_dir(path, origin=flag)
-    elif path.exists():
-        raise UqaInputError(f"{flag} {source}: is a file; expected a registered LLM name "
-                            "or a Hugging Face model directory")
-    elif os.sep in str(source) or str(source).startswith(("~", ".")):
-        raise UqaInputError(f"{flag} {source}: no such directory; expected a registered LLM "
-                            "name or a Hugging Face model directory")
-    else:
-        get_component("llm", str(source), flag=flag)
+    check(source, flag)
 
 
 def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout

@@ -207,6 +207,16 @@ def list_of(inner: ColumnCheck) -> ColumnCheck:
     return check
 
 
+def is_arrow_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` starts like an Arrow IPC *stream* (``pyarrow.ipc.new_stream``):
+    a continuation marker, where the IPC *file* format starts with ``ARROW1``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\xff\xff\xff\xff"
+    except OSError:
+        return False
+
+
 def read_table(
     path: str | os.PathLike[str],
     columns: Mapping[str, tuple[ColumnCheck, str]] | None = None,
@@ -225,6 +235,9 @@ def read_table(
             import pyarrow.parquet as pq
 
             table = pq.read_table(p)
+        elif is_arrow_stream(p):  # pyarrow.ipc.new_stream's format, read the same
+            with pa.memory_map(str(p), "r") as source:
+                table = ipc.open_stream(source).read_all()
         else:
             with pa.memory_map(str(p), "r") as source:
                 table = ipc.open_file(source).read_all()

@@ -135,11 +135,13 @@ class _Registry:
         for dotted in BUILTIN_PLUGINS:
             self.pm.register(importlib.import_module(dotted), name=dotted)
             self.sources[dotted] = ("uqa-data", dotted)
+        self.unknown_hooks: set[str] = set()  # named by _check_hook_names already
         self._load_entry_points()
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            _warn(f"uqa: {exc}")
+            if not any(f"'{name}'" in str(exc) for name in self.unknown_hooks):
+                _warn(f"uqa: {_one_line(exc)}")
 
     def _load_entry_points(self) -> None:
         allowed = os.environ.get("UQA_LOAD_PLUGINS")
@@ -175,7 +177,7 @@ class _Registry:
                 _warn(
                     f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from "
                     f"distribution '{dist}') failed to load and was skipped: "
-                    f"{type(exc).__name__}: {exc}"
+                    f"{type(exc).__name__}: {_one_line(exc)}"
                 )
                 continue
             self.sources[ep.name] = (dist, ep.value)
@@ -191,16 +193,18 @@ class _Registry:
                       f"installed: {', '.join(third) if third else '(none)'}")
 
     def _check_hook_names(self, plugin: Any, ep: metadata.EntryPoint, dist: str) -> None:
-        """Warn of an optional hook implementation whose name is no uqa hook (a typo that
-        pluggy's ``optionalhook`` would let pass in silence)."""
+        """Warn of a hook implementation whose name is no uqa hook, naming the plugin's
+        distribution and the nearest hook names (pluggy lets an ``optionalhook`` typo pass
+        in silence, and names only the module of any other)."""
         specs = sorted(n for n in dir(self.pm.hook) if n.startswith("uqa_")
                        and getattr(getattr(self.pm.hook, n), "spec", None) is not None)
         for attr in dir(plugin):
             opts = getattr(getattr(plugin, attr, None), f"{PROJECT}_impl", None)
-            if not isinstance(opts, dict) or not opts.get("optionalhook"):
+            if not isinstance(opts, dict):
                 continue
             name = opts.get("specname") or attr
             if name not in specs:
+                self.unknown_hooks.add(name)
                 _warn(f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from distribution "
                       f"'{dist}'): {unknown_name_message('hook', name, specs)}")
 
@@ -216,15 +220,14 @@ class _Registry:
         impls = hook.get_hookimpls() if hook is not None else []
         for impl in impls:  # registration order: built-ins first, so they keep their names
             dist, ep_value = self.sources.get(impl.plugin_name, ("?", impl.plugin_name))
+            where = (f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
+                     f"distribution '{dist}')")
             try:
                 specs = impl.function() or []
             except Exception as exc:
-                _warn(
-                    f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
-                    f"distribution '{dist}') failed in {KIND_HOOKS[kind]}: "
-                    f"{type(exc).__name__}: {exc}"
-                )
+                _warn(f"{where} failed in {KIND_HOOKS[kind]}: {type(exc).__name__}: {exc}")
                 continue
+            specs = _checked_specs(specs, kind, where)
             if self.trace:  # called one by one below, so pluggy's own tracing misses them
                 names = ", ".join(spec.name for spec in specs) or "(none)"
                 sys.stderr.write(f"  {KIND_HOOKS[kind]} [{impl.plugin_name}] -> {names}\n")
@@ -243,6 +246,29 @@ class _Registry:
                 )
         self.tables[kind] = table
         return table
+
+
+def _checked_specs(specs: Any, kind: str, where: str) -> list[ComponentSpec]:
+    """The :class:`ComponentSpec` rows of a hook's result; a result that is no list of
+    them, and each row that is not one, is skipped with one warning naming the plugin."""
+    hook = KIND_HOOKS[kind]
+    if isinstance(specs, ComponentSpec) or not isinstance(specs, (list, tuple)):
+        _warn(f"{where}: {hook} returned {type(specs).__name__}; expected a list of "
+              "ComponentSpec, so its result was skipped")
+        return []
+    kept = []
+    for spec in specs:
+        if isinstance(spec, ComponentSpec) and isinstance(spec.name, str) and spec.name:
+            kept.append(spec)
+        else:
+            _warn(f"{where}: {hook} returned {type(spec).__name__} {spec!r:.60}; expected a "
+                  "ComponentSpec with a name, so it was skipped")
+    return kept
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pluggy's validation errors span several)."""
+    return " ".join(str(exc).split())
 
 
 def _normalized(name: str) -> str:

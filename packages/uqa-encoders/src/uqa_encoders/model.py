@@ -7,6 +7,7 @@ every tensor's name and shape and names the first mismatch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def encoder_config(name: str, size: str, flag: str = "--size", **overrides: Any)
         (``--size`` for ``uqa pretrain``, ``--encoder-size`` for ``uqa run``).
     """
     spec = get_component("encoder", name, flag="--encoder")
-    sizes: dict[str, dict[str, Any]] = dict(spec.options.get("sizes", {}))
+    sizes = encoder_sizes(spec)
     if size not in sizes:
         raise UnknownNameError(
             unknown_name_message(f"{name} size", str(size), list(sizes), flag=flag)
@@ -53,6 +54,20 @@ def encoder_config(name: str, size: str, flag: str = "--size", **overrides: Any)
     except (TypeError, ValueError) as exc:
         raise UqaError(f"encoder '{name}' ({spec.origin()}): {cls.__name__}(size '{size}') "
                        f"failed: {exc}") from exc
+
+
+def encoder_sizes(spec: Any) -> dict[str, dict[str, Any]]:
+    """An encoder's size presets (``options["sizes"]``: size name -> config settings).
+
+    :raises UqaError: they are not such a mapping (naming the encoder and its plugin).
+    """
+    sizes = spec.options.get("sizes", {})
+    if not isinstance(sizes, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, Mapping) for k, v in sizes.items()):
+        raise UqaError(f"encoder '{spec.name}' ({spec.origin()}): options['sizes'] must map "
+                       "each size name to its config settings ({'small': {'layers': 2, ...}}); "
+                       f"got {type(sizes).__name__} {sizes!r:.60}")
+    return {k: dict(v) for k, v in sizes.items()}
 
 
 def build_encoder(name: str, config: Any) -> SequentialEncoder:

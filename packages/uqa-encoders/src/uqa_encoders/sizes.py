@@ -27,11 +27,15 @@ def backbone_params(name: str, size: str, **overrides: Any) -> int:
 
 def encoder_size_rows() -> list[dict[str, Any]]:
     """One row per (encoder, size): layers, dim, heads, shape and backbone parameters."""
-    from uqa_encoders.model import encoder_config
+    from uqa_encoders.model import encoder_config, encoder_sizes
 
     rows = []
     for name, spec in sorted(list_components("encoder").items()):
-        sizes = spec.options.get("sizes", {})
+        try:
+            sizes = encoder_sizes(spec)
+        except UqaError as exc:  # one broken plugin must not hide the others
+            warnings.warn(f"uqa: {exc}", UqaPluginWarning, stacklevel=2)
+            continue
         missing = [s for s in PIPELINE_SIZES if s not in sizes]
         if missing:
             warnings.warn(f"uqa: encoder '{name}' ({spec.origin()}) has no size "

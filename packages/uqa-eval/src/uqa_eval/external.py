@@ -203,6 +203,7 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
          overrides: dict[str, Any] | None, echo: Callable[[str], None], started: float
          ) -> list[Any]:
     """The stages of :func:`score_embeddings`, in order; nothing runs here."""
+    from uqa_align.llm import check_llm
     from uqa_align.train import AlignConfig
     from uqa_data.settings import flagged, given_flags
 
@@ -218,6 +219,7 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
         report_stage,
     )
 
+    check_llm(llm, "--llm")  # a missing or unusable directory, before anything is written
     extra = dict(overrides or {})
     flags = given_flags(extra)  # --steps, --mode, --strategy
     align_cfg = flagged(lambda: build_config(AlignConfig, preset, llm=llm, adapter=adapter,

@@ -72,8 +72,13 @@ def file_stamp(path: Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of uqa's packages, its main dependencies and every plugin distribution
+    loaded (whose encoder, adapter or task a run may use)."""
+    from uqa_data.registry import FIRST_PARTY, plugin_sources
+
+    plugins = sorted({dist for dist, _ in plugin_sources().values()} - FIRST_PARTY - {"?"})
     versions = {}
-    for dist in (*DISTRIBUTIONS, "torch", "transformers", "numba", "pyarrow", "peft"):
+    for dist in (*DISTRIBUTIONS, "torch", "transformers", "numba", "pyarrow", "peft", *plugins):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -96,6 +96,10 @@ def align_command(
     owned = dict.fromkeys(("use_embeddings", "text_history", "embedding_column"), "--baseline")
     if num_tokens is not None:
         owned["adapter_options"] = "--num-tokens"
+    if llm is not None:  # checked before anything is read or written
+        from uqa_align.llm import check_llm
+
+        check_llm(llm, "--llm")
     config = options.stage_config(AlignConfig.from_preset, preset, out, overrides, flags,
                                   stage="align", sets=sets, owned=owned)
     layout = RunLayout(out)

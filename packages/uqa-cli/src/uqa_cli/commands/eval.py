@@ -60,6 +60,10 @@ def eval_command(
         llm=llm,
         threads=threads,
     )
+    if llm is not None:  # checked before anything is read or written
+        from uqa_align.llm import check_llm
+
+        check_llm(llm, "--llm")
     config = options.stage_config(EvalConfig.from_preset, preset, out, settings, stage="eval",
                                   sets=sets)
 

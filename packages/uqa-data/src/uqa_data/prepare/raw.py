@@ -47,13 +47,17 @@ def check_int_column(
 
 def read_interactions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(user_id, item_id, timestamp)`` int64 arrays of an interaction log file."""
-    from uqa_data.io import check_file
+    from uqa_data.io import check_file, is_arrow_stream
 
     path = check_file(path, "interaction log")
     try:
         source = pa.memory_map(str(path), "r")
         reader = ipc.open_file(source)
     except (pa.ArrowInvalid, OSError) as exc:
+        if is_arrow_stream(path):
+            raise UqaInputError(f"{path}: not a readable Arrow IPC file (an Arrow IPC stream; "
+                                "write the file format: pyarrow.ipc.new_file or "
+                                "pyarrow.feather.write_feather)") from exc
         raise UqaInputError(
             f"{path}: not a readable Arrow IPC file (truncated or another format?): {exc}"
         ) from exc
