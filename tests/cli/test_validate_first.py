@@ -174,7 +174,10 @@ def test_a_bad_set_value_names_the_set_flag(tmp_path: Path, capsys: pytest.Captu
     (["align", "--loss", "optons"], "unknown alignment loss 'optons' (--loss)"),
     (["questions", "--per-task", "-1"], "(--per-task): expected an integer >= 0"),
     (["data", "prepare", "--test-fraction", "1"], "(--test-fraction): expected a number in"),
-], ids=["eval", "pretrain", "align", "questions", "prepare"])
+    (["eval", "--baseline", "none", "--llm", "/no/such/llm"],
+     "--llm /no/such/llm: no such directory"),
+    (["align", "--llm", "./nollm"], "--llm ./nollm: no such directory"),
+], ids=["eval", "pretrain", "align", "questions", "prepare", "eval-llm", "align-llm"])
 def test_a_stage_command_names_its_own_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                             argv: list[str], expected: str) -> None:
     code, err = uqa_inprocess(capsys, *argv, "--out", str(tmp_path / "x"))
