@@ -39,3 +39,50 @@ def test_interrupt_names_the_stage_and_exits_128_plus_signal(
     again = run_uqa("run", "--preset", "tiny", "--out", str(out), "--until", "questions")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "- questions: done already, skipped" in again.stderr
+
+
+def _workers_of(out: Path) -> list[int]:
+    """Pids of live torchrun workers of the run in ``out`` (their command line names it)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().decode().split("\0")
+            state = next((ln for ln in (proc / "status").read_text().splitlines()
+                          if ln.startswith("State:")), "")
+        except OSError:
+            continue
+        launcher = any(Path(a).name == "torchrun" for a in args)
+        if ("uqa_cli.worker" in args and not launcher and any(str(out) in a for a in args)
+                and "zombie" not in state):
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the workers")
+def test_interrupting_a_torchrun_stage_stops_its_workers(tmp_path: Path) -> None:
+    """The workers run in sessions of their own: uqa must stop them before it lets go of
+    the run directory, or they go on writing into it."""
+    import os
+    import time
+
+    out = tmp_path / "r"
+    proc = start_uqa("run", "--preset", "tiny", "--out", str(out), "--until", "pretrain",
+                     "--launcher", "torchrun", "--set", "pretrain.epochs=500")
+    # past the workers' rendezvous: training, a first checkpoint written
+    wait_for(lambda: (out / "encoder" / "checkpoint").is_dir() and len(_workers_of(out)) == 2,
+             proc, "two torchrun workers training", timeout=300)
+    proc.send_signal(signal.SIGINT)
+    status = proc.wait(timeout=120)  # not communicate(): orphaned workers would hold the pipe
+    left = _workers_of(out)
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "torchrun workers outlived uqa run"
+    text = proc.stdout.read()
+    assert status == 130, text[-3000:]
+    assert not (out / ".uqa.lock").exists()
+    before = {p: p.stat().st_mtime_ns for p in (out / "encoder").rglob("*") if p.is_file()}
+    time.sleep(3)
+    after = {p: p.stat().st_mtime_ns for p in (out / "encoder").rglob("*") if p.is_file()}
+    assert after == before, "something still writes into the run directory"

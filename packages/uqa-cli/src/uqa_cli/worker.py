@@ -91,9 +91,37 @@ def launch_torchrun(stage: str, spec: dict[str, Any], spec_path: Path) -> None:
         stage,
         str(spec_path),
     ]
-    proc = subprocess.run(cmd, check=False)
-    if proc.returncode != 0:
-        raise UqaError(f"torchrun {stage} failed with exit code {proc.returncode}: {' '.join(cmd)}")
+    proc = subprocess.Popen(cmd)
+    try:
+        code = proc.wait()
+    except BaseException:  # Ctrl-C, SIGTERM: the workers stop before this process does
+        stop_launcher(proc)
+        raise
+    if code != 0:
+        raise UqaError(f"torchrun {stage} failed with exit code {code}: {' '.join(cmd)}")
+
+
+STOP_GRACE_S = 60.0
+"""Seconds torchrun gets to stop its workers after SIGTERM before it is killed."""
+
+
+def stop_launcher(proc: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
+    """Stop a torchrun launcher and its workers, and wait for them.
+
+    SIGTERM lets torchrun's agent stop its workers (they run in sessions of their own, so
+    a terminal's Ctrl-C does not reach them, and killing the agent outright would leave
+    them training into the run directory after its lock is gone); after ``grace``
+    seconds the agent is killed.
+    """
+    import signal
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def main(argv: list[str] | None = None) -> None:
