@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from safetensors.torch import load_file
 from uqa_align import train as train_mod
 from uqa_align.testing import write_probe
 from uqa_align.train import AlignConfig, align
-from uqa_data.errors import TrainingDivergedError
+from uqa_data.errors import TrainingDivergedError, UqaInputError
 
 
 def _poison_adapter(steps_to_poison: set[int], calls: list[int]):
@@ -47,6 +49,39 @@ def test_a_nan_step_is_skipped_and_repeated_nans_stop_with_good_weights(tiny, tm
             "tiny", steps=10, batch_size=4, max_bad_steps=3), llm=tiny)
     kept = load_file(str(tmp_path / "b" / "adapter.safetensors"))
     assert all(torch.isfinite(v).all() for v in kept.values())
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"lr": 0.5}, r"lr=0.05 \(now 0.5\)"),
+    ({"steps": 2}, r"steps=4 \(now 2\)"),
+    ({"steps": 8}, r"steps=4 \(now 8\)"),
+])
+def test_resume_with_other_training_settings_is_refused(tmp_path, monkeypatch, change,
+                                                        expected):
+    """The checkpoint's optimizer and schedule keep the settings they began with; resuming
+    with others would record them without training with them (or, with fewer steps than
+    already run, crash)."""
+    from uqa_align.testing import tiny_llm
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
+    original = train_mod.AlignRecipe.save_checkpoint
+
+    def save_then_stop(self):
+        original(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    with pytest.raises(UqaInputError, match=r"--resume: the checkpoint was made with "
+                       + expected + r"; resume with the settings it was made with"):
+        align(q, e, None, tmp_path / "cut", replace(cfg, **change), llm=tiny_llm(),
+              resume=True)
+    s = align(q, e, None, tmp_path / "cut", replace(cfg, checkpoint_every=3, threads=1),
+              llm=tiny_llm(), resume=True)
+    assert s["steps"] == 4
 
 
 @pytest.mark.parametrize("questions", [8, 16])  # two epochs (prefixes stored), one (none)

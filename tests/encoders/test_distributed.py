@@ -32,3 +32,49 @@ def test_torchrun_two_processes_gloo(data_dir: Path, tmp_path: Path) -> None:
     assert metrics["world_size"] == 2
     assert metrics["hr@10"] > metrics["most_popular"]["hr@10"]
     assert (tmp_path / "encoder" / "model.safetensors").is_file()
+
+
+def test_torchrun_resume_equals_an_uninterrupted_run(data_dir: Path, tmp_path: Path) -> None:
+    """Each rank draws its own dropout and negatives; a checkpoint keeps every rank's random
+    state, so two processes stopped after a checkpoint and resumed end with the weights of
+    two processes never stopped."""
+    import signal
+    import time
+
+    import torch
+    from safetensors.torch import load_file
+
+    uqa = shutil.which("uqa", path=os.path.dirname(sys.executable))
+    if uqa is None:
+        pytest.skip("the uqa console script is not installed next to this Python")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "UQA_PROGRESS": "0"}
+
+    def cmd(out: Path, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                "--nproc_per_node", "2", "--no-python", uqa, "pretrain", "--out", str(out),
+                "--data", str(data_dir), "--preset", "tiny", "--epochs", "8",
+                "--set", "checkpoint_every=2", *extra]
+
+    whole = subprocess.run(cmd(tmp_path / "whole"), env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen(cmd(cut), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = cut / "encoder" / "checkpoint" / "state.pt"
+    end = time.monotonic() + 240
+    while not state.is_file():
+        assert proc.poll() is None, "finished before a checkpoint"
+        assert time.monotonic() < end
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)  # torchrun stops its workers
+    proc.wait(timeout=120)
+    assert not (cut / "encoder" / "model.safetensors").exists(), "stopped too late"
+    resumed = subprocess.run(cmd(cut, "--resume"), env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming pre-training at step" in resumed.stderr
+    a = load_file(str(tmp_path / "whole" / "encoder" / "model.safetensors"))
+    b = load_file(str(cut / "encoder" / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=2e-5, rtol=1e-4, msg=k)

@@ -67,6 +67,30 @@ def test_resume_from_another_encoder_or_shape_is_refused(
                  resume=True)
 
 
+def test_resume_with_other_training_settings_is_refused(
+    trained: tuple[Path, dict], data_dir: Path, tmp_path: Path
+) -> None:
+    """The checkpoint's optimizer keeps its own learning rate: another one would be recorded
+    but not used. Only what changes no number trained may differ."""
+    enc = tmp_path / "enc"
+    config = TRAINED_CONFIG()
+
+    def stop_at_4(step: int) -> None:
+        if step == 4:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        pretrain(data_dir, enc, config, callback=stop_at_4)
+    other = {**config.to_dict(), "lr": config.lr * 10, "seed": config.seed + 1}
+    with pytest.raises(UqaInputError, match=r"--resume: the checkpoint was made with lr=.* "
+                       r"\(now .*\), seed=0 \(now 1\); resume with the settings it was made "
+                       r"with, or drop --resume"):
+        pretrain(data_dir, enc, config.__class__(**other), resume=True)
+    spaced = {**config.to_dict(), "checkpoint_every": config.checkpoint_every + 1}
+    resumed = pretrain(data_dir, enc, config.__class__(**spaced), resume=True)
+    assert resumed["steps"] == 12
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

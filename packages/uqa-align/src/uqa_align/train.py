@@ -29,7 +29,13 @@ import numpy as np
 from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.presets import config_from_preset
-from uqa_data.settings import check_at_least, check_choice, check_non_negative, check_positive
+from uqa_data.settings import (
+    check_at_least,
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_resume_settings,
+)
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
 from uqa_align.llm import PRECISIONS, pad_id
@@ -48,6 +54,9 @@ log = logging.getLogger(__name__)
 
 AHEAD = 8
 """Steps whose first-visit prefixes are encoded together (frozen-LLM prefix cache)."""
+RESUME_MAY_CHANGE = ("checkpoint_every", "threads", "prefix_cache_gb")
+"""Settings a resumed alignment may change: none changes a number trained."""
+
 LOSSES = ("answer", "answer_sum", "options", "choice")
 OPTION_LOSSES = ("options", "choice")
 
@@ -557,11 +566,8 @@ class AlignRecipe:
                           highlight=False)
             return
         progress = read_json(ck / "progress.json", "alignment checkpoint")
-        saved = progress.get("config", {})
-        for key, value in asdict(self.config).items():
-            if key not in ("steps", "checkpoint_every") and saved.get(key, value) != value:
-                log.warning("resume: %s was %r in the checkpoint, now %r; using %r",
-                            key, saved.get(key), value, value)
+        check_resume_settings(progress.get("config", {}), asdict(self.config), ck,
+                              ignore=RESUME_MAY_CHANGE)
         state = load_file(str(ck / "state.safetensors"), device=str(self.device))
         if self.adapter is not None:
             self.adapter.load_state_dict(

@@ -238,3 +238,29 @@ def check_non_negative(config: Any, what: str, *names: str) -> None:
         v = getattr(config, name)
         if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
             raise SettingError(what, name, v, "a number >= 0")
+
+
+def check_resume_settings(saved: Mapping[str, Any], current: Mapping[str, Any],
+                          checkpoint: Any, ignore: Sequence[str] = ()) -> None:
+    """Refuse to resume from ``checkpoint`` with settings other than those it was made with.
+
+    A checkpoint holds the optimizer's state (its learning rate, its schedule's step), the
+    batch order and the random state of the settings it began with, so a resumed run with
+    another learning rate, step count or seed would train with the old ones and be labelled
+    with the new. Every setting in both ``saved`` and ``current`` but ``ignore`` (those
+    that change no number trained: checkpoint spacing, threads...) must be equal.
+
+    :raises UqaInputError: naming each setting that differs, its two values, and the way out.
+    """
+    import json
+
+    def plain(value: Any) -> Any:  # tuples and lists alike, as the checkpoint's JSON has them
+        return json.loads(json.dumps(value, default=str))
+
+    differ = [f"{key}={plain(saved[key])!r} (now {plain(current[key])!r})"
+              for key in current if key in saved and key not in ignore
+              and plain(saved[key]) != plain(current[key])]
+    if differ:
+        raise UqaInputError(f"{checkpoint}: --resume: the checkpoint was made with "
+                            f"{', '.join(differ)}; resume with the settings it was made with, "
+                            "or drop --resume to start over")

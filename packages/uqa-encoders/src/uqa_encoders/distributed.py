@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,6 +42,18 @@ def barrier() -> None:
 
         if td.is_initialized():
             td.barrier()
+
+
+def gather_to_all(obj: Any) -> list[Any]:
+    """Every rank's ``obj``, in rank order, on every rank (``[obj]`` as one process)."""
+    if _dist():
+        import torch.distributed as td
+
+        if td.is_initialized():
+            out: list[Any] = [None] * td.get_world_size()
+            td.all_gather_object(out, obj)
+            return out
+    return [obj]
 
 
 def cleanup() -> None:

@@ -39,6 +39,7 @@ from uqa_data.settings import (
     check_choice,
     check_non_negative,
     check_positive,
+    check_resume_settings,
 )
 
 from uqa_encoders import distributed as dist
@@ -196,6 +197,10 @@ def training_loss(
     return loss
 
 
+RESUME_MAY_CHANGE = ("checkpoint_every", "eval_users", "device")
+"""Settings a resumed pre-training may change: none changes a number trained."""
+
+
 class PretrainRecipe:
     """Pre-training of one encoder into ``encoder_dir`` (see module docstring)."""
 
@@ -274,7 +279,11 @@ class PretrainRecipe:
     # -- checkpoints ---------------------------------------------------------
 
     def save_checkpoint(self) -> None:
-        """Write the resumable state (rank 0), replacing the previous one only when whole."""
+        """Write the resumable state (rank 0), replacing the previous one only when whole.
+
+        Every rank's random state goes in (its dropout and negatives differ from rank 0's),
+        so a resumed multi-process run draws what an uninterrupted one would."""
+        rngs = dist.gather_to_all((torch.get_rng_state(), self.sampler.get_state()))
         if self.rank == 0:
             tmp = self.encoder_dir / f".checkpoint-{self.global_step}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
@@ -284,6 +293,8 @@ class PretrainRecipe:
                 "optimizer": self.optimizer.state_dict(),
                 "torch_rng": torch.get_rng_state(),
                 "sampler_rng": self.sampler.get_state(),
+                "rank_torch_rng": torch.stack([t for t, _ in rngs]),
+                "rank_sampler_rng": torch.stack([g for _, g in rngs]),
                 "epoch": self.epoch,
                 "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step,
@@ -321,13 +332,20 @@ class PretrainRecipe:
                     f"{ckpt}: checkpoint was made with {key}={theirs.get(key)!r} but this run "
                     f"has {key}={mine.get(key)!r}; resume with the same settings or drop --resume"
                 )
+        check_resume_settings(theirs.get("pretrain", {}), self.config.to_dict(), ckpt,
+                              ignore=RESUME_MAY_CHANGE)
         weights = load_file(str(ckpt / "model.safetensors"))
         check_state(self.model, weights, ckpt / "model.safetensors", f"encoder '{mine['encoder']}'")
         self.model.load_state_dict(weights)
         state = torch.load(ckpt / "state.pt", weights_only=True, map_location="cpu")
         self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        self.sampler.set_state(state["sampler_rng"])
+        ranks = state.get("rank_torch_rng")
+        if ranks is not None and len(ranks) == self.world:  # this rank's own random state
+            torch.set_rng_state(ranks[self.rank].clone())
+            self.sampler.set_state(state["rank_sampler_rng"][self.rank].clone())
+        else:  # a checkpoint of another world size, or one made before: rank 0's
+            torch.set_rng_state(state["torch_rng"])
+            self.sampler.set_state(state["sampler_rng"])
         self.epoch = int(state["epoch"])
         self.step_in_epoch = int(state["step_in_epoch"])
         self.global_step = int(state["global_step"])

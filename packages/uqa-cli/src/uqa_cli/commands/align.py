@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -120,6 +121,8 @@ def align_command(
             log_dir=log_dir,
             log_name=f"align-{base.name}" if base else "align",
         )
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
