@@ -6,7 +6,10 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+
+import pytest
 
 SCRIPT = """
 import sys, time
@@ -49,3 +52,26 @@ def test_lines_also_come_at_the_time_interval(tmp_path: Path) -> None:
 
 def test_progress_zero_still_silences(tmp_path: Path) -> None:
     assert run_with_stderr_file(tmp_path, "10", "10", "0", UQA_PROGRESS="0") == []
+
+
+@pytest.mark.parametrize(("name", "raw", "expected"), [
+    ("UQA_PROGRESS", "bogus", "UQA_PROGRESS='bogus' is ignored; expected 0 (off), 1 (on) or "
+     "plain"),
+    ("UQA_PROGRESS_INTERVAL", "abc", "UQA_PROGRESS_INTERVAL='abc' is ignored; expected "
+     "seconds"),
+    ("UQA_PROGRESS_INTERVAL", "-1", "UQA_PROGRESS_INTERVAL='-1' is ignored"),
+])
+def test_a_bad_progress_setting_is_named_once_and_the_default_kept(
+        monkeypatch: pytest.MonkeyPatch, name: str, raw: str, expected: str) -> None:
+    from uqa_data import progress
+
+    monkeypatch.setattr(progress, "_warned", set())
+    monkeypatch.delenv("UQA_PROGRESS", raising=False)
+    monkeypatch.setenv(name, raw)
+    with pytest.warns(UserWarning, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        on, every = progress.enabled(), progress.interval()
+    assert on and every == progress.DEFAULT_INTERVAL  # the defaults
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process
+        progress.enabled()
+        progress.interval()

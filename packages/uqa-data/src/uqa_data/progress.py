@@ -26,6 +26,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,23 +160,49 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
+PROGRESS_VALUES = ("1", "true", "yes", "0", "false", "no", "plain")
+"""What ``UQA_PROGRESS`` may be: on (a bar on a terminal), off, or plain lines."""
+
+_warned: set[str] = set()
+
+
+def _ignored(name: str, raw: str, expected: str) -> None:
+    """Warn once per process that ``name=raw`` is ignored."""
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(f"{name}={raw!r} is ignored; expected {expected}", stacklevel=3)
+
+
+def _progress_setting() -> str:
+    raw = os.environ.get("UQA_PROGRESS", "1").strip().lower() or "1"
+    if raw not in PROGRESS_VALUES:
+        _ignored("UQA_PROGRESS", raw, "0 (off), 1 (on) or plain")
+        return "1"
+    return raw
+
+
 def enabled() -> bool:
-    return os.environ.get("UQA_PROGRESS", "1") not in ("0", "false", "no")
+    return _progress_setting() not in ("0", "false", "no")
 
 
 def plain() -> bool:
     """Whether progress goes out as plain lines: stderr is not a terminal, or asked for."""
-    return os.environ.get("UQA_PROGRESS") == "plain" or not console.is_terminal
+    return _progress_setting() == "plain" or not console.is_terminal
 
 
 def interval() -> float:
     """Seconds between plain progress lines (``UQA_PROGRESS_INTERVAL``, default 30)."""
     raw = os.environ.get("UQA_PROGRESS_INTERVAL")
+    if not raw:
+        return DEFAULT_INTERVAL
     try:
-        value = float(raw) if raw else DEFAULT_INTERVAL
+        value = float(raw)
     except ValueError:
-        value = DEFAULT_INTERVAL
-    return value if value >= 0 else DEFAULT_INTERVAL
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        _ignored("UQA_PROGRESS_INTERVAL", raw, "seconds, a number >= 0")
+        return DEFAULT_INTERVAL
+    return value
 
 
 @contextlib.contextmanager
