@@ -13,8 +13,11 @@ from uqa_cli.main import main
 
 
 def read_scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
-    """Every scalar series of the event files in ``folder``, by TensorBoard's reader."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    """Every scalar series of the event files in ``folder``, by the reader TensorBoard's
+    own server uses (which drops what a restarted session logged twice)."""
+    from tensorboard.backend.event_processing.plugin_event_accumulator import (
+        EventAccumulator,
+    )
     from tensorboard.util import tensor_util
 
     acc = EventAccumulator(str(folder), size_guidance={"tensors": 0})  # 0: keep every event
@@ -75,3 +78,31 @@ def test_log_dir_without_tensorboard_is_one_clear_line(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "pip install 'uqa-cli[tensorboard]'" in proc.stderr
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_a_resumed_alignment_logs_each_step_once(tmp_path: Path, monkeypatch) -> None:
+    """The interrupted process logged a step after its last checkpoint; the resumed one
+    logs it again. The resumed event file restarts the session there, so TensorBoard's
+    reader keeps each step once."""
+    from uqa_align import train as train_mod
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+    from uqa_data.scalars import ScalarLog
+
+    q, e = write_probe(tmp_path, 16, n_cats=4)
+    cfg = AlignConfig.from_preset("tiny", steps=6, checkpoint_every=4, batch_size=4)
+    logs = tmp_path / "logs"
+    original = ScalarLog.step
+
+    def die_after_step_5(self, step, **values):
+        original(self, step, **values)
+        if step == 5:  # one step past the checkpoint at 4
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ScalarLog, "step", die_after_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm(), log_dir=logs)
+    assert (tmp_path / "a" / train_mod.CHECKPOINT_DIR).is_dir()
+    monkeypatch.setattr(ScalarLog, "step", original)
+    align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm(), log_dir=logs, resume=True)
+    assert [s for s, _ in read_scalars(logs / "align")["train/loss"]] == [1, 2, 3, 4, 5, 6]

@@ -738,7 +738,7 @@ def align(
     recipe = AlignRecipe(config, Path(adapter_dir), resume=resume)
     recipe.setup(Path(questions_path), None if embeddings_path is None else Path(embeddings_path),
                  None if data_dir is None else Path(data_dir), llm=llm)
-    recipe.scalars = open_log(log_dir, log_name, recipe.rank)
+    recipe.scalars = open_log(log_dir, log_name, recipe.rank, start_step=recipe.step)
     try:
         recipe.train()
         recipe.save()

@@ -46,15 +46,25 @@ def check_log_dir(log_dir: str | os.PathLike[str], flag: str = "--log-dir") -> N
 
 
 class ScalarLog:
-    """One training stage's event files in ``log_dir``; ``step()`` also measures steps/s."""
+    """One training stage's event files in ``log_dir``; ``step()`` also measures steps/s.
 
-    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+    :param start_step: the steps a resumed stage had finished (its checkpoint's), else 0.
+        Each event file opens with a session start at the next step; for a resumed stage
+        TensorBoard reads it as a restart and drops what the interrupted process logged
+        after its last checkpoint, instead of showing those steps twice (steps are logged
+        1-based: step 1 is the first optimizer step).
+    """
+
+    def __init__(self, log_dir: str | os.PathLike[str], start_step: int = 0) -> None:
         require_tensorboard()
-        from tensorboard.summary import Writer
+        from tensorboard.summary import DirectoryOutput, Writer
 
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._writer = Writer(str(self.log_dir))
+        output = DirectoryOutput(str(self.log_dir))
+        # every session opens with a START (TensorBoard takes the first as no restart)
+        _session_start(output, start_step + 1)
+        self._writer = Writer(output)
         self._last: float | None = None
 
     def scalars(self, step: int, values: Mapping[str, Any]) -> None:
@@ -78,8 +88,21 @@ class ScalarLog:
         self._writer.close()
 
 
-def open_log(log_dir: str | os.PathLike[str] | None, name: str, rank: int = 0) -> ScalarLog | None:
-    """``ScalarLog(log_dir / name)`` on rank 0 when ``log_dir`` is given, else None."""
+def _session_start(output: Any, step: int) -> None:
+    """Open ``output``'s event file with a session START at ``step``: after a first one,
+    TensorBoard purges the run's earlier events at or after ``step`` (a restart)."""
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+    writer = getattr(output, "_ev_writer", None)  # DirectoryOutput's file writer
+    if writer is not None:
+        writer.add_event(Event(wall_time=time.time(), step=int(step),
+                               session_log=SessionLog(status=SessionLog.START)))
+
+
+def open_log(log_dir: str | os.PathLike[str] | None, name: str, rank: int = 0,
+             start_step: int = 0) -> ScalarLog | None:
+    """``ScalarLog(log_dir / name, start_step)`` on rank 0 when ``log_dir`` is given, else
+    None."""
     if log_dir is None or rank != 0:
         return None
-    return ScalarLog(Path(log_dir) / name)
+    return ScalarLog(Path(log_dir) / name, start_step)

@@ -533,7 +533,8 @@ def pretrain(
     recipe = PretrainRecipe(config, data_dir, encoder_dir)
     try:
         recipe.setup(resume=resume)
-        recipe.scalars = open_log(log_dir, "pretrain", recipe.rank)
+        recipe.scalars = open_log(log_dir, "pretrain", recipe.rank,
+                                  start_step=recipe.global_step)
         summary = recipe.train(callback)
         recipe.save_final(summary)
         if recipe.rank == 0:  # finished: the resumable state (optimizer...) is not needed
