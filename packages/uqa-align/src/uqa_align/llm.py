@@ -168,12 +168,14 @@ def _not_a_directory(text: str, origin: str) -> None:
     (it has a separator or starts with ``~`` or ``.``), else an unknown registered name
     (listing the registered ones); return for a registered name."""
     path = Path(text).expanduser()
+    # a flag reads "--llm DIR: ..."; another origin "DIR (align.llm in ...): ..."
+    where = f"{origin} {text}" if origin.startswith("-") else f"{text} ({origin})"
     if path.exists():
-        raise UqaInputError(f"{origin} {text}: is a file; expected a registered LLM name or "
-                            "a Hugging Face model directory")
+        raise UqaInputError(f"{where}: is a file; expected a registered LLM name or a Hugging "
+                            "Face model directory")
     if os.sep in text or text.startswith(("~", ".")):
-        raise UqaInputError(f"{origin} {text}: no such directory; expected a registered LLM "
-                            "name or a Hugging Face model directory")
+        raise UqaInputError(f"{where}: no such directory; expected a registered LLM name or a "
+                            "Hugging Face model directory")
     get_component("llm", text, flag=origin)
 
 
