@@ -179,6 +179,34 @@ def test_controls_are_shown_and_compared_with_the_runs_they_stand_for(tmp_path: 
         seed_agreement({0: {}, 1: {}}, {0: {"none": Control(runs[0]["a"])}})
 
 
+def test_references_are_compared_with_the_controls_too(tmp_path: Path) -> None:
+    """The oracle and an untrained encoder know the user: beside each run's own comparison
+    with them, each is compared with the controls that stand for its run, as a single run's
+    report does (the headline's "oracle over shuffled and none", over the seeds)."""
+    runs, controls = {}, {}
+    for seed in (0, 1):
+        made = study_of(tmp_path, seed, {"a": 0.6, "b": 0.5, "none": 0.25, "a-shuffled": 0.2,
+                                         "b-shuffled": 0.22, "a-random": 0.4, "oracle": 0.7})
+        runs[seed] = {"a": made["a"], "b": made["b"]}
+        controls[seed] = {
+            "none": Control(made["none"]),
+            "a/shuffled": Control(made["a-shuffled"], owner="a"),
+            "b/shuffled": Control(made["b-shuffled"], owner="b"),
+            "a/random": Control(made["a-random"], owner="a", reference=True),
+            "oracle": Control(made["oracle"], reference=True, home="a")}
+    agreement = seed_agreement(runs, controls)
+    assert {"label": "oracle", "owner": None, "reference": True} in agreement["controls"]
+    pairs = {(p["a"], p["b"]) for p in agreement["results"]["acc"]["overall"]["pairs"]}
+    assert pairs == {("a", "b"), ("a", "none"), ("b", "none"), ("a", "a/shuffled"),
+                     ("b", "b/shuffled"), ("a", "a/random"), ("a", "oracle"), ("b", "oracle"),
+                     ("a/random", "none"), ("a/random", "a/shuffled"), ("oracle", "none"),
+                     ("oracle", "a/shuffled")}
+    pooled = {(p["a"], p["b"]): p["pooled"]
+              for p in agreement["results"]["acc"]["overall"]["pairs"]}
+    assert pooled["oracle", "none"]["diff"] == pytest.approx(0.45, abs=0.02)
+    assert "| oracle | none | +" in seeds_markdown(agreement)
+
+
 def test_a_constant_ranking_has_no_tau(tmp_path: Path) -> None:
     first = study_of(tmp_path, 0, {"a": 0.5, "b": 0.5})
     second = study_of(tmp_path, 1, {"a": 0.2, "b": 0.6})

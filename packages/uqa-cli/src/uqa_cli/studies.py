@@ -336,7 +336,8 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
 def _controls(variants: dict[str, Path]) -> dict[str, Control]:
     """The finished baselines kept in a seed's variants, by row label: a baseline that
     reads its variant's encoder (``shuffled``, ``random``) as ``<variant>/<name>`` standing
-    for that variant, any other (``none``, ``oracle``...) by its name, for every variant."""
+    for that variant, any other (``none``, ``oracle``...) by its name, for every variant;
+    those that know the user (``random``, ``oracle``) marked as references."""
     from uqa_eval.baselines import get_baseline
     from uqa_eval.report.seeds import Control
 
@@ -346,13 +347,14 @@ def _controls(variants: dict[str, Path]) -> dict[str, Control]:
             if not b.predictions.is_file():
                 continue
             try:
-                own = get_baseline(b.name).reads_run_encoder
+                base = get_baseline(b.name)
             except (UnknownNameError, UqaError):  # its plugin is not installed here
                 continue
-            if own:
-                out[f"{label}/{b.name}"] = Control(b.root, label)
+            reference = not base.no_user and base.context != "text"
+            if base.reads_run_encoder:
+                out[f"{label}/{b.name}"] = Control(b.root, label, reference=reference)
             else:
-                out.setdefault(b.name, Control(b.root))
+                out.setdefault(b.name, Control(b.root, reference=reference, home=label))
     return out
 
 

@@ -14,10 +14,11 @@ Seed agreement (schema ``uqa-seeds/1``)::
          "tau": [{"seeds": [a, b], "tau_b", "n"}],
          "pairs": [{"a", "b", "control", "per_seed": {seed: paired difference a - b},
                     "held", "pooled": {"diff", "lo", "hi", "tau2", "i2", "signal"}}]}}},
-     "controls": [{"label", "owner"}]}          # baselines shown and compared, not ranked
+     "controls": [{"label", "owner", "reference"?}]}  # shown and compared, not ranked
 
-Pairs are every two runs, and each run against each control that stands for it (``none``
-for all; a run's own ``shuffled`` or ``random``). A pair is *held* when its paired
+Pairs are every two runs, each run against each control that stands for it (``none``
+for all; a run's own ``shuffled`` or ``random``), and each reference baseline (the
+oracle, an untrained encoder) against the controls that know nothing of the user. A pair is *held* when its paired
 interval excludes zero with the same sign in every seed: the one ordering a reader can
 rely on. ``pooled`` is the pair's mean difference over the seeds with a random-effects
 interval (:func:`uqa_eval.significance.pooled_difference`): what one number over all
@@ -128,9 +129,12 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
     reports = {key: load_run(d) for key, d in dirs.items()}
     verdicts = {key: run_verdicts(d) for key, d in dirs.items()}
     metrics = [m for m in SEED_METRICS if all(has_metric(r, m) for r in reports.values())]
-    owners = {lab: controls[seeds[0]][lab].owner for lab in kept}
+    first = controls[seeds[0]] if kept else {}
+    owners = {lab: first[lab].owner for lab in kept}
     compared = list(itertools.combinations(labels, 2)) + [
-        (lab, c) for lab in labels for c in kept if owners[c] in (None, lab)]
+        (lab, c) for lab in labels for c in kept if owners[c] in (None, lab)] + [
+        (r, c) for r in kept if first[r].reference for c in kept
+        if not first[c].reference and owners[c] in (None, owners[r] or first[r].home)]
     results = {metric: {c.key: _column_agreement(seeds, labels, kept, compared, reports,
                                                  verdicts, metric, c)
                         for c in SEED_COLUMNS}
@@ -139,7 +143,9 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
         "schema": SEEDS_SCHEMA,
         "seeds": seeds,
         "labels": labels,
-        "controls": [{"label": lab, "owner": owners[lab]} for lab in kept],
+        "controls": [{"label": lab, "owner": owners[lab],
+                      **({"reference": True} if first[lab].reference else {})}
+                     for lab in kept],
         "metrics": metrics,
         "columns": [{"key": c.key, "label": c.label} for c in SEED_COLUMNS],
         "runs": {lab: {str(s): str(dirs[s, lab]) for s in seeds} for lab in labels + kept},
@@ -150,10 +156,17 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
 @dataclass(frozen=True)
 class Control:
     """A baseline beside the ranked runs: its directory, and the run it stands for (None:
-    every run, like ``none``; a label: that run's own ``shuffled`` or ``random``)."""
+    every run, like ``none``; a label: that run's own ``shuffled`` or ``random``).
+
+    ``reference``: a baseline that knows the user (the oracle, an untrained encoder), not a
+    control; it is also compared with the controls that know nothing of the user and stand
+    for its run (``home``: the run whose directory holds it), as a single run's report
+    compares it."""
 
     run_dir: str | os.PathLike[str]
     owner: str | None = None
+    reference: bool = False
+    home: str | None = None
 
 
 def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
