@@ -18,9 +18,9 @@ Seed agreement (schema ``uqa-seeds/1``)::
 
 Pairs are every two runs, each run against each control that stands for it (``none``
 for all; a run's own ``shuffled`` or ``random``), and each reference baseline (the
-oracle, an untrained encoder) against the controls that know nothing of the user. A pair is *held* when its paired
-interval excludes zero with the same sign in every seed: the one ordering a reader can
-rely on. ``pooled`` is the pair's mean difference over the seeds with a random-effects
+oracle, an untrained encoder) against the controls that know nothing of the user. A
+pair is *held* when its paired interval excludes zero with the same sign in every seed:
+the one ordering a reader can rely on. ``pooled`` is the pair's mean difference over the seeds with a random-effects
 interval (:func:`uqa_eval.significance.pooled_difference`): what one number over all
 seeds says, widened by how much the seeds disagree.
 """
