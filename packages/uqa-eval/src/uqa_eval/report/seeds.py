@@ -20,9 +20,9 @@ Pairs are every two runs, each run against each control that stands for it (``no
 for all; a run's own ``shuffled`` or ``random``), and each reference baseline (the
 oracle, an untrained encoder) against the controls that know nothing of the user. A
 pair is *held* when its paired interval excludes zero with the same sign in every seed:
-the one ordering a reader can rely on. ``pooled`` is the pair's mean difference over the seeds with a random-effects
-interval (:func:`uqa_eval.significance.pooled_difference`): what one number over all
-seeds says, widened by how much the seeds disagree.
+the one ordering a reader can rely on. ``pooled`` is the pair's mean difference over
+the seeds with a random-effects interval (:func:`uqa_eval.significance.pooled_difference`):
+what one number over all seeds says, widened by how much the seeds disagree.
 """
 
 from __future__ import annotations
