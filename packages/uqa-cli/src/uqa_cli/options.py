@@ -71,8 +71,6 @@ def parse_stage_settings(items: Sequence[str], stage: str, known: Sequence[str],
     lacks, or one in ``owned`` (key -> the flag that sets it), is refused naming ``--set
     KEY``; values are parsed as JSON when they are JSON, else kept as text.
     """
-    import json
-
     from uqa_data.errors import UnknownNameError, UqaInputError
     from uqa_data.registry import unknown_name_message
 
@@ -90,11 +88,19 @@ def parse_stage_settings(items: Sequence[str], stage: str, known: Sequence[str],
         if key not in known:
             raise UnknownNameError(unknown_name_message(f"{stage} setting", key, sorted(known),
                                                         flag=f"--set {key}"))
-        try:
-            out[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key] = raw
+        out[key] = setting_value(raw)
     return out
+
+
+def setting_value(raw: str) -> Any:
+    """A ``--set`` value: JSON when it parses as JSON (numbers, true/false, lists,
+    objects), else the text itself."""
+    import json
+
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
 
 
 def stage_config(make: Callable[..., T], preset: str | None, out: Path,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +108,5 @@ def parse_settings(settings: list[str]) -> dict[str, dict[str, Any]]:
         if not eq or not dot or not name:
             raise UqaInputError(f"--set '{item}' is not STAGE.KEY=VALUE "
                                 "(e.g. --set align.steps=400)")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out.setdefault(stage, {})[name.strip()] = value
+        out.setdefault(stage, {})[name.strip()] = options.setting_value(raw)
     return out
