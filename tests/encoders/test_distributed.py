@@ -78,3 +78,18 @@ def test_torchrun_resume_equals_an_uninterrupted_run(data_dir: Path, tmp_path: P
     b = load_file(str(cut / "encoder" / "model.safetensors"))
     for k in a:
         torch.testing.assert_close(a[k], b[k], atol=2e-5, rtol=1e-4, msg=k)
+
+
+def test_a_user_error_under_torchrun_is_said_once(tmp_path: Path) -> None:
+    """Every rank finds the same bad flag; only rank 0 says it."""
+    uqa = shutil.which("uqa", path=os.path.dirname(sys.executable))
+    if uqa is None:
+        pytest.skip("the uqa console script is not installed next to this Python")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "UQA_PROGRESS": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+         "2", "--no-python", uqa, "pretrain", "--out", str(tmp_path / "x"), "--epochs", "0"],
+        env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode != 0
+    said = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(said) == 1 and "(--epochs): expected an integer >= 1" in said[0], proc.stderr

@@ -115,7 +115,8 @@ def run_console_app(
     except KeyboardInterrupt:  # raised where no handler of ours ran (another thread's handler)
         _report_interrupt(signal.SIGINT, interrupted)
     except UqaError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        if _says_it():
+            console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except kinds["exit"] as exc:
         sys.exit(getattr(exc, "exit_code", 0) or 0)
@@ -123,7 +124,8 @@ def run_console_app(
         console.print("[red]aborted[/]")
         sys.exit(130)
     except kinds["usage"] as exc:
-        exc.show()  # usage line, "Try ... --help", "Error: ..." (with close matches)
+        if _says_it():
+            exc.show()  # usage line, "Try ... --help", "Error: ..." (with close matches)
         sys.exit(getattr(exc, "exit_code", 2))
     finally:
         for s, handler in previous.items():
@@ -135,6 +137,14 @@ def run_console_app(
         if result == 130:
             _report_interrupt(signal.SIGINT, interrupted)
         sys.exit(result)
+
+
+def _says_it() -> bool:
+    """Whether this process prints a user error: always, but under torchrun (``RANK``
+    set) only rank 0, as every rank finds the same error."""
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
 
 
 def _report_interrupt(signum: int, what: str) -> None:
