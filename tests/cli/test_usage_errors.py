@@ -65,3 +65,32 @@ def test_typer_range_is_pinned_and_installed(dist: str) -> None:
 
     assert UsageError in click_exception_types()["usage"] or any(
         issubclass(UsageError, t) for t in click_exception_types()["usage"])
+
+
+LOGS = """
+import logging, typer
+from uqa_eval.console_script import run_console_app
+app = typer.Typer()
+
+@app.command()
+def speak() -> None:
+    logging.getLogger("uqa_align.train").warning("align step %d: skipped", 3)
+
+@app.command()
+def other() -> None:
+    pass
+
+run_console_app(app, ["speak"])
+"""
+
+
+def test_log_records_print_as_the_commands_own_lines() -> None:
+    """A library's ``log.warning`` reads like a ``warnings.warn`` line: ``warning: ...``
+    (in a fresh interpreter: a test process has pytest's own log handlers)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", LOGS], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "warning: align step 3: skipped", proc.stderr

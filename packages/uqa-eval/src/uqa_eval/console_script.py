@@ -48,6 +48,18 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
+class _LogLines(logging.Handler):
+    """Log records as the command's other lines: ``warning: ...``, ``error: ...`` on the
+    console (stderr), like :func:`warnings.warn` messages."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = record.levelname.lower()
+        colour = "yellow" if level == "warning" else "red" if level in ("error", "critical") \
+            else "blue"
+        console.print(f"[{colour}]{level}:[/] {escape(record.getMessage())}", highlight=False,
+                      soft_wrap=True)
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     # A second Ctrl-C while cleaning up ends the process at once.
     signal.signal(signum, signal.SIG_DFL)
@@ -103,7 +115,7 @@ def run_console_app(
     :param prog_name: the command's name in usage lines (``uqa``), however it was started.
     """
     warnings.showwarning = _show_warning
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, handlers=[_LogLines()])
     kinds = click_exception_types()
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in previous:
