@@ -90,6 +90,8 @@ def validate(options: RunOptions) -> None:
         check_log_dir(options.log_dir)
     get_component("encoder", options.encoder, flag="--encoder")
     get_component("adapter", options.adapter, flag="--adapter")
+    from uqa_align.llm import check_llm
+
     check_llm(options.llm, "--llm")
     for baseline in options.baselines:
         get_component("baseline", baseline, flag="--baselines")
@@ -289,6 +291,8 @@ def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
         base = get_baseline(name)
         if base.needs_alignment and not base.permute:
             replace(cfgs["align"], **base.align_overrides()).validate()
+    from uqa_align.llm import check_llm
+
     for stage in ("align", "eval"):
         if "llm" in options.overrides.get(stage, {}):
             check_llm(cfgs[stage].llm, f"--set {stage}.llm")
@@ -301,13 +305,6 @@ def _check_derived(options: RunOptions, cfgs: dict[str, Any]) -> None:
             f"{said['eval']} {cfgs['eval'].llm}: the run aligns on {cfgs['align'].llm} "
             f"({said['align']}), and an adapter answers only with the LLM it was aligned on; "
             "give both the same LLM")
-
-
-def check_llm(source: str, flag: str = "--llm") -> None:
-    """A registered LLM name, or a usable local Hugging Face causal-LM directory."""
-    from uqa_align.llm import check_llm as check
-
-    check(source, flag)
 
 
 def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout

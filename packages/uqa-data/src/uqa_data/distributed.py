@@ -14,6 +14,12 @@ def is_distributed() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def is_rank_zero() -> bool:
+    """Whether this process is the one that writes and reports: always, but under torchrun
+    (``RANK`` set) only rank 0."""
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
 def init_process_group() -> tuple[int, int]:
     """``(rank, world size)``; joins the process group (nccl on GPU, gloo on CPU) when
     launched by torchrun, and is ``(0, 1)`` otherwise."""

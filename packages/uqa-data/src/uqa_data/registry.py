@@ -174,11 +174,8 @@ class _Registry:
             except Exception as exc:  # a broken plugin must not break uqa
                 if self.pm.has_plugin(ep.name):
                     self.pm.unregister(name=ep.name)
-                _warn(
-                    f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from "
-                    f"distribution '{dist}') failed to load and was skipped: "
-                    f"{type(exc).__name__}: {_one_line(exc)}"
-                )
+                _warn(f"{_plugin_origin(ep.name, ep.value, dist)} failed to load and was "
+                      f"skipped: {type(exc).__name__}: {_one_line(exc)}")
                 continue
             self.sources[ep.name] = (dist, ep.value)
             if dist not in FIRST_PARTY:
@@ -205,8 +202,8 @@ class _Registry:
             name = opts.get("specname") or attr
             if name not in specs:
                 self.unknown_hooks.add(name)
-                _warn(f"uqa: plugin '{ep.name}' (entry point '{ep.value}' from distribution "
-                      f"'{dist}'): {unknown_name_message('hook', name, specs)}")
+                _warn(f"{_plugin_origin(ep.name, ep.value, dist)}: "
+                      f"{unknown_name_message('hook', name, specs)}")
 
     def table(self, kind: str) -> dict[str, ComponentSpec]:
         if kind not in KIND_HOOKS:
@@ -220,8 +217,7 @@ class _Registry:
         impls = hook.get_hookimpls() if hook is not None else []
         for impl in impls:  # registration order: built-ins first, so they keep their names
             dist, ep_value = self.sources.get(impl.plugin_name, ("?", impl.plugin_name))
-            where = (f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
-                     f"distribution '{dist}')")
+            where = _plugin_origin(impl.plugin_name, ep_value, dist)
             try:
                 specs = impl.function() or []
             except Exception as exc:
@@ -234,12 +230,8 @@ class _Registry:
             for spec in specs:
                 if spec.name in table:
                     other = table[spec.name]
-                    _warn(
-                        f"uqa: plugin '{impl.plugin_name}' (entry point '{ep_value}' from "
-                        f"distribution '{dist}') registers {kind} '{spec.name}', already "
-                        "registered by "
-                        f"'{other.plugin}' ({other.provider}); keeping the first"
-                    )
+                    _warn(f"{where} registers {kind} '{spec.name}', already registered by "
+                          f"'{other.plugin}' ({other.provider}); keeping the first")
                     continue
                 table[spec.name] = replace(
                     spec, kind=kind, provider=dist, plugin=impl.plugin_name
@@ -264,6 +256,11 @@ def _checked_specs(specs: Any, kind: str, where: str) -> list[ComponentSpec]:
             _warn(f"{where}: {hook} returned {type(spec).__name__} {spec!r:.60}; expected a "
                   "ComponentSpec with a name, so it was skipped")
     return kept
+
+
+def _plugin_origin(plugin: str, entry_point: str, dist: str) -> str:
+    """``uqa: plugin 'p' (entry point 'm' from distribution 'd')``, for warnings."""
+    return f"uqa: plugin '{plugin}' (entry point '{entry_point}' from distribution '{dist}')"
 
 
 def _one_line(exc: BaseException) -> str:

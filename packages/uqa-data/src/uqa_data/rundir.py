@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from uqa_data.distributed import is_rank_zero
 from uqa_data.errors import UqaError, UqaInputError
 
 if TYPE_CHECKING:
@@ -120,10 +121,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _is_rank_zero() -> bool:
-    return os.environ.get("RANK", "0") == "0"
-
-
 @contextlib.contextmanager
 def run_lock(
     run_dir: str | os.PathLike[str], command: str | None = None, *, flag: str = "--out"
@@ -145,7 +142,7 @@ def run_lock(
         finally:
             _held[key][1] -= 1
         return
-    if fcntl is None or not _is_rank_zero():
+    if fcntl is None or not is_rank_zero():
         yield run_dir
         return
     path = run_dir / LOCK_NAME

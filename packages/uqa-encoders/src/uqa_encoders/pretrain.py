@@ -291,8 +291,6 @@ class PretrainRecipe:
             save_weights(self.model, tmp / "model.safetensors", {"step": str(self.global_step)})
             state = {
                 "optimizer": self.optimizer.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "sampler_rng": self.sampler.get_state(),
                 "rank_torch_rng": torch.stack([t for t, _ in rngs]),
                 "rank_sampler_rng": torch.stack([g for _, g in rngs]),
                 "epoch": self.epoch,
@@ -339,11 +337,11 @@ class PretrainRecipe:
         self.model.load_state_dict(weights)
         state = torch.load(ckpt / "state.pt", weights_only=True, map_location="cpu")
         self.optimizer.load_state_dict(state["optimizer"])
-        ranks = state.get("rank_torch_rng")
-        if ranks is not None and len(ranks) == self.world:  # this rank's own random state
-            torch.set_rng_state(ranks[self.rank].clone())
-            self.sampler.set_state(state["rank_sampler_rng"][self.rank].clone())
-        else:  # a checkpoint of another world size, or one made before: rank 0's
+        if "rank_torch_rng" in state:  # this rank's own random state (another world size: 0's)
+            r = self.rank if len(state["rank_torch_rng"]) == self.world else 0
+            torch.set_rng_state(state["rank_torch_rng"][r].clone())
+            self.sampler.set_state(state["rank_sampler_rng"][r].clone())
+        else:  # a checkpoint made before every rank's state was kept
             torch.set_rng_state(state["torch_rng"])
             self.sampler.set_state(state["sampler_rng"])
         self.epoch = int(state["epoch"])

@@ -30,6 +30,7 @@ from typing import Any
 
 from rich.markup import escape
 from uqa_data import activity
+from uqa_data.distributed import is_rank_zero
 from uqa_data.errors import UqaError
 from uqa_data.progress import console
 
@@ -127,7 +128,7 @@ def run_console_app(
     except KeyboardInterrupt:  # raised where no handler of ours ran (another thread's handler)
         _report_interrupt(signal.SIGINT, interrupted)
     except UqaError as exc:
-        if _says_it():
+        if is_rank_zero():  # under torchrun every rank finds the same error
             console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except kinds["exit"] as exc:
@@ -136,7 +137,7 @@ def run_console_app(
         console.print("[red]aborted[/]")
         sys.exit(130)
     except kinds["usage"] as exc:
-        if _says_it():
+        if is_rank_zero():
             exc.show()  # usage line, "Try ... --help", "Error: ..." (with close matches)
         sys.exit(getattr(exc, "exit_code", 2))
     finally:
@@ -149,14 +150,6 @@ def run_console_app(
         if result == 130:
             _report_interrupt(signal.SIGINT, interrupted)
         sys.exit(result)
-
-
-def _says_it() -> bool:
-    """Whether this process prints a user error: always, but under torchrun (``RANK``
-    set) only rank 0, as every rank finds the same error."""
-    import os
-
-    return os.environ.get("RANK", "0") in ("", "0")
 
 
 def _report_interrupt(signum: int, what: str) -> None:

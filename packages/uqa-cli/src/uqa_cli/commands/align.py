@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
+from uqa_data.distributed import is_rank_zero
 
 from uqa_cli import options
 
@@ -121,7 +121,7 @@ def align_command(
             log_dir=log_dir,
             log_name=f"align-{base.name}" if base else "align",
         )
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+    if not is_rank_zero():  # under torchrun only rank 0 reports
         return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))

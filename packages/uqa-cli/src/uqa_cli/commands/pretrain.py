@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
+from uqa_data.distributed import is_rank_zero
 
 from uqa_cli import options
 
@@ -79,7 +79,7 @@ def pretrain_command(
     with writing_into(out, "pretrain", resume=resume_from(layout.encoder / "checkpoint")):
         summary = pretrain(data or layout.data, layout.encoder, config, resume=resume,
                            log_dir=log_dir)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+    if not is_rank_zero():  # under torchrun only rank 0 reports
         return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
