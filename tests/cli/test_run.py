@@ -315,3 +315,22 @@ def test_tiny_run_records_the_lock_it_was_installed_from(tiny_run) -> None:
     lock = Path(__file__).resolve().parents[2] / "constraints.txt"
     assert run["lock"]["sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
     assert run["versions"]["torch"].startswith("2.13.0")
+
+
+def test_run_without_out_writes_under_runs(tmp_path: Path) -> None:
+    """`make run` is `uqa run` with no flags: the run directory defaults to
+    runs/<preset>-<encoder>-<adapter>-s<seed>, for synthetic and imported data alike."""
+    proc = uqa("run", "--preset", "tiny", "--until", "prepare", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "runs" / "tiny-sasrec-mean_linear-s0"
+    assert (out / "data/train.arrow").is_file()
+    # the same default for --dataset: an imported directory is read, runs/ is written
+    (tmp_path / "imported").mkdir()
+    proc = uqa("run", "--preset", "tiny", "--dataset", "imported", "--until", "prepare",
+               cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "--dataset imported: expected imported/raw/interactions.arrow" in proc.stderr
+    proc = uqa("run", "--preset", "tiny", "--dataset", str(out), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert f"--dataset {out} is the default --out too" in proc.stderr

@@ -98,11 +98,12 @@ def validate(options: RunOptions) -> None:
     if options.dataset == "synthetic":
         from uqa_data.rundir import check_no_import
 
-        check_no_import(RunLayout(Path(options.out)))
+        check_no_import(RunLayout(options.run_dir()))
     else:
-        if Path(options.dataset).resolve() == Path(options.out).resolve():
+        if Path(options.dataset).resolve() == options.run_dir().resolve():
+            out = "--out" if options.out is not None else "the default --out"
             raise UqaInputError(
-                f"--dataset {options.dataset} is --out too: a run writes its data/ and "
+                f"--dataset {options.dataset} is {out} too: a run writes its data/ and "
                 "questions/ there, which a later run would take for the dataset's own; "
                 "give the run another --out")
         raw = RunLayout(Path(options.dataset)).raw
