@@ -176,7 +176,12 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
         from uqa_encoders.batching import Batch
         from uqa_encoders.features import FeatureEmbedding
         from uqa_encoders.model import UserModel, build_encoder, encoder_config
-        from uqa_encoders.pretrain import PretrainConfig, autocast, training_loss
+        from uqa_encoders.pretrain import (
+            PretrainConfig,
+            autocast,
+            resolve_precision,
+            training_loss,
+        )
 
         enc = build_encoder(c["encoder"], encoder_config(c["encoder"], "small", max_len=n,
                                                          dropout=0.1, **o))
@@ -184,6 +189,8 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
         model = UserModel(features, enc)
         params = list(model.parameters())
         precision, _, compiled = precision.partition("+")  # "fp32+compile": torch.compile
+        # "auto": what `uqa pretrain` picks by default on this CPU at this width
+        precision = resolve_precision(precision, torch.device("cpu"), o["dim"])
         cfg = PretrainConfig(encoder=c["encoder"], precision=precision)
 
         def loss_of(ids: Any, lengths: Any, targets: Any) -> Any:
@@ -391,8 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--regimes", default="full,paper", help="full and/or paper lengths")
     p.add_argument("--precisions", default="fp32",
-                   help="our side's precisions: fp32, bf16; +compile (fp32+compile) wraps our "
-                   "training step in torch.compile")
+                   help="our side's precisions: fp32, bf16, auto (uqa pretrain's default); "
+                   "+compile (fp32+compile) wraps our training step in torch.compile")
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)

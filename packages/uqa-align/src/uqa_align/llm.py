@@ -23,6 +23,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 from uqa_data.io import atomic_dir
+from uqa_data.precision import bf16_native, on_cuda
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -372,22 +373,6 @@ took 326 ms in fp32 and 203 in bf16 at hidden 576 (SmolLM2-135M's width), but 89
 than the bf16 products save."""
 
 
-def _on_cuda(device: Any) -> bool:
-    return getattr(device, "type", str(device)) == "cuda"
-
-
-def bf16_native(device: Any) -> bool:
-    """Whether ``device`` computes bf16 matrix products natively (faster than fp32)."""
-    import torch
-
-    if _on_cuda(device):
-        return True
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
-        return False
-
-
 def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int) -> str:
     """``fp32`` or ``bf16`` for a model of width ``hidden`` on ``device``; ``auto`` picks
     bf16 only for a frozen model (no weights of it train) on a device with native bf16,
@@ -396,7 +381,7 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int)
         raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
-    wide_enough = _on_cuda(device) or hidden >= BF16_MIN_HIDDEN
+    wide_enough = on_cuda(device) or hidden >= BF16_MIN_HIDDEN
     return "bf16" if frozen and wide_enough and bf16_native(device) else "fp32"
 
 

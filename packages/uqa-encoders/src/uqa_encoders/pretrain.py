@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
+from uqa_data.precision import bf16_native, on_cuda
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component
@@ -67,6 +68,25 @@ from uqa_encoders.model import (
 log = logging.getLogger(__name__)
 
 
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+
+BF16_MIN_DIM = 256
+"""Narrowest encoder for which ``auto`` trains in bf16 on a CPU. On an AVX512-BF16 CPU
+(BENCHMARKS.md, 2026-12-05) bf16 autocast trained trm_plus 1.35x faster than fp32 at
+d256 and 1.46x at d512 over 50 clicks, and SASRec, trm_plus and GRU4Rec 1.65-1.84x at
+d512 over 512 clicks, with the same losses to 1e-3 and HR@10 within 0.01; at d128 it
+gained 1.08x and at d64 it was slower (the casts cost more than the products save)."""
+
+
+def resolve_precision(precision: str, device: torch.device, dim: int) -> str:
+    """``fp32`` or ``bf16`` for an encoder ``dim`` wide on ``device``: ``auto`` is bf16 on
+    CUDA and on a CPU with native bf16 from :data:`BF16_MIN_DIM` up, else fp32."""
+    if precision != "auto":
+        return precision
+    wide_enough = on_cuda(device) or dim >= BF16_MIN_DIM
+    return "bf16" if wide_enough and bf16_native(device) else "fp32"
+
+
 @dataclass
 class PretrainConfig:
     """Pre-training settings (paper defaults in the ``full`` preset).
@@ -86,9 +106,11 @@ class PretrainConfig:
     :param eval_users: held-out users (from ``test.arrow``) evaluated each epoch.
     :param checkpoint_every: steps between resumable checkpoints (also at each epoch end).
     :param device: ``auto`` (cuda when present), ``cpu`` or ``cuda``.
-    :param precision: ``fp32`` or ``bf16`` (autocast, float32 weights): on a GPU, or a CPU
-        with bf16 instructions, where paper-size encoders train about twice as fast
-        (BENCHMARKS.md); at the ``small`` size on a CPU it gains nothing.
+    :param precision: ``auto``, ``fp32`` or ``bf16`` (autocast, float32 weights). ``auto``
+        (:func:`resolve_precision`) is bf16 on a GPU, and on a CPU with bf16 instructions
+        for encoders at least :data:`BF16_MIN_DIM` wide, where paper-size encoders train
+        several times faster (BENCHMARKS.md); fp32 elsewhere (the ``small`` size gains
+        nothing from bf16 on a CPU).
     """
 
     encoder: str = "sasrec"
@@ -112,7 +134,7 @@ class PretrainConfig:
     max_tokens: int = 24
     checkpoint_every: int = 200
     device: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> PretrainConfig:
@@ -125,6 +147,7 @@ class PretrainConfig:
         check_choice(self, "pre-training", "input_mode", INPUT_MODES, "input mode",
                      "--input-mode")
         check_choice(self, "pre-training", "loss", LOSSES, "loss", "--loss")
+        check_choice(self, "pre-training", "precision", PRECISIONS, "precision", "--precision")
         if self.sampled and self.loss != "ce":
             raise UqaInputError("--sampled goes with --loss ce (infonce uses in-batch negatives)")
         check_at_least(self, "pre-training", 1, "epochs", "batch_size", "max_len",
@@ -136,10 +159,6 @@ class PretrainConfig:
         if self.dropout >= 1:
             raise SettingError("pre-training", "dropout", self.dropout, "a number in [0, 1)")
         encoder_config(self.encoder, self.size, max_len=self.max_len, dropout=self.dropout)
-        if self.precision not in ("fp32", "bf16"):
-            raise UqaInputError(
-                f"pre-training: precision '{self.precision}'; expected fp32 or bf16"
-            )
         if self.device not in ("auto", "cpu", "cuda"):
             raise UqaInputError(f"pre-training: device '{self.device}'; expected auto, cpu or cuda")
 
@@ -240,6 +259,7 @@ class PretrainRecipe:
             input_mode=c.input_mode, max_tokens=c.max_tokens,
         )
         self.model_cfg["pretrain"] = c.to_dict()
+        self.precision = resolve_precision(c.precision, self.device, enc_cfg.dim)
         self.model: UserModel = build_model(self.model_cfg)
         self.model.features.set_features(self.items)
         self.model.to(self.device)
@@ -378,7 +398,7 @@ class PretrainRecipe:
                                  self.log_q, self.sampler)
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        return autocast(self.config.precision, self.device)
+        return autocast(self.precision, self.device)
 
     def train(self, callback: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Run the remaining epochs; returns the summary written to ``metrics.json``."""
@@ -478,6 +498,7 @@ class PretrainRecipe:
             "size": c.size,
             "input_mode": c.input_mode,
             "loss": c.loss,
+            "precision": self.precision,
             "train_users": len(self.train_rows),
             "eval_users": len(self.eval_rows) if self.eval_seqs is not None else 0,
             "epochs": c.epochs,

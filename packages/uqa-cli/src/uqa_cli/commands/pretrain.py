@@ -42,7 +42,8 @@ def pretrain_command(
     max_len: int | None = typer.Option(None, "--max-len", help="most recent clicks kept per user"),
     dropout: float | None = typer.Option(None, "--dropout", help="dropout rate"),
     device: str | None = typer.Option(None, "--device", help="auto, cpu or cuda"),
-    precision: str | None = typer.Option(None, "--precision", help="fp32 or bf16"),
+    precision: str | None = typer.Option(
+        None, "--precision", help="auto (bf16 where it is faster), fp32 or bf16"),
     seed: int = options.seed(),
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/encoder/checkpoint"),
     log_dir: Path | None = options.log_dir(
