@@ -334,3 +334,11 @@ def test_run_without_out_writes_under_runs(tmp_path: Path) -> None:
     proc = uqa("run", "--preset", "tiny", "--dataset", str(out), cwd=tmp_path)
     assert proc.returncode == 2
     assert f"--dataset {out} is the default --out too" in proc.stderr
+
+
+def test_stage_commands_default_to_runs_default(tmp_path: Path) -> None:
+    """Every stage command reads and writes runs/default when --out is left out."""
+    for argv in (["data", "synth", "--preset", "tiny"], ["data", "prepare"], ["questions"]):
+        proc = uqa(*argv, cwd=tmp_path)
+        assert proc.returncode == 0, (argv, proc.stderr[-2000:])
+    assert (tmp_path / "runs/default/questions/eval.arrow").is_file()

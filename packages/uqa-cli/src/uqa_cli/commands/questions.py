@@ -24,8 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def questions_command(
-    out: Path = options.run_dir("run directory: reads OUT/data/, writes OUT/questions/",
-                                default=...),
+    out: Path = options.run_dir("run directory: reads OUT/data/, writes OUT/questions/"),
     preset: str | None = options.stage_preset("question counts"),
     seed: int = options.seed("seed for users, templates, distractors, shuffling"),
     lang: str = typer.Option("en", "--lang", help="template language: en or zh"),
