@@ -59,8 +59,8 @@ CASES = [
     (["--set", "questions.eval_per_task=0"], "--set questions.eval_per_task 0: expected an "
      "integer >= 1; it would write an empty question file"),
     (["--set", "pretrain.encoder=foo"], "unknown encoder 'foo' (--set pretrain.encoder)"),
-    (["--set", "pretrain.precision=fp8"], "precision 'fp8'; expected fp32 or bf16 (--set "
-     "pretrain.precision)"),
+    (["--set", "pretrain.precision=fp8"], "unknown precision 'fp8' (--set pretrain.precision); "
+     "valid: auto, bf16, fp32"),
     (["--set", "align.bogus=1"], "unknown align setting 'bogus' (--set align.bogus)"),
     (["--set", "eval.llm=smollm3"], "unknown llm 'smollm3' (--set eval.llm)"),
 
