@@ -331,9 +331,13 @@ def test_run_without_out_writes_under_runs(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "--dataset imported: expected imported/raw/interactions.arrow" in proc.stderr
-    proc = uqa("run", "--preset", "tiny", "--dataset", str(out), cwd=tmp_path)
-    assert proc.returncode == 2
-    assert f"--dataset {out} is the default --out too" in proc.stderr
+    # a run on imported data gets a directory of its own, named after the dataset
+    proc = uqa("run", "--preset", "tiny", "--dataset", str(out), "--until", "prepare",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = tmp_path / "runs" / f"{out.name}-tiny-sasrec-mean_linear-s0"
+    assert (imported / "data/train.arrow").is_file()
+    assert (out / "run.json").read_text().count('"dataset": "synthetic"') >= 1
 
 
 def test_stage_commands_default_to_runs_default(tmp_path: Path) -> None:

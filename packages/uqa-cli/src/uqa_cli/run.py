@@ -54,7 +54,13 @@ class RunOptions:
         return self.name or f"{self.preset}-{self.encoder}-{self.adapter}-s{self.seed}"
 
     def run_dir(self) -> Path:
-        return self.out if self.out is not None else Path("runs") / self.run_name()
+        """``--out``, else ``runs/<name>``; a run on imported data is named after its
+        dataset too, so it never lands in (and re-runs over) a synthetic run's directory."""
+        if self.out is not None:
+            return self.out
+        if self.dataset == "synthetic":
+            return Path("runs") / self.run_name()
+        return Path("runs") / f"{Path(self.dataset).resolve().name}-{self.run_name()}"
 
 
 def validate(options: RunOptions) -> None:
