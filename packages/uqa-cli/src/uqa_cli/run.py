@@ -107,9 +107,8 @@ def validate(options: RunOptions) -> None:
         check_no_import(RunLayout(options.run_dir()))
     else:
         if Path(options.dataset).resolve() == options.run_dir().resolve():
-            out = "--out" if options.out is not None else "the default --out"
             raise UqaInputError(
-                f"--dataset {options.dataset} is {out} too: a run writes its data/ and "
+                f"--dataset {options.dataset} is --out too: a run writes its data/ and "
                 "questions/ there, which a later run would take for the dataset's own; "
                 "give the run another --out")
         raw = RunLayout(Path(options.dataset)).raw
