@@ -12,18 +12,19 @@ import torch
 from uqa_align import llm as llm_mod
 from uqa_align.llm import resolve_precision
 from uqa_align.train import AlignConfig, align
+from uqa_data import precision as precision_mod
 from uqa_data.errors import UqaInputError
 
 
 def test_auto_is_bf16_only_for_a_wide_frozen_model_on_native_bf16(monkeypatch) -> None:
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     wide, narrow = llm_mod.BF16_MIN_HIDDEN, llm_mod.BF16_MIN_HIDDEN - 1
-    monkeypatch.setattr(llm_mod, "bf16_native", lambda device: True)
+    monkeypatch.setattr(precision_mod, "bf16_native", lambda device: True)
     assert resolve_precision("auto", cpu, frozen=True, hidden=wide) == "bf16"
     assert resolve_precision("auto", cpu, frozen=True, hidden=narrow) == "fp32"
     assert resolve_precision("auto", cuda, frozen=True, hidden=narrow) == "bf16"
     assert resolve_precision("auto", cpu, frozen=False, hidden=wide) == "fp32"
-    monkeypatch.setattr(llm_mod, "bf16_native", lambda device: False)
+    monkeypatch.setattr(precision_mod, "bf16_native", lambda device: False)
     assert resolve_precision("auto", cpu, frozen=True, hidden=wide) == "fp32"
     assert resolve_precision("bf16", cpu, frozen=True, hidden=narrow) == "bf16"
     assert resolve_precision("fp32", cpu, frozen=True, hidden=wide) == "fp32"

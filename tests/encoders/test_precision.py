@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from uqa_data import precision as precision_mod
 from uqa_data.errors import UqaInputError
 from uqa_encoders import pretrain as pretrain_mod
 from uqa_encoders.pretrain import BF16_MIN_DIM, PretrainConfig, pretrain, resolve_precision
@@ -16,11 +17,11 @@ from uqa_encoders.pretrain import BF16_MIN_DIM, PretrainConfig, pretrain, resolv
 
 def test_auto_is_bf16_only_for_a_wide_encoder_on_native_bf16(monkeypatch) -> None:
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    monkeypatch.setattr(pretrain_mod, "bf16_native", lambda device: True)
+    monkeypatch.setattr(precision_mod, "bf16_native", lambda device: True)
     assert resolve_precision("auto", cpu, BF16_MIN_DIM) == "bf16"
     assert resolve_precision("auto", cpu, BF16_MIN_DIM - 1) == "fp32"
     assert resolve_precision("auto", cuda, 64) == "bf16"
-    monkeypatch.setattr(pretrain_mod, "bf16_native", lambda device: False)
+    monkeypatch.setattr(precision_mod, "bf16_native", lambda device: False)
     assert resolve_precision("auto", cpu, 512) == "fp32"
     assert resolve_precision("bf16", cpu, 64) == "bf16"
     assert resolve_precision("fp32", cpu, 512) == "fp32"
@@ -38,7 +39,7 @@ def test_the_resolved_precision_is_recorded(data_dir: Path, tmp_path: Path, monk
                                             native: bool) -> None:
     """The tiny encoder (d < BF16_MIN_DIM) trains in fp32 under auto on any CPU; forced
     to count as wide, it trains in bf16 where bf16 is native."""
-    monkeypatch.setattr(pretrain_mod, "bf16_native", lambda device: native)
+    monkeypatch.setattr(precision_mod, "bf16_native", lambda device: native)
     monkeypatch.setattr(pretrain_mod, "BF16_MIN_DIM", 1)
     config = PretrainConfig.from_preset("tiny", epochs=1, eval_users=20)
     summary = pretrain(data_dir, tmp_path / "enc", config)

@@ -23,7 +23,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 from uqa_data.io import atomic_dir
-from uqa_data.precision import bf16_native, on_cuda
+from uqa_data.precision import PRECISIONS, auto_is_bf16
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -360,11 +360,6 @@ def pad_id(tokenizer: Any) -> int:
     return 0  # pragma: no cover
 
 
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
-"""Numeric precision of a frozen LLM: ``auto`` is bf16 where the device computes it
-natively (CUDA; a CPU with bf16 instructions, as oneDNN reports) and the model is wide
-enough to gain from it (:data:`BF16_MIN_HIDDEN`), fp32 elsewhere."""
-
 BF16_MIN_HIDDEN = 512
 """Narrowest hidden size for which ``auto`` picks bf16 on a CPU. On the AMX CPU of
 2026-12-03 a training step through 4 layers (8 x 80 tokens, gradients to the inputs)
@@ -381,8 +376,7 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int)
         raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
-    wide_enough = on_cuda(device) or hidden >= BF16_MIN_HIDDEN
-    return "bf16" if frozen and wide_enough and bf16_native(device) else "fp32"
+    return "bf16" if frozen and auto_is_bf16(device, hidden, BF16_MIN_HIDDEN) else "fp32"
 
 
 def set_precision(llm: LoadedLLM, precision: str) -> None:

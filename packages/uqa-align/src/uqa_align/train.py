@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
+from uqa_data.precision import PRECISIONS
 from uqa_data.presets import config_from_preset
 from uqa_data.settings import (
     check_at_least,
@@ -38,7 +39,7 @@ from uqa_data.settings import (
 )
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
-from uqa_align.llm import PRECISIONS, pad_id
+from uqa_align.llm import pad_id
 from uqa_align.prompt import (
     LETTERS,
     MODES,

@@ -1,4 +1,4 @@
-"""Whether a device computes bf16 natively: shared by pre-training, alignment and answering.
+"""bf16 or fp32: what ``auto`` picks, shared by pre-training, alignment and answering.
 
 uqa-data does not depend on torch: it is imported only when asked.
 """
@@ -6,6 +6,9 @@ uqa-data does not depend on torch: it is imported only when asked.
 from __future__ import annotations
 
 from typing import Any
+
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
+"""Every stage's precision setting: ``auto`` (:func:`auto_is_bf16`), ``fp32`` or ``bf16``."""
 
 
 def on_cuda(device: Any) -> bool:
@@ -24,3 +27,10 @@ def bf16_native(device: Any) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):  # pragma: no cover - builds without oneDNN
         return False
+
+
+def auto_is_bf16(device: Any, width: int, min_width: int) -> bool:
+    """Whether ``auto`` means bf16 for a model ``width`` wide on ``device``: where bf16 is
+    native (:func:`bf16_native`), on CUDA at any width and on a CPU from ``min_width`` up
+    (narrower, the casts cost more than the bf16 products save)."""
+    return (on_cuda(device) or width >= min_width) and bf16_native(device)

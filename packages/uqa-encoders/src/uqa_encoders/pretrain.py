@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
-from uqa_data.precision import bf16_native, on_cuda
+from uqa_data.precision import PRECISIONS, auto_is_bf16
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component
@@ -68,8 +68,6 @@ from uqa_encoders.model import (
 log = logging.getLogger(__name__)
 
 
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
-
 BF16_MIN_DIM = 256
 """Narrowest encoder for which ``auto`` trains in bf16 on a CPU. On an AVX512-BF16 CPU
 (BENCHMARKS.md, 2026-12-05) bf16 autocast trained trm_plus 1.35x faster than fp32 at
@@ -83,8 +81,7 @@ def resolve_precision(precision: str, device: torch.device, dim: int) -> str:
     CUDA and on a CPU with native bf16 from :data:`BF16_MIN_DIM` up, else fp32."""
     if precision != "auto":
         return precision
-    wide_enough = on_cuda(device) or dim >= BF16_MIN_DIM
-    return "bf16" if wide_enough and bf16_native(device) else "fp32"
+    return "bf16" if auto_is_bf16(device, dim, BF16_MIN_DIM) else "fp32"
 
 
 @dataclass

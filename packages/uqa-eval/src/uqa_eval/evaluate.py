@@ -76,7 +76,7 @@ class EvalConfig:
                        "threads")
         check_non_negative(self, "eval", "prefix_cache_gb")
         check_at_least(self, "eval", 0, "seed")
-        from uqa_align.llm import PRECISIONS
+        from uqa_data.precision import PRECISIONS
 
         check_choice(self, "eval", "precision", PRECISIONS, "precision", "--set eval.precision")
         if self.baseline is not None:
