@@ -96,11 +96,40 @@ def click_exception_types() -> dict[str, tuple[type[BaseException], ...]]:
 
 def console_app(name: str, help: str) -> Any:
     """A typer app as every uqa console script makes it: help when called bare, no shell
-    completion, and no rich tracebacks (:func:`run_console_app` reports errors)."""
+    completion, no rich tracebacks (:func:`run_console_app` reports errors), and
+    ``--version`` printing the versions a run records (:func:`print_versions`)."""
     import typer
 
-    return typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
-                       pretty_exceptions_enable=False)
+    app = typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+                      pretty_exceptions_enable=False)
+
+    def show_version(value: bool) -> None:
+        if value:
+            print_versions()
+            raise typer.Exit()
+
+    @app.callback()
+    def _options(
+        version: bool = typer.Option(
+            False, "--version", is_eager=True, callback=show_version,
+            help="Print the versions of uqa's packages, their main dependencies, every "
+            "plugin distribution loaded and Python, then exit."),
+    ) -> None:
+        pass
+
+    return app
+
+
+def print_versions() -> None:
+    """One ``name version`` line per distribution that ``run.json`` records
+    (:func:`uqa_eval.pipeline.package_versions`), then Python's."""
+    import platform
+
+    from uqa_eval.pipeline import package_versions
+
+    for dist, version in package_versions().items():
+        print(f"{dist} {version}")
+    print(f"python {platform.python_version()}")
 
 
 def run_console_app(
