@@ -1,0 +1,217 @@
+"""Does a profile caption per training user teach the adapter the names a question asks for?
+
+An experiment, not a product path. Beside the run's alignment questions it adds one row
+per training user: the prompt asks for the user's favourite brands and shops
+with no options shown, and the target is a caption computed from the user's own clicks
+("Brands: X, Y, Z. Shops: P, Q, R. Lately: X, P.": categories, which the
+questions teach well enough, are left out to keep the caption short). Each brand or shop then
+appears as a target in the captions of every training user who favours it (tens of
+users) instead of in the one or two alignment questions that name it. The LLM stays
+frozen; only the adapter trains. Evaluation is the run's own 700 questions, with the
+user's vectors and shuffled across users; ``acc_pmi`` against the run's ``none``
+predictions (``baselines/none``). One JSON line per recipe and vectors in ``--out``.
+
+    python bench/profile_align.py --run runs/default-sasrec-mean_linear-s0 \\
+        --vectors oracle --recipes ref,prof --out bench/results/profile_align.jsonl
+    python bench/profile_align.py --out bench/results/profile_align.jsonl --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("UQA_PROGRESS", "0")
+
+PROFILE_QUESTION = "Which brands and shops does the user like?"
+
+RECIPES: dict[str, dict[str, Any]] = {
+    "ref": {"epochs": 2},  # the default preset's recipe: two passes over the questions
+    "prof": {"epochs": 1, "profiles": 1},  # one pass over questions + one caption per user
+    "prof2": {"epochs": 2, "profiles": 1},
+}
+
+
+def captions(run: Path, users: set[int], *, top: int = 3, recent: int = 10
+             ) -> dict[int, tuple[str, int]]:
+    """``user -> (caption, history_len)`` from each user's training clicks."""
+    import pyarrow.ipc as ipc
+
+    items = ipc.open_file(str(run / "data" / "items.arrow")).read_all()
+    names = {k: dict(zip(items.column("item_id").to_pylist(),
+                         items.column(f"{k}_name").to_pylist(), strict=True))
+             for k in ("cate", "brand", "shop")}
+    train = ipc.open_file(str(run / "data" / "train.arrow")).read_all()
+    out = {}
+    for user, seq, n in zip(train.column("user_id").to_pylist(),
+                            train.column("item_ids").to_pylist(),
+                            train.column("train_len").to_pylist(), strict=True):
+        if user not in users:
+            continue
+        seen = seq[:n]
+
+        def fav(kind: str, clicks: list[int], k: int) -> list[str]:
+            return [v for v, _ in collections.Counter(
+                names[kind][i] for i in clicks).most_common(k)]
+
+        parts = [f"Brands: {', '.join(fav('brand', seen, top))}.",
+                 f"Shops: {', '.join(fav('shop', seen, top))}.",
+                 "Lately: " + ", ".join(fav(k, seen[-recent:], 1)[0]
+                                        for k in ("brand", "shop")) + "."]
+        out[user] = (" ".join(parts), n)
+    return out
+
+
+def with_profiles(run: Path, work: Path) -> Path:
+    """The run's alignment questions plus one profile row per training user."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    from uqa_data.io import write_table
+
+    path = work / "align-profiles.arrow"
+    if path.is_file():
+        return path
+    q = ipc.open_file(str(run / "questions" / "align.arrow")).read_all()
+    caps = captions(run, set(q.column("user_id").to_pylist()))
+    cols = ["question_id", "user_id", "split", "lang", "question", "options", "answer",
+            "history_len"]
+    extra = pa.table({
+        "question_id": [f"profile-{u}" for u in caps],
+        "user_id": pa.array(list(caps), pa.int64()),
+        "split": ["train"] * len(caps), "lang": ["en"] * len(caps),
+        "question": [PROFILE_QUESTION] * len(caps),
+        "options": [[c, "-"] for c, _ in caps.values()],
+        "answer": ["A"] * len(caps),
+        "history_len": pa.array([n for _, n in caps.values()], pa.int64()),
+    })
+    both = pa.concat_tables([q.select(cols), extra.cast(q.select(cols).schema)])
+    work.mkdir(parents=True, exist_ok=True)
+    write_table(both, path)
+    return path
+
+
+def hide_profile_options() -> None:
+    """Profile rows show no options (the caption is the target, not something to copy)."""
+    from uqa_align.prompt import PromptBuilder
+
+    plain = PromptBuilder.user_text
+
+    def user_text(self: Any, question: str, options: Any, context: str | None) -> str:
+        return plain(self, question, [] if question == PROFILE_QUESTION else options, context)
+
+    PromptBuilder.user_text = user_text
+
+
+def table(path: Path) -> str:
+    """Markdown: each recipe's acc and acc_pmi on interest perception and overall, minus
+    its shuffled control and minus ``none``, with 95% paired-bootstrap intervals."""
+    import numpy as np
+    from uqa_eval.significance import paired_difference
+
+    def diff(a: Any, b: Any) -> str:
+        d = paired_difference(a, b)
+        return (f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"
+                f"{'*' if d['signal'] else ''}")
+
+    lines = ["| vectors | recipe | align s | loss first -> last | metric | IP | IP - shuffled "
+             "| IP - none | IP brand+shop - shuffled | overall | overall - shuffled |",
+             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        tasks, attrs = np.array(r["tasks"]), np.array(r["attributes"])
+        ip = np.isin(tasks, ["li", "si", "it"])
+        bs = ip & np.isin(attrs, ["brand", "shop"])
+        none = np.array(r["none"], dtype=bool)
+        for metric in ("acc", "acc_pmi"):
+            u = np.array(r["user"][metric], dtype=bool)
+            s = np.array(r["shuffled"][metric], dtype=bool)
+            lines.append(
+                f"| {r['vectors']} | {r['recipe']} | {r['align_s']:.0f} | "
+                f"{r['first_loss']:.2f} -> {r['final_loss']:.2f} | {metric} | "
+                f"{100 * u[ip].mean():.1f} | {diff(u[ip], s[ip])} | {diff(u[ip], none[ip])} | "
+                f"{diff(u[bs], s[bs])} | {100 * u.mean():.1f} | {diff(u, s)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path)
+    ap.add_argument("--vectors", default="oracle")
+    ap.add_argument("--recipes", default="ref,prof")
+    ap.add_argument("--out", type=Path, default=Path("bench/results/profile_align.jsonl"))
+    ap.add_argument("--work", type=Path, default=Path("runs/profile-align"))
+    ap.add_argument("--table", action="store_true")
+    args = ap.parse_args()
+    if args.table:
+        print(table(args.out))
+        return
+
+    import numpy as np
+    import pyarrow.ipc as ipc
+    import torch
+    from recipe_search import vectors_file
+    from uqa_align.llm import load_llm
+    from uqa_align.train import AlignConfig, align
+    from uqa_eval.evaluate import EvalConfig, evaluate
+    from uqa_eval.report.aggregate import pmi_verdicts
+
+    hide_profile_options()
+    llm = load_llm("smollm2")
+    questions = args.run / "questions" / "eval.arrow"
+    q = ipc.open_file(str(questions)).read_all()
+    answers = q.column("answer").to_pylist()
+    none_pred = args.run / "baselines" / "none" / "predictions" / "eval.arrow"
+    none = ipc.open_file(str(none_pred)).read_all().column("correct").to_pylist()
+    for kind in args.vectors.split(","):
+        train_emb, test_emb = vectors_file(args.run, kind, args.work)
+        column = "embedding" if kind == "oracle" else "embeddings"
+        for name in args.recipes.split(","):
+            over = dict(RECIPES[name])
+            profiles = over.pop("profiles", 0)
+            align_file = (with_profiles(args.run, args.work) if profiles
+                          else args.run / "questions" / "align.arrow")
+            config = AlignConfig.from_preset("default", embedding_column=column, **over)
+            adapter = args.work / f"{kind}-{name}" / "adapter"
+            load0 = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            summary = align(align_file, train_emb, args.run / "data", adapter, config, llm=llm)
+            t1 = time.perf_counter()
+            row: dict[str, Any] = {"vectors": kind, "recipe": name, "overrides": RECIPES[name],
+                                   "align_s": round(t1 - t0, 1), "steps": summary["steps"],
+                                   "first_loss": summary["first_loss"],
+                                   "final_loss": summary["final_loss"], "none": none}
+            for base in (None, "shuffled"):
+                pred = adapter.parent / f"pred-{base or 'user'}.arrow"
+                evaluate(questions, test_emb, adapter, args.run / "data", pred,
+                         EvalConfig.from_preset("default", baseline=base), llm=llm)
+                p = ipc.open_file(str(pred)).read_all()
+                rows = np.arange(p.num_rows)
+                correct = np.array(p.column("correct").to_pylist(), dtype=bool)
+                pmi = pmi_verdicts(p, none_pred, rows, answers, correct)
+                row[base or "user"] = {"acc": correct.astype(int).tolist(),
+                                       "acc_pmi": pmi.astype(int).tolist()}
+            row["tasks"] = q.column("task").to_pylist()
+            row["attributes"] = q.column("attribute").to_pylist()
+            row["eval_s"] = round(time.perf_counter() - t1, 1)
+            row["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            row["machine"] = (f"{platform.machine()} {os.cpu_count()} cpus, torch "
+                              f"{torch.__version__}, {torch.get_num_threads()} threads")
+            with args.out.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            ip = np.isin(row["tasks"], ["li", "si", "it"])
+            u = np.array(row["user"]["acc_pmi"])
+            s = np.array(row["shuffled"]["acc_pmi"])
+            print(f"{kind} {name}: align {row['align_s']:.0f} s, loss {row['first_loss']:.2f}"
+                  f" -> {row['final_loss']:.2f}; acc_pmi IP {100 * u[ip].mean():.1f} vs "
+                  f"shuffled {100 * s[ip].mean():.1f}; overall {100 * u.mean():.1f} vs "
+                  f"{100 * s.mean():.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
