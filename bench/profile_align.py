@@ -29,17 +29,24 @@ from typing import Any
 
 os.environ.setdefault("UQA_PROGRESS", "0")
 
-PROFILE_QUESTION = "Which brands and shops does the user like?"
+PROFILE_QUESTIONS = {("brand", "shop"): "Which brands and shops does the user like?",
+                     ("cate", "brand", "shop"): "What does the user like?"}
 
 RECIPES: dict[str, dict[str, Any]] = {
     "ref": {"epochs": 2},  # the default preset's recipe: two passes over the questions
-    "prof": {"epochs": 1, "profiles": 1},  # one pass over questions + one caption per user
-    "prof2": {"epochs": 2, "profiles": 1},
+    # one pass over the questions and one caption per user: brands and shops only, or
+    # categories too
+    "prof": {"epochs": 1, "profiles": ("brand", "shop")},
+    "prof-full": {"epochs": 1, "profiles": ("cate", "brand", "shop")},
+    "prof2-full": {"epochs": 2, "profiles": ("cate", "brand", "shop")},
 }
 
 
-def captions(run: Path, users: set[int], *, top: int = 3, recent: int = 10
-             ) -> dict[int, tuple[str, int]]:
+LABELS = {"cate": "Categories", "brand": "Brands", "shop": "Shops"}
+
+
+def captions(run: Path, users: set[int], kinds: tuple[str, ...], *, top: int = 3,
+             recent: int = 10) -> dict[int, tuple[str, int]]:
     """``user -> (caption, history_len)`` from each user's training clicks."""
     import pyarrow.ipc as ipc
 
@@ -60,32 +67,30 @@ def captions(run: Path, users: set[int], *, top: int = 3, recent: int = 10
             return [v for v, _ in collections.Counter(
                 names[kind][i] for i in clicks).most_common(k)]
 
-        parts = [f"Brands: {', '.join(fav('brand', seen, top))}.",
-                 f"Shops: {', '.join(fav('shop', seen, top))}.",
-                 "Lately: " + ", ".join(fav(k, seen[-recent:], 1)[0]
-                                        for k in ("brand", "shop")) + "."]
+        parts = [f"{LABELS[k]}: {', '.join(fav(k, seen, top))}." for k in kinds]
+        parts.append("Lately: " + ", ".join(fav(k, seen[-recent:], 1)[0] for k in kinds) + ".")
         out[user] = (" ".join(parts), n)
     return out
 
 
-def with_profiles(run: Path, work: Path) -> Path:
+def with_profiles(run: Path, work: Path, kinds: tuple[str, ...]) -> Path:
     """The run's alignment questions plus one profile row per training user."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
     from uqa_data.io import write_table
 
-    path = work / "align-profiles.arrow"
+    path = work / f"align-profiles-{'-'.join(kinds)}.arrow"
     if path.is_file():
         return path
     q = ipc.open_file(str(run / "questions" / "align.arrow")).read_all()
-    caps = captions(run, set(q.column("user_id").to_pylist()))
+    caps = captions(run, set(q.column("user_id").to_pylist()), kinds)
     cols = ["question_id", "user_id", "split", "lang", "question", "options", "answer",
             "history_len"]
     extra = pa.table({
         "question_id": [f"profile-{u}" for u in caps],
         "user_id": pa.array(list(caps), pa.int64()),
         "split": ["train"] * len(caps), "lang": ["en"] * len(caps),
-        "question": [PROFILE_QUESTION] * len(caps),
+        "question": [PROFILE_QUESTIONS[kinds]] * len(caps),
         "options": [[c, "-"] for c, _ in caps.values()],
         "answer": ["A"] * len(caps),
         "history_len": pa.array([n for _, n in caps.values()], pa.int64()),
@@ -103,7 +108,8 @@ def hide_profile_options() -> None:
     plain = PromptBuilder.user_text
 
     def user_text(self: Any, question: str, options: Any, context: str | None) -> str:
-        return plain(self, question, [] if question == PROFILE_QUESTION else options, context)
+        shown = [] if question in PROFILE_QUESTIONS.values() else options
+        return plain(self, question, shown, context)
 
     PromptBuilder.user_text = user_text
 
@@ -174,7 +180,7 @@ def main() -> None:
         for name in args.recipes.split(","):
             over = dict(RECIPES[name])
             profiles = over.pop("profiles", 0)
-            align_file = (with_profiles(args.run, args.work) if profiles
+            align_file = (with_profiles(args.run, args.work, tuple(profiles)) if profiles
                           else args.run / "questions" / "align.arrow")
             config = AlignConfig.from_preset("default", embedding_column=column, **over)
             adapter = args.work / f"{kind}-{name}" / "adapter"
