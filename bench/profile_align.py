@@ -118,12 +118,7 @@ def table(path: Path) -> str:
     """Markdown: each recipe's acc and acc_pmi on interest perception and overall, minus
     its shuffled control and minus ``none``, with 95% paired-bootstrap intervals."""
     import numpy as np
-    from uqa_eval.significance import paired_difference
-
-    def diff(a: Any, b: Any) -> str:
-        d = paired_difference(a, b)
-        return (f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"
-                f"{'*' if d['signal'] else ''}")
+    from recipe_search import diff
 
     lines = ["| vectors | recipe | align s | loss first -> last | metric | IP | IP - shuffled "
              "| IP - none | IP brand+shop - shuffled | overall | overall - shuffled |",

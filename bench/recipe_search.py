@@ -124,17 +124,21 @@ def vectors_file(run: Path, kind: str, work: Path) -> tuple[Path, Path]:
     return run / "embeddings" / "train.arrow", run / "embeddings" / "test.arrow"
 
 
+def diff(u: Any, s: Any) -> str:
+    """``u - s`` in points with its 95% paired-bootstrap interval, ``*`` when signal."""
+    from uqa_eval.significance import paired_difference
+
+    d = paired_difference(u, s)
+    mark = "*" if d["signal"] else ""
+    return f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]{mark}"
+
+
 def table(path: Path) -> str:
     """A Markdown table of the recorded recipes: each embedding against its shuffled
     control, overall, on interest perception (li, si, it) and on the category
     questions of those, as paired differences with 95% bootstrap intervals."""
     import numpy as np
-    from uqa_eval.significance import paired_difference, wilson
-
-    def diff(u: Any, s: Any) -> str:
-        d = paired_difference(u, s)
-        mark = "*" if d["signal"] else ""
-        return f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]{mark}"
+    from uqa_eval.significance import wilson
 
     def acc(c: Any) -> str:
         lo, hi = wilson(int(c.sum()), len(c))

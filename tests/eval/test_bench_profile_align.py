@@ -1,0 +1,68 @@
+"""bench/profile_align.py: each training user's caption names their most clicked brands
+and shops (and, asked, categories) and their latest favourites, counted independently."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pytest
+from uqa_data.io import write_table
+
+
+@pytest.fixture(scope="module")
+def pa_mod(bench_script):  # type: ignore[no-untyped-def]
+    return bench_script("profile_align")
+
+
+def _write_run(root: Path) -> dict[int, list[int]]:
+    names = {"cate": ["Shoes", "Tents", "Kettles"], "brand": ["Acme", "Bolt", "Cora", "Dune"],
+             "shop": ["North", "South", "East", "West", "Mid"]}
+    items = {i: (i % 3, i % 4, i % 5) for i in range(1, 13)}
+    write_table(pa.table({
+        "item_id": pa.array(list(items), pa.int64()),
+        **{f"{k}_name": [names[k][v[j]] for v in items.values()]
+           for j, k in enumerate(("cate", "brand", "shop"))},
+    }), root / "data" / "items.arrow")
+    seqs = {7: [1, 2, 2, 5, 5, 5, 9, 10, 11], 8: [3, 3, 4, 12, 12, 1]}
+    write_table(pa.table({"user_id": pa.array(list(seqs), pa.int64()),
+                          "item_ids": pa.array(list(seqs.values()), pa.list_(pa.int64())),
+                          "train_len": pa.array([8, 6], pa.int64())}),
+                root / "data" / "train.arrow")
+    write_table(pa.table({
+        "question_id": ["q1"], "user_id": pa.array([7], pa.int64()), "split": ["train"],
+        "lang": ["en"], "question": ["Which brand?"], "options": [["Acme", "Bolt"]],
+        "answer": ["A"], "history_len": pa.array([5], pa.int64())}),
+        root / "questions" / "align.arrow")
+    return {u: s[:n] for (u, s), n in zip(seqs.items(), (8, 6), strict=True)}
+
+
+def _favourites(names: list[str], k: int) -> list[str]:
+    return [v for v, _ in collections.Counter(names).most_common(k)]
+
+
+def test_captions_name_each_users_favourites(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seen = _write_run(tmp_path)
+    items = ipc.open_file(str(tmp_path / "data" / "items.arrow")).read_all().to_pylist()
+    row = {r["item_id"]: r for r in items}
+    caps = pa_mod.captions(tmp_path, {7, 8}, ("cate", "brand", "shop"), top=2, recent=3)
+    for user, clicks in seen.items():
+        fav = {k: _favourites([row[i][f"{k}_name"] for i in clicks], 2)
+               for k in ("cate", "brand", "shop")}
+        late = [_favourites([row[i][f"{k}_name"] for i in clicks[-3:]], 1)[0]
+                for k in ("cate", "brand", "shop")]
+        assert caps[user] == (f"Categories: {', '.join(fav['cate'])}. Brands: "
+                              f"{', '.join(fav['brand'])}. Shops: {', '.join(fav['shop'])}. "
+                              f"Lately: {', '.join(late)}.", len(clicks))
+
+
+def test_profile_rows_join_the_questions(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _write_run(tmp_path)
+    path = pa_mod.with_profiles(tmp_path, tmp_path / "work", ("brand", "shop"))
+    t = ipc.open_file(str(path)).read_all()
+    # one caption per user the alignment questions ask about (user 8 has none)
+    assert t.column("question_id").to_pylist() == ["q1", "profile-7"]
+    assert t.column("history_len").to_pylist() == [5, 8]
+    assert t.column("question").to_pylist()[1] == pa_mod.PROFILE_QUESTIONS[("brand", "shop")]
