@@ -57,6 +57,10 @@ def captions(run: Path, users: set[int], kinds: tuple[str, ...], *, top: int = 3
     names = {k: dict(zip(items.column("item_id").to_pylist(),
                          items.column(f"{k}_name").to_pylist(), strict=True))
              for k in ("cate", "brand", "shop")}
+
+    def fav(kind: str, clicks: list[int], k: int) -> list[str]:
+        return [v for v, _ in collections.Counter(names[kind][i] for i in clicks).most_common(k)]
+
     train = ipc.open_file(str(run / "data" / "train.arrow")).read_all()
     out = {}
     for user, seq, n in zip(train.column("user_id").to_pylist(),
@@ -65,11 +69,6 @@ def captions(run: Path, users: set[int], kinds: tuple[str, ...], *, top: int = 3
         if user not in users:
             continue
         seen = seq[:n]
-
-        def fav(kind: str, clicks: list[int], k: int) -> list[str]:
-            return [v for v, _ in collections.Counter(
-                names[kind][i] for i in clicks).most_common(k)]
-
         parts = [f"{LABELS[k]}: {', '.join(fav(k, seen, top))}." for k in kinds]
         parts.append("Lately: " + ", ".join(fav(k, seen[-recent:], 1)[0] for k in kinds) + ".")
         out[user] = (" ".join(parts), n)
