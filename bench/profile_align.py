@@ -45,6 +45,9 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
+# the run of the rows written before each row named its run
+SEED0_RUN = "runs/default-sasrec-mean_linear-s0"
+
 LABELS = {"cate": "Categories", "brand": "Brands", "shop": "Shops"}
 
 
@@ -122,9 +125,10 @@ def table(path: Path) -> str:
     import numpy as np
     from recipe_search import diff
 
-    lines = ["| vectors | recipe | align s | loss first -> last | metric | IP | IP - shuffled "
-             "| IP - none | IP brand+shop - shuffled | overall | overall - shuffled |",
-             "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| run | vectors | recipe | align s | loss first -> last | metric | IP "
+             "| IP - shuffled | IP - none | IP brand+shop - shuffled | overall "
+             "| overall - shuffled |",
+             "|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for line in path.read_text().splitlines():
         r = json.loads(line)
         tasks, attrs = np.array(r["tasks"]), np.array(r["attributes"])
@@ -135,10 +139,47 @@ def table(path: Path) -> str:
             u = np.array(r["user"][metric], dtype=bool)
             s = np.array(r["shuffled"][metric], dtype=bool)
             lines.append(
-                f"| {r['vectors']} | {r['recipe']} | {r['align_s']:.0f} | "
+                f"| {Path(r.get('run', SEED0_RUN)).name} | {r['vectors']} | {r['recipe']} | "
+                f"{r['align_s']:.0f} | "
                 f"{r['first_loss']:.2f} -> {r['final_loss']:.2f} | {metric} | "
                 f"{100 * u[ip].mean():.1f} | {diff(u[ip], s[ip])} | {diff(u[ip], none[ip])} | "
                 f"{diff(u[bs], s[bs])} | {100 * u.mean():.1f} | {diff(u, s)} |")
+    return "\n".join(lines)
+
+
+def pooled(path: Path) -> str:
+    """Markdown: for each vectors and recipe run on several seeds (runs), each difference
+    of :func:`table` on interest perception pooled over the runs (random-effects mean,
+    ``uqa_eval.significance.pooled_difference``, as ``uqa study --seeds`` does)."""
+    import numpy as np
+    from uqa_eval.significance import paired_difference, pooled_difference
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        groups[r["vectors"], r["recipe"]].append(r)
+    lines = ["| vectors | recipe | runs | metric | IP - shuffled, per run | over the runs "
+             "| IP - none, per run | over the runs |", "|---|---|---|---|---|---:|---|---:|"]
+    for (vectors, recipe), rows in groups.items():
+        runs = [Path(r.get("run", SEED0_RUN)).name for r in rows]
+        if len(set(runs)) < 2:
+            continue
+        for metric in ("acc", "acc_pmi"):
+            cells = []
+            for control in ("shuffled", "none"):
+                per_run = []
+                for r in rows:
+                    ip = np.isin(r["tasks"], ["li", "si", "it"])
+                    u = np.array(r["user"][metric], dtype=bool)[ip]
+                    c = np.array(r[control][metric] if control == "shuffled" else r["none"],
+                                 dtype=bool)[ip]
+                    per_run.append(paired_difference(u, c))
+                pool = pooled_difference(per_run)
+                cells += [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
+                          f"{100 * pool['diff']:+.1f} [{100 * pool['lo']:+.1f}, "
+                          f"{100 * pool['hi']:+.1f}]{'*' if pool['signal'] else ''}"]
+            lines.append(f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
+                         + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -152,7 +193,7 @@ def main() -> None:
     ap.add_argument("--table", action="store_true")
     args = ap.parse_args()
     if args.table:
-        print(table(args.out))
+        print(table(args.out) + "\n\n" + pooled(args.out))
         return
 
     import numpy as np
@@ -185,7 +226,8 @@ def main() -> None:
             t0 = time.perf_counter()
             summary = align(align_file, train_emb, args.run / "data", adapter, config, llm=llm)
             t1 = time.perf_counter()
-            row: dict[str, Any] = {"vectors": kind, "recipe": name, "overrides": RECIPES[name],
+            row: dict[str, Any] = {"run": str(args.run), "vectors": kind, "recipe": name,
+                                   "overrides": RECIPES[name],
                                    "align_s": round(t1 - t0, 1), "steps": summary["steps"],
                                    "first_loss": summary["first_loss"],
                                    "final_loss": summary["final_loss"], "none": none}

@@ -66,3 +66,32 @@ def test_profile_rows_join_the_questions(pa_mod, tmp_path: Path) -> None:  # typ
     assert t.column("question_id").to_pylist() == ["q1", "profile-7"]
     assert t.column("history_len").to_pylist() == [5, 8]
     assert t.column("question").to_pylist()[1] == pa_mod.PROFILE_QUESTIONS[("brand", "shop")]
+
+
+def _row(run: str, vectors: str, user: list[int], shuffled: list[int], none: list[int]
+         ) -> dict:  # type: ignore[type-arg]
+    n = len(user)
+    return {"run": run, "vectors": vectors, "recipe": "t4", "align_s": 1.0, "first_loss": 2.0,
+            "final_loss": 1.0, "none": none, "tasks": ["li"] * n, "attributes": ["cate"] * n,
+            "user": {"acc": user, "acc_pmi": user},
+            "shuffled": {"acc": shuffled, "acc_pmi": shuffled}}
+
+
+def test_pooled_rows_cover_groups_run_on_several_runs(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    # the user beats shuffled on 6 of 20 questions and loses none, in both runs: the
+    # pooled difference is that of each run (+30.0); the random-effects spread is zero
+    user, shuffled, none = [1] * 10 + [0] * 10, [1] * 4 + [0] * 16, [0] * 20
+    lines = [_row("runs/a", "oracle", user, shuffled, none),
+             _row("runs/b", "oracle", user, shuffled, none),
+             _row("runs/a", "sasrec", user, shuffled, none)]  # one run: not pooled
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = pa_mod.pooled(path).splitlines()
+    body = [line for line in out[2:] if line]
+    assert [line.split(" | ")[0] for line in body] == ["| oracle", "| oracle"]
+    cells = body[0].split(" | ")
+    assert cells[2] == "a, b" and cells[4] == "+30.0, +30.0"
+    assert cells[5].startswith("+30.0 [") and cells[5].endswith("]*")
+    assert cells[6] == "+50.0, +50.0"
