@@ -181,9 +181,23 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
      "study 'table2', variant gru4rec: --llm /no/such/model: no such directory"),
     (["table2", "--encoders", "sasrec", "--seeds", "0,1", "--baselines", ""],
      "--seeds: study 'table2' has one variant and no baseline to compare it with"),
+    (["table2", "--encoders", "sasrec,hstu", "--set", "pretrain.encoder=gru4rec"],
+     "--set pretrain.encoder: study 'table2' varies it (sasrec 'sasrec', hstu 'hstu'); "
+     "choose its values with --encoders"),
+    (["ablation-align", "--set", "align.strategy=full"],
+     "--set align.strategy: study 'ablation-align' varies it (mean_linear-adapter 'adapter', "
+     "mean_linear-full 'full'"),
+    (["scale-length", "--lengths", "32,64", "--set", "pretrain.max_len=64"],
+     "--set pretrain.max_len: study 'scale-length' varies it (len32 32, len64 64); choose "
+     "its values with --lengths"),
+    (["table2", "--seeds", "0,1", "--set", "align.seed=3"], "--set align.seed: --seeds sets it"),
+    (["table2", "--set", "align.bogus=1"],
+     "study 'table2', variant gru4rec: unknown align setting 'bogus' (--set align.bogus)"),
+    (["table2", "--set", "align"], "--set 'align' is not STAGE.KEY=VALUE"),
 ], ids=["size", "length-text", "length-zero", "budget", "llm", "both", "seeds-text", "one-seed",
         "same-seed", "negative", "negative-alone", "encoder", "twice", "empty", "not-table2",
-        "llm-with-seeds", "nothing-to-compare"])
+        "llm-with-seeds", "nothing-to-compare", "set-encoder", "set-strategy", "set-length",
+        "set-seed", "set-unknown", "set-malformed"])
 def test_every_variant_is_checked_before_the_first_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
@@ -264,3 +278,20 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
     shutil.rmtree(out / "seed-1" / "sasrec" / "report")
     main(["report", str(out)])
     assert "no seed agreement yet" in capsys.readouterr().err
+
+
+def test_set_reaches_every_variants_config_beside_its_own_settings(tmp_path: Path) -> None:
+    """``uqa study --set``: each variant's resolved stage configs carry the setting, and a
+    variant's own setting of another key stays its own."""
+    from uqa_cli.run import checked_configs
+    from uqa_cli.studies import study_variants
+
+    args = StudyArgs(out=tmp_path, preset="tiny",
+                     settings={"align": {"epochs": 1}, "pretrain": {"dropout": 0.0}})
+    variants = study_variants("ablation-pretrain", args)
+    for v in variants:
+        cfgs = checked_configs(v.options)
+        assert cfgs["align"].epochs == 1 and cfgs["pretrain"].dropout == 0.0
+        assert (cfgs["pretrain"].input_mode, cfgs["pretrain"].loss) == (
+            v.facts["inputs"], v.facts["loss"])
+    assert not (tmp_path / "full-ce").exists()

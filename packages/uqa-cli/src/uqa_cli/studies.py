@@ -59,6 +59,8 @@ class StudyArgs:
     lengths: tuple[int, ...] = SCALE_LENGTHS
     baselines: tuple[str, ...] | None = None
     """None: each study's own baselines; else these (see :func:`with_baselines`)."""
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """``--set STAGE.KEY=VALUE`` for every variant (see :func:`with_settings`)."""
 
 
 def _base(args: StudyArgs, **kw: Any) -> RunOptions:
@@ -169,13 +171,14 @@ def run_study(
     return run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
 
 
-def study_variants(name: str, args: StudyArgs, budget_minutes: float = 30.0) -> list[Variant]:
+def study_variants(name: str, args: StudyArgs, budget_minutes: float = 30.0, *,
+                   seeds: bool = False) -> list[Variant]:
     """The variants of study ``name``, every one's flags and settings checked, so a bad size
     or length in the last variant fails in seconds, not after the others; nothing is run
     or written."""
     if not (math.isfinite(budget_minutes) and budget_minutes >= 0):
         raise UqaInputError(f"--budget-minutes {budget_minutes:g}: expected a number >= 0")
-    variants = get_study(name)(args)
+    variants = with_settings(name, get_study(name)(args), args.settings, seeds=seeds)
     if args.baselines is not None:
         variants = with_baselines(variants, args.baselines)
     for variant in variants:
@@ -196,6 +199,45 @@ STUDY_FLAGS: dict[str, dict[str, str]] = {
     "scale-length": {"--set pretrain.max_len": "--lengths"},
 }
 """Per study, the flag a variant's setting came from, for its error messages."""
+
+
+SET_FIELDS: dict[tuple[str, str], str] = {
+    ("pretrain", "encoder"): "encoder", ("pretrain", "size"): "encoder_size",
+    ("align", "adapter"): "adapter", ("align", "strategy"): "strategy",
+    ("align", "llm"): "llm", ("eval", "llm"): "llm", ("align", "mode"): "mode",
+    ("eval", "mode"): "mode", ("questions", "lang"): "lang",
+    ("questions", "distractors"): "distractors",
+}
+"""``--set`` keys that win over a :class:`RunOptions` field of the same run."""
+
+
+def with_settings(name: str, variants: list[Variant], settings: dict[str, dict[str, Any]],
+                  *, seeds: bool = False) -> list[Variant]:
+    """Each variant with ``settings`` (``--set``) added to its stage overrides. A setting
+    the study varies across its variants (``seeds``: a ``seed`` under ``--seeds``) is
+    refused, naming the variants' values: it would make the variants alike, and the
+    table would no longer compare what it says."""
+    for stage, values in settings.items():
+        for key in values:
+            if seeds and key == "seed":
+                raise UqaInputError(f"--set {stage}.seed: --seeds sets it per seed")
+            field_name = SET_FIELDS.get((stage, key))
+            own = {v.label: v.options.overrides.get(stage, {}).get(
+                key, getattr(v.options, field_name) if field_name else None) for v in variants}
+            if len({repr(x) for x in own.values()}) > 1:
+                varied = STUDY_FLAGS.get(name, {}).get(
+                    f"--set {stage}.{key}" if field_name is None
+                    else "--" + field_name.replace("_", "-"))
+                shown = ", ".join(f"{label} {x!r}" for label, x in own.items())
+                raise UqaInputError(
+                    f"--set {stage}.{key}: study '{name}' varies it ({shown})"
+                    + (f"; choose its values with {varied}" if varied else ""))
+    for variant in variants:
+        own_overrides = variant.options.overrides
+        merged = {stage: {**settings.get(stage, {}), **own_overrides.get(stage, {})}
+                  for stage in {*settings, *own_overrides}}
+        variant.options = replace(variant.options, overrides=merged)
+    return variants
 
 
 def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Variant]:
@@ -275,7 +317,7 @@ def seed_variants(name: str, args: StudyArgs, seeds: tuple[int, ...],
     """The study once per seed (each into :func:`seed_dir`), every variant of every seed
     checked before anything runs (:func:`study_variants`)."""
     per_seed = [replace(args, seed=s, out=seed_dir(args.out, s)) for s in seeds]
-    runs = [(a, study_variants(name, a, budget_minutes)) for a in per_seed]
+    runs = [(a, study_variants(name, a, budget_minutes, seeds=True)) for a in per_seed]
     variants = runs[0][1]
     if len(variants) < 2 and not any(v.options.baselines for v in variants):
         raise UqaInputError(f"--seeds: study '{name}' has one variant and no baseline to "

@@ -49,6 +49,10 @@ def study_command(
     launcher: str = typer.Option(
         "local", "--launcher", help="local, or torchrun for the training stages"
     ),
+    settings: list[str] = typer.Option(
+        [], "--set", metavar="STAGE.KEY=VALUE",
+        help="override one stage setting in every variant, e.g. --set align.epochs=1 "
+        "(stages: prepare, questions, pretrain, align, eval; not one the study varies)"),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="go on even when the estimate exceeds --budget-minutes"
     ),
@@ -60,6 +64,7 @@ def study_command(
     from uqa_data.errors import UqaInputError
     from uqa_data.settings import check_seed
 
+    from uqa_cli.commands.run import parse_settings
     from uqa_cli.studies import (
         PAPER_ENCODERS,
         SCALE_LENGTHS,
@@ -92,6 +97,7 @@ def study_command(
         lengths=_lengths(lengths) if lengths else SCALE_LENGTHS,
         baselines=None if baselines is None else tuple(
             b.strip() for b in baselines.split(",") if b.strip()),
+        settings=parse_settings(settings),
     )
     from uqa_cli.writing import writing_into
 
