@@ -183,6 +183,39 @@ def pooled(path: Path) -> str:
     return "\n".join(lines)
 
 
+def against_ref(path: Path) -> str:
+    """Markdown: each recipe minus ``ref`` (the default recipe) on interest perception,
+    paired on the same questions of each run both were measured on, pooled over the runs."""
+    import numpy as np
+    from uqa_eval.significance import paired_difference, pooled_difference
+
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        rows[r["vectors"], r["recipe"], Path(r.get("run", SEED0_RUN)).name] = r
+    lines = ["| vectors | recipe - ref | runs | metric | per run | over the runs |",
+             "|---|---|---|---|---|---:|"]
+    for vectors, recipe in dict.fromkeys((v, rc) for v, rc, _ in rows if rc != "ref"):
+        runs = [run for v, rc, run in rows if (v, rc) == (vectors, recipe)
+                and (vectors, "ref", run) in rows]
+        if not runs:
+            continue
+        for metric in ("acc", "acc_pmi"):
+            per_run = []
+            for run in runs:
+                a, b = rows[vectors, recipe, run], rows[vectors, "ref", run]
+                ip = np.isin(a["tasks"], ["li", "si", "it"])
+                per_run.append(paired_difference(np.array(a["user"][metric], dtype=bool)[ip],
+                                                 np.array(b["user"][metric], dtype=bool)[ip]))
+            pool = pooled_difference(per_run)
+            lines.append(
+                f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
+                + ", ".join(f"{100 * d['diff']:+.1f}" for d in per_run)
+                + f" | {100 * pool['diff']:+.1f} [{100 * pool['lo']:+.1f}, "
+                f"{100 * pool['hi']:+.1f}]{'*' if pool['signal'] else ''} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path)
@@ -193,7 +226,7 @@ def main() -> None:
     ap.add_argument("--table", action="store_true")
     args = ap.parse_args()
     if args.table:
-        print(table(args.out) + "\n\n" + pooled(args.out))
+        print("\n\n".join((table(args.out), pooled(args.out), against_ref(args.out))))
         return
 
     import numpy as np

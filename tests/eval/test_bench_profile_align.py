@@ -68,10 +68,10 @@ def test_profile_rows_join_the_questions(pa_mod, tmp_path: Path) -> None:  # typ
     assert t.column("question").to_pylist()[1] == pa_mod.PROFILE_QUESTIONS[("brand", "shop")]
 
 
-def _row(run: str, vectors: str, user: list[int], shuffled: list[int], none: list[int]
-         ) -> dict:  # type: ignore[type-arg]
+def _row(run: str, vectors: str, user: list[int], shuffled: list[int], none: list[int],
+         recipe: str = "t4") -> dict:  # type: ignore[type-arg]
     n = len(user)
-    return {"run": run, "vectors": vectors, "recipe": "t4", "align_s": 1.0, "first_loss": 2.0,
+    return {"run": run, "vectors": vectors, "recipe": recipe, "align_s": 1.0, "first_loss": 2.0,
             "final_loss": 1.0, "none": none, "tasks": ["li"] * n, "attributes": ["cate"] * n,
             "user": {"acc": user, "acc_pmi": user},
             "shuffled": {"acc": shuffled, "acc_pmi": shuffled}}
@@ -95,3 +95,21 @@ def test_pooled_rows_cover_groups_run_on_several_runs(pa_mod, tmp_path: Path) ->
     assert cells[2] == "a, b" and cells[4] == "+30.0, +30.0"
     assert cells[5].startswith("+30.0 [") and cells[5].endswith("]*")
     assert cells[6] == "+50.0, +50.0"
+
+
+def test_recipes_are_compared_with_ref_where_both_ran(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    # t4 right on 10 of 20 questions in both runs; ref on 4 (run a) and 10 (run b); the
+    # run c has no ref row and is left out
+    t4, ref_a, ref_b = [1] * 10 + [0] * 10, [1] * 4 + [0] * 16, [1] * 10 + [0] * 10
+    zero = [0] * 20
+    lines = [_row("runs/a", "oracle", t4, zero, zero), _row("runs/b", "oracle", t4, zero, zero),
+             _row("runs/c", "oracle", t4, zero, zero),
+             _row("runs/a", "oracle", ref_a, zero, zero, recipe="ref"),
+             _row("runs/b", "oracle", ref_b, zero, zero, recipe="ref")]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    body = [line.split(" | ") for line in pa_mod.against_ref(path).splitlines()[2:]]
+    assert [(c[1], c[2], c[3], c[4]) for c in body] == [
+        ("t4", "a, b", "acc", "+30.0, +0.0"), ("t4", "a, b", "acc_pmi", "+30.0, +0.0")]
