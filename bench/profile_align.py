@@ -47,6 +47,7 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 # the run of the rows written before each row named its run
 SEED0_RUN = "runs/default-sasrec-mean_linear-s0"
+INTEREST = ["li", "si", "it"]  # interest perception's sub-tasks
 
 LABELS = {"cate": "Categories", "brand": "Brands", "shop": "Shops"}
 
@@ -119,6 +120,12 @@ def hide_profile_options() -> None:
     PromptBuilder.user_text = user_text
 
 
+def records(path: Path) -> list[dict[str, Any]]:
+    """The rows of ``path``, each ``run`` its directory's name."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [{**r, "run": Path(r.get("run", SEED0_RUN)).name} for r in rows]
+
+
 def table(path: Path) -> str:
     """Markdown: each recipe's acc and acc_pmi on interest perception and overall, minus
     its shuffled control and minus ``none``, with 95% paired-bootstrap intervals."""
@@ -129,17 +136,16 @@ def table(path: Path) -> str:
              "| IP - shuffled | IP - none | IP brand+shop - shuffled | overall "
              "| overall - shuffled |",
              "|---|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
-    for line in path.read_text().splitlines():
-        r = json.loads(line)
+    for r in records(path):
         tasks, attrs = np.array(r["tasks"]), np.array(r["attributes"])
-        ip = np.isin(tasks, ["li", "si", "it"])
+        ip = np.isin(tasks, INTEREST)
         bs = ip & np.isin(attrs, ["brand", "shop"])
         none = np.array(r["none"], dtype=bool)
         for metric in ("acc", "acc_pmi"):
             u = np.array(r["user"][metric], dtype=bool)
             s = np.array(r["shuffled"][metric], dtype=bool)
             lines.append(
-                f"| {Path(r.get('run', SEED0_RUN)).name} | {r['vectors']} | {r['recipe']} | "
+                f"| {r['run']} | {r['vectors']} | {r['recipe']} | "
                 f"{r['align_s']:.0f} | "
                 f"{r['first_loss']:.2f} -> {r['final_loss']:.2f} | {metric} | "
                 f"{100 * u[ip].mean():.1f} | {diff(u[ip], s[ip])} | {diff(u[ip], none[ip])} | "
@@ -152,16 +158,16 @@ def pooled(path: Path) -> str:
     of :func:`table` on interest perception pooled over the runs (random-effects mean,
     ``uqa_eval.significance.pooled_difference``, as ``uqa study --seeds`` does)."""
     import numpy as np
+    from recipe_search import marked
     from uqa_eval.significance import paired_difference, pooled_difference
 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
-    for line in path.read_text().splitlines():
-        r = json.loads(line)
+    for r in records(path):
         groups[r["vectors"], r["recipe"]].append(r)
     lines = ["| vectors | recipe | runs | metric | IP - shuffled, per run | over the runs "
              "| IP - none, per run | over the runs |", "|---|---|---|---|---|---:|---|---:|"]
     for (vectors, recipe), rows in groups.items():
-        runs = [Path(r.get("run", SEED0_RUN)).name for r in rows]
+        runs = [r["run"] for r in rows]
         if len(set(runs)) < 2:
             continue
         for metric in ("acc", "acc_pmi"):
@@ -169,15 +175,13 @@ def pooled(path: Path) -> str:
             for control in ("shuffled", "none"):
                 per_run = []
                 for r in rows:
-                    ip = np.isin(r["tasks"], ["li", "si", "it"])
+                    ip = np.isin(r["tasks"], INTEREST)
                     u = np.array(r["user"][metric], dtype=bool)[ip]
                     c = np.array(r[control][metric] if control == "shuffled" else r["none"],
                                  dtype=bool)[ip]
                     per_run.append(paired_difference(u, c))
-                pool = pooled_difference(per_run)
                 cells += [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
-                          f"{100 * pool['diff']:+.1f} [{100 * pool['lo']:+.1f}, "
-                          f"{100 * pool['hi']:+.1f}]{'*' if pool['signal'] else ''}"]
+                          marked(pooled_difference(per_run))]
             lines.append(f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
                          + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -187,12 +191,10 @@ def against_ref(path: Path) -> str:
     """Markdown: each recipe minus ``ref`` (the default recipe) on interest perception,
     paired on the same questions of each run both were measured on, pooled over the runs."""
     import numpy as np
+    from recipe_search import marked
     from uqa_eval.significance import paired_difference, pooled_difference
 
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for line in path.read_text().splitlines():
-        r = json.loads(line)
-        rows[r["vectors"], r["recipe"], Path(r.get("run", SEED0_RUN)).name] = r
+    rows = {(r["vectors"], r["recipe"], r["run"]): r for r in records(path)}
     lines = ["| vectors | recipe - ref | runs | metric | per run | over the runs |",
              "|---|---|---|---|---|---:|"]
     for vectors, recipe in dict.fromkeys((v, rc) for v, rc, _ in rows if rc != "ref"):
@@ -204,15 +206,13 @@ def against_ref(path: Path) -> str:
             per_run = []
             for run in runs:
                 a, b = rows[vectors, recipe, run], rows[vectors, "ref", run]
-                ip = np.isin(a["tasks"], ["li", "si", "it"])
+                ip = np.isin(a["tasks"], INTEREST)
                 per_run.append(paired_difference(np.array(a["user"][metric], dtype=bool)[ip],
                                                  np.array(b["user"][metric], dtype=bool)[ip]))
-            pool = pooled_difference(per_run)
             lines.append(
                 f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
                 + ", ".join(f"{100 * d['diff']:+.1f}" for d in per_run)
-                + f" | {100 * pool['diff']:+.1f} [{100 * pool['lo']:+.1f}, "
-                f"{100 * pool['hi']:+.1f}]{'*' if pool['signal'] else ''} |")
+                + f" | {marked(pooled_difference(per_run))} |")
     return "\n".join(lines)
 
 
@@ -282,7 +282,7 @@ def main() -> None:
                               f"{torch.__version__}, {torch.get_num_threads()} threads")
             with args.out.open("a") as fh:
                 fh.write(json.dumps(row) + "\n")
-            ip = np.isin(row["tasks"], ["li", "si", "it"])
+            ip = np.isin(row["tasks"], INTEREST)
             u = np.array(row["user"]["acc_pmi"])
             s = np.array(row["shuffled"]["acc_pmi"])
             print(f"{kind} {name}: align {row['align_s']:.0f} s, loss {row['first_loss']:.2f}"

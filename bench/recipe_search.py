@@ -124,13 +124,18 @@ def vectors_file(run: Path, kind: str, work: Path) -> tuple[Path, Path]:
     return run / "embeddings" / "train.arrow", run / "embeddings" / "test.arrow"
 
 
+def marked(d: dict[str, Any]) -> str:
+    """A paired or pooled difference in points with its interval, ``*`` when signal."""
+    from uqa_eval.significance import fmt_difference
+
+    return fmt_difference(d) + ("*" if d["signal"] else "")
+
+
 def diff(u: Any, s: Any) -> str:
     """``u - s`` in points with its 95% paired-bootstrap interval, ``*`` when signal."""
     from uqa_eval.significance import paired_difference
 
-    d = paired_difference(u, s)
-    mark = "*" if d["signal"] else ""
-    return f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]{mark}"
+    return marked(paired_difference(u, s))
 
 
 def table(path: Path) -> str:

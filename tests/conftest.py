@@ -38,6 +38,8 @@ def bench_script() -> Callable[[str], ModuleType]:
     """``bench_script("vs_official")``: the script ``bench/vs_official.py`` as a module."""
 
     def load(name: str) -> ModuleType:
+        if str(BENCH) not in sys.path:  # a script imports its siblings, as when run
+            sys.path.append(str(BENCH))
         spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickling look their module up by name
