@@ -182,13 +182,16 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
     (["table2", "--encoders", "sasrec", "--seeds", "0,1", "--baselines", ""],
      "--seeds: study 'table2' has one variant and no baseline to compare it with"),
     (["table2", "--encoders", "sasrec,hstu", "--set", "pretrain.encoder=gru4rec"],
-     "--set pretrain.encoder: study 'table2' varies it (sasrec 'sasrec', hstu 'hstu'); "
+     "--set pretrain.encoder: study 'table2' sets it per variant (sasrec 'sasrec', hstu 'hstu'); "
      "choose its values with --encoders"),
     (["ablation-align", "--set", "align.strategy=full"],
-     "--set align.strategy: study 'ablation-align' varies it (mean_linear-adapter 'adapter', "
-     "mean_linear-full 'full'"),
+     "--set align.strategy: study 'ablation-align' sets it per variant "
+     "(mean_linear-adapter 'adapter', mean_linear-full 'full'"),
     (["scale-length", "--lengths", "32,64", "--set", "pretrain.max_len=64"],
-     "--set pretrain.max_len: study 'scale-length' varies it (len32 32, len64 64); choose "
+     "--set pretrain.max_len: study 'scale-length' sets it per variant (len32 32, len64 64); "
+     "choose its values with --lengths"),
+    (["scale-length", "--lengths", "64", "--set", "pretrain.max_len=32"],
+     "--set pretrain.max_len: study 'scale-length' sets it per variant (len64 64); choose "
      "its values with --lengths"),
     (["table2", "--seeds", "0,1", "--set", "align.seed=3"], "--set align.seed: --seeds sets it"),
     (["table2", "--set", "align.bogus=1"],
@@ -197,7 +200,7 @@ def test_study_refuses_an_unknown_baseline_before_writing(tmp_path: Path, capsys
 ], ids=["size", "length-text", "length-zero", "budget", "llm", "both", "seeds-text", "one-seed",
         "same-seed", "negative", "negative-alone", "encoder", "twice", "empty", "not-table2",
         "llm-with-seeds", "nothing-to-compare", "set-encoder", "set-strategy", "set-length",
-        "set-seed", "set-unknown", "set-malformed"])
+        "set-one-length", "set-seed", "set-unknown", "set-malformed"])
 def test_every_variant_is_checked_before_the_first_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:

@@ -214,9 +214,9 @@ SET_FIELDS: dict[tuple[str, str], str] = {
 def with_settings(name: str, variants: list[Variant], settings: dict[str, dict[str, Any]],
                   *, seeds: bool = False) -> list[Variant]:
     """Each variant with ``settings`` (``--set``) added to its stage overrides. A setting
-    the study varies across its variants (``seeds``: a ``seed`` under ``--seeds``) is
-    refused, naming the variants' values: it would make the variants alike, and the
-    table would no longer compare what it says."""
+    the study varies across its variants, or sets itself to another value (``seeds``: a
+    ``seed`` under ``--seeds``), is refused, naming the variants' values: it would make
+    the variants alike, or be ignored, and the table would not say what it compared."""
     for stage, values in settings.items():
         for key in values:
             if seeds and key == "seed":
@@ -224,13 +224,16 @@ def with_settings(name: str, variants: list[Variant], settings: dict[str, dict[s
             field_name = SET_FIELDS.get((stage, key))
             own = {v.label: v.options.overrides.get(stage, {}).get(
                 key, getattr(v.options, field_name) if field_name else None) for v in variants}
-            if len({repr(x) for x in own.values()}) > 1:
+            overridden = [v.options.overrides[stage][key] for v in variants
+                          if key in v.options.overrides.get(stage, {})]
+            if len({repr(x) for x in own.values()}) > 1 or any(
+                    x != values[key] for x in overridden):
                 varied = STUDY_FLAGS.get(name, {}).get(
                     f"--set {stage}.{key}" if field_name is None
                     else "--" + field_name.replace("_", "-"))
                 shown = ", ".join(f"{label} {x!r}" for label, x in own.items())
                 raise UqaInputError(
-                    f"--set {stage}.{key}: study '{name}' varies it ({shown})"
+                    f"--set {stage}.{key}: study '{name}' sets it per variant ({shown})"
                     + (f"; choose its values with {varied}" if varied else ""))
     for variant in variants:
         own_overrides = variant.options.overrides
