@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from uqa_align.adapters import build_adapter
 from uqa_data.errors import UnknownNameError, UqaInputError
 
@@ -95,8 +97,68 @@ def test_global_input_scale_keeps_sparse_slots_at_their_relative_size() -> None:
 
 
 def test_unknown_input_scale_is_refused() -> None:
-    with pytest.raises(UqaInputError, match="scale 'whiten' is not one of dim, global"):
-        build_adapter("mean_linear", 4, 8, {"scale": "whiten"})
+    with pytest.raises(UqaInputError, match="scale 'zca' is not one of dim, global, whiten"):
+        build_adapter("mean_linear", 4, 8, {"scale": "zca"})
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), dim=st.integers(2, 7), spread=st.floats(0.5, 4.0))
+def test_whiten_decorrelates_the_valid_positions(seed, dim, spread) -> None:
+    """``scale=whiten``: over the valid positions the standardised inputs have zero mean and
+    identity covariance (numpy's, computed independently), the matrix is symmetric (ZCA),
+    and masked positions take no part in the fit."""
+    import numpy as np
+
+    g = torch.Generator().manual_seed(seed)
+    rotation = torch.linalg.qr(torch.randn(dim, dim, generator=g, dtype=torch.float64))[0]
+    widths = torch.ones(dim, dtype=torch.float64)
+    widths[0] = spread * 5  # one direction wider than the others, above the floor
+    mix = torch.diag(widths) @ rotation
+    emb = (torch.randn(300, 3, dim, generator=g, dtype=torch.float64) @ mix).float()
+    mask = torch.rand(300, 3, generator=g) < 0.7
+    emb[~mask] = 1e4  # masked positions: must not move the fit
+    a = build_adapter("mean_linear", dim, 8, {"scale": "whiten"})
+    a.fit_input_stats(emb, mask)
+    z = a.standardise(emb[mask]).double().numpy()
+    assert np.abs(z.mean(0)).max() < 1e-3
+    assert np.abs(np.cov(z.T) - np.eye(dim)).max() < 2e-3
+    assert torch.allclose(a.in_whiten, a.in_whiten.T, atol=1e-5)
+    from uqa_align.adapters.base import whitening
+
+    # summed a few rows at a time, the same matrix
+    assert torch.allclose(whitening(emb[mask], chunk=7).float(), a.in_whiten, atol=1e-5)
+
+
+def test_whiten_bounds_a_direction_that_never_varies() -> None:
+    """A direction with no variance over the alignment positions is scaled as one with
+    :data:`WHITEN_FLOOR` of the largest variance, not divided by ~0."""
+    from uqa_align.adapters.base import WHITEN_FLOOR
+
+    emb = torch.zeros(500, 1, 3)
+    emb[:, 0, 0] = torch.randn(500) * 2
+    emb[:, 0, 1] = torch.randn(500)
+    a = build_adapter("mean_linear", 3, 8, {"scale": "whiten"})
+    a.fit_input_stats(emb, torch.ones(500, 1, dtype=torch.bool))
+    z = a.standardise(torch.tensor([[[0.0, 0.0, 1.0]]]))[0, 0]
+    top = float(emb[:, 0, 0].var())
+    assert abs(float(z[2]) - (WHITEN_FLOOR * top) ** -0.5) < 1e-2 * (WHITEN_FLOOR * top) ** -0.5
+    assert torch.isfinite(a(emb, torch.ones(500, 1, dtype=torch.bool))).all()
+
+
+def test_whitened_adapter_aligns_saves_and_reloads(tmp_path) -> None:
+    """The whitening matrix is fitted at alignment, saved with the weights and loaded back:
+    the reloaded adapter's soft tokens equal the trained one's."""
+    from uqa_align.aligned import load_aligned
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=2, adapter_options={"scale": "whiten"})
+    align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm())
+    aligned = load_aligned(tmp_path / "a", llm=tiny_llm())
+    w = aligned.adapter.in_whiten
+    assert aligned.adapter.input_scale == "whiten"
+    assert not torch.allclose(w, torch.eye(w.shape[0]))  # fitted, not the initial identity
 
 
 def test_soft_tokens_get_the_llm_token_norm() -> None:

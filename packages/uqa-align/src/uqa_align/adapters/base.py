@@ -36,14 +36,19 @@ class Adapter(nn.Module):
     hidden_size: int
     input_scale: str = "dim"
     """``dim``: each input dimension to unit spread; ``global``: one spread for all of
-    them (centred per dimension), which keeps sparse slots at their relative size."""
+    them (centred per dimension), which keeps sparse slots at their relative size;
+    ``whiten``: centred and decorrelated, every principal direction to unit spread (ZCA),
+    so directions a trained encoder keeps narrow weigh as much as its dominant ones."""
 
-    def __init__(self, in_dim: int, hidden_size: int) -> None:
+    def __init__(self, in_dim: int, hidden_size: int, input_scale: str = "dim") -> None:
         super().__init__()
         self.in_dim = in_dim
         self.hidden_size = hidden_size
+        self.input_scale = input_scale
         self.register_buffer("in_mean", torch.zeros(in_dim))
         self.register_buffer("in_std", torch.ones(in_dim))
+        if input_scale == "whiten":
+            self.register_buffer("in_whiten", torch.eye(in_dim))
         # Each soft token's norm: out_norm (the LLM's typical token-embedding norm, set by
         # set_output_norm; 0 leaves the projection's own norm) times a learned gain.
         self.register_buffer("out_norm", torch.zeros(()))
@@ -61,6 +66,10 @@ class Adapter(nn.Module):
         valid = emb[mask.bool()].float()
         if valid.shape[0] < 2:
             return
+        if self.input_scale == "whiten":
+            self.in_mean.copy_(valid.mean(0))
+            self.in_whiten.copy_(whitening(valid).float())
+            return
         std = valid.std(0)
         moving = std > 1e-8
         if self.input_scale == "global":
@@ -72,6 +81,8 @@ class Adapter(nn.Module):
         self.in_std.copy_(torch.where(moving, std.clamp_min(floor), torch.full_like(std, OFF)))
 
     def standardise(self, emb: torch.Tensor) -> torch.Tensor:
+        if self.input_scale == "whiten":
+            return (emb - self.in_mean) @ self.in_whiten
         return (emb - self.in_mean) / self.in_std
 
     @torch.no_grad()
@@ -92,6 +103,30 @@ class Adapter(nn.Module):
                 f"{where}: embedding width {emb.shape[-1]} does not match the adapter's "
                 f"input width {self.in_dim} (was it trained on another encoder's embeddings?)"
             )
+
+
+WHITEN_FLOOR = 1e-3
+"""Eigenvalues below this share of the largest are raised to it before whitening, so a
+direction the alignment embeddings never vary along is not blown up without bound."""
+
+
+def whitening(x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    """The symmetric (ZCA) whitening matrix ``W [D, D]`` of the rows of ``x [N, D]``:
+    ``(x - mean) @ W`` has unit variance along every principal direction whose variance
+    is at least :data:`WHITEN_FLOOR` of the largest. Sums run in float64, ``chunk`` rows
+    at a time, so a large alignment set is not copied whole."""
+    n, d = x.shape
+    total = torch.zeros(d, dtype=torch.float64)
+    gram = torch.zeros(d, d, dtype=torch.float64)
+    for start in range(0, n, chunk):
+        block = x[start:start + chunk].double()
+        total += block.sum(0)
+        gram += block.T @ block
+    mean = total / n
+    cov = (gram - n * torch.outer(mean, mean)) / max(1, n - 1)
+    values, vectors = torch.linalg.eigh(cov)
+    top = float(values.max().clamp_min(1e-30))
+    return (vectors * values.clamp_min(WHITEN_FLOOR * top).rsqrt()) @ vectors.T
 
 
 def config_from_options(config_cls: type, options: dict[str, Any], name: str) -> Any:

@@ -16,7 +16,7 @@ from uqa_data.errors import UqaInputError
 from uqa_align.adapters.base import Adapter
 
 POOLS = ("mean", "last", "both")
-SCALES = ("dim", "global")
+SCALES = ("dim", "global", "whiten")
 
 
 @dataclass
@@ -29,8 +29,9 @@ class MeanLinearConfig:
         after the last valid click alone, or ``both``: the two side by side (a
         next-item encoder keeps the recent clicks in its last state and the rest in
         the mean).
-    :param scale: input standardisation: ``dim`` (each dimension to unit spread) or
-        ``global`` (one shared spread; sparse one-hot slots keep their relative size).
+    :param scale: input standardisation: ``dim`` (each dimension to unit spread),
+        ``global`` (one shared spread; sparse one-hot slots keep their relative size) or
+        ``whiten`` (decorrelated, every principal direction to unit spread).
     """
 
     num_tokens: int = 1
@@ -51,10 +52,10 @@ class MeanLinear(Adapter):
     """``emb [B, T, D]``, ``mask [B, T]`` -> ``[B, num_tokens, H]``."""
 
     def __init__(self, in_dim: int, hidden_size: int, config: MeanLinearConfig | None = None):
-        super().__init__(in_dim, hidden_size)
-        self.config = config or MeanLinearConfig()
+        config = config or MeanLinearConfig()
+        super().__init__(in_dim, hidden_size, input_scale=config.scale)
+        self.config = config
         self.num_tokens = self.config.num_tokens
-        self.input_scale = self.config.scale
         width = 2 * in_dim if self.config.pool == "both" else in_dim
         self.proj = nn.Linear(width, hidden_size * self.num_tokens)
         nn.init.normal_(self.proj.weight, std=self.config.init_std)
