@@ -219,6 +219,46 @@ def against_ref(path: Path) -> str:
     return "\n".join(lines)
 
 
+PAIRS = [("sasrec", "random"), ("oracle", "sasrec")]
+"""Vectors compared with each other under one recipe: SASRec against its untrained twin
+(what pre-training adds), the oracle against SASRec."""
+
+
+def between_vectors(path: Path) -> str:
+    """Markdown: under each recipe, one vectors minus another (:data:`PAIRS`) on the same
+    questions of each run both ran on, interest perception and overall, pooled over the
+    runs."""
+    import numpy as np
+    from recipe_search import marked
+    from uqa_eval.significance import paired_difference, pooled_difference
+
+    rows = {(r["vectors"], r["recipe"], r["run"]): r for r in records(path)}
+    lines = ["| recipe | vectors | runs | metric | IP, per run | IP, over the runs "
+             "| overall, per run | overall, over the runs |", "|---|---|---|---|---|---:|---|---:|"]
+    for recipe in dict.fromkeys(rc for _, rc, _ in rows):
+        for a, b in PAIRS:
+            runs = [run for v, rc, run in rows if (v, rc) == (a, recipe)
+                    and (b, recipe, run) in rows]
+            if not runs:
+                continue
+            for metric in ("acc", "acc_pmi"):
+                cells = []
+                for subset in ("ip", "all"):
+                    per_run = []
+                    for run in runs:
+                        x, y = rows[a, recipe, run], rows[b, recipe, run]
+                        keep = (np.isin(x["tasks"], INTEREST) if subset == "ip"
+                                else np.ones(len(x["tasks"]), dtype=bool))
+                        per_run.append(paired_difference(
+                            np.array(x["user"][metric], dtype=bool)[keep],
+                            np.array(y["user"][metric], dtype=bool)[keep]))
+                    cells += [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
+                              marked(pooled_difference(per_run))]
+                lines.append(f"| {recipe} | {a} - {b} | {', '.join(runs)} | {metric} | "
+                             + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path)
@@ -229,7 +269,8 @@ def main() -> None:
     ap.add_argument("--table", action="store_true")
     args = ap.parse_args()
     if args.table:
-        print("\n\n".join((table(args.out), pooled(args.out), against_ref(args.out))))
+        print("\n\n".join((table(args.out), pooled(args.out), against_ref(args.out),
+                           between_vectors(args.out))))
         return
 
     import numpy as np

@@ -113,3 +113,27 @@ def test_recipes_are_compared_with_ref_where_both_ran(pa_mod, tmp_path: Path) ->
     body = [line.split(" | ") for line in pa_mod.against_ref(path).splitlines()[2:]]
     assert [(c[1], c[2], c[3], c[4]) for c in body] == [
         ("t4", "a, b", "acc", "+30.0, +0.0"), ("t4", "a, b", "acc_pmi", "+30.0, +0.0")]
+
+
+def test_vectors_are_compared_under_each_recipe_where_both_ran(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    # white: sasrec right on 12 of 20 questions, random on 6 (run a) and 12 (run b); the
+    # first 10 questions are interest perception, the rest another sub-task; ref has
+    # sasrec alone and is left out
+    sas = [1] * 6 + [0] * 4 + [1] * 6 + [0] * 4
+    ran_a = [1] * 3 + [0] * 7 + [1] * 3 + [0] * 7
+    zero = [0] * 20
+    lines = [_row("runs/a", "sasrec", sas, zero, zero, recipe="white"),
+             _row("runs/b", "sasrec", sas, zero, zero, recipe="white"),
+             _row("runs/a", "random", ran_a, zero, zero, recipe="white"),
+             _row("runs/b", "random", sas, zero, zero, recipe="white"),
+             _row("runs/a", "sasrec", sas, zero, zero, recipe="ref")]
+    for r in lines:
+        r["tasks"] = ["li"] * 10 + ["ap"] * 10
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    body = [line.split(" | ") for line in pa_mod.between_vectors(path).splitlines()[2:]]
+    assert [(c[0], c[1], c[2], c[3], c[4], c[6]) for c in body] == [
+        ("| white", "sasrec - random", "a, b", m, "+30.0, +0.0", "+30.0, +0.0")
+        for m in ("acc", "acc_pmi")]
