@@ -5,12 +5,15 @@ user, the most-clicked category, brand or shop of their history (``whole``), of 
 last 10 clicks (``last10``), and the attribute of their last click from the states
 before it (``next``: what action-prediction questions ask), then scores held-out
 users. Each embedding is pooled two ways over the states before the target: the mean
-(``mean_linear``'s default) and the state after the last click (``pool=last``).
+(``mean_linear``'s default) and the state after the last click (``pool=last``); with
+``--whiten`` the mean is also probed whitened as ``mean_linear``'s ``scale=whiten`` does
+(fitted on the training users' states).
 A high probe accuracy with a low LLM accuracy points at the alignment, not the
 encoder; an untrained encoder probed as well as a trained one says the information
 sits in the inputs, not in what pre-training learnt.
 
-    python bench/embedding_probe.py --run runs/d0 --untrained --attributes cate,brand,shop
+    python bench/embedding_probe.py --run runs/d0 --untrained --attributes cate,brand,shop \\
+        --whiten
 """
 
 from __future__ import annotations
@@ -67,6 +70,22 @@ def embeddings(run: Path, split: str, untrained: bool) -> dict[str, tuple[list[i
     return {"mean": (users, np.stack(mean)), "last": (users, np.stack(last))}
 
 
+def whitened(run: Path, untrained: bool, pooled: dict[str, tuple[list[int], np.ndarray]]
+             ) -> tuple[list[int], np.ndarray]:
+    """The ``mean`` pool of ``pooled`` whitened with the matrix ``mean_linear``'s
+    ``scale=whiten`` fits on every state of the training users (linear, so it commutes
+    with the mean)."""
+    from uqa_align.adapters.base import whitening
+
+    folder = run / "embeddings" / ("untrained" if untrained else "")
+    states = torch.tensor(np.concatenate([
+        np.asarray(s, dtype=np.float32)
+        for s in _read(folder / "train.arrow").column("embeddings").to_pylist()]))
+    mean, w = states.double().mean(0).numpy(), whitening(states).numpy()
+    users, x = pooled["mean"]
+    return users, ((x - mean) @ w).astype(np.float32)
+
+
 def probe(train: tuple[list[int], np.ndarray], test: tuple[list[int], np.ndarray],
           y_train: dict[int, int], y_test: dict[int, int], steps: int = 300
           ) -> tuple[float, float]:
@@ -95,6 +114,8 @@ def main() -> None:
     ap.add_argument("--untrained", action="store_true",
                     help="also probe the untrained encoder's embeddings/untrained/")
     ap.add_argument("--attributes", default="cate", help="comma-separated: cate, brand, shop")
+    ap.add_argument("--whiten", action="store_true",
+                    help="also probe the mean whitened as mean_linear's scale=whiten does")
     args = ap.parse_args()
     print("| encoder | pool | attribute | whole history | last 10 clicks | next click | "
           "majority (whole / last 10 / next) |")
@@ -104,7 +125,10 @@ def main() -> None:
         for untrained in (False, True) if args.untrained else (False,):
             train, test = embeddings(args.run, "train", untrained), embeddings(args.run, "test",
                                                                                untrained)
-            for pool in ("mean", "last"):
+            if args.whiten:
+                train["mean, whitened"] = whitened(args.run, untrained, train)
+                test["mean, whitened"] = whitened(args.run, untrained, test)
+            for pool in train:
                 results = [probe(train[pool], test[pool], y_train[t], y_test[t])
                            for t in TARGETS]
                 print(f"| {'untrained' if untrained else 'trained'} | {pool} | {attribute} | "
