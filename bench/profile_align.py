@@ -156,13 +156,24 @@ def table(path: Path) -> str:
     return "\n".join(lines)
 
 
+def _cells(pairs: list[tuple[Any, Any]]) -> list[str]:
+    """For each run's ``(first, second)`` verdicts on the same questions, the paired
+    difference in points; then their random-effects pool, marked ``*`` when signal."""
+    import numpy as np
+    from recipe_search import marked
+    from uqa_eval.significance import paired_difference, pooled_difference
+
+    per_run = [paired_difference(np.asarray(x, dtype=bool), np.asarray(y, dtype=bool))
+               for x, y in pairs]
+    return [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
+            marked(pooled_difference(per_run))]
+
+
 def pooled(path: Path) -> str:
     """Markdown: for each vectors and recipe run on several seeds (runs), each difference
     of :func:`table` on interest perception pooled over the runs (random-effects mean,
     ``uqa_eval.significance.pooled_difference``, as ``uqa study --seeds`` does)."""
     import numpy as np
-    from recipe_search import marked
-    from uqa_eval.significance import paired_difference, pooled_difference
 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = collections.defaultdict(list)
     for r in records(path):
@@ -176,15 +187,12 @@ def pooled(path: Path) -> str:
         for metric in ("acc", "acc_pmi"):
             cells = []
             for control in ("shuffled", "none"):
-                per_run = []
+                pairs = []
                 for r in rows:
                     ip = np.isin(r["tasks"], INTEREST)
-                    u = np.array(r["user"][metric], dtype=bool)[ip]
-                    c = np.array(r[control][metric] if control == "shuffled" else r["none"],
-                                 dtype=bool)[ip]
-                    per_run.append(paired_difference(u, c))
-                cells += [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
-                          marked(pooled_difference(per_run))]
+                    c = r[control][metric] if control == "shuffled" else r["none"]
+                    pairs.append((np.array(r["user"][metric])[ip], np.array(c)[ip]))
+                cells += _cells(pairs)
             lines.append(f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
                          + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -194,8 +202,6 @@ def against_ref(path: Path) -> str:
     """Markdown: each recipe minus ``ref`` (the default recipe) on interest perception,
     paired on the same questions of each run both were measured on, pooled over the runs."""
     import numpy as np
-    from recipe_search import marked
-    from uqa_eval.significance import paired_difference, pooled_difference
 
     rows = {(r["vectors"], r["recipe"], r["run"]): r for r in records(path)}
     lines = ["| vectors | recipe - ref | runs | metric | per run | over the runs |",
@@ -206,16 +212,13 @@ def against_ref(path: Path) -> str:
         if not runs:
             continue
         for metric in ("acc", "acc_pmi"):
-            per_run = []
+            pairs = []
             for run in runs:
                 a, b = rows[vectors, recipe, run], rows[vectors, "ref", run]
                 ip = np.isin(a["tasks"], INTEREST)
-                per_run.append(paired_difference(np.array(a["user"][metric], dtype=bool)[ip],
-                                                 np.array(b["user"][metric], dtype=bool)[ip]))
-            lines.append(
-                f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
-                + ", ".join(f"{100 * d['diff']:+.1f}" for d in per_run)
-                + f" | {marked(pooled_difference(per_run))} |")
+                pairs.append((np.array(a["user"][metric])[ip], np.array(b["user"][metric])[ip]))
+            lines.append(f"| {vectors} | {recipe} | {', '.join(runs)} | {metric} | "
+                         + " | ".join(_cells(pairs)) + " |")
     return "\n".join(lines)
 
 
@@ -229,8 +232,6 @@ def between_vectors(path: Path) -> str:
     questions of each run both ran on, interest perception and overall, pooled over the
     runs."""
     import numpy as np
-    from recipe_search import marked
-    from uqa_eval.significance import paired_difference, pooled_difference
 
     rows = {(r["vectors"], r["recipe"], r["run"]): r for r in records(path)}
     lines = ["| recipe | vectors | runs | metric | IP, per run | IP, over the runs "
@@ -244,16 +245,14 @@ def between_vectors(path: Path) -> str:
             for metric in ("acc", "acc_pmi"):
                 cells = []
                 for subset in ("ip", "all"):
-                    per_run = []
+                    pairs = []
                     for run in runs:
                         x, y = rows[a, recipe, run], rows[b, recipe, run]
                         keep = (np.isin(x["tasks"], INTEREST) if subset == "ip"
                                 else np.ones(len(x["tasks"]), dtype=bool))
-                        per_run.append(paired_difference(
-                            np.array(x["user"][metric], dtype=bool)[keep],
-                            np.array(y["user"][metric], dtype=bool)[keep]))
-                    cells += [", ".join(f"{100 * d['diff']:+.1f}" for d in per_run),
-                              marked(pooled_difference(per_run))]
+                        pairs.append((np.array(x["user"][metric])[keep],
+                                      np.array(y["user"][metric])[keep]))
+                    cells += _cells(pairs)
                 lines.append(f"| {recipe} | {a} - {b} | {', '.join(runs)} | {metric} | "
                              + " | ".join(cells) + " |")
     return "\n".join(lines)
