@@ -70,20 +70,18 @@ def embeddings(run: Path, split: str, untrained: bool) -> dict[str, tuple[list[i
     return {"mean": (users, np.stack(mean)), "last": (users, np.stack(last))}
 
 
-def whitened(run: Path, untrained: bool, pooled: dict[str, tuple[list[int], np.ndarray]]
-             ) -> tuple[list[int], np.ndarray]:
-    """The ``mean`` pool of ``pooled`` whitened with the matrix ``mean_linear``'s
-    ``scale=whiten`` fits on every state of the training users (linear, so it commutes
-    with the mean)."""
+def whitener(run: Path, untrained: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and whitening matrix ``mean_linear``'s ``scale=whiten`` fits on every
+    state of the training users; applied to a pooled mean (whitening is linear, so it
+    commutes with the mean) as ``(x - mean) @ matrix``."""
     from uqa_align.adapters.base import whitening
 
     folder = run / "embeddings" / ("untrained" if untrained else "")
     states = torch.tensor(np.concatenate([
         np.asarray(s, dtype=np.float32)
         for s in _read(folder / "train.arrow").column("embeddings").to_pylist()]))
-    mean, w = states.double().mean(0).numpy(), whitening(states).numpy()
-    users, x = pooled["mean"]
-    return users, ((x - mean) @ w).astype(np.float32)
+    mean, matrix = whitening(states)
+    return mean.numpy(), matrix.numpy()
 
 
 def probe(train: tuple[list[int], np.ndarray], test: tuple[list[int], np.ndarray],
@@ -126,8 +124,10 @@ def main() -> None:
             train, test = embeddings(args.run, "train", untrained), embeddings(args.run, "test",
                                                                                untrained)
             if args.whiten:
-                train["mean, whitened"] = whitened(args.run, untrained, train)
-                test["mean, whitened"] = whitened(args.run, untrained, test)
+                mean, matrix = whitener(args.run, untrained)
+                for pools in (train, test):
+                    users, x = pools["mean"]
+                    pools["mean, whitened"] = (users, (x - mean) @ matrix)
             for pool in train:
                 results = [probe(train[pool], test[pool], y_train[t], y_test[t])
                            for t in TARGETS]

@@ -67,8 +67,9 @@ class Adapter(nn.Module):
         if valid.shape[0] < 2:
             return
         if self.input_scale == "whiten":
-            self.in_mean.copy_(valid.mean(0))
-            self.in_whiten.copy_(whitening(valid).float())
+            mean, matrix = whitening(valid)
+            self.in_mean.copy_(mean)
+            self.in_whiten.copy_(matrix)
             return
         std = valid.std(0)
         moving = std > 1e-8
@@ -110,11 +111,12 @@ WHITEN_FLOOR = 1e-3
 direction the alignment embeddings never vary along is not blown up without bound."""
 
 
-def whitening(x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
-    """The symmetric (ZCA) whitening matrix ``W [D, D]`` of the rows of ``x [N, D]``:
-    ``(x - mean) @ W`` has unit variance along every principal direction whose variance
-    is at least :data:`WHITEN_FLOOR` of the largest. Sums run in float64, ``chunk`` rows
-    at a time, so a large alignment set is not copied whole."""
+def whitening(x: torch.Tensor, chunk: int = 65536) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean ``[D]`` and symmetric (ZCA) whitening matrix ``W [D, D]`` of the rows of
+    ``x [N, D]``, as ``x``'s dtype: ``(x - mean) @ W`` has unit variance along every
+    principal direction whose variance is at least :data:`WHITEN_FLOOR` of the largest.
+    Sums run in float64, ``chunk`` rows at a time, so a large alignment set is not
+    copied whole."""
     n, d = x.shape
     total = torch.zeros(d, dtype=torch.float64)
     gram = torch.zeros(d, d, dtype=torch.float64)
@@ -126,7 +128,8 @@ def whitening(x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
     cov = (gram - n * torch.outer(mean, mean)) / max(1, n - 1)
     values, vectors = torch.linalg.eigh(cov)
     top = float(values.max().clamp_min(1e-30))
-    return (vectors * values.clamp_min(WHITEN_FLOOR * top).rsqrt()) @ vectors.T
+    matrix = (vectors * values.clamp_min(WHITEN_FLOOR * top).rsqrt()) @ vectors.T
+    return mean.to(x.dtype), matrix.to(x.dtype)
 
 
 def config_from_options(config_cls: type, options: dict[str, Any], name: str) -> Any:
