@@ -45,6 +45,14 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the default's two passes with the adapter's input whitened (decorrelated, every
     # principal direction to unit spread) instead of standardised per dimension
     "white": {"epochs": 2, "adapter_options": {"scale": "whiten"}},
+    # the user context before the question instead of after the options: every prompt
+    # token then sees the soft token, so nothing is cached and a pass costs several
+    # times the default's; half a pass is about the default's two in time
+    "before-e05": {"epochs": 0.5, "position": "before"},
+    "before-e1": {"epochs": 1, "position": "before"},
+    # the default's two passes with 30% of the adapter's pooled input dropped in training
+    # (the oracle's 1,962-wide projection can fit each alignment user's vector outright)
+    "drop3": {"epochs": 2, "adapter_options": {"dropout": 0.3}},
 }
 
 

@@ -197,3 +197,30 @@ def test_mean_linear_pools(pool) -> None:
 def test_unknown_pool_is_refused() -> None:
     with pytest.raises(UqaInputError, match="pool 'first' is not one of mean, last, both"):
         build_adapter("mean_linear", 3, 8, {"pool": "first"})
+
+
+def test_mean_linear_dropout_only_in_training() -> None:
+    """``dropout``: in training a share of the pooled, standardised input is zeroed (the
+    alignment users' mean) and the rest scaled up by ``1 / (1 - p)``; in evaluation the
+    projection reads the whole input, so the soft tokens are deterministic."""
+    a = build_adapter("mean_linear", 6, 8, {"dropout": 0.5})
+    seen = []
+    a.proj.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].detach()))
+    emb = torch.randn(64, 3, 6, generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(64, 3, dtype=torch.bool)
+    full = emb.mean(1)
+    a.train()
+    a(emb, mask)
+    kept = seen[-1] != 0
+    assert 0.3 < float(kept.float().mean()) < 0.7
+    assert torch.allclose(seen[-1][kept], 2 * full[kept], atol=1e-5)
+    a.eval()
+    first, second = a(emb, mask), a(emb, mask)
+    assert torch.equal(first, second)
+    assert torch.allclose(seen[-1], full, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0])
+def test_mean_linear_dropout_out_of_range_is_refused(p) -> None:
+    with pytest.raises(UqaInputError, match=rf"dropout {p} is not in \[0, 1\)"):
+        build_adapter("mean_linear", 3, 8, {"dropout": p})

@@ -32,12 +32,16 @@ class MeanLinearConfig:
     :param scale: input standardisation: ``dim`` (each dimension to unit spread),
         ``global`` (one shared spread; sparse one-hot slots keep their relative size) or
         ``whiten`` (decorrelated, every principal direction to unit spread).
+    :param dropout: in training, the share of the pooled, standardised input set to the
+        alignment users' mean (0, scaled up by ``1 / (1 - dropout)`` elsewhere), so the
+        projection cannot fit each training user's whole vector at once.
     """
 
     num_tokens: int = 1
     init_std: float = 0.02
     pool: str = "mean"
     scale: str = "dim"
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if self.pool not in POOLS:
@@ -46,6 +50,9 @@ class MeanLinearConfig:
         if self.scale not in SCALES:
             raise UqaInputError(f"adapter 'mean_linear': scale '{self.scale}' is not one of "
                                 f"{', '.join(SCALES)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UqaInputError(f"adapter 'mean_linear': dropout {self.dropout} is not in "
+                                "[0, 1)")
 
 
 class MeanLinear(Adapter):
@@ -68,6 +75,7 @@ class MeanLinear(Adapter):
         last = (mask.long().cumsum(1) == mask.long().sum(1, keepdim=True)) & mask.bool()
         pools = {"mean": [mask], "last": [last], "both": [mask, last]}[self.config.pool]
         pooled = torch.cat([_masked_mean(x, m) for m in pools], -1)
+        pooled = nn.functional.dropout(pooled, self.config.dropout, self.training)
         return self.finish(self.proj(pooled).view(emb.shape[0], self.num_tokens,
                                                   self.hidden_size))
 
