@@ -85,9 +85,12 @@ def whitener(run: Path, untrained: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def probe(train: tuple[list[int], np.ndarray], test: tuple[list[int], np.ndarray],
-          y_train: dict[int, int], y_test: dict[int, int], steps: int = 300
-          ) -> tuple[float, float]:
-    """Held-out accuracy of the probe and of always answering the majority class."""
+          y_train: dict[int, int], y_test: dict[int, int], steps: int = 300,
+          hidden: int = 0) -> tuple[float, float]:
+    """Held-out accuracy of the probe and of always answering the majority class.
+
+    ``hidden``: a hidden layer of that width (GELU) before the softmax, to see whether
+    what a linear probe misses is there in a non-linear form."""
     torch.manual_seed(0)
     (users, x), (users_t, x_t) = train, test
     mu, sd = x.mean(0), x.std(0) + 1e-6
@@ -95,8 +98,11 @@ def probe(train: tuple[list[int], np.ndarray], test: tuple[list[int], np.ndarray
     y = torch.tensor([y_train[u] for u in users])
     yt = torch.tensor([y_test[u] for u in users_t])
     n_classes = int(max(y.max(), yt.max())) + 1
-    head = torch.nn.Linear(xs.shape[1], n_classes)
-    opt = torch.optim.Adam(head.parameters(), 1e-2, weight_decay=1e-4)
+    head: torch.nn.Module = torch.nn.Linear(xs.shape[1], n_classes)
+    if hidden:
+        head = torch.nn.Sequential(torch.nn.Linear(xs.shape[1], hidden), torch.nn.GELU(),
+                                   torch.nn.Linear(hidden, n_classes))
+    opt = torch.optim.Adam(head.parameters(), 3e-3 if hidden else 1e-2, weight_decay=1e-4)
     for _ in range(steps):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(head(xs), y).backward()
@@ -114,6 +120,9 @@ def main() -> None:
     ap.add_argument("--attributes", default="cate", help="comma-separated: cate, brand, shop")
     ap.add_argument("--whiten", action="store_true",
                     help="also probe the mean whitened as mean_linear's scale=whiten does")
+    ap.add_argument("--hidden", type=int, default=0,
+                    help="probe through a hidden layer of this width (GELU) instead of a "
+                         "linear map")
     args = ap.parse_args()
     print("| encoder | pool | attribute | whole history | last 10 clicks | next click | "
           "majority (whole / last 10 / next) |")
@@ -129,8 +138,8 @@ def main() -> None:
                     users, x = pools["mean"]
                     pools["mean, whitened"] = (users, (x - mean) @ matrix)
             for pool in train:
-                results = [probe(train[pool], test[pool], y_train[t], y_test[t])
-                           for t in TARGETS]
+                results = [probe(train[pool], test[pool], y_train[t], y_test[t],
+                                 hidden=args.hidden) for t in TARGETS]
                 print(f"| {'untrained' if untrained else 'trained'} | {pool} | {attribute} | "
                       + " | ".join(f"{acc:.3f}" for acc, _ in results) + " | "
                       + " / ".join(f"{maj:.3f}" for _, maj in results) + " |")

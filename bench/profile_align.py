@@ -11,6 +11,11 @@ frozen; only the adapter trains. Evaluation is the run's own 700 questions, with
 user's vectors and shuffled across users; ``acc_pmi`` against the run's ``none``
 predictions (``baselines/none``). One JSON line per recipe and vectors in ``--out``.
 
+``--vectors`` takes ``sasrec``, ``random`` (its untrained twin), ``oracle`` (the one-hot
+planted truth) and ``oracle-names`` (the same truth written in the LLM's token
+embeddings, :func:`names_oracle`); the recipes (:data:`RECIPES`) also hold the
+experiments that followed the captions.
+
     python bench/profile_align.py --run runs/default-sasrec-mean_linear-s0 \\
         --vectors oracle --recipes ref,prof --out bench/results/profile_align.jsonl
     python bench/profile_align.py --out bench/results/profile_align.jsonl --table
@@ -132,6 +137,56 @@ def hide_profile_options() -> None:
     PromptBuilder.user_text = user_text
 
 
+def names_oracle(run: Path, work: Path, llm: Any) -> Path:
+    """The oracle's planted truth written in the LLM's own token embeddings.
+
+    Each of the oracle's three blocks (long-term mixture, last phase, the phase before)
+    becomes three dense parts, categories, brands and shops: the sum over that kind's
+    slots of the slot's weight times the mean input embedding of its name's tokens (as
+    an option shows it, after a space). The adapter's projection is then one map per
+    part shared by every name, where the one-hot oracle has a column per name learnt
+    from the few questions that name it.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    import torch
+    from uqa_data.io import write_table
+    from uqa_eval.baselines import oracle_slots, oracle_vectors
+
+    path = work / "oracle-names.arrow"
+    if path.is_file():
+        return path
+    truth = ipc.open_file(str(run / "raw" / "truth.arrow")).read_all()
+    slots = oracle_slots(truth.column("interest_cate_ids").to_pylist(),
+                         truth.column("phase_cate_ids").to_pylist(),
+                         truth.column("pref_brand_ids").to_pylist(),
+                         truth.column("pref_shop_ids").to_pylist())
+    items = ipc.open_file(str(run / "raw" / "items.arrow")).read_all()  # the truth's ids
+    names: dict[tuple[str, int], str] = {}
+    for kind in ("cate", "brand", "shop"):
+        for i, n in zip(items.column(f"{kind}_id").to_pylist(),
+                        items.column(f"{kind}_name").to_pylist(), strict=True):
+            names[(kind, i)] = n
+    table = llm.model.get_input_embeddings().weight.detach().float()
+    width = len(slots)
+    kinds = ("cate", "brand", "shop")
+    # [slot, kind-part, H]: the slot's name embedding in its kind's part
+    rows = torch.zeros(width, len(kinds), table.shape[1])
+    for (kind, i), slot in slots.items():
+        ids = llm.tokenizer(" " + names[(kind, i)], add_special_tokens=False)["input_ids"]
+        rows[slot, kinds.index(kind)] = table[ids].mean(0)
+    users, vecs = oracle_vectors(run / "raw" / "truth.arrow")
+    blocks = torch.from_numpy(vecs).view(len(users), 3, width)
+    dense = torch.einsum("ubs,skh->ubkh", blocks, rows).reshape(len(users), -1).numpy()
+    dim = dense.shape[1]
+    emb = pa.FixedSizeListArray.from_arrays(pa.array(dense.reshape(-1).astype(np.float32),
+                                                     pa.float32()), dim)
+    work.mkdir(parents=True, exist_ok=True)
+    write_table(pa.table({"user_id": pa.array(users, pa.int64()), "embedding": emb}), path)
+    return path
+
+
 def records(path: Path) -> list[dict[str, Any]]:
     """The rows of ``path``, each ``run`` its directory's name."""
     rows = [json.loads(line) for line in path.read_text().splitlines()]
@@ -231,9 +286,10 @@ def against_ref(path: Path) -> str:
     return "\n".join(lines)
 
 
-PAIRS = [("sasrec", "random"), ("oracle", "sasrec")]
+PAIRS = [("sasrec", "random"), ("oracle", "sasrec"), ("oracle-names", "oracle")]
 """Vectors compared with each other under one recipe: SASRec against its untrained twin
-(what pre-training adds), the oracle against SASRec."""
+(what pre-training adds), the oracle against SASRec, the oracle written in the LLM's
+token embeddings against the one-hot oracle."""
 
 
 def between_vectors(path: Path) -> str:
@@ -298,8 +354,10 @@ def main() -> None:
     none_pred = args.run / "baselines" / "none" / "predictions" / "eval.arrow"
     none = ipc.open_file(str(none_pred)).read_all().column("correct").to_pylist()
     for kind in args.vectors.split(","):
-        train_emb, test_emb = vectors_file(args.run, kind, args.work)
-        column = "embedding" if kind == "oracle" else "embeddings"
+        train_emb, test_emb = (2 * (names_oracle(args.run, args.work, llm),)
+                               if kind == "oracle-names" else vectors_file(args.run, kind,
+                                                                           args.work))
+        column = "embedding" if kind.startswith("oracle") else "embeddings"
         for name in args.recipes.split(","):
             over = dict(RECIPES[name])
             profiles = over.pop("profiles", 0)
