@@ -137,3 +137,56 @@ def test_vectors_are_compared_under_each_recipe_where_both_ran(pa_mod, tmp_path:
     assert [(c[0], c[1], c[2], c[3], c[4], c[6]) for c in body] == [
         ("| white", "sasrec - random", "a, b", m, "+30.0, +0.0", "+30.0, +0.0")
         for m in ("acc", "acc_pmi")]
+
+
+def test_names_oracle_writes_the_truth_in_the_llms_token_embeddings(pa_mod, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from uqa_align.testing import tiny_llm
+
+    write_table(pa.table({
+        "user_id": pa.array([1, 2], pa.int64()),
+        "interest_cate_ids": pa.array([[7, 3], [3]], pa.list_(pa.int64())),
+        "interest_weights": pa.array([[0.75, 0.25], [1.0]], pa.list_(pa.float64())),
+        "pref_brand_ids": pa.array([[70, 30], [31]], pa.list_(pa.int64())),
+        "pref_shop_ids": pa.array([[700, 300], [301]], pa.list_(pa.int64())),
+        "phase_cate_ids": pa.array([[3, 7], [3]], pa.list_(pa.int64())),
+    }), tmp_path / "raw" / "truth.arrow")
+    names = {("cate", 3): "Kids' Novels", ("cate", 7): "Tents", ("brand", 30): "Quily",
+             ("brand", 31): "Halta", ("brand", 70): "Finvex", ("shop", 300): "Umafa Store",
+             ("shop", 301): "Noruma Shop", ("shop", 700): "Gormar"}
+    # one item per brand, with its interest's category and shop (the truth's raw ids)
+    rows = [(3, 30, 300), (3, 31, 301), (7, 70, 700)]
+    write_table(pa.table({
+        **{f"{k}_id": pa.array([r[j] for r in rows], pa.int64())
+           for j, k in enumerate(("cate", "brand", "shop"))},
+        **{f"{k}_name": [names[(k, r[j])] for r in rows]
+           for j, k in enumerate(("cate", "brand", "shop"))},
+    }), tmp_path / "raw" / "items.arrow")
+    llm = tiny_llm(hidden=16)
+    table = llm.model.get_input_embeddings().weight.detach().float().numpy()
+
+    def emb(kind: str, value: int) -> np.ndarray:
+        ids = llm.tokenizer(" " + names[(kind, value)], add_special_tokens=False)["input_ids"]
+        return table[ids].mean(0)
+
+    path = pa_mod.names_oracle(tmp_path, tmp_path / "work", llm)
+    got = ipc.open_file(str(path)).read_all()
+    vecs = np.array(got.column("embedding").to_pylist()).reshape(2, 3, 3, 16)
+    assert got.column("user_id").to_pylist() == [1, 2]
+    # user 1: the long-term mixture (75% Tents with Finvex at Gormar, 25% the rest), then
+    # the last phase (Tents) and the one before (Kids' Novels), each with its brand, shop
+    want = {(0, "cate"): 0.75 * emb("cate", 7) + 0.25 * emb("cate", 3),
+            (0, "brand"): 0.75 * emb("brand", 70) + 0.25 * emb("brand", 30),
+            (0, "shop"): 0.75 * emb("shop", 700) + 0.25 * emb("shop", 300),
+            (1, "cate"): emb("cate", 7), (1, "brand"): emb("brand", 70),
+            (1, "shop"): emb("shop", 700), (2, "cate"): emb("cate", 3),
+            (2, "brand"): emb("brand", 30), (2, "shop"): emb("shop", 300)}
+    for (block, kind), v in want.items():
+        np.testing.assert_allclose(vecs[0, block, ("cate", "brand", "shop").index(kind)], v,
+                                   rtol=1e-5, atol=1e-6)
+    # user 2: one interest and one phase, the same in every block
+    for block in range(3):
+        for k, kind in enumerate(("cate", "brand", "shop")):
+            value = {"cate": 3, "brand": 31, "shop": 301}[kind]
+            np.testing.assert_allclose(vecs[1, block, k], emb(kind, value), rtol=1e-5,
+                                       atol=1e-6)
