@@ -229,3 +229,58 @@ def test_each_run_is_compared_with_its_own_shuffled_control(tmp_path: Path) -> N
     text = console.export_text()
     for label in shuffled_of.values():
         assert label in text
+
+
+@given(st.lists(st.tuples(st.sampled_from(["li", "si", "ap", "mf", "df", "ip"]),
+                          st.sampled_from(["category", "brand", "shop", "title", "length",
+                                           None]),
+                          st.booleans()), min_size=1, max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_attribute_accuracies_count_each_attributes_questions(
+        rows: list[tuple[str, str | None, bool]]) -> None:
+    from uqa_eval.report import summarize
+
+    tasks, attributes, correct = (list(x) for x in zip(*rows, strict=True))
+    report = summarize(tasks, correct, attributes=attributes)
+    assert set(report["attributes"]) == {"category", "brand", "shop", "title"}
+    for name, entry in report["attributes"].items():
+        mine = [ok for a, ok in zip(attributes, correct, strict=True) if a == name]
+        assert entry["n"] == len(mine)
+        if mine:
+            assert entry["acc"] == pytest.approx(sum(mine) / len(mine))
+            assert tuple(entry["ci"]) == pytest.approx(wilson(sum(mine), len(mine)))
+        else:
+            assert entry["acc"] is None
+
+
+def test_the_comparison_says_which_attribute_a_gain_comes_from(tmp_path: Path) -> None:
+    """A run that beats the control on brand questions only is signal there, and nowhere
+    else by attribute; the Markdown and the rich table both carry the breakdown."""
+    from uqa_eval.report import comparison_tables
+
+    n = 800  # li category, si brand, ap shop, mf category
+    run = tmp_path / "run"
+    write_table(_questions(n), run / "questions" / "eval.arrow")
+    rng = np.random.default_rng(3)
+    none = rng.random(n) < 0.25
+    user = none.copy()
+    brand = np.arange(n) % 4 == 1
+    user[brand] = rng.random(int(brand.sum())) < 0.7
+    _run(run, user)
+    _run(run / "baselines" / "none", none)
+    comparison = compare_runs([run, run / "baselines" / "none"])
+    d = next(d for d in comparison["differences"] if d["metric"] == "acc")
+    cols = d["columns"]
+    assert cols["brand"]["n"] == n // 4 and cols["brand"]["signal"]
+    assert cols["brand"]["diff"] == pytest.approx(user[brand].mean() - none[brand].mean())
+    assert cols["category"]["n"] == n // 2 and not cols["category"]["signal"]
+    assert cols["shop"]["diff"] == 0 and cols["title"]["n"] == 0
+    md = comparison_markdown(comparison)
+    section = md.split("## What it carries: acc differences by attribute")[1].split("##")[0]
+    assert "| Category | Brand | Shop |" in section and "Title" not in section
+    row = next(line for line in section.splitlines() if line.startswith("| run | None"))
+    assert [c.endswith("***") for c in row.rstrip(" |").split(" | ")[2:]] == [False, True, False]
+    titles = [t.title for t in comparison_tables(comparison, "acc")]
+    assert any(str(t).startswith("what it carries") for t in titles)
+    assert "| By attribute | Category | Brand | Shop |" in report_markdown(
+        build_report(run / "predictions" / "eval.arrow", run / "questions" / "eval.arrow"))

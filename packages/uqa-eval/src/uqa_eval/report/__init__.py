@@ -21,7 +21,8 @@ Where a run's files are, and what its ``run.json`` says, is :mod:`uqa_data.layou
      "dimensions": {"sequence_understanding": {"tasks", "n", "acc", "acc_norm",
                                                "macro_acc", "macro_acc_norm"}, ...},
      "overall": {"n", "acc", "acc_norm", "macro_acc", "macro_acc_norm"},
-     "subsets": {"oracle_informs": {...}}}
+     "subsets": {"oracle_informs": {...}},  # with an `attribute` column, as are:
+     "attributes": {"category": {"n", "acc", "ci", ...}, "brand", "shop", "title"}}
 """
 
 from __future__ import annotations

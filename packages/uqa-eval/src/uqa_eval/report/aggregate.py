@@ -77,13 +77,23 @@ class Column:
 
     :param key: a sub-task name, a dimension name or ``"overall"``.
     :param label: the header shown (``DF``, ``Seq. Avg.``, ``Overall``).
-    :param kind: ``"task"``, ``"dimension"``, ``"overall"`` or ``"subset"`` (a named
-        subset of the questions, :data:`SUBSETS`).
+    :param kind: ``"task"``, ``"dimension"``, ``"overall"``, ``"subset"`` (a named
+        subset of the questions, :data:`SUBSETS`) or ``"attribute"`` (the questions
+        about one attribute, :data:`ATTRIBUTE_COLUMNS`).
     """
 
     key: str
     label: str
     kind: str
+
+
+ATTRIBUTE_COLUMNS: tuple[Column, ...] = (
+    Column("category", "Category", "attribute"), Column("brand", "Brand", "attribute"),
+    Column("shop", "Shop", "attribute"), Column("title", "Title", "attribute"),
+)
+"""The questions about each attribute, over every sub-task (a question file's
+``attribute`` column): where a gain comes from. One mean-pooled soft token carries a
+user's categories long before their brands or shops."""
 
 
 def summarize(
@@ -118,7 +128,8 @@ def summarize(
         rules of ``meta["mode"]``, else the log-likelihood rules).
     :param attributes: each question's attribute (category, brand...), when known:
         adds ``subsets["oracle_informs"]``, the questions the planted-truth oracle
-        vector carries the answer of (:func:`uqa_eval.baselines.oracle_informs`).
+        vector carries the answer of (:func:`uqa_eval.baselines.oracle_informs`), and
+        ``attributes``, the questions about each of :data:`ATTRIBUTE_COLUMNS`.
     :returns: the report dict (see the module docstring).
     """
     task_arr = np.asarray([str(t) for t in tasks], dtype=object)
@@ -214,6 +225,8 @@ def summarize(
                                                                    strict=True)], dtype=bool)
         report["subsets"] = {"oracle_informs": {
             "description": SUBSETS["oracle_informs"], **stats(informs)}}
+        attr_arr = np.asarray([str(a) for a in attrs], dtype=object)
+        report["attributes"] = {c.key: stats(attr_arr == c.key) for c in ATTRIBUTE_COLUMNS}
     return report
 
 
@@ -582,6 +595,8 @@ def entry_of(report: Mapping[str, Any], column: Column) -> Mapping[str, Any]:
         return report.get("overall", {})
     if column.kind == "subset":
         return report.get("subsets", {}).get(column.key, {})
+    if column.kind == "attribute":
+        return report.get("attributes", {}).get(column.key, {})
     table = "dimensions" if column.kind == "dimension" else "tasks"
     return report.get(table, {}).get(column.key, {})
 
@@ -605,6 +620,8 @@ def _in_column(v: Verdicts, column: Column) -> np.ndarray:
 
         return np.asarray([oracle_informs(t, a) for t, a in zip(v.tasks, v.attributes,
                                                               strict=True)], dtype=bool)
+    if column.kind == "attribute":
+        return np.asarray([a == column.key for a in v.attributes], dtype=bool)
     dims = v.dimensions or [TASK_DIMENSION.get(t, "") for t in v.tasks]
     return np.asarray([d == column.key for d in dims], dtype=bool)
 
@@ -612,7 +629,8 @@ def _in_column(v: Verdicts, column: Column) -> np.ndarray:
 def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "acc"
                        ) -> dict[str, Any]:
     """``subject`` minus ``reference`` on the questions both answered, per column of
-    :data:`DIFFERENCE_COLUMNS` (see :func:`uqa_eval.significance.paired_difference`)."""
+    :data:`DIFFERENCE_COLUMNS` and :data:`ATTRIBUTE_COLUMNS` (see
+    :func:`uqa_eval.significance.paired_difference`)."""
     ref_at = {q: i for i, q in enumerate(reference.question_ids)}
     common = [(i, ref_at[q]) for i, q in enumerate(subject.question_ids) if q in ref_at]
     si = np.asarray([a for a, _ in common], dtype=np.int64)
@@ -625,7 +643,7 @@ def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "ac
     out: dict[str, Any] = {"n": len(common), "columns": {}}
     if a is None or b is None:
         return out
-    for column in DIFFERENCE_COLUMNS:
+    for column in (*DIFFERENCE_COLUMNS, *ATTRIBUTE_COLUMNS):
         keep = _in_column(subject, column)[si]
         out["columns"][column.key] = paired_difference(a[si][keep], b[ri][keep])
     return out

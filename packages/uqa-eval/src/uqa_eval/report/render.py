@@ -20,6 +20,7 @@ from uqa_data.errors import UqaInputError
 from uqa_data.io import write_bytes, write_json, write_text
 
 from uqa_eval.report.aggregate import (
+    ATTRIBUTE_COLUMNS,
     CI_KEYS,
     DIFFERENCE_COLUMNS,
     METRICS,
@@ -121,6 +122,11 @@ def _macro_cell(report: Mapping[str, Any], column: Column, metric: str) -> str:
     return pct(entry.get(f"macro_{metric}"))
 
 
+def asked_attributes(reports: Sequence[Mapping[str, Any]]) -> list[Column]:
+    """The :data:`ATTRIBUTE_COLUMNS` some question of ``reports`` asks about."""
+    return [c for c in ATTRIBUTE_COLUMNS if any(count(r, c) for r in reports)]
+
+
 def md_escape(text: str) -> str:
     return str(text).replace("|", "\\|")
 
@@ -145,6 +151,18 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     lines += ["", "Accuracy in %; dimension averages and Overall are micro-averaged over "
               "questions (as the paper's tables), macro rows average the sub-tasks; "
               "95% CI: Wilson score interval; `-`: no questions of that sub-task.", ""]
+    attrs = asked_attributes([report])
+    if attrs:
+        lines += ["| By attribute | " + " | ".join(c.label for c in attrs) + " |",
+                  "|---|" + "|".join("---:" for _ in attrs) + "|"]
+        for m in METRICS:
+            if has_metric(report, m):
+                lines.append(f"| {m} | " + " | ".join(
+                    f"{pct(value(report, c, m))} {ci_cell(report, c, m)}" for c in attrs)
+                    + " |")
+        lines += ["| questions | " + " | ".join(str(count(report, c)) for c in attrs) + " |",
+                  "", "The questions about each attribute, over every sub-task; accuracy in "
+                  "% with its 95% Wilson interval.", ""]
     for k, v in _facts(report):
         lines.append(f"- {k}: {md_escape(v)}")
     for m, desc in (report.get("metrics") or {}).items():
@@ -347,9 +365,10 @@ def comparison_markdown(comparison: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _difference_cells(d: Mapping[str, Any], mark: Callable[[str], str]) -> list[str]:
+def _difference_cells(d: Mapping[str, Any], mark: Callable[[str], str],
+                      cols: Sequence[Column] = DIFFERENCE_COLUMNS) -> list[str]:
     cells = []
-    for c in DIFFERENCE_COLUMNS:
+    for c in cols:
         x = d["columns"].get(c.key, {})
         text = fmt_difference(x)
         cells.append(mark(text + " *") if x.get("signal") else text)
@@ -375,7 +394,30 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
               "still comes from the user's clicks): the difference from it is what "
               "pre-training adds. Exact McNemar p-values are in report.json. "
               "Oracle-informed: " + SUBSETS["oracle_informs"] + ".", ""]
+    attrs = _compared_attributes(diffs)
+    if attrs:
+        lines += [f"## What it carries: {metric} differences by attribute", "",
+                  "| Run | Compared with | " + " | ".join(c.label for c in attrs) + " |",
+                  "|---|---|" + "|".join("---:" for _ in attrs) + "|"]
+        for d in diffs:
+            lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | "
+                         + " | ".join(_difference_cells(d, lambda t: f"**{t}**", attrs))
+                         + " |")
+        lines += ["", "The same differences on the questions about each attribute, over "
+                  "every sub-task (" + ", ".join(f"{c.label.lower()} {_attribute_n(diffs, c)}"
+                                                 for c in attrs) + " questions).", ""]
     return lines
+
+
+def _compared_attributes(diffs: Sequence[Mapping[str, Any]]) -> list[Column]:
+    """The :data:`ATTRIBUTE_COLUMNS` some paired difference of ``diffs`` has questions of."""
+    return [c for c in ATTRIBUTE_COLUMNS if _attribute_n(diffs, c)]
+
+
+def _attribute_n(diffs: Sequence[Mapping[str, Any]], column: Column) -> int:
+    """The most questions about ``column``'s attribute any of ``diffs`` compared."""
+    return max((int(d["columns"].get(column.key, {}).get("n") or 0) for d in diffs),
+               default=0)
 
 
 def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Table | None:
@@ -399,6 +441,29 @@ def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Tab
     return table
 
 
+def attribute_differences_table(comparison: Mapping[str, Any], metric: str = "acc"
+                                ) -> Table | None:
+    """A rich table of the differences from the controls on the questions about each
+    attribute (None when no question names one)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
+    attrs = _compared_attributes(diffs)
+    if not attrs:
+        return None
+    table = Table(title=f"what it carries: {metric} minus each control by attribute, points "
+                        "[95% paired bootstrap], * = interval excludes zero")
+    table.add_column("Run", style="bold")
+    table.add_column("Compared with")
+    for c in attrs:
+        table.add_column(f"{c.label} ({_attribute_n(diffs, c)})", justify="right")
+    for d in diffs:
+        table.add_row(escape(d["subject"]), escape(d["reference"]),
+                      *_difference_cells(d, lambda t: f"[bold green]{t}[/]", attrs))
+    return table
+
+
 DIFFERENCE_METRICS: tuple[str, ...] = ("acc", "acc_pmi")
 """The metrics whose differences from the controls a comparison shows by default."""
 
@@ -411,8 +476,9 @@ def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) 
     shown = [metric] if metric else [m for m in DIFFERENCE_METRICS if m in have]
     tables = [comparison_table(comparison, m) for m in shown] or [comparison_table(comparison)]
     for m in (metric,) if metric else DIFFERENCE_METRICS:
-        diffs = differences_table(comparison, m)
-        tables += [diffs] if diffs is not None else []
+        for make in (differences_table, attribute_differences_table):
+            diffs = make(comparison, m)
+            tables += [diffs] if diffs is not None else []
     return tables
 
 
