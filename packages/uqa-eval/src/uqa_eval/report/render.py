@@ -420,47 +420,32 @@ def _attribute_n(diffs: Sequence[Mapping[str, Any]], column: Column) -> int:
                default=0)
 
 
-def differences_table(comparison: Mapping[str, Any], metric: str = "acc") -> Table | None:
-    """A rich table of :func:`differences_markdown`'s rows (None when there are none)."""
+def differences_table(comparison: Mapping[str, Any], metric: str = "acc", *,
+                      by_attribute: bool = False) -> Table | None:
+    """A rich table of :func:`differences_markdown`'s rows: per dimension, overall and
+    oracle-informed, or ``by_attribute`` on the questions about each attribute (None
+    when there are no such rows)."""
     from rich.markup import escape
     from rich.table import Table
 
     diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
-    if not diffs:
+    cols = _compared_attributes(diffs) if by_attribute else list(DIFFERENCE_COLUMNS)
+    if not diffs or not cols:
         return None
-    table = Table(title=f"is it signal? {metric} minus each control, points "
+    what = ("what it carries:", " by attribute") if by_attribute else ("is it signal?", "")
+    table = Table(title=f"{what[0]} {metric} minus each control{what[1]}, points "
                         "[95% paired bootstrap], * = interval excludes zero")
     table.add_column("Run", style="bold")
     table.add_column("Compared with")
-    table.add_column("n", justify="right")
-    for c in DIFFERENCE_COLUMNS:
-        table.add_column(c.label, justify="right")
+    if not by_attribute:
+        table.add_column("n", justify="right")
+    for c in cols:
+        label = f"{c.label} ({_attribute_n(diffs, c)})" if by_attribute else c.label
+        table.add_column(label, justify="right")
     for d in diffs:
-        table.add_row(escape(d["subject"]), escape(d["reference"]), str(d["n"]),
-                      *_difference_cells(d, lambda t: f"[bold green]{t}[/]"))
-    return table
-
-
-def attribute_differences_table(comparison: Mapping[str, Any], metric: str = "acc"
-                                ) -> Table | None:
-    """A rich table of the differences from the controls on the questions about each
-    attribute (None when no question names one)."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    diffs = [d for d in comparison.get("differences") or [] if d["metric"] == metric]
-    attrs = _compared_attributes(diffs)
-    if not attrs:
-        return None
-    table = Table(title=f"what it carries: {metric} minus each control by attribute, points "
-                        "[95% paired bootstrap], * = interval excludes zero")
-    table.add_column("Run", style="bold")
-    table.add_column("Compared with")
-    for c in attrs:
-        table.add_column(f"{c.label} ({_attribute_n(diffs, c)})", justify="right")
-    for d in diffs:
-        table.add_row(escape(d["subject"]), escape(d["reference"]),
-                      *_difference_cells(d, lambda t: f"[bold green]{t}[/]", attrs))
+        n = [] if by_attribute else [str(d["n"])]
+        table.add_row(escape(d["subject"]), escape(d["reference"]), *n,
+                      *_difference_cells(d, lambda t: f"[bold green]{t}[/]", cols))
     return table
 
 
@@ -476,8 +461,8 @@ def comparison_tables(comparison: Mapping[str, Any], metric: str | None = None) 
     shown = [metric] if metric else [m for m in DIFFERENCE_METRICS if m in have]
     tables = [comparison_table(comparison, m) for m in shown] or [comparison_table(comparison)]
     for m in (metric,) if metric else DIFFERENCE_METRICS:
-        for make in (differences_table, attribute_differences_table):
-            diffs = make(comparison, m)
+        for by_attribute in (False, True):
+            diffs = differences_table(comparison, m, by_attribute=by_attribute)
             tables += [diffs] if diffs is not None else []
     return tables
 
