@@ -138,52 +138,16 @@ def hide_profile_options() -> None:
 
 
 def names_oracle(run: Path, work: Path, llm: Any) -> Path:
-    """The oracle's planted truth written in the LLM's own token embeddings.
-
-    Each of the oracle's three blocks (long-term mixture, last phase, the phase before)
-    becomes three dense parts, categories, brands and shops: the sum over that kind's
-    slots of the slot's weight times the mean input embedding of its name's tokens (as
-    an option shows it, after a space). The adapter's projection is then one map per
-    part shared by every name, where the one-hot oracle has a column per name learnt
-    from the few questions that name it.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-    import torch
-    from uqa_data.io import write_table
-    from uqa_eval.baselines import oracle_slots, oracle_vectors
+    """The oracle's planted truth written in the LLM's own token embeddings, each
+    kind apart (``bench/oracle_text.py --by-kind``): the adapter's projection is then
+    one map per block and kind shared by every name, where the one-hot oracle has a
+    column per name learnt from the few questions that name it."""
+    from oracle_text import token_space, write_vectors
 
     path = work / "oracle-names.arrow"
-    if path.is_file():
-        return path
-    truth = ipc.open_file(str(run / "raw" / "truth.arrow")).read_all()
-    slots = oracle_slots(truth.column("interest_cate_ids").to_pylist(),
-                         truth.column("phase_cate_ids").to_pylist(),
-                         truth.column("pref_brand_ids").to_pylist(),
-                         truth.column("pref_shop_ids").to_pylist())
-    items = ipc.open_file(str(run / "raw" / "items.arrow")).read_all()  # the truth's ids
-    names: dict[tuple[str, int], str] = {}
-    for kind in ("cate", "brand", "shop"):
-        for i, n in zip(items.column(f"{kind}_id").to_pylist(),
-                        items.column(f"{kind}_name").to_pylist(), strict=True):
-            names[(kind, i)] = n
-    table = llm.model.get_input_embeddings().weight.detach().float()
-    width = len(slots)
-    kinds = ("cate", "brand", "shop")
-    # [slot, kind-part, H]: the slot's name embedding in its kind's part
-    rows = torch.zeros(width, len(kinds), table.shape[1])
-    for (kind, i), slot in slots.items():
-        ids = llm.tokenizer(" " + names[(kind, i)], add_special_tokens=False)["input_ids"]
-        rows[slot, kinds.index(kind)] = table[ids].mean(0)
-    users, vecs = oracle_vectors(run / "raw" / "truth.arrow")
-    blocks = torch.from_numpy(vecs).view(len(users), 3, width)
-    dense = torch.einsum("ubs,skh->ubkh", blocks, rows).reshape(len(users), -1).numpy()
-    dim = dense.shape[1]
-    emb = pa.FixedSizeListArray.from_arrays(pa.array(dense.reshape(-1).astype(np.float32),
-                                                     pa.float32()), dim)
-    work.mkdir(parents=True, exist_ok=True)
-    write_table(pa.table({"user_id": pa.array(users, pa.int64()), "embedding": emb}), path)
+    if not path.is_file():
+        work.mkdir(parents=True, exist_ok=True)
+        write_vectors(*token_space(run / "raw", llm, by_kind=True), path)
     return path
 
 
