@@ -255,3 +255,43 @@ def test_pairs_apart_in_one_seed_only_are_not_held(tmp_path: Path) -> None:
     (pair,) = res["pairs"]
     assert pair["per_seed"]["0"]["signal"] and not pair["per_seed"]["1"]["signal"]
     assert not pair["held"]
+
+
+def test_what_each_run_carries_is_pooled_over_the_seeds_by_attribute(tmp_path: Path) -> None:
+    """A run right on every brand question and at the control's level elsewhere gains on
+    brands in each seed and over them, nowhere else; run pairs are not tabled by attribute."""
+    attrs = ["category", "brand", "shop", None]
+    ids = [f"q{i}" for i in range(N)]
+    rng = np.random.default_rng(5)
+
+    def run(root: Path, right: np.ndarray) -> Path:
+        layout = RunLayout(root)
+        write_table(pa.table({"question_id": ids, "task": [TASKS[i % 7] for i in range(N)],
+                              "attribute": [attrs[i % 4] for i in range(N)]}),
+                    layout.questions("eval"))
+        write_table(pa.table({"question_id": ids, "correct": right.tolist()}),
+                    layout.predictions)
+        return layout.root
+
+    runs, controls, brand = {}, {}, np.arange(N) % 4 == 1
+    for seed in (0, 1):
+        none = rng.random(N) < 0.25
+        runs[seed] = {"a": run(tmp_path / f"s{seed}" / "a", none | brand),
+                      "b": run(tmp_path / f"s{seed}" / "b", none)}
+        controls[seed] = {"none": Control(run(tmp_path / f"s{seed}" / "none", none))}
+    agreement = seed_agreement(runs, controls)
+    rows = {(p["a"], p["b"]): p["columns"] for p in agreement["attributes"]["acc"]}
+    assert set(rows) == {("a", "none"), ("b", "none")}
+    gain = rows["a", "none"]
+    assert set(gain) == {"category", "brand", "shop"}  # no title question
+    for s, d in gain["brand"]["per_seed"].items():
+        assert d["n"] == N // 4 and d["signal"], s
+    assert gain["brand"]["pooled"]["signal"] and gain["brand"]["pooled"]["diff"] > 0.5
+    assert not gain["category"]["pooled"]["signal"] and gain["shop"]["pooled"]["diff"] == 0
+    assert not any(c["pooled"]["signal"] for c in rows["b", "none"].values())
+    md = seeds_markdown(agreement)
+    section = md.split("## `acc`, what it carries over the seeds, by attribute")[1]
+    assert "| Run | Compared with | Category | Brand | Shop |" in section
+    assert "| a | none | +0.0 [" in section
+    assert any(t.title.startswith("what it carries over the seeds: acc")
+               for t in seeds_tables(agreement))

@@ -14,6 +14,7 @@ Seed agreement (schema ``uqa-seeds/1``)::
          "tau": [{"seeds": [a, b], "tau_b", "n"}],
          "pairs": [{"a", "b", "control", "per_seed": {seed: paired difference a - b},
                     "held", "pooled": {"diff", "lo", "hi", "tau2", "i2", "signal"}}]}}},
+     "attributes": {metric: [{"a", "b", "columns": {attribute: {"per_seed", "pooled"}}}]},
      "controls": [{"label", "owner", "reference"?}]}  # shown and compared, not ranked
 
 Pairs are every two runs, each run against each control that stands for it (``none``
@@ -37,7 +38,13 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 
-from uqa_eval.report.aggregate import Column, entry_of, has_metric, paired_differences
+from uqa_eval.report.aggregate import (
+    ATTRIBUTE_COLUMNS,
+    Column,
+    entry_of,
+    has_metric,
+    paired_differences,
+)
 from uqa_eval.report.compare import load_run, run_verdicts
 from uqa_eval.significance import fmt_difference, pooled_difference, wilson
 
@@ -135,10 +142,14 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
         (lab, c) for lab in labels for c in kept if owners[c] in (None, lab)] + [
         (r, c) for r in kept if first[r].reference for c in kept
         if not first[c].reference and owners[c] in (None, owners[r] or first[r].home)]
+    paired = _PairedCache(verdicts)
     results = {metric: {c.key: _column_agreement(seeds, labels, kept, compared, reports,
-                                                 verdicts, metric, c)
+                                                 paired, metric, c)
                         for c in SEED_COLUMNS}
                for metric in metrics}
+    against = [(a, b) for a, b in compared if b in kept]
+    by_attribute = {metric: _attribute_agreement(seeds, against, paired, metric)
+                    for metric in metrics}
     return {
         "schema": SEEDS_SCHEMA,
         "seeds": seeds,
@@ -150,6 +161,7 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
         "columns": [{"key": c.key, "label": c.label} for c in SEED_COLUMNS],
         "runs": {lab: {str(s): str(dirs[s, lab]) for s in seeds} for lab in labels + kept},
         "results": results,
+        "attributes": by_attribute,
     }
 
 
@@ -169,8 +181,44 @@ class Control:
     home: str | None = None
 
 
+class _PairedCache:
+    """:func:`paired_differences` of two runs of a seed, computed once for every column."""
+
+    def __init__(self, verdicts: Mapping) -> None:
+        self.verdicts = verdicts
+        self.done: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+
+    def columns(self, seed: int, a: str, b: str, metric: str) -> dict[str, Any] | None:
+        key = (seed, a, b, metric)
+        if key not in self.done:
+            va, vb = self.verdicts[seed, a], self.verdicts[seed, b]
+            self.done[key] = (paired_differences(va, vb, metric)["columns"]
+                              if va is not None and vb is not None else None)
+        return self.done[key]
+
+
+def _attribute_agreement(seeds: list[int], pairs: list[tuple[str, str]],
+                         paired: _PairedCache, metric: str) -> list[dict[str, Any]]:
+    """Each run (or reference) against each control that stands for it, on the questions
+    about each attribute (:data:`ATTRIBUTE_COLUMNS` every seed has): per seed and pooled."""
+    out = []
+    for a, b in pairs:
+        per = {s: paired.columns(s, a, b, metric) for s in seeds}
+        if any(v is None for v in per.values()):
+            continue
+        cols = {}
+        for c in ATTRIBUTE_COLUMNS:
+            per_seed = {str(s): per[s].get(c.key) for s in seeds}
+            if all(d and d.get("n") for d in per_seed.values()):
+                cols[c.key] = {"per_seed": per_seed,
+                               "pooled": pooled_difference(list(per_seed.values()))}
+        if cols:
+            out.append({"a": a, "b": b, "columns": cols})
+    return out
+
+
 def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
-                      compared: list[tuple[str, str]], reports: Mapping, verdicts: Mapping,
+                      compared: list[tuple[str, str]], reports: Mapping, paired: _PairedCache,
                       metric: str, column: Column) -> dict[str, Any]:
     accuracy: dict[str, dict[str, Any]] = {lab: {} for lab in labels + kept}
     for s in seeds:
@@ -195,10 +243,8 @@ def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
             continue
         per_seed: dict[str, Any] = {}
         for s in seeds:
-            va, vb = verdicts[s, a], verdicts[s, b]
-            d = (paired_differences(va, vb, metric)["columns"].get(column.key)
-                 if va is not None and vb is not None else None)
-            per_seed[str(s)] = d
+            cols = paired.columns(s, a, b, metric)
+            per_seed[str(s)] = cols.get(column.key) if cols is not None else None
         signs = {_sign(d["diff"]) if d and d.get("signal") else 0 for d in per_seed.values()}
         pairs.append({"a": a, "b": b, "control": b in kept, "per_seed": per_seed,
                       "held": len(signs) == 1 and 0 not in signs,
@@ -273,6 +319,16 @@ def seeds_markdown(agreement: Mapping[str, Any]) -> str:
             lines += ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
             lines += ["| " + " | ".join(cells) + " |" for cells in _pair_rows(res)]
             lines.append("")
+    for metric in agreement["metrics"]:
+        head, rows = _attribute_rows(agreement, metric)
+        if rows:
+            lines += [f"## `{metric}`, what it carries over the seeds, by attribute", "",
+                      "| " + " | ".join(head) + " |",
+                      "|---|---|" + "---:|" * (len(head) - 2)]
+            lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+            lines += ["", "Each run against each control on the questions about one "
+                      "attribute over every sub-task: the random-effects mean over the "
+                      "seeds, in points, `*` where its interval excludes zero.", ""]
     lines.append("Accuracy in % with its 95% Wilson interval; rank 1 is the best (ties share "
                  "the mean rank; controls are not ranked). A pair is apart in every seed when "
                  "its paired 95% bootstrap interval excludes zero with the same sign in each. "
@@ -281,6 +337,19 @@ def seeds_markdown(agreement: Mapping[str, Any]) -> str:
                  "when the seeds disagree beyond question sampling (I2: the share of the spread "
                  "between seeds that question sampling does not explain).")
     return "\n".join(lines) + "\n"
+
+
+def _attribute_rows(agreement: Mapping[str, Any], metric: str
+                    ) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the by-attribute table: each pair's pooled difference per
+    attribute (``-`` where a seed has no such question)."""
+    pairs = (agreement.get("attributes") or {}).get(metric) or []
+    cols = [c for c in ATTRIBUTE_COLUMNS if any(c.key in p["columns"] for p in pairs)]
+    head = ["Run", "Compared with", *(c.label for c in cols)]
+    rows = [[p["a"], p["b"], *(_diff_cell(p["columns"][c.key]["pooled"])
+                               if c.key in p["columns"] else "-" for c in cols)]
+            for p in pairs]
+    return head, rows
 
 
 def _pair_header(agreement: Mapping[str, Any]) -> list[str]:
@@ -365,6 +434,16 @@ def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
                 for cells in _pair_rows(res):
                     pairs.add_row(*(escape(c) for c in cells))
                 tables.append(pairs)
+    for metric in agreement["metrics"]:
+        head, rows = _attribute_rows(agreement, metric)
+        if rows:
+            table = Table(title=f"what it carries over the seeds: {metric} by attribute "
+                                "(points, random-effects mean, 95%; * excludes zero)")
+            for i, h in enumerate(head):
+                table.add_column(h, justify="left" if i < 2 else "right")
+            for cells in rows:
+                table.add_row(*(escape(c) for c in cells))
+            tables.append(table)
     return tables
 
 
