@@ -59,6 +59,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the default's two passes with 30% of the adapter's pooled input dropped in training
     # (the oracle's 1,962-wide projection can fit each alignment user's vector outright)
     "drop3": {"epochs": 2, "adapter_options": {"dropout": 0.3}},
+    # as many question-visits as the default's two passes, each question seen once: 1,200
+    # alignment questions per sub-task (8,400) generated from the run's data, one pass
+    "a1200-e1": {"epochs": 1, "align_per_task": 1200},
 }
 
 
@@ -304,7 +307,7 @@ def main() -> None:
     import numpy as np
     import pyarrow.ipc as ipc
     import torch
-    from recipe_search import vectors_file
+    from recipe_search import align_questions, vectors_file
     from uqa_align.llm import load_llm
     from uqa_align.train import AlignConfig, align
     from uqa_eval.evaluate import EvalConfig, evaluate
@@ -326,7 +329,8 @@ def main() -> None:
             over = dict(RECIPES[name])
             profiles = over.pop("profiles", 0)
             align_file = (with_profiles(args.run, args.work, tuple(profiles)) if profiles
-                          else args.run / "questions" / "align.arrow")
+                          else align_questions(args.run, over.pop("align_per_task", None),
+                                               args.work))
             config = AlignConfig.from_preset("default", embedding_column=column, **over)
             adapter = args.work / f"{kind}-{name}" / "adapter"
             load0 = os.getloadavg()[0]
