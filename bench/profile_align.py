@@ -62,6 +62,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # as many question-visits as the default's two passes, each question seen once: 1,200
     # alignment questions per sub-task (8,400) generated from the run's data, one pass
     "a1200-e1": {"epochs": 1, "align_per_task": 1200},
+    # the same at about the default's alignment time: 7,000 questions, one pass
+    "a1000-e1": {"epochs": 1, "align_per_task": 1000},
 }
 
 
