@@ -122,11 +122,6 @@ def _macro_cell(report: Mapping[str, Any], column: Column, metric: str) -> str:
     return pct(entry.get(f"macro_{metric}"))
 
 
-def asked_attributes(reports: Sequence[Mapping[str, Any]]) -> list[Column]:
-    """The :data:`ATTRIBUTE_COLUMNS` some question of ``reports`` asks about."""
-    return [c for c in ATTRIBUTE_COLUMNS if any(count(r, c) for r in reports)]
-
-
 def md_escape(text: str) -> str:
     return str(text).replace("|", "\\|")
 
@@ -151,7 +146,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     lines += ["", "Accuracy in %; dimension averages and Overall are micro-averaged over "
               "questions (as the paper's tables), macro rows average the sub-tasks; "
               "95% CI: Wilson score interval; `-`: no questions of that sub-task.", ""]
-    attrs = asked_attributes([report])
+    attrs = [c for c in ATTRIBUTE_COLUMNS if count(report, c)]  # the attributes asked about
     if attrs:
         lines += ["| By attribute | " + " | ".join(c.label for c in attrs) + " |",
                   "|---|" + "|".join("---:" for _ in attrs) + "|"]
@@ -382,12 +377,7 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
     if not diffs:
         return []
     lines = [f"## Is it signal? {metric} differences from the controls", "",
-             "| Run | Compared with | Questions | "
-             + " | ".join(c.label for c in DIFFERENCE_COLUMNS) + " |",
-             "|---|---|---:|" + "|".join("---:" for _ in DIFFERENCE_COLUMNS) + "|"]
-    for d in diffs:
-        lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | {d['n']} | "
-                     + " | ".join(_difference_cells(d, lambda t: f"**{t}**")) + " |")
+             *_differences_rows(diffs, DIFFERENCE_COLUMNS, questions=True)]
     lines += ["", "Points of accuracy, the run minus the control on the same questions, with "
               "the 95% paired-bootstrap interval; `*` (bold): the interval excludes zero, the "
               "difference is signal. An untrained encoder is not a control (its embedding "
@@ -397,15 +387,24 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
     attrs = _compared_attributes(diffs)
     if attrs:
         lines += [f"## What it carries: {metric} differences by attribute", "",
-                  "| Run | Compared with | " + " | ".join(c.label for c in attrs) + " |",
-                  "|---|---|" + "|".join("---:" for _ in attrs) + "|"]
-        for d in diffs:
-            lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | "
-                         + " | ".join(_difference_cells(d, lambda t: f"**{t}**", attrs))
-                         + " |")
+                  *_differences_rows(diffs, attrs, questions=False)]
         lines += ["", "The same differences on the questions about each attribute, over "
                   "every sub-task (" + ", ".join(f"{c.label.lower()} {_attribute_n(diffs, c)}"
                                                  for c in attrs) + " questions).", ""]
+    return lines
+
+
+def _differences_rows(diffs: Sequence[Mapping[str, Any]], cols: Sequence[Column], *,
+                      questions: bool) -> list[str]:
+    """A Markdown table of ``diffs`` over ``cols`` (signal in bold), with each pair's
+    question count when ``questions``."""
+    n_head, n_rule = ("Questions | ", "---:|") if questions else ("", "")
+    lines = ["| Run | Compared with | " + n_head + " | ".join(c.label for c in cols) + " |",
+             "|---|---|" + n_rule + "|".join("---:" for _ in cols) + "|"]
+    for d in diffs:
+        n = f"{d['n']} | " if questions else ""
+        lines.append(f"| {md_escape(d['subject'])} | {md_escape(d['reference'])} | {n}"
+                     + " | ".join(_difference_cells(d, lambda t: f"**{t}**", cols)) + " |")
     return lines
 
 
