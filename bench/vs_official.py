@@ -17,7 +17,11 @@ item table, on the same random clicks:
   both sides so the backbones match);
 * ours: ``uqa_encoders`` ``UserModel`` (``id-only`` features) and
   ``pretrain.training_loss``, the function ``uqa pretrain`` trains with, in
-  ``--precision``.
+  ``--precisions``.
+
+``--official-precisions fp32,bf16`` also times the official side under CPU bf16 autocast
+(float32 weights, as ours); each of our rows is then compared with the official row of the
+precision it ran in, so a bf16 figure is not set against an fp32 one.
 
 Two length regimes: ``full`` (every sequence is ``N`` clicks long) and ``paper``
 (lengths drawn as the synthetic ``full`` preset draws them, mean ~170 clicks, as the
@@ -149,8 +153,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple[Any, Any, int]:
-    """``(loss_of(ids, lengths, targets), optimizer, backbone parameters)`` of one side."""
+def build_side(name: str, side: str, precision: str,
+               root: Path | None) -> tuple[Any, Any, int, str]:
+    """``(loss_of(ids, lengths, targets), optimizer, backbone parameters, precision run)`` of
+    one side. The official side in ``bf16`` runs its forward under CPU bf16 autocast with
+    float32 weights, as ours does, so the two can be compared in the same precision."""
     import torch
     import torch.nn.functional as F
 
@@ -158,6 +165,8 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
     o, n, v = c["ours"], c["length"], c["vocab"]
     if side == "official":
         assert root is not None
+        if precision not in ("fp32", "bf16"):
+            raise SystemExit(f"official side: precision '{precision}'; expected fp32 or bf16")
         backbone = official_backbone(root, c["encoder"], o, n)
         items = torch.nn.Embedding(v, o["dim"], padding_idx=0)
         with torch.no_grad():  # std 0.02 as the official model's _init_weights (and ours)
@@ -166,10 +175,11 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
         params = list(backbone.parameters()) + list(items.parameters())
 
         def loss_of(ids: Any, lengths: Any, targets: Any) -> Any:
-            h = backbone(items(ids), lengths)
-            logits = F.linear(h, items.weight)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                h = backbone(items(ids), lengths)
+                logits = F.linear(h, items.weight)
             labels = targets.masked_fill(targets == 0, -100)
-            return F.cross_entropy(logits.view(-1, v), labels.view(-1))
+            return F.cross_entropy(logits.float().view(-1, v), labels.view(-1))
 
         count = sum(p.numel() for p in backbone.parameters())
     else:
@@ -201,10 +211,7 @@ def build_side(name: str, side: str, precision: str, root: Path | None) -> tuple
             loss_of = torch.compile(loss_of)
 
         count = enc.get_num_params()
-    return loss_of, torch.optim.AdamW(params, lr=1e-4), count
-
-
-SIDES: tuple[tuple[str, str], ...] = (("official", "fp32"), ("ours", "fp32"), ("ours", "bf16"))
+    return loss_of, torch.optim.AdamW(params, lr=1e-4), count, precision
 
 
 def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str, str]],
@@ -224,7 +231,7 @@ def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str,
     times: list[list[float]] = [[] for _ in sides]
     first: list[float] = [0.0 for _ in sides]
     for i in range(iters + warmup):
-        for j, (loss_of, opt, _) in enumerate(built):
+        for j, (loss_of, opt, _, _) in enumerate(built):
             ids, lengths, targets = batches[j][i]
             t0 = time.perf_counter()
             loss = loss_of(ids, lengths, targets)
@@ -240,7 +247,8 @@ def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str,
         median = sorted(times[j])[len(times[j]) // 2]
         rows.append({
             "config": name, "side": side, "regime": regime, "precision": precision,
-            "backbone_params": built[j][2], "batch": b, "length": n, "vocab": v,
+            "runs_in": built[j][3], "backbone_params": built[j][2], "batch": b, "length": n,
+            "vocab": v,
             "iters": len(times[j]), "median_s": round(median, 4),
             "seq_per_s": round(b / median, 3),
             "clicks_per_batch": round(sum(int(x[1].sum()) for x in batches[j]) / (iters + warmup),
@@ -301,6 +309,12 @@ def _speeds(row: dict[str, Any]) -> str:
     return f"{row['seq_per_s']} ({min(each)}-{max(each)})"
 
 
+def _precision(row: dict[str, Any]) -> str:
+    """A side's precision as asked, with what ``auto`` resolved to."""
+    asked, ran = row["precision"], row.get("runs_in", row["precision"])
+    return asked if asked.partition("+")[0] == ran else f"{asked} ({ran})"
+
+
 def markdown(res: dict[str, Any]) -> str:
     lines = [
         "# Encoder training throughput: ours vs the official UQABench modules",
@@ -312,7 +326,7 @@ def markdown(res: dict[str, Any]) -> str:
            "turns; seq/s of the median process (range over processes)."
            if res.get("alone") else "taking turns in one process."),
         "",
-        "| config | lengths | backbone params ours / official | precision (ours) "
+        "| config | lengths | backbone params ours / official | precision ours / official "
         "| ours seq/s | official seq/s | ours / official | peak RSS MiB ours / official "
         "(full lengths) |",
         "|---|---|---|---|---:|---:|---:|---|",
@@ -326,19 +340,29 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(
             f"| {row['config']} (batch {o['batch']} x {o['length']}, V {o['vocab']:,}) | "
             f"{row['regime']} | {o['backbone_params'] / 1e6:.3f}M / "
-            f"{f['backbone_params'] / 1e6:.3f}M | {o['precision']} | {_speeds(o)} | "
+            f"{f['backbone_params'] / 1e6:.3f}M | {_precision(o)} / {_precision(f)} | "
+            f"{_speeds(o)} | "
             f"{_speeds(f)} | **{row['ratio']:.2f}** | {o['peak_rss_mib']} / "
             f"{f['peak_rss_mib']} |")
     return "\n".join(lines) + "\n"
 
 
+def match_official(ours: dict[str, Any], officials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The official row ``ours`` is compared with: the one that runs in the same precision
+    (``runs_in``: what ``auto`` resolved to), else the first (fp32)."""
+    same = [f for f in officials if f.get("runs_in") == ours.get("runs_in")]
+    return same[0] if same else officials[0]
+
+
 def run(official: Path, configs: list[str], regimes: list[str], precisions: list[str],
         iters: int, warmup: int, seed: int, argv: list[str], alone: bool = False,
-        processes: int = 1) -> dict[str, Any]:
-    """Time every (config, regime), the official side and ours in each precision taking
-    steps in turn in one process (``alone``: each side in a process of its own, the sides'
-    processes taking turns ``processes`` times, each side's median process reported); peak
-    RSS of each side in a process of its own."""
+        processes: int = 1, official_precisions: tuple[str, ...] = ("fp32",)) -> dict[str, Any]:
+    """Time every (config, regime), the official side in each of ``official_precisions``
+    and ours in each of ``precisions`` taking steps in turn in one process (``alone``: each
+    side in a process of its own, the sides' processes taking turns ``processes`` times,
+    each side's median process reported); peak RSS of each side in a process of its own.
+    Each of our rows is compared with the official row in the same precision where there is
+    one (see :func:`match_official`)."""
     processes = processes if alone else 1  # taking turns: every side in one process
     commit = "unknown"
     if (official / ".git").exists():
@@ -352,7 +376,9 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
         "official_commit": commit, "load_before": _load_avg(), "rows": [], "alone": alone,
         "processes": processes,
     }
-    sides = [("official", "fp32")] + [("ours", p) for p in precisions]
+    sides = ([("official", p) for p in official_precisions]
+             + [("ours", p) for p in precisions])
+    n_official = len(official_precisions)
     each = [f"{a}:{b}" for a, b in sides]
     specs = each if alone else [",".join(each)]  # a child per side, or one for all
     for name in configs:
@@ -370,9 +396,10 @@ def run(official: Path, configs: list[str], regimes: list[str], precisions: list
                 res["rows"].append({"config": name, "regime": regime, "ours": got,
                                     "official": got, "ratio": float("nan")})
                 continue
-            f = {**got["rows"][0], "peak_rss_mib": peaks[sides[0]].get("peak_rss_mib")}
-            for o, key in zip(got["rows"][1:], sides[1:], strict=True):
-                o = {**o, "peak_rss_mib": peaks[key].get("peak_rss_mib")}
+            rows = [{**r, "peak_rss_mib": peaks[key].get("peak_rss_mib")}
+                    for r, key in zip(got["rows"], sides, strict=True)]
+            for o in rows[n_official:]:
+                f = match_official(o, rows[:n_official])
                 res["rows"].append({"config": name, "regime": regime, "ours": o,
                                     "official": f,
                                     "ratio": round(o["seq_per_s"] / f["seq_per_s"], 3)})
@@ -400,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precisions", default="fp32",
                    help="our side's precisions: fp32, bf16, auto (uqa pretrain's default); "
                    "+compile (fp32+compile) wraps our training step in torch.compile")
+    p.add_argument("--official-precisions", default="fp32",
+                   help="the official side's precisions: fp32 and/or bf16 (CPU bf16 autocast, "
+                   "float32 weights); each of ours is compared with the same precision's")
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
@@ -412,13 +442,18 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.processes < 1:
         p.error(f"--processes: {args.processes}; expected an integer >= 1")
+    official_precisions = tuple(x for x in args.official_precisions.split(",") if x)
+    if not official_precisions or set(official_precisions) - {"fp32", "bf16"}:
+        p.error(f"--official-precisions: '{args.official_precisions}'; expected fp32 and/or "
+                "bf16, comma-separated")
     configs = [c for c in args.configs.split(",") if c]
     for c in configs:
         if c not in CONFIGS:
             p.error(f"--configs: unknown config '{c}'; valid: {', '.join(CONFIGS)}")
     res = run(args.official, configs, [r for r in args.regimes.split(",") if r],
               [x for x in args.precisions.split(",") if x], args.iters, args.warmup,
-              args.seed, argv, alone=args.alone, processes=args.processes)
+              args.seed, argv, alone=args.alone, processes=args.processes,
+              official_precisions=official_precisions)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
     args.md.write_text(markdown(res))

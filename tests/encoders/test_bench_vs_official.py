@@ -82,3 +82,39 @@ def test_several_processes_keep_each_sides_median_process(vo) -> None:  # type: 
     assert vo._speeds({"seq_per_s": 4.0}) == "4.0"
     even = vo._median_processes(runs[:2])["rows"]  # the lower middle of an even count
     assert [r["seq_per_s"] for r in even] == [1.7, 3.0]
+
+
+def test_ours_is_set_against_the_official_side_in_its_own_precision(vo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With the official side in fp32 and bf16, our bf16 (and `auto` resolved to bf16) row
+    is divided by the official bf16 row, our fp32 row by the official fp32 row."""
+    speed = {"official:fp32": 1.0, "official:bf16": 2.0, "ours:fp32": 1.5, "ours:auto": 5.0}
+    runs_in = {"official:fp32": "fp32", "official:bf16": "bf16", "ours:fp32": "fp32",
+               "ours:auto": "bf16"}
+
+    def child(args: list[str]) -> dict:
+        if args[0] == "_peak":
+            return {"peak_rss_mib": 100}
+        rows = []
+        for spec in args[4].split(","):
+            side, precision = spec.split(":")
+            rows.append({"side": side, "precision": precision, "runs_in": runs_in[spec],
+                         "seq_per_s": speed[spec], "batch": 4, "length": 12, "vocab": 30,
+                         "backbone_params": 1000})
+        return {"rows": rows}
+
+    monkeypatch.setattr(vo, "_child", child)
+    res = vo.run(Path("/x"), ["tiny-test"], ["full"], ["fp32", "auto"], 3, 1, 0, [],
+                 official_precisions=("fp32", "bf16"))
+    got = {(r["ours"]["precision"], r["official"]["precision"]): r["ratio"]
+           for r in res["rows"]}
+    assert got == {("fp32", "fp32"): 1.5, ("auto", "bf16"): 2.5}
+    md = vo.markdown(res)
+    assert "| auto (bf16) / bf16 |" in md and "| fp32 / fp32 |" in md
+    # with the official side in fp32 only, every row of ours is set against it
+    res = vo.run(Path("/x"), ["tiny-test"], ["full"], ["auto"], 3, 1, 0, [])
+    assert [r["ratio"] for r in res["rows"]] == [5.0]
+
+
+def test_the_official_side_refuses_a_precision_it_has_no_path_for(vo) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit, match="official side: precision 'auto'"):
+        vo.build_side("tiny-test", "official", "auto", Path(vo.__file__).parent)
