@@ -58,6 +58,14 @@ CASES = [
     (["--set", "questions.distractors=x"], "(--set questions.distractors); valid:"),
     (["--set", "questions.eval_per_task=0"], "--set questions.eval_per_task 0: expected an "
      "integer >= 1; it would write an empty question file"),
+    (["--set", "synth.n_users=0"], "synth setting n_users=0 (--set synth.n_users): expected "
+     "an integer >= 1"),
+    (["--set", "synth.n_items=3"], "synth setting n_items=3 (--set synth.n_items): expected "
+     "an integer >= 12"),
+    (["--set", "synth.noise_range=[0.5, 0.1]"], "(--set synth.noise_range): expected [low, "
+     "high] with 0 <= low <= high <= 1"),
+    (["--set", "synth.nusers=10"], "unknown synth setting 'nusers' (--set synth.nusers); did "
+     "you mean 'n_users'?"),
     (["--set", "pretrain.encoder=foo"], "unknown encoder 'foo' (--set pretrain.encoder)"),
     (["--set", "pretrain.precision=fp8"], "unknown precision 'fp8' (--set pretrain.precision); "
      "valid: auto, bf16, fp32"),

@@ -180,14 +180,15 @@ def checked_configs(options: RunOptions) -> dict[str, Any]:
     config; nothing is run or written (:func:`validate`, :func:`stage_configs`)."""
     from uqa_align.train import AlignConfig
     from uqa_data.prepare import PrepareConfig
+    from uqa_data.presets import SynthConfig
     from uqa_data.questions import QuestionConfig
     from uqa_encoders.pretrain import PretrainConfig
     from uqa_eval.evaluate import EvalConfig
 
     validate(options)
     check_overrides(options.overrides, {
-        "prepare": PrepareConfig, "questions": QuestionConfig, "pretrain": PretrainConfig,
-        "align": AlignConfig, "eval": EvalConfig,
+        "synth": SynthConfig, "prepare": PrepareConfig, "questions": QuestionConfig,
+        "pretrain": PretrainConfig, "align": AlignConfig, "eval": EvalConfig,
     })
     return stage_configs(options)
 
@@ -236,6 +237,15 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
 
     imported = Path(options.dataset) if options.dataset != "synthetic" else None
     cfgs: dict[str, Any] = {}
+    if over("synth"):
+        if imported is not None:
+            key = next(iter(over("synth")))
+            raise UqaInputError(f"--set synth.{key}: the run reads its click log from "
+                                f"--dataset {imported}; synth settings shape synthetic data "
+                                "only (--dataset synthetic)")
+        from uqa_data.presets import synth_config
+
+        cfgs["synth"] = built("synth", lambda: synth_config(preset, **over("synth")))
     # Imported logs keep every user (no user-length filter unless --set asks for one); the
     # official UQABench files also fix the split and keep every item. A --set value wins
     # over the flag-derived one for the same setting.
@@ -336,7 +346,8 @@ def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout
                                  baseline_meta(options.run_name(), base, facts))
     return [
         ("synth", [] if imported else [s.synth_stage(layout, options.preset, options.seed,
-                                                       options.lang)]),
+                                                       options.lang,
+                                                       options.overrides.get("synth", {}))]),
         ("prepare", [s.prepare_stage(layout, (imported or layout).raw, cfgs["prepare"])]),
         ("questions", [s.questions_stage(layout, cfgs["questions"], imported)]),
         ("pretrain", [s.pretrain_stage(layout, cfgs["pretrain"], launch=launch,

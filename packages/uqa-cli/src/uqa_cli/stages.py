@@ -12,12 +12,20 @@ from uqa_eval.pipeline import Stage, config_dict, file_stamp
 from uqa_eval.stages import Launcher
 
 
-def synth_stage(layout: RunLayout, preset: str, seed: int, lang: str) -> Stage:
-    """``synth``: the seeded synthetic click log into ``raw/``."""
+def synth_stage(layout: RunLayout, preset: str, seed: int, lang: str,
+                settings: dict[str, Any] | None = None) -> Stage:
+    """``synth``: the seeded synthetic click log into ``raw/``; ``settings``: fields of
+    :class:`~uqa_data.presets.SynthConfig` changed from the preset's (``--set synth.KEY``),
+    part of the stage's fingerprint only when there are some."""
     from uqa_data.synth import synthesize
 
-    return Stage("synth", lambda: synthesize(layout.root, preset=preset, seed=seed, lang=lang),
-                 {"preset": preset, "seed": seed, "lang": lang},
+    settings = dict(settings or {})
+    fingerprint: dict[str, Any] = {"preset": preset, "seed": seed, "lang": lang}
+    if settings:
+        fingerprint["settings"] = settings
+    return Stage("synth", lambda: synthesize(layout.root, preset=preset, seed=seed, lang=lang,
+                                             **settings),
+                 fingerprint,
                  [layout.raw / "interactions.arrow", layout.raw / "items.arrow"],
                  description="synthetic Taobao-like click log", owns=[layout.raw])
 

@@ -49,11 +49,46 @@ class SynthConfig:
     """Mean clicks per session (sessions concentrate on one interest)."""
 
     def with_overrides(self, **overrides: Any) -> SynthConfig:
+        """This config with ``overrides`` (each coerced to its field's type), validated."""
+        from uqa_data.settings import coerce_settings
+
         known = {f.name for f in fields(self)}
         for key in overrides:
             if key not in known:
-                raise UnknownNameError(unknown_name_message("synth option", key, sorted(known)))
-        return replace(self, **overrides)
+                raise UnknownNameError(unknown_name_message("synth setting", key, sorted(known)))
+        return replace(self, **coerce_settings(SynthConfig, overrides, what="synth")).validate()
+
+    def validate(self) -> SynthConfig:
+        """Raise :class:`~uqa_data.settings.SettingError` naming the first setting the
+        generator cannot draw from; return ``self``."""
+        from uqa_data.settings import (
+            SettingError,
+            check_at_least,
+            check_non_negative,
+            check_positive,
+        )
+
+        check_at_least(self, "synth", 1, "n_users", "n_items", "n_categories",
+                       "brands_per_category", "shops_per_category", "shops_per_seller",
+                       "min_len")
+        check_at_least(self, "synth", self.min_len, "max_len")
+        if not self.min_len <= self.mean_len <= self.max_len:
+            raise SettingError("synth", "mean_len", self.mean_len,
+                               f"a number from min_len ({self.min_len}) to max_len "
+                               f"({self.max_len})")
+        check_at_least(self, "synth", self.n_categories, "n_items")
+        check_non_negative(self, "synth", "len_sigma", "item_zipf", "category_zipf")
+        check_positive(self, "synth", "session_mean")
+        if not 0.0 <= self.duplicate_rate < 1.0:
+            raise SettingError("synth", "duplicate_rate", self.duplicate_rate, "a number in [0, 1)")
+        for key in ("noise_range", "repeat_range"):
+            pair = getattr(self, key)
+            if not (isinstance(pair, tuple | list) and len(pair) == 2
+                    and all(isinstance(x, int | float) for x in pair)
+                    and 0.0 <= pair[0] <= pair[1] <= 1.0):
+                raise SettingError("synth", key, list(pair) if isinstance(pair, tuple) else pair,
+                                   "[low, high] with 0 <= low <= high <= 1")
+        return self
 
 
 SYNTH_PRESETS: dict[str, SynthConfig] = {

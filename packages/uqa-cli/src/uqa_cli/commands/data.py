@@ -35,20 +35,29 @@ def synth_command(
     preset: str = options.preset(),
     seed: int = options.seed("seed of every random choice"),
     lang: str = typer.Option("en", "--lang", help="language of names and titles: en or zh"),
+    sets: list[str] = options.settings("synth", "n_users=30000"),
 ) -> None:
     """Write a seeded synthetic Taobao-like click log to OUT/raw/."""
+    from dataclasses import fields
+
+    from uqa_data.presets import SynthConfig
     from uqa_data.progress import console
     from uqa_data.rundir import check_no_import
+    from uqa_data.settings import flagged
     from uqa_data.synth import check_synth_args, synthesize
 
     from uqa_cli.writing import writing_into
 
-    check_synth_args(preset, seed, lang)  # before the directory is created
+    overrides = options.parse_stage_settings(sets, "synth",
+                                             [f.name for f in fields(SynthConfig)], {})
+    flagged(lambda: check_synth_args(preset, seed, lang, **overrides),  # before the directory
+            {k: f"--set {k}" for k in overrides})
     check_no_import(RunLayout(out), "uqa data synth")
     with writing_into(out, "data synth"):
-        summary = synthesize(out, preset=preset, seed=seed, lang=lang)
+        summary = synthesize(out, preset=preset, seed=seed, lang=lang, **overrides)
+    changed = "".join(f", {k}={v}" for k, v in overrides.items())
     _print_facts(
-        f"synthetic log ({preset}, seed {seed}, {lang}) -> {RunLayout(out).raw}",
+        f"synthetic log ({preset}{changed}, seed {seed}, {lang}) -> {RunLayout(out).raw}",
         {
             k: summary[k]
             for k in (

@@ -63,7 +63,7 @@ def run_command(
     settings: list[str] = typer.Option(
         [], "--set", metavar="STAGE.KEY=VALUE",
         help="override one stage setting, e.g. --set align.steps=400 --set align.loss=options "
-        "(stages: prepare, questions, pretrain, align, eval)",
+        "(stages: synth, prepare, questions, pretrain, align, eval)",
     ),
 ) -> None:
     """Run every stage (data, questions, pre-train, embed, align, eval, report).

@@ -52,7 +52,7 @@ def study_command(
     settings: list[str] = typer.Option(
         [], "--set", metavar="STAGE.KEY=VALUE",
         help="override one stage setting in every variant, e.g. --set align.epochs=1 "
-        "(stages: prepare, questions, pretrain, align, eval; not one the study varies)"),
+        "(stages: synth, prepare, questions, pretrain, align, eval; not one the study varies)"),
     yes: bool = typer.Option(
         False, "--yes", "-y", help="go on even when the estimate exceeds --budget-minutes"
     ),

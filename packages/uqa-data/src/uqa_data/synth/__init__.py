@@ -53,12 +53,14 @@ def _ragged(values: np.ndarray, counts: np.ndarray) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values[mask]))
 
 
-def check_synth_args(preset: str, seed: int, lang: str) -> None:
-    """Raise naming the flag when the preset, seed or language is not one synthesize takes."""
+def check_synth_args(preset: str, seed: int, lang: str, **overrides: Any) -> SynthConfig:
+    """The preset's config with ``overrides``; raise naming the flag when the preset, seed
+    or language is not one synthesize takes, or naming the setting an override breaks."""
     check_preset(preset)
     if lang not in LANGS:
         raise UnknownNameError(unknown_name_message("language", lang, list(LANGS), flag="--lang"))
     check_seed(seed)
+    return synth_config(preset, **overrides)
 
 
 def synthesize(
@@ -75,8 +77,7 @@ def synthesize(
     from uqa_data.synth.catalog import build_catalog
     from uqa_data.synth.users import MAX_INTERESTS, MAX_PHASES, build_csr, generate_users
 
-    check_synth_args(preset, seed, lang)
-    cfg = synth_config(preset, **overrides)
+    cfg = check_synth_args(preset, seed, lang, **overrides)
     raw_dir = RunLayout(Path(out_dir)).raw
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
