@@ -121,6 +121,10 @@ def test_run_draws_the_log_again_when_a_synth_setting_changes(
     text, users = run("synth.n_users=150")
     assert "synth: done already, skipped" in text and users == 150
     assert run("synth.n_users=160")[1] == 160
+    # a list-valued setting (a tuple once coerced) matches its recorded fingerprint
+    assert "done already" not in run("synth.n_users=160", "synth.noise_range=[0, 0.5]")[0]
+    assert "synth: done already, skipped" in run("synth.n_users=160",
+                                                 "synth.noise_range=[0, 0.5]")[0]
     text, users = run()  # the preset's own 300 again
     assert "done already" not in text and users == 300
     assert "settings" not in json.loads((out / "run.json").read_text())["stages"]["synth"][
