@@ -245,7 +245,7 @@ def stage_configs(options: RunOptions) -> dict[str, Any]:
                                 "only (--dataset synthetic)")
         from uqa_data.presets import synth_config
 
-        cfgs["synth"] = built("synth", lambda: synth_config(preset, **over("synth")))
+        built("synth", lambda: synth_config(preset, **over("synth")))  # synth_stage draws with them
     # Imported logs keep every user (no user-length filter unless --set asks for one); the
     # official UQABench files also fix the split and keep every item. A --set value wins
     # over the flag-derived one for the same setting.
