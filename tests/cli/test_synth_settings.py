@@ -68,6 +68,7 @@ def test_every_accepted_config_draws_a_log_of_its_shape(tmp_path_factory, over: 
     ({"noise_range": [0.2, 0.1]}, "noise_range"), ({"repeat_range": [0.1, 1.5]}, "repeat_range"),
     ({"noise_range": [0.1]}, "noise_range"), ({"session_mean": 0}, "session_mean"),
     ({"item_zipf": -1}, "item_zipf"), ({"n_users": "many"}, "n_users"),
+    ({"n_categories": 100_000, "n_items": 100_000}, "n_categories"),
 ])
 def test_a_value_the_generator_cannot_draw_from_is_refused(over: dict, key: str) -> None:
     with pytest.raises(SettingError) as info:

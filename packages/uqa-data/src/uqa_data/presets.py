@@ -76,6 +76,12 @@ class SynthConfig:
             raise SettingError("synth", "mean_len", self.mean_len,
                                f"a number from min_len ({self.min_len}) to max_len "
                                f"({self.max_len})")
+        from uqa_data.synth.catalog import category_pairs
+
+        names = len(category_pairs())
+        if self.n_categories > names:
+            raise SettingError("synth", "n_categories", self.n_categories,
+                               f"an integer from 1 to {names} (the distinct category names)")
         check_at_least(self, "synth", self.n_categories, "n_items")
         check_non_negative(self, "synth", "len_sigma", "item_zipf", "category_zipf")
         check_positive(self, "synth", "session_mean")

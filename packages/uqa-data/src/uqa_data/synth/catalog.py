@@ -94,21 +94,23 @@ def _pick(pairs: tuple[tuple[str, str], ...], lang: str) -> list[str]:
     return [zh if lang == "zh" else en for en, zh in pairs]
 
 
-def build_catalog(cfg: SynthConfig, rng: np.random.Generator, lang: str) -> Catalog:
-    """Draw the item catalogue of ``cfg`` from ``rng``."""
-    C, N = cfg.n_categories, cfg.n_items
-    nouns, mods = _pick(words.CATEGORY_NOUNS, lang), _pick(words.CATEGORY_MODIFIERS, lang)
-    # (noun, modifier) pairs, minus those repeating a word ("Smart Smart Speakers").
-    pairs = [
+def category_pairs() -> list[tuple[int, int]]:
+    """The (noun, modifier) index pairs that name a category, minus those repeating a word
+    ("Smart Smart Speakers"): ``n_categories`` can be at most their number."""
+    return [
         (n, m)
         for n, (noun_en, _) in enumerate(words.CATEGORY_NOUNS)
         for m, (mod_en, _) in enumerate(words.CATEGORY_MODIFIERS)
         if not mod_en or mod_en.lower().rstrip("'s") not in noun_en.lower()
     ]
-    if len(pairs) < C:
-        raise UqaInputError(f"n_categories={C} exceeds the {len(pairs)} distinct category names")
-    if N < C:
-        raise UqaInputError(f"n_items={N} must be at least n_categories={C}")
+
+
+def build_catalog(cfg: SynthConfig, rng: np.random.Generator, lang: str) -> Catalog:
+    """Draw the item catalogue of ``cfg`` (validated: :meth:`SynthConfig.validate`) from
+    ``rng``."""
+    C, N = cfg.n_categories, cfg.n_items
+    nouns, mods = _pick(words.CATEGORY_NOUNS, lang), _pick(words.CATEGORY_MODIFIERS, lang)
+    pairs = category_pairs()
     sep = "" if lang == "zh" else " "
     cate_names = [
         (mods[pairs[k][1]] + sep + nouns[pairs[k][0]]).strip()
