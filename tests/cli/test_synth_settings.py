@@ -76,6 +76,16 @@ def test_a_value_the_generator_cannot_draw_from_is_refused(over: dict, key: str)
     assert info.value.key == key and info.value.what == "synth"
 
 
+@pytest.mark.parametrize(("over", "expected"), [
+    ({"n_items": 11}, "expected an integer >= n_categories (12)"),
+    ({"min_len": 20, "max_len": 10}, "expected an integer >= min_len (20)"),
+])
+def test_a_bound_set_by_another_setting_names_it(over: dict, expected: str) -> None:
+    with pytest.raises(SettingError) as info:
+        synth_config("tiny", **over)
+    assert str(info.value).endswith(expected)
+
+
 def test_every_preset_is_a_valid_config() -> None:
     from uqa_data.presets import PRESETS
 

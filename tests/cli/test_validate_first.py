@@ -61,7 +61,7 @@ CASES = [
     (["--set", "synth.n_users=0"], "synth setting n_users=0 (--set synth.n_users): expected "
      "an integer >= 1"),
     (["--set", "synth.n_items=3"], "synth setting n_items=3 (--set synth.n_items): expected "
-     "an integer >= 12"),
+     "an integer >= n_categories (12)"),
     (["--set", "synth.noise_range=[0.5, 0.1]"], "(--set synth.noise_range): expected [low, "
      "high] with 0 <= low <= high <= 1"),
     (["--set", "synth.nusers=10"], "unknown synth setting 'nusers' (--set synth.nusers); did "

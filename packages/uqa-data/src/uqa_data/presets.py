@@ -71,7 +71,7 @@ class SynthConfig:
         check_at_least(self, "synth", 1, "n_users", "n_items", "n_categories",
                        "brands_per_category", "shops_per_category", "shops_per_seller",
                        "min_len")
-        check_at_least(self, "synth", self.min_len, "max_len")
+        check_at_least(self, "synth", self.min_len, "max_len", bound="min_len")
         if not self.min_len <= self.mean_len <= self.max_len:
             raise SettingError("synth", "mean_len", self.mean_len,
                                f"a number from min_len ({self.min_len}) to max_len "
@@ -82,7 +82,7 @@ class SynthConfig:
         if self.n_categories > names:
             raise SettingError("synth", "n_categories", self.n_categories,
                                f"an integer from 1 to {names} (the distinct category names)")
-        check_at_least(self, "synth", self.n_categories, "n_items")
+        check_at_least(self, "synth", self.n_categories, "n_items", bound="n_categories")
         check_non_negative(self, "synth", "len_sigma", "item_zipf", "category_zipf")
         check_positive(self, "synth", "session_mean")
         if not 0.0 <= self.duplicate_rate < 1.0:

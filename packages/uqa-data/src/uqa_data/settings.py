@@ -216,14 +216,17 @@ def check_positive(config: Any, what: str, *names: str) -> None:
             raise SettingError(what, name, v, "a number > 0")
 
 
-def check_at_least(config: Any, what: str, minimum: int, *names: str) -> None:
-    """Each named setting (when not None) is an integer >= ``minimum``."""
+def check_at_least(config: Any, what: str, minimum: int, *names: str,
+                   bound: str | None = None) -> None:
+    """Each named setting (when not None) is an integer >= ``minimum``; ``bound`` names
+    the setting ``minimum`` comes from, for the message (``>= n_categories (40)``)."""
     for name in names:
         v = getattr(config, name)
         if v is None:
             continue
         if not (isinstance(v, int) and not isinstance(v, bool) and v >= minimum):
-            raise SettingError(what, name, v, f"an integer >= {minimum}")
+            limit = f"{bound} ({minimum})" if bound else str(minimum)
+            raise SettingError(what, name, v, f"an integer >= {limit}")
 
 
 def check_seed(seed: Any, flag: str = "--seed") -> None:
