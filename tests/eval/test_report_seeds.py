@@ -22,6 +22,7 @@ from uqa_eval.report.seeds import (
     seed_agreement,
     seeds_markdown,
     seeds_tables,
+    tau_b_interval,
     write_seed_agreement,
 )
 
@@ -63,6 +64,51 @@ def test_tau_b_matches_its_definition_and_scipy(pairs: list[tuple[int, int]]) ->
         return
     assert ours == pytest.approx(ref, abs=1e-12)
     assert ours == pytest.approx(kendalltau(a, b, variant="b").statistic, abs=1e-9)
+
+
+def slow_tau_interval(first: np.ndarray, second: np.ndarray, resamples: int,
+                      seed: int) -> tuple[float, float] | None:
+    """Reference: the same draws, each resample's accuracies ranked by the slow tau-b."""
+    rng = np.random.default_rng(seed)
+    draws = [rng.multinomial(c.shape[1], np.full(c.shape[1], 1 / c.shape[1]), size=resamples)
+             for c in (first, second)]
+    taus = []
+    for r in range(resamples):
+        acc = [[float((w[r] * row).sum()) for row in c]
+               for w, c in zip(draws, (first, second), strict=True)]
+        t = slow_tau_b(*acc)
+        if not math.isnan(t):
+            taus.append(t)
+    if len(taus) * 2 <= resamples:
+        return None
+    lo, hi = np.quantile(taus, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 30), st.integers(1, 30), st.integers(0, 2**16))
+def test_tau_interval_matches_a_slow_reference(runs: int, n_a: int, n_b: int,
+                                               seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    first, second = rng.random((runs, n_a)) < 0.5, rng.random((runs, n_b)) < 0.5
+    ours = tau_b_interval(first, second, resamples=60, seed=seed)
+    ref = slow_tau_interval(first, second, 60, seed)
+    assert (ours is None) == (ref is None)
+    if ours is not None:
+        assert ours == pytest.approx(ref, abs=1e-12)
+
+
+def test_tau_interval_tells_a_ranking_from_question_noise() -> None:
+    rng = np.random.default_rng(0)
+    levels = np.array([[0.3], [0.5], [0.7], [0.9]])
+    # four runs 20 points apart, ranked the same in both seeds: tau-b 1 on nearly every draw
+    lo, hi = tau_b_interval(rng.random((4, 300)) < levels, rng.random((4, 300)) < levels)
+    assert lo == 1.0 and hi == 1.0
+    # four runs of the same skill: any ordering is question noise, the interval spans zero
+    same = np.full((4, 1), 0.4)
+    lo, hi = tau_b_interval(rng.random((4, 300)) < same, rng.random((4, 300)) < same)
+    assert lo < -0.3 and hi > 0.3
+    assert tau_b_interval(rng.random((1, 50)) < 0.5, rng.random((1, 50)) < 0.5) is None
 
 
 def test_ranks_share_ties() -> None:
@@ -122,7 +168,9 @@ def test_agreement_ranks_taus_and_held_pairs(tmp_path: Path) -> None:
     # sasrec beats both by 25+ points everywhere; gru4rec vs hstu flips between seeds
     assert held == {("gru4rec", "sasrec"), ("sasrec", "hstu")}
     md = seeds_markdown(agreement)
-    assert "Kendall tau-b, seeds 0 and 1, Int. Avg. (3 runs): +0.33" in md
+    assert "Kendall tau-b, seeds 0 and 1, Int. Avg. (3 runs): +0.33 [" in md
+    # nested right answers keep each seed's order on every draw that separates the runs
+    assert res["tau"][0]["lo"] <= res["tau"][0]["tau_b"] <= res["tau"][0]["hi"]
     assert "Pairs of runs apart beyond noise in all 2 seeds: 2 of 3: sasrec > gru4rec (+" in md
     assert "against their controls" not in md  # none given
     assert "| sasrec | 70.0 [" in md and "| 72.5 | 1 | 1 |" in md

@@ -611,7 +611,7 @@ DIFFERENCE_COLUMNS: tuple[Column, ...] = (
 the oracle vector can inform."""
 
 
-def _in_column(v: Verdicts, column: Column) -> np.ndarray:
+def in_column(v: Verdicts, column: Column) -> np.ndarray:
     """Which of ``v``'s questions count in ``column``."""
     if column.kind == "overall":
         return np.ones(len(v.tasks), dtype=bool)
@@ -644,7 +644,7 @@ def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "ac
     if a is None or b is None:
         return out
     for column in (*DIFFERENCE_COLUMNS, *ATTRIBUTE_COLUMNS):
-        keep = _in_column(subject, column)[si]
+        keep = in_column(subject, column)[si]
         out["columns"][column.key] = paired_difference(a[si][keep], b[ri][keep])
     return out
 

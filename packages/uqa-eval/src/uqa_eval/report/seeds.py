@@ -11,7 +11,7 @@ Seed agreement (schema ``uqa-seeds/1``)::
          "accuracy": {label: {seed: {"acc", "lo", "hi", "n"}}},
          "mean": {label: mean accuracy over the seeds},
          "rank": {label: {seed: rank}},          # 1 = best; ties share the mean rank
-         "tau": [{"seeds": [a, b], "tau_b", "n"}],
+         "tau": [{"seeds": [a, b], "tau_b", "n", "lo", "hi"}],  # lo, hi: 95% bootstrap
          "pairs": [{"a", "b", "control", "per_seed": {seed: paired difference a - b},
                     "held", "pooled": {"diff", "lo", "hi", "tau2", "i2", "signal"}}]}}},
      "attributes": {metric: [{"a", "b", "columns": {attribute: {"per_seed", "pooled"}}}]},
@@ -36,13 +36,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from uqa_data.errors import UqaInputError
 
 from uqa_eval.report.aggregate import (
     ATTRIBUTE_COLUMNS,
     Column,
+    Verdicts,
     entry_of,
     has_metric,
+    in_column,
     paired_differences,
 )
 from uqa_eval.report.compare import load_run, run_verdicts
@@ -84,6 +87,67 @@ def kendall_tau_b(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
+
+
+TAU_RESAMPLES = 2000
+
+
+def tau_b_interval(first: np.ndarray, second: np.ndarray, *, resamples: int = TAU_RESAMPLES,
+                   seed: int = 0) -> tuple[float, float] | None:
+    """95% bootstrap interval of the tau-b between two seeds' rankings of the same runs.
+
+    ``first`` and ``second`` are ``[runs, questions]`` correctness, one row per run in the
+    same order, each seed over its own questions. Each resample draws each seed's questions
+    again with replacement (every run of a seed keeps the same draw: they answered the
+    same questions), ranks the runs by how many they got right and takes tau-b: how far
+    question sampling alone moves the agreement (not training, which a seed also draws).
+    None with fewer than two runs or when tau-b is undefined (every run tied) on more
+    than half of the resamples."""
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    k = first.shape[0]
+    if k < 2 or second.shape[0] != k or not first.shape[1] or not second.shape[1]:
+        return None
+    rng = np.random.default_rng(seed)
+    counts = []
+    for c in (first, second):  # [resamples, runs]: right answers on each draw
+        n = c.shape[1]
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
+        counts.append(weights @ c.T)
+    i, j = np.triu_indices(k, 1)
+    da, db = (np.sign(c[:, i] - c[:, j]) for c in counts)
+    concordant = ((da * db) > 0).sum(1)
+    discordant = ((da * db) < 0).sum(1)
+    ties_a = ((da == 0) & (db != 0)).sum(1)
+    ties_b = ((db == 0) & (da != 0)).sum(1)
+    untied = concordant + discordant
+    denom = np.sqrt((untied + ties_a) * (untied + ties_b)).astype(float)
+    ok = denom > 0
+    if ok.sum() * 2 <= resamples:
+        return None
+    taus = (concordant - discordant)[ok] / denom[ok]
+    lo, hi = np.quantile(taus, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def _correctness(verdicts: Mapping[Any, Verdicts | None], keys: Sequence[Any], metric: str,
+                 column: Column) -> np.ndarray | None:
+    """``[runs, questions]`` correctness of the runs ``keys`` (one seed's) on the questions
+    of ``column`` that all of them answered, or None where one has no such verdicts."""
+    got = [verdicts.get(key) for key in keys]
+    if any(v is None for v in got):
+        return None
+    arrays = [{"acc": v.correct, "acc_pmi": v.correct_pmi}.get(metric) for v in got]
+    if any(a is None for a in arrays):
+        return None
+    common = set(got[0].question_ids).intersection(*(v.question_ids for v in got[1:]))
+    first = got[0]
+    keep = in_column(first, column)
+    ids = [q for q, k in zip(first.question_ids, keep, strict=True) if k and q in common]
+    rows = []
+    for v, a in zip(got, arrays, strict=True):
+        at = {q: i for i, q in enumerate(v.question_ids)}
+        rows.append(np.asarray(a, dtype=bool)[[at[q] for q in ids]])
+    return np.stack(rows)
 
 
 def ranks(scores: Mapping[str, float]) -> dict[str, float]:
@@ -233,10 +297,17 @@ def _column_agreement(seeds: list[int], labels: list[str], kept: list[str],
     ranked = [lab for lab in labels if lab in answered]
     per_seed_rank = {s: ranks({lab: accuracy[lab][str(s)]["acc"] for lab in ranked})
                      for s in seeds}
-    tau = [{"seeds": [a, b], "n": len(ranked),
-            "tau_b": _finite(kendall_tau_b([accuracy[lab][str(a)]["acc"] for lab in ranked],
-                                           [accuracy[lab][str(b)]["acc"] for lab in ranked]))}
-           for a, b in itertools.combinations(seeds, 2)] if len(ranked) >= 2 else []
+    tau = []
+    if len(ranked) >= 2:
+        right = {s: _correctness(paired.verdicts, [(s, lab) for lab in ranked], metric, column)
+                 for s in seeds}
+        for a, b in itertools.combinations(seeds, 2):
+            t = _finite(kendall_tau_b([accuracy[lab][str(a)]["acc"] for lab in ranked],
+                                      [accuracy[lab][str(b)]["acc"] for lab in ranked]))
+            ci = (tau_b_interval(right[a], right[b])
+                  if t is not None and right[a] is not None and right[b] is not None else None)
+            tau.append({"seeds": [a, b], "n": len(ranked), "tau_b": t,
+                        "lo": ci and ci[0], "hi": ci and ci[1]})
     pairs = []
     for a, b in compared:
         if a not in answered or b not in answered:
@@ -384,6 +455,9 @@ def tau_sentence(tau: Mapping[str, Any], where: str) -> str:
     t = tau["tau_b"]
     value = "undefined (a ranking with every score tied)" if t is None or math.isnan(t) \
         else f"{t:+.2f}"
+    if tau.get("lo") is not None:
+        value += (f" [{tau['lo']:+.2f}, {tau['hi']:+.2f}] (95% bootstrap over each seed's "
+                  "questions: how far question sampling alone moves it)")
     return f"Kendall tau-b, seeds {a} and {b}, {where} ({tau['n']} runs): {value}"
 
 
