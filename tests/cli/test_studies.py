@@ -253,6 +253,9 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
             res = agreement["results"][metric][column]
             assert set(res["rank"]) == {"gru4rec", "sasrec"}
             assert len(res["tau"]) == 1
+            tau = res["tau"][0]  # two runs: tau-b is +-1, or undefined when they tie
+            if tau["tau_b"] is not None:
+                assert -1 <= tau["lo"] <= tau["hi"] <= 1
             assert {(p["a"], p["b"]) for p in res["pairs"]} == {
                 ("gru4rec", "sasrec"), ("gru4rec", "none"), ("sasrec", "none")}
             for seed in ("0", "1"):
