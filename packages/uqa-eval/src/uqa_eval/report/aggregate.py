@@ -626,6 +626,12 @@ def in_column(v: Verdicts, column: Column) -> np.ndarray:
     return np.asarray([d == column.key for d in dims], dtype=bool)
 
 
+def correct_by(v: Verdicts, metric: str) -> np.ndarray | None:
+    """``v``'s per-question correctness under ``metric`` (``acc``, ``acc_norm`` or
+    ``acc_pmi``), or None where the run has no such verdicts."""
+    return {"acc": v.correct, "acc_norm": v.correct_norm, "acc_pmi": v.correct_pmi}[metric]
+
+
 def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "acc"
                        ) -> dict[str, Any]:
     """``subject`` minus ``reference`` on the questions both answered, per column of
@@ -635,11 +641,7 @@ def paired_differences(subject: Verdicts, reference: Verdicts, metric: str = "ac
     common = [(i, ref_at[q]) for i, q in enumerate(subject.question_ids) if q in ref_at]
     si = np.asarray([a for a, _ in common], dtype=np.int64)
     ri = np.asarray([b for _, b in common], dtype=np.int64)
-
-    def verdicts(v: Verdicts) -> np.ndarray | None:
-        return {"acc": v.correct, "acc_norm": v.correct_norm, "acc_pmi": v.correct_pmi}[metric]
-
-    a, b = verdicts(subject), verdicts(reference)
+    a, b = correct_by(subject, metric), correct_by(reference, metric)
     out: dict[str, Any] = {"n": len(common), "columns": {}}
     if a is None or b is None:
         return out

@@ -43,6 +43,7 @@ from uqa_eval.report.aggregate import (
     ATTRIBUTE_COLUMNS,
     Column,
     Verdicts,
+    correct_by,
     entry_of,
     has_metric,
     in_column,
@@ -120,7 +121,7 @@ def tau_b_interval(first: np.ndarray, second: np.ndarray, *, resamples: int = TA
     ties_a = ((da == 0) & (db != 0)).sum(1)
     ties_b = ((db == 0) & (da != 0)).sum(1)
     untied = concordant + discordant
-    denom = np.sqrt((untied + ties_a) * (untied + ties_b)).astype(float)
+    denom = np.sqrt((untied + ties_a) * (untied + ties_b))
     ok = denom > 0
     if ok.sum() * 2 <= resamples:
         return None
@@ -136,7 +137,7 @@ def _correctness(verdicts: Mapping[Any, Verdicts | None], keys: Sequence[Any], m
     got = [verdicts.get(key) for key in keys]
     if any(v is None for v in got):
         return None
-    arrays = [{"acc": v.correct, "acc_pmi": v.correct_pmi}.get(metric) for v in got]
+    arrays = [correct_by(v, metric) for v in got]
     if any(a is None for a in arrays):
         return None
     common = set(got[0].question_ids).intersection(*(v.question_ids for v in got[1:]))
