@@ -57,11 +57,12 @@ def _write_embeddings(rows: list[torch.Tensor], user_ids: list, path: Path) -> N
 
 def _identity_adapter(template: Path, out: Path, width: int, tokens: int, in_mean: torch.Tensor,
                       gain: float = 1.0, bias: torch.Tensor | None = None) -> None:
-    """An identity ``mean_linear`` (times ``gain``, plus ``bias``) with the template's config."""
+    """An identity ``mean_linear`` (times ``gain``, plus ``bias``, over the mean of the
+    positions) with the template's config."""
     cfg = json.loads((template / "config.json").read_text())
     cfg["adapter"].update(in_dim=width, num_tokens=tokens)
-    cfg["adapter"]["options"]["num_tokens"] = tokens
-    cfg["align"]["adapter_options"] = {"num_tokens": tokens}
+    cfg["adapter"]["options"].update(num_tokens=tokens, pool="mean")
+    cfg["align"]["adapter_options"] = {"num_tokens": tokens, "pool": "mean"}
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(cfg, indent=2))
     norm = load_file(str(template / "adapter.safetensors"))["out_norm"]

@@ -14,7 +14,8 @@ predictions (``baselines/none``). One JSON line per recipe and vectors in ``--ou
 ``--vectors`` takes ``sasrec``, ``random`` (its untrained twin), ``oracle`` (the one-hot
 planted truth) and ``oracle-names`` (the same truth written in the LLM's token
 embeddings, :func:`names_oracle`); the recipes (:data:`RECIPES`) also hold the
-experiments that followed the captions.
+experiments that followed the captions; each names its pooling or was recorded with the
+mean (:func:`recipe_search.recorded_pool`).
 
     python bench/profile_align.py --run runs/default-sasrec-mean_linear-s0 \\
         --vectors oracle --recipes ref,prof --out bench/results/profile_align.jsonl
@@ -314,7 +315,7 @@ def main() -> None:
     import numpy as np
     import pyarrow.ipc as ipc
     import torch
-    from recipe_search import align_questions, vectors_file
+    from recipe_search import align_questions, recorded_pool, vectors_file
     from uqa_align.llm import load_llm
     from uqa_align.train import AlignConfig, align
     from uqa_eval.evaluate import EvalConfig, evaluate
@@ -333,7 +334,7 @@ def main() -> None:
                                                                            args.work))
         column = "embedding" if kind.startswith("oracle") else "embeddings"
         for name in args.recipes.split(","):
-            over = dict(RECIPES[name])
+            over = recorded_pool(RECIPES[name])
             profiles = over.pop("profiles", 0)
             align_file = (with_profiles(args.run, args.work, tuple(profiles)) if profiles
                           else align_questions(args.run, over.pop("align_per_task", None),

@@ -78,7 +78,15 @@ RECIPES: dict[str, dict[str, Any]] = {
 }
 """Recipe name -> AlignConfig overrides (on top of the ``default`` preset); the key
 ``align_per_task`` instead aligns on that many questions per sub-task, generated from the
-run's data with its question settings (the evaluation questions stay the run's own)."""
+run's data with its question settings (the evaluation questions stay the run's own).
+Every recipe was recorded with ``mean_linear`` pooling the mean of the states, its
+default until the last state took over: :func:`recorded_pool` keeps it so."""
+
+
+def recorded_pool(over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` with ``mean_linear``'s ``pool`` set to ``mean`` unless it names one."""
+    options = {"pool": "mean", **over.get("adapter_options", {})}
+    return {**over, "adapter_options": options}
 
 
 def align_questions(run: Path, per_task: int | None, work: Path) -> Path:
@@ -199,7 +207,7 @@ def main() -> None:
         train_emb, test_emb = vectors_file(args.run, kind, args.work)
         column = "embedding" if kind == "oracle" else "embeddings"
         for name in args.recipes.split(","):
-            over = RECIPES[name]
+            over = recorded_pool(RECIPES[name])
             align_file = align_questions(args.run, over.get("align_per_task"), args.work)
             config = AlignConfig.from_preset(
                 "default", embedding_column=column,

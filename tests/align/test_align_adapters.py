@@ -194,6 +194,17 @@ def test_mean_linear_pools(pool) -> None:
     assert torch.allclose(a(emb, mask)[:, 0], a.proj(pooled), atol=1e-6)
 
 
+def test_mean_linear_pools_the_last_state_by_default() -> None:
+    """Without options ``mean_linear`` reads the state after each user's last valid click
+    (users of different lengths), not the mean of the paper's adapter."""
+    a = build_adapter("mean_linear", 3, 8, {})
+    assert a.config.pool == "last"
+    emb = torch.randn(4, 5, 3, generator=torch.Generator().manual_seed(2))
+    mask = torch.arange(5)[None, :] < torch.tensor([5, 3, 1, 2])[:, None]
+    last = emb[torch.arange(4), torch.tensor([4, 2, 0, 1])]
+    assert torch.allclose(a(emb, mask)[:, 0], a.proj(a.standardise(last)), atol=1e-6)
+
+
 def test_unknown_pool_is_refused() -> None:
     with pytest.raises(UqaInputError, match="pool 'first' is not one of mean, last, both"):
         build_adapter("mean_linear", 3, 8, {"pool": "first"})
@@ -208,7 +219,7 @@ def test_mean_linear_dropout_only_in_training() -> None:
     a.proj.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].detach()))
     emb = torch.randn(64, 3, 6, generator=torch.Generator().manual_seed(1))
     mask = torch.ones(64, 3, dtype=torch.bool)
-    full = emb.mean(1)
+    full = emb[:, -1]  # the default pool: the state after the last click
     a.train()
     a(emb, mask)
     kept = seen[-1] != 0
