@@ -5,7 +5,8 @@ and prints, per seed, every encoder's accuracy with its 95% Wilson interval, ove
 and on interest perception (li, si, it), its paired differences from the ``none``
 control and from its own ``shuffled`` control when the study has them, and its rank;
 which encoders differ from each other beyond noise (paired over the same questions);
-then Kendall's tau between the seeds' rankings (tau-b, ties counted), for both measures:
+then Kendall's tau between the seeds' rankings (tau-b, ties counted) with its 95% bootstrap
+interval over each seed's questions, for both measures:
 
     uqa study table2 --preset default --baselines none,shuffled --seed 0 --out runs/t2-s0 --yes
     uqa study table2 --preset default --baselines none,shuffled --seed 1 --out runs/t2-s1 --yes
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.ipc as ipc
 from uqa_eval.report.seeds import kendall_tau_b as kendall_tau
+from uqa_eval.report.seeds import tau_b_interval, tau_sentence
 
 INTEREST = ("li", "si", "it")
 ENCODERS = ("gru4rec", "sasrec", "mamba4rec", "hstu", "trm_plus")
@@ -61,7 +63,7 @@ def main() -> None:
         return (f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"
                 f"{'*' if d['signal'] else ''}")
 
-    lines, scores = [], {}
+    lines, scores, answers = [], {}, {}
     for study in args.studies:
         seed = json.loads((study / "study.json").read_text()).get("seed")
         questions = study / ENCODERS[0] / "questions" / "eval.arrow"
@@ -92,6 +94,7 @@ def main() -> None:
             for rank, r in enumerate(order, 1):
                 r[f"rank_{key}"] = rank
         scores[seed] = {r["encoder"]: (r["overall"], r["ip"]) for r in rows}
+        answers[seed] = {r["encoder"]: (r["correct"], r["mask"]) for r in rows}
         cols = ["encoder", "overall", "interest perception",
                 *(["overall - none", "interest - none"] if ref is not None else []),
                 "overall - own shuffled", "interest - own shuffled",
@@ -120,8 +123,12 @@ def main() -> None:
         common = [e for e in ENCODERS if e in scores[a] and e in scores[b]]
         for k, what in ((0, "overall"), (1, "interest perception")):
             tau = kendall_tau([scores[a][e][k] for e in common], [scores[b][e][k] for e in common])
-            lines.append(f"Kendall tau-b, seeds {a} and {b}, {what} ({len(common)} encoders): "
-                         f"{tau:+.2f}")
+            first, second = ([answers[s][e][0][answers[s][e][1]] if k else answers[s][e][0]
+                              for e in common] for s in (a, b))
+            lo_hi = tau_b_interval(np.array(first), np.array(second))
+            lines.append(tau_sentence({"seeds": (a, b), "tau_b": tau, "n": len(common),
+                                       "lo": lo_hi[0] if lo_hi else None,
+                                       "hi": lo_hi[1] if lo_hi else None}, what))
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -87,7 +87,7 @@ def kendall_tau_b(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
+    return int(x > 0) - int(x < 0)
 
 
 TAU_RESAMPLES = 2000
