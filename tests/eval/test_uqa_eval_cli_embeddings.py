@@ -86,3 +86,39 @@ def test_unknown_control_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert info.value.code == 2
     assert "unknown control(s) shuffle (--controls); valid: none, shuffled" in " ".join(
         capsys.readouterr().err.split())
+
+
+def test_adapter_option_reaches_the_adapter(tmp_path: Path, tiny_llm_dir: Path, capsys) -> None:
+    """``--adapter-option pool=mean``: the per-position embeddings are averaged instead of
+    read at the last position, and the adapter's config says so."""
+    emb, align_q, eval_q = write_inputs(tmp_path, per_position=True)
+    out = tmp_path / "out"
+    try:
+        main(["score-embeddings", "--embeddings", str(emb), "--align-questions", str(align_q),
+              "--eval-questions", str(eval_q), "--llm", str(tiny_llm_dir), "--preset", "tiny",
+              "--steps", "1", "--controls", "", "--adapter-option", "pool=mean",
+              "--adapter-option", "num_tokens=2", "--out", str(out), "--json"])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    config = read_json(out / "adapter" / "config.json")
+    assert config["adapter"]["options"]["pool"] == "mean"
+    assert config["adapter"]["options"]["num_tokens"] == 2
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("pool=first", "adapter 'mean_linear': pool 'first' is not one of mean, last, both"),
+    ("pool", "--adapter-option 'pool' is not KEY=VALUE (an option of the adapter)"),
+    ("size=3", "adapter 'mean_linear': unknown option(s) size; valid: dropout, init_std, "
+               "num_tokens, pool, scale"),
+])
+def test_bad_adapter_option_is_refused_before_anything_is_written(
+        tmp_path: Path, capsys, option: str, message: str) -> None:
+    emb, align_q, eval_q = write_inputs(tmp_path, per_position=True)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        main(["score-embeddings", "--embeddings", str(emb), "--align-questions", str(align_q),
+              "--eval-questions", str(eval_q), "--adapter-option", option, "--out", str(out)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert not out.exists()

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 from uqa_data.presets import PRESETS
+from uqa_data.settings import setting_value
 
 T = TypeVar("T")
 
@@ -92,15 +93,6 @@ def parse_stage_settings(items: Sequence[str], stage: str, known: Sequence[str],
     return out
 
 
-def setting_value(raw: str) -> Any:
-    """A ``--set`` value: JSON when it parses as JSON (numbers, true/false, lists,
-    objects), else the text itself."""
-    import json
-
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
 
 
 def stage_config(make: Callable[..., T], preset: str | None, out: Path,

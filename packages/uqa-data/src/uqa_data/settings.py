@@ -78,6 +78,29 @@ def flagged(make: Callable[[], T], flags: Mapping[str, str]) -> T:
         raise
 
 
+def setting_value(raw: str) -> Any:
+    """A ``--set`` value: JSON when it parses as JSON (numbers, true/false, lists,
+    objects), else the text itself."""
+    import json
+
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def key_values(items: Sequence[str], flag: str, noun: str) -> dict[str, Any]:
+    """``["pool=mean", "num_tokens=4"]`` -> ``{"pool": "mean", "num_tokens": 4}`` (values
+    read by :func:`setting_value`); an item without ``KEY=`` is refused naming ``flag``."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise UqaInputError(f"{flag} '{item}' is not KEY=VALUE ({noun})")
+        out[key.strip()] = setting_value(raw)
+    return out
+
+
 def given_flags(values: Mapping[str, Any]) -> dict[str, str]:
     """Setting -> its command-line flag (``max_questions`` -> ``--max-questions``), for the
     values a command was given (not None)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from uqa_data.presets import PRESETS
 from uqa_data.progress import console
+from uqa_data.settings import key_values
 
 from uqa_eval.console_script import console_app, run_console_app
 
@@ -94,6 +95,12 @@ def score_embeddings_command(
     adapter: str = typer.Option(
         "mean_linear", "--adapter", help="Adapter: mean_linear or qformer."
     ),
+    adapter_option: list[str] = typer.Option(
+        [], "--adapter-option", metavar="KEY=VALUE", show_default=False,
+        help="An option of the adapter (repeatable; values are JSON when they parse), e.g. "
+        "pool=mean: mean_linear reads the mean of the per-position embeddings instead of the "
+        "last one (for an encoder whose last position is not its summary).",
+    ),
     preset: str = typer.Option(
         "default", "--preset", help=f"Alignment/evaluation preset: {', '.join(PRESETS)}."
     ),
@@ -127,6 +134,7 @@ def score_embeddings_command(
     from uqa_eval.report import comparison_table, load_comparison, print_table, report_table
 
     target = out or Path("uqa-eval-runs") / embeddings.stem
+    options = key_values(adapter_option, "--adapter-option", "an option of the adapter") or None
     report = score_embeddings(
         embeddings,
         align_questions,
@@ -137,7 +145,8 @@ def score_embeddings_command(
         adapter=adapter,
         preset=preset,
         controls=[c.strip() for c in controls.split(",") if c.strip()],
-        overrides={"mode": mode, "steps": steps, "strategy": strategy},
+        overrides={"mode": mode, "steps": steps, "strategy": strategy,
+                   "adapter_options": options},
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
     layout = RunLayout(target)

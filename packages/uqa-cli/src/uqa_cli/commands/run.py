@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 from uqa_data.errors import UqaInputError
+from uqa_data.settings import setting_value
 
 from uqa_cli import options
 
@@ -108,5 +109,5 @@ def parse_settings(settings: list[str]) -> dict[str, dict[str, Any]]:
         if not eq or not dot or not name:
             raise UqaInputError(f"--set '{item}' is not STAGE.KEY=VALUE "
                                 "(e.g. --set align.steps=400)")
-        out.setdefault(stage, {})[name.strip()] = options.setting_value(raw)
+        out.setdefault(stage, {})[name.strip()] = setting_value(raw)
     return out
