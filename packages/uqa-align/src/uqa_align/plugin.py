@@ -21,7 +21,7 @@ def uqa_register_adapters() -> list[ComponentSpec]:
             kind="adapter", name="mean_linear",
             target="uqa_align.adapters.mean_linear:MeanLinear",
             config="uqa_align.adapters.mean_linear:MeanLinearConfig",
-            description="mean over valid positions + linear (1 soft token; paper default)",
+            description="last state (pool=mean: the paper's mean) + linear, 1 soft token",
             options={"num_tokens": 1},
         ),
         ComponentSpec(
