@@ -63,7 +63,7 @@ def main() -> None:
         return (f"{100 * d['diff']:+.1f} [{100 * d['lo']:+.1f}, {100 * d['hi']:+.1f}]"
                 f"{'*' if d['signal'] else ''}")
 
-    lines, scores, answers = [], {}, {}
+    lines, answers = [], {}
     for study in args.studies:
         seed = json.loads((study / "study.json").read_text()).get("seed")
         questions = study / ENCODERS[0] / "questions" / "eval.arrow"
@@ -93,7 +93,6 @@ def main() -> None:
             order = sorted(rows, key=lambda r: -r[key])
             for rank, r in enumerate(order, 1):
                 r[f"rank_{key}"] = rank
-        scores[seed] = {r["encoder"]: (r["overall"], r["ip"]) for r in rows}
         answers[seed] = {r["encoder"]: (r["correct"], r["mask"]) for r in rows}
         cols = ["encoder", "overall", "interest perception",
                 *(["overall - none", "interest - none"] if ref is not None else []),
@@ -118,14 +117,15 @@ def main() -> None:
             lines.append(f"Encoder pairs apart beyond noise, {what}: {len(apart)} of {pairs}"
                          + (f": {', '.join(apart)}" if apart else ""))
         lines.append("")
-    seeds = list(scores)
-    for a, b in itertools.combinations(seeds, 2):
-        common = [e for e in ENCODERS if e in scores[a] and e in scores[b]]
-        for k, what in ((0, "overall"), (1, "interest perception")):
-            tau = kendall_tau([scores[a][e][k] for e in common], [scores[b][e][k] for e in common])
-            first, second = ([answers[s][e][0][answers[s][e][1]] if k else answers[s][e][0]
-                              for e in common] for s in (a, b))
-            lo_hi = tau_b_interval(np.array(first), np.array(second))
+    for a, b in itertools.combinations(list(answers), 2):
+        common = [e for e in ENCODERS if e in answers[a] and e in answers[b]]
+        for interest, what in ((False, "overall"), (True, "interest perception")):
+            # [encoders, questions] correctness of each seed, on the measure's questions
+            first, second = (np.array([c[ip] if interest else c
+                                       for c, ip in (answers[s][e] for e in common)])
+                             for s in (a, b))
+            tau = kendall_tau(first.mean(1), second.mean(1))
+            lo_hi = tau_b_interval(first, second)
             lines.append(tau_sentence({"seeds": (a, b), "tau_b": tau, "n": len(common),
                                        "lo": lo_hi[0] if lo_hi else None,
                                        "hi": lo_hi[1] if lo_hi else None}, what))

@@ -93,8 +93,6 @@ def parse_stage_settings(items: Sequence[str], stage: str, known: Sequence[str],
     return out
 
 
-
-
 def stage_config(make: Callable[..., T], preset: str | None, out: Path,
                  settings: dict[str, Any], flags: Mapping[str, str] | None = None, *,
                  stage: str | None = None, sets: Sequence[str] = (),
