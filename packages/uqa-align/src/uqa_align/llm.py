@@ -23,7 +23,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 from uqa_data.io import atomic_dir
-from uqa_data.precision import PRECISIONS, auto_is_bf16
+from uqa_data.precision import PRECISIONS, auto_is_bf16, emulated_bf16_warning
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -368,13 +368,17 @@ took 326 ms in fp32 and 203 in bf16 at hidden 576 (SmolLM2-135M's width), but 89
 than the bf16 products save."""
 
 
-def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int) -> str:
+def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int,
+                      what: str = "the LLM") -> str:
     """``fp32`` or ``bf16`` for a model of width ``hidden`` on ``device``; ``auto`` picks
     bf16 only for a frozen model (no weights of it train) on a device with native bf16,
-    and on a CPU only from :data:`BF16_MIN_HIDDEN` up."""
+    and on a CPU only from :data:`BF16_MIN_HIDDEN` up. ``bf16`` asked for by name on a
+    CPU without bf16 instructions is kept, with a warning naming ``what``."""
     if precision not in PRECISIONS:
         raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision != "auto":
+        if warning := emulated_bf16_warning(precision, device, what):
+            log.warning(warning)
         return precision
     return "bf16" if frozen and auto_is_bf16(device, hidden, BF16_MIN_HIDDEN) else "fp32"
 

@@ -282,7 +282,7 @@ class AlignRecipe:
 
         self.precision = resolve_precision(c.precision, self.device,
                                            frozen=c.strategy == "adapter",
-                                           hidden=self.llm.hidden_size)
+                                           hidden=self.llm.hidden_size, what="alignment")
         set_precision(self.llm, self.precision)
         if c.strategy == "adapter" and self.device.type == "cpu":
             # gradients through a frozen LLM: plain products beat CPU sdpa's backward

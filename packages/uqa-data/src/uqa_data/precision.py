@@ -34,3 +34,15 @@ def auto_is_bf16(device: Any, width: int, min_width: int) -> bool:
     native (:func:`bf16_native`), on CUDA at any width and on a CPU from ``min_width`` up
     (narrower, the casts cost more than the bf16 products save)."""
     return (on_cuda(device) or width >= min_width) and bf16_native(device)
+
+
+def emulated_bf16_warning(precision: str, device: Any, what: str) -> str | None:
+    """A one-line warning when ``bf16`` is asked for by name for ``what`` (``alignment``)
+    on a CPU without bf16 instructions, where PyTorch computes bf16 products without
+    vector support, several times slower than fp32; else None. ``auto`` never picks it
+    there."""
+    if precision != "bf16" or on_cuda(device) or bf16_native(device):
+        return None
+    return (f"{what}: precision bf16 on a CPU without bf16 instructions (AVX512-BF16 or AMX) "
+            "runs its matrix products several times slower than fp32; precision auto picks "
+            "fp32 on this CPU")

@@ -199,7 +199,8 @@ def evaluate(
     device = next(model.model.parameters()).device
     from uqa_align.llm import resolve_precision, set_precision
 
-    precision = resolve_precision(config.precision, device, frozen=True, hidden=model.hidden_size)
+    precision = resolve_precision(config.precision, device, frozen=True, hidden=model.hidden_size,
+                                  what="answering")
     set_precision(model, precision)
 
     soft_fn = None
