@@ -5,6 +5,8 @@ Answers ``RUN``'s evaluation questions with its own adapter and embeddings in
 run's first evaluation) and compares with the run's ``predictions/eval.arrow``:
 
     python bench/precision_eval.py --run runs/headline --precision fp32
+
+``--max-questions N`` answers only the first N (a slow precision on a CPU without it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def main() -> None:
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--precision", default="fp32")
     ap.add_argument("--out", type=Path, default=Path("runs/precision-eval.arrow"))
+    ap.add_argument("--max-questions", type=int, default=None)
     args = ap.parse_args()
 
     import numpy as np
@@ -33,10 +36,11 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     t = time.perf_counter()
     s = evaluate(r / "questions" / "eval.arrow", r / "embeddings" / "test.arrow", r / "adapter",
-                 r / "data", args.out, EvalConfig.from_preset("default", precision=args.precision))
+                 r / "data", args.out, EvalConfig.from_preset("default", precision=args.precision,
+                                        max_questions=args.max_questions))
     wall = time.perf_counter() - t
     a = ipc.open_file(str(args.out)).read_all()
-    b = ipc.open_file(str(r / "predictions" / "eval.arrow")).read_all()
+    b = ipc.open_file(str(r / "predictions" / "eval.arrow")).read_all().slice(0, len(a))
     sa = np.array(a.column("option_scores").to_pylist())
     sb = np.array(b.column("option_scores").to_pylist())
     same = np.array(a.column("prediction").to_pylist()) == np.array(b.column("prediction")
