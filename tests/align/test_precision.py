@@ -72,6 +72,13 @@ def test_bf16_alignment_and_answering_run_and_are_recorded(tmp_path) -> None:
     r = evaluate(q, e, tmp_path / "adapter", None, tmp_path / "p.arrow",
                  EvalConfig.from_preset("tiny", precision="bf16"), llm=llm)
     assert r["precision"] == "bf16" and 0 <= r["acc"] <= 1
+    # the predictions say how they were answered, and so does their report's caption
+    from uqa_eval.report import build_report
+    from uqa_eval.report.render import report_table
+
+    report = build_report(tmp_path / "p.arrow", q, {"run": "r"})
+    assert report["meta"]["precision"] == "bf16"
+    assert "precision: bf16" in report_table(report).caption
 
 
 def test_the_shared_head_is_encoded_again_after_a_cast() -> None:

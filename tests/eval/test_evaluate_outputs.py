@@ -43,7 +43,9 @@ def test_predictions_file_columns_and_metrics(aligned):
     from uqa_eval.report.aggregate import predictions_facts
 
     # the file says how it was answered (what run.json may not, after a stage command)
-    assert predictions_facts(d / "pred.arrow") == {"mode": "loglik", "llm": "smollm2"}
+    assert predictions_facts(d / "pred.arrow") == {"mode": "loglik", "llm": "smollm2",
+                                                   "precision": s["precision"]}
+    assert s["precision"] in ("fp32", "bf16")
 
 
 def test_shuffled_baseline_permutes_the_soft_tokens(aligned):

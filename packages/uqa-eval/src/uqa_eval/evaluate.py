@@ -273,7 +273,8 @@ def evaluate(
     # the file says how it was answered, whatever run.json says later (uqa_eval.report)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            b"uqa.mode": config.mode.encode(),
-                                           b"uqa.llm": answered_with.encode()})
+                                           b"uqa.llm": answered_with.encode(),
+                                           b"uqa.precision": precision.encode()})
     write_table(table, predictions_path)
     summary.update({
         "predictions": str(predictions_path), "mode": config.mode,

@@ -403,7 +403,8 @@ def no_user_predictions(layout: RunLayout) -> Path | None:
     if found is None or not layout.predictions.is_file():
         return found
     ours, theirs = predictions_facts(layout.predictions), predictions_facts(found)
-    if any(k in ours and k in theirs and ours[k] != theirs[k] for k in PREDICTION_FACTS):
+    # the precision moves scores by rounding only; another LLM or mode answers otherwise
+    if any(k in ours and k in theirs and ours[k] != theirs[k] for k in ("mode", "llm")):
         return None  # answered another way (uqa eval --mode letters): no score to subtract
     return found
 
@@ -473,14 +474,14 @@ def build_report(
     return report
 
 
-PREDICTION_FACTS: tuple[str, ...] = ("mode", "llm")
+PREDICTION_FACTS: tuple[str, ...] = ("mode", "llm", "precision")
 """What the eval stage writes into a predictions file's schema metadata (``uqa.<key>``)."""
 
 
 def predictions_facts(path: str | os.PathLike[str]) -> dict[str, str]:
-    """How a predictions file was answered, as the file itself says (``mode``, ``llm``;
-    none for files other tools wrote): it wins over ``run.json``, which a stage command
-    run alone (``uqa eval --mode letters``) does not update."""
+    """How a predictions file was answered, as the file itself says (``mode``, ``llm``,
+    ``precision``; none for files other tools wrote): it wins over ``run.json``, which a
+    stage command run alone (``uqa eval --mode letters``) does not update."""
     import pyarrow.ipc as ipc
 
     try:

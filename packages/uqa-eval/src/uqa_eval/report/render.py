@@ -68,7 +68,8 @@ def _facts(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         facts.append(("wall time", f"{float(meta['wall_time_s']):.1f} s"))
     if meta.get("questions_per_s") is not None:
         facts.append(("answering", f"{float(meta['questions_per_s']):.2f} questions/s"))
-    for key in ("encoder", "adapter", "strategy", "baseline", "llm", "mode", "source"):
+    for key in ("encoder", "adapter", "strategy", "baseline", "llm", "precision", "mode",
+                "source"):
         if meta.get(key) not in (None, ""):
             facts.append((key, str(meta[key])))
     return facts
