@@ -382,7 +382,8 @@ class AlignRecipe:
         if self.adapter is not None:
             self.adapter.train()
         bad_in_row = 0
-        progress = (stage_progress(f"align {self._what()}", total=c.steps) if self.rank == 0
+        progress = (stage_progress(f"align {self._what()} ({self.precision})", total=c.steps)
+                    if self.rank == 0
                     else contextlib.nullcontext(StageBar(None, None)))
         with progress as bar:
             bar.update(completed=self.step)

@@ -245,7 +245,7 @@ def evaluate(
     by_pos: dict[int, int] = {}
     amp = device.type == "cuda"
     t_answer = time.perf_counter()
-    with stage_progress(f"answer ({config.mode})", total=len(qs)) as bar:
+    with stage_progress(f"answer ({config.mode}, {precision})", total=len(qs)) as bar:
         for start in range(0, len(qs), config.batch_size):
             idx = order[start : start + config.batch_size]
             batch = [prompts[i] for i in idx]
