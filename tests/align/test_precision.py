@@ -36,26 +36,26 @@ def test_auto_is_bf16_only_for_a_wide_frozen_model_on_native_bf16(monkeypatch) -
         AlignConfig.from_preset("tiny", precision="bf61")
 
 
-
 def test_bf16_by_name_on_a_cpu_without_it_warns(monkeypatch, caplog) -> None:
     """``bf16`` asked for by name where the CPU lacks bf16 instructions is kept (the user
     asked) but warned about: PyTorch then runs its products several times slower than fp32."""
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     monkeypatch.setattr(precision_mod, "bf16_native", lambda device: False)
-    with caplog.at_level("WARNING", logger="uqa_align.llm"):
+    with caplog.at_level("WARNING", logger="uqa_data.precision"):
         assert resolve_precision("bf16", cpu, frozen=True, hidden=576,
                                  what="alignment") == "bf16"
     assert len(caplog.records) == 1
     assert caplog.records[0].getMessage().startswith(
         "alignment: precision bf16 on a CPU without bf16 instructions")
     caplog.clear()
-    with caplog.at_level("WARNING", logger="uqa_align.llm"):
+    with caplog.at_level("WARNING", logger="uqa_data.precision"):
         resolve_precision("auto", cpu, frozen=True, hidden=576)
         resolve_precision("fp32", cpu, frozen=True, hidden=576)
         resolve_precision("bf16", cuda, frozen=True, hidden=576)
         monkeypatch.setattr(precision_mod, "bf16_native", lambda device: True)
         resolve_precision("bf16", cpu, frozen=True, hidden=576)
     assert caplog.records == []
+
 
 def test_bf16_alignment_and_answering_run_and_are_recorded(tmp_path) -> None:
     from uqa_align.testing import tiny_llm, write_probe

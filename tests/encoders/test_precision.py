@@ -27,18 +27,18 @@ def test_auto_is_bf16_only_for_a_wide_encoder_on_native_bf16(monkeypatch) -> Non
     assert resolve_precision("fp32", cpu, 512) == "fp32"
 
 
-
 def test_bf16_by_name_on_a_cpu_without_it_warns(monkeypatch, caplog) -> None:
     cpu = torch.device("cpu")
     for native, warned in ((False, 1), (True, 0)):
         monkeypatch.setattr(precision_mod, "bf16_native", lambda device, n=native: n)
         caplog.clear()
-        with caplog.at_level("WARNING", logger="uqa_encoders.pretrain"):
+        with caplog.at_level("WARNING", logger="uqa_data.precision"):
             assert resolve_precision("bf16", cpu, 512) == "bf16"
             assert resolve_precision("auto", cpu, 512) == ("bf16" if native else "fp32")
         assert len(caplog.records) == warned
         assert all(r.getMessage().startswith("pre-training: precision bf16 on a CPU without")
                    for r in caplog.records)
+
 
 def test_default_is_auto_and_bad_values_name_the_flag() -> None:
     assert PretrainConfig().precision == "auto"

@@ -23,7 +23,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 from uqa_data.io import atomic_dir
-from uqa_data.precision import PRECISIONS, auto_is_bf16, emulated_bf16_warning
+from uqa_data.precision import PRECISIONS, auto_is_bf16, warn_if_emulated_bf16
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -377,8 +377,7 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int,
     if precision not in PRECISIONS:
         raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
     if precision != "auto":
-        if warning := emulated_bf16_warning(precision, device, what):
-            log.warning(warning)
+        warn_if_emulated_bf16(precision, device, what)
         return precision
     return "bf16" if frozen and auto_is_bf16(device, hidden, BF16_MIN_HIDDEN) else "fp32"
 

@@ -5,7 +5,10 @@ uqa-data does not depend on torch: it is imported only when asked.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 """Every stage's precision setting: ``auto`` (:func:`auto_is_bf16`), ``fp32`` or ``bf16``."""
@@ -36,13 +39,13 @@ def auto_is_bf16(device: Any, width: int, min_width: int) -> bool:
     return (on_cuda(device) or width >= min_width) and bf16_native(device)
 
 
-def emulated_bf16_warning(precision: str, device: Any, what: str) -> str | None:
-    """A one-line warning when ``bf16`` is asked for by name for ``what`` (``alignment``)
-    on a CPU without bf16 instructions, where PyTorch computes bf16 products without
-    vector support, several times slower than fp32; else None. ``auto`` never picks it
-    there."""
+def warn_if_emulated_bf16(precision: str, device: Any, what: str) -> None:
+    """Log a one-line warning when ``bf16`` is asked for by name for ``what``
+    (``alignment``) on a CPU without bf16 instructions, where PyTorch computes bf16
+    products without vector support, several times slower than fp32. ``auto`` never
+    picks it there."""
     if precision != "bf16" or on_cuda(device) or bf16_native(device):
-        return None
-    return (f"{what}: precision bf16 on a CPU without bf16 instructions (AVX512-BF16 or AMX) "
-            "runs its matrix products several times slower than fp32; precision auto picks "
-            "fp32 on this CPU")
+        return
+    log.warning(f"{what}: precision bf16 on a CPU without bf16 instructions (AVX512-BF16 or "
+                "AMX) runs its matrix products several times slower than fp32; precision auto "
+                "picks fp32 on this CPU")

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.io import atomic_path, read_json, write_json
-from uqa_data.precision import PRECISIONS, auto_is_bf16, emulated_bf16_warning
+from uqa_data.precision import PRECISIONS, auto_is_bf16, warn_if_emulated_bf16
 from uqa_data.presets import config_from_preset
 from uqa_data.progress import StageBar, stage_progress
 from uqa_data.registry import get_component
@@ -81,8 +81,7 @@ def resolve_precision(precision: str, device: torch.device, dim: int) -> str:
     CUDA and on a CPU with native bf16 from :data:`BF16_MIN_DIM` up, else fp32. ``bf16``
     asked for by name on a CPU without bf16 instructions is kept, with a warning."""
     if precision != "auto":
-        if warning := emulated_bf16_warning(precision, device, "pre-training"):
-            log.warning(warning)
+        warn_if_emulated_bf16(precision, device, "pre-training")
         return precision
     return "bf16" if auto_is_bf16(device, dim, BF16_MIN_DIM) else "fp32"
 
