@@ -298,6 +298,72 @@ def between_vectors(path: Path) -> str:
     return "\n".join(lines)
 
 
+def seed_of(run: str) -> int:
+    """The seed a run directory's name ends with (``o1``, ``t4-s1``, ``io-s2`` ...)."""
+    import re
+
+    return int(re.search(r"(\d+)\D*$", run).group(1))
+
+
+def between_files(path: Path, other: Path, labels: tuple[str, str]) -> str:
+    """Markdown: the same vectors and recipe measured in two files (e.g. fp32 here, bf16
+    on another machine) on the same seed's questions, interest perception under
+    ``acc_pmi``: each side over its own shuffled control and its own ``none``, and the
+    first minus the second paired question by question; pooled over the seeds. A seed
+    whose questions differ (tasks or attributes in another order) is left out."""
+    import numpy as np
+    from uqa_eval.significance import paired_difference, pooled_difference
+
+    def keyed(p: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
+        return {(r["vectors"], r["recipe"], seed_of(r["run"])): r for r in records(p)}
+
+    a_rows, b_rows = keyed(path), keyed(other)
+    a_lab, b_lab = labels
+    head = ["seed", f"IP {a_lab}", f"IP {b_lab}", f"{a_lab} - {b_lab}",
+            f"{a_lab} - own shuffled", f"{b_lab} - own shuffled", f"{a_lab} - none",
+            f"{b_lab} - none", "`none` verdicts agreeing"]
+    out = []
+    for vectors, recipe in dict.fromkeys((v, rc) for v, rc, _ in a_rows):
+        seeds = [s for v, rc, s in a_rows if (v, rc) == (vectors, recipe)
+                 and (v, rc, s) in b_rows]
+        lines = [f"{vectors}, recipe {recipe}:", "", "| " + " | ".join(head) + " |",
+                 "|---:|" + "---:|" * (len(head) - 1)]
+        cols: list[list[dict[str, Any]]] = [[] for _ in range(5)]
+        for s in sorted(seeds):
+            a, b = a_rows[vectors, recipe, s], b_rows[vectors, recipe, s]
+            if a["tasks"] != b["tasks"] or a["attributes"] != b["attributes"]:
+                lines.append(f"| {s} | questions differ: left out |" + " |" * (len(head) - 2))
+                continue
+            ip = np.isin(a["tasks"], INTEREST)
+
+            def v(r: dict[str, Any], which: str, ip: Any = ip) -> Any:
+                x = r["none"] if which == "none" else r[which]["acc_pmi"]
+                return np.asarray(x, dtype=bool)[ip]
+
+            ds = [paired_difference(v(a, "user"), v(b, "user")),
+                  paired_difference(v(a, "user"), v(a, "shuffled")),
+                  paired_difference(v(b, "user"), v(b, "shuffled")),
+                  paired_difference(v(a, "user"), v(a, "none")),
+                  paired_difference(v(b, "user"), v(b, "none"))]
+            for col, d in zip(cols, ds, strict=True):
+                col.append(d)
+            agree = float(np.mean(np.asarray(a["none"]) == np.asarray(b["none"])))
+            lines.append(f"| {s} | {100 * v(a, 'user').mean():.1f} | "
+                         f"{100 * v(b, 'user').mean():.1f} | "
+                         + " | ".join(_marked(d) for d in ds) + f" | {100 * agree:.1f}% |")
+        if len(cols[0]) > 1:
+            lines.append("| pooled | | | " + " | ".join(
+                f"**{_marked(pooled_difference(c))}**" for c in cols) + " | |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
+def _marked(d: dict[str, Any]) -> str:
+    from recipe_search import marked
+
+    return marked(d)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path)
@@ -306,7 +372,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/results/profile_align.jsonl"))
     ap.add_argument("--work", type=Path, default=Path("runs/profile-align"))
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--against", type=Path, metavar="JSONL",
+                    help="with --table: pair --out's rows with this file's, seed by seed")
+    ap.add_argument("--labels", default="fp32,bf16",
+                    help="with --against: what tells --out's rows from its rows")
     args = ap.parse_args()
+    if args.table and args.against:
+        print(between_files(args.out, args.against, tuple(args.labels.split(",", 1))))
+        return
     if args.table:
         print("\n\n".join((table(args.out), pooled(args.out), against_ref(args.out),
                            between_vectors(args.out))))
@@ -363,6 +436,8 @@ def main() -> None:
             row["tasks"] = q.column("task").to_pylist()
             row["attributes"] = q.column("attribute").to_pylist()
             row["eval_s"] = round(time.perf_counter() - t1, 1)
+            row["precision"] = json.loads((adapter / "config.json").read_text()).get(
+                "precision")
             row["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
             row["machine"] = (f"{platform.machine()} {os.cpu_count()} cpus, torch "
                               f"{torch.__version__}, {torch.get_num_threads()} threads")
