@@ -162,6 +162,34 @@ def names_oracle(run: Path, work: Path, llm: Any) -> Path:
     return path
 
 
+def emulate_bf16_matmuls(model: Any) -> int:
+    """Round every linear layer of ``model`` (float32) the way a bf16 GEMM with float32
+    accumulation does: inputs, weights and outputs to bf16, the product accumulated in
+    float32; the residual stream, norms, attention and softmax stay float32, and so do
+    the gradients between layers (rounded to bf16 only where a bf16 layer would round
+    them). Numbers of "bf16 matrix products, float32 elsewhere" on a CPU without bf16
+    instructions, at float32 speed. Returns how many layers it changed."""
+    import torch
+    import torch.nn.functional as F
+
+    def rnd(t: torch.Tensor) -> torch.Tensor:
+        return t.to(torch.bfloat16).to(torch.float32)
+
+    count = 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            weight = rnd(module.weight.detach())
+            bias = None if module.bias is None else rnd(module.bias.detach())
+
+            def forward(x: torch.Tensor, w: torch.Tensor = weight,
+                        b: torch.Tensor | None = bias) -> torch.Tensor:
+                return rnd(F.linear(rnd(x), w, b))
+
+            module.forward = forward
+            count += 1
+    return count
+
+
 def records(path: Path) -> list[dict[str, Any]]:
     """The rows of ``path``, each ``run`` its directory's name."""
     rows = [json.loads(line) for line in path.read_text().splitlines()]
@@ -372,6 +400,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/results/profile_align.jsonl"))
     ap.add_argument("--work", type=Path, default=Path("runs/profile-align"))
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--bf16-matmuls", action="store_true",
+                    help="round every linear layer's inputs, weights and outputs to bf16 "
+                    "(emulate_bf16_matmuls); the LLM otherwise in fp32")
     ap.add_argument("--against", type=Path, metavar="JSONL",
                     help="with --table: pair --out's rows with this file's, seed by seed")
     ap.add_argument("--labels", default="fp32,bf16",
@@ -396,6 +427,14 @@ def main() -> None:
 
     hide_profile_options()
     llm = load_llm("smollm2")
+    numerics = "as --set align.precision resolves"
+    if args.bf16_matmuls:
+        from uqa_align.llm import set_precision
+
+        set_precision(llm, "fp32")
+        layers = emulate_bf16_matmuls(llm.model)
+        numerics = f"bf16 matrix products emulated in {layers} linear layers, fp32 elsewhere"
+        print(numerics, flush=True)
     questions = args.run / "questions" / "eval.arrow"
     q = ipc.open_file(str(questions)).read_all()
     answers = q.column("answer").to_pylist()
@@ -436,6 +475,7 @@ def main() -> None:
             row["tasks"] = q.column("task").to_pylist()
             row["attributes"] = q.column("attribute").to_pylist()
             row["eval_s"] = round(time.perf_counter() - t1, 1)
+            row["numerics"] = numerics
             row["precision"] = json.loads((adapter / "config.json").read_text()).get(
                 "precision")
             row["load"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
