@@ -69,6 +69,8 @@ CASES = [
     (["--set", "pretrain.encoder=foo"], "unknown encoder 'foo' (--set pretrain.encoder)"),
     (["--set", "pretrain.precision=fp8"], "unknown precision 'fp8' (--set pretrain.precision); "
      "valid: auto, bf16, fp32"),
+    (["--set", "align.precision=fp8"], "unknown precision 'fp8' (--set align.precision); "
+     "valid: auto, bf16, bf16-mixed, fp32"),
     (["--set", "align.bogus=1"], "unknown align setting 'bogus' (--set align.bogus)"),
     (["--set", "eval.llm=smollm3"], "unknown llm 'smollm3' (--set eval.llm)"),
 

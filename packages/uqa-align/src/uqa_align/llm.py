@@ -23,7 +23,7 @@ from typing import Any
 
 from uqa_data.errors import UqaInputError
 from uqa_data.io import atomic_dir
-from uqa_data.precision import PRECISIONS, auto_is_bf16, warn_if_emulated_bf16
+from uqa_data.precision import LLM_PRECISIONS, auto_is_bf16, warn_if_emulated_bf16
 from uqa_data.registry import get_component, list_components
 
 log = logging.getLogger(__name__)
@@ -373,9 +373,11 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int,
     """``fp32`` or ``bf16`` for a model of width ``hidden`` on ``device``; ``auto`` picks
     bf16 only for a frozen model (no weights of it train) on a device with native bf16,
     and on a CPU only from :data:`BF16_MIN_HIDDEN` up. ``bf16`` asked for by name on a
-    CPU without bf16 instructions is kept, with a warning naming ``what``."""
-    if precision not in PRECISIONS:
-        raise UqaInputError(f"unknown precision '{precision}'; valid: {', '.join(PRECISIONS)}")
+    CPU without bf16 instructions is kept (so is ``bf16-mixed``), with a warning naming
+    ``what``."""
+    if precision not in LLM_PRECISIONS:
+        raise UqaInputError(f"unknown precision '{precision}'; valid: "
+                            f"{', '.join(LLM_PRECISIONS)}")
     if precision != "auto":
         warn_if_emulated_bf16(precision, device, what)
         return precision
@@ -383,9 +385,44 @@ def resolve_precision(precision: str, device: Any, *, frozen: bool, hidden: int,
 
 
 def set_precision(llm: LoadedLLM, precision: str) -> None:
-    """Cast ``llm``'s weights to ``precision`` in place (``fp32`` or ``bf16``)."""
+    """Set ``llm``'s numbers in place: ``fp32``, ``bf16`` (every weight cast, so the
+    residual stream, norms and attention run in bf16 too) or ``bf16-mixed`` (weights kept
+    in fp32; each linear layer multiplies a bf16 copy of its weight by its input cast to
+    bf16 and hands its output back in fp32, as a bf16 product with fp32 accumulation
+    rounds them; everything between the products stays fp32)."""
     import torch
 
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     if next(llm.model.parameters()).dtype != dtype:
         llm.model.to(dtype)
+    mixed = precision == "bf16-mixed"
+    for module in llm.model.modules():
+        if isinstance(module, torch.nn.Linear):
+            _bf16_products(module, mixed)
+    llm.model.__dict__["_uqa_bf16_products"] = mixed
+
+
+def numerics(model: Any) -> str:
+    """What ``model`` computes in, for keying what it encodes (caches of keys and
+    values): its weights' dtype, ``+bf16-products`` under ``bf16-mixed``."""
+    dtype = str(next(model.parameters()).dtype)
+    return f"{dtype}+bf16-products" if model.__dict__.get("_uqa_bf16_products") else dtype
+
+
+def _bf16_products(linear: Any, on: bool) -> None:
+    """Make ``linear`` multiply in bf16 and answer in its input's dtype (``on``), or
+    undo it (its own forward again, the bf16 copies dropped)."""
+    import torch
+
+    if not on:
+        if linear.__dict__.pop("_uqa_bf16", None) is not None:  # only what it set itself
+            linear.__dict__.pop("forward", None)
+        return
+    weight = linear.weight.detach().to(torch.bfloat16)
+    bias = None if linear.bias is None else linear.bias.detach().to(torch.bfloat16)
+    linear.__dict__["_uqa_bf16"] = (weight, bias)  # plain attributes: not in state_dict
+
+    def forward(x: Any) -> Any:
+        return torch.nn.functional.linear(x.to(torch.bfloat16), weight, bias).to(x.dtype)
+
+    linear.__dict__["forward"] = forward

@@ -102,7 +102,9 @@ def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
 
     memo = _HEADS.setdefault(model, {})
     # weights changed (or cast to another precision) -> recompute
-    key = (head, next(model.parameters()).dtype, sum(p._version for p in model.parameters()))
+    from uqa_align.llm import numerics
+
+    key = (head, numerics(model), sum(p._version for p in model.parameters()))
     if key not in memo:
         decoder, _, _ = model_parts(model)
         device = next(model.parameters()).device

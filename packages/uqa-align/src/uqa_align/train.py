@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
-from uqa_data.precision import PRECISIONS
+from uqa_data.precision import LLM_PRECISIONS
 from uqa_data.presets import config_from_preset
 from uqa_data.settings import (
     check_at_least,
@@ -101,9 +101,11 @@ class AlignConfig:
     :param position: user context ``after`` the options (default) or ``before`` the
         question. ``after`` with the ``adapter`` strategy lets the frozen prefix be cached.
     :param precision: the frozen LLM's numbers: ``fp32``, ``bf16`` (``adapter``
-        strategy only; the LLM is cast in place), or ``auto``: bf16 where the device
-        computes it natively and the LLM is wide enough to gain from it
-        (:func:`uqa_align.llm.resolve_precision`), else fp32.
+        strategy only; the LLM is cast in place, so its residual stream, norms and
+        attention run in bf16 too), ``bf16-mixed`` (``adapter`` only; bf16 matrix
+        products, everything between them fp32: :func:`uqa_align.llm.set_precision`), or
+        ``auto``: bf16 where the device computes it natively and the LLM is wide enough
+        to gain from it (:func:`uqa_align.llm.resolve_precision`), else fp32.
     :param soft_norm: scale every soft token to the mean norm of the LLM's token
         embeddings (times a learned gain), so the user context is neither drowned
         out nor deafening whatever the scale of the embeddings.
@@ -165,7 +167,7 @@ class AlignConfig:
                                        ("position", POSITIONS, "user-context position",
                                         "--position"),
                                        ("loss", LOSSES, "alignment loss", "--loss"),
-                                       ("precision", PRECISIONS, "precision",
+                                       ("precision", LLM_PRECISIONS, "precision",
                                         "--set align.precision")):
             check_choice(self, "align", key, valid, noun, flag)
         if self.loss in OPTION_LOSSES and self.mode != "loglik":
@@ -187,9 +189,10 @@ class AlignConfig:
             )
         if self.fsdp:
             check_fsdp(self.strategy)
-        if self.precision == "bf16" and self.strategy != "adapter":
-            raise UqaInputError(f"--precision bf16 casts the LLM's weights, which "
-                                f"--strategy {self.strategy} trains: use fp32 (or auto)")
+        if self.precision in ("bf16", "bf16-mixed") and self.strategy != "adapter":
+            raise UqaInputError(f"--precision {self.precision} rounds the LLM's weights to "
+                                f"bf16, which --strategy {self.strategy} trains: use fp32 "
+                                "(or auto)")
         if self.embedding_column not in ("embeddings", "embedding"):
             raise UqaInputError("embedding_column must be 'embeddings' or 'embedding'")
 

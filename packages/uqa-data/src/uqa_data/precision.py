@@ -12,6 +12,9 @@ log = logging.getLogger(__name__)
 
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 """Every stage's precision setting: ``auto`` (:func:`auto_is_bf16`), ``fp32`` or ``bf16``."""
+LLM_PRECISIONS: tuple[str, ...] = (*PRECISIONS, "bf16-mixed")
+"""The frozen LLM's (alignment, answering): also ``bf16-mixed``, bf16 matrix products
+with the residual stream, norms, attention and softmax between them in fp32."""
 
 
 def on_cuda(device: Any) -> bool:
@@ -44,8 +47,8 @@ def warn_if_emulated_bf16(precision: str, device: Any, what: str) -> None:
     (``alignment``) on a CPU without bf16 instructions, where PyTorch computes bf16
     products without vector support, several times slower than fp32. ``auto`` never
     picks it there."""
-    if precision != "bf16" or on_cuda(device) or bf16_native(device):
+    if precision not in ("bf16", "bf16-mixed") or on_cuda(device) or bf16_native(device):
         return
-    log.warning(f"{what}: precision bf16 on a CPU without bf16 instructions (AVX512-BF16 or "
+    log.warning(f"{what}: precision {precision} on a CPU without bf16 instructions (AVX512-BF16 or "
                 "AMX) runs its matrix products several times slower than fp32; precision auto "
                 "picks fp32 on this CPU")

@@ -41,9 +41,11 @@ class EvalConfig:
     :param max_new_tokens: generation budget for ``generate``.
     :param threads: torch CPU threads (None: torch's default). On a shared,
         oversubscribed CPU one thread is several times faster than two.
-    :param precision: the LLM's numbers while answering: ``fp32``, ``bf16`` or ``auto``
-        (bf16 where the device computes it natively and the LLM is wide enough; see
-        :func:`uqa_align.llm.resolve_precision`). The LLM is cast in place.
+    :param precision: the LLM's numbers while answering: ``fp32``, ``bf16``,
+        ``bf16-mixed`` (bf16 products, fp32 between them) or ``auto`` (bf16 where the
+        device computes it natively and the LLM is wide enough; see
+        :func:`uqa_align.llm.resolve_precision`). Set on the LLM in place
+        (:func:`uqa_align.llm.set_precision`).
     :param prefix_cache_gb: with a frozen LLM and the user context after the options
         (``loglik``), each question's prompt before the soft tokens is encoded once per
         process and kept (float32, up to this many GiB), so the run's other
@@ -76,9 +78,10 @@ class EvalConfig:
                        "threads")
         check_non_negative(self, "eval", "prefix_cache_gb")
         check_at_least(self, "eval", 0, "seed")
-        from uqa_data.precision import PRECISIONS
+        from uqa_data.precision import LLM_PRECISIONS
 
-        check_choice(self, "eval", "precision", PRECISIONS, "precision", "--set eval.precision")
+        check_choice(self, "eval", "precision", LLM_PRECISIONS, "precision",
+                     "--set eval.precision")
         if self.baseline is not None:
             from uqa_eval.baselines import get_baseline
 
@@ -339,8 +342,10 @@ def _prefix_cache(loaded: Any, prompts: list, gb: float, sources: list | None = 
     h = shared_head(prompts if sources is None else sources)
     h = h if h >= MIN_SHARED_HEAD else 0
     rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations) for p in prompts]
+    from uqa_align.llm import numerics
+
     param = next(loaded.model.parameters())
-    store = shared_store(f"{loaded.name}|{param.device}|{param.dtype}", "answer-fp32")
+    store = shared_store(f"{loaded.name}|{param.device}|{numerics(loaded.model)}", "answer-fp32")
     return PrefixCache(loaded.model, tuple(prompts[0].before[:h]), rest, int(gb * 2**30),
                        exact=True, store=store,
                        sources=None if sources is None else [s.before[h:] for s in sources])
