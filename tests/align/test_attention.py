@@ -1,5 +1,6 @@
-"""``uqa_cpu`` attention: the values and gradients of transformers' own, sdpa without
-gradients, on the prefix-cached alignment step and on whole sequences."""
+"""``uqa_cpu`` attention: the values and gradients of transformers' own, sdpa reading
+grouped keys without gradients, on the prefix-cached alignment step and on whole
+sequences."""
 
 from __future__ import annotations
 
@@ -90,16 +91,31 @@ def test_grouped_heads_match_repeated_keys() -> None:
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(grads, refs, strict=True))
 
 
-def test_without_gradients_it_is_sdpa(tiny, monkeypatch) -> None:
-    calls = []
-    import transformers.integrations.sdpa_attention as sdpa
+def test_without_gradients_it_is_sdpa_reading_grouped_keys(tiny, monkeypatch) -> None:
+    """No gradients (answering, prefixes): sdpa over the grouped keys and values as they
+    are (``enable_gqa``, no copy per query head), the values of transformers' own sdpa."""
+    import uqa_align.attention as attention
 
-    real = sdpa.sdpa_attention_forward
-    monkeypatch.setattr(sdpa, "sdpa_attention_forward",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
-    use_cpu_attention(tiny.model)
     builder = PromptBuilder(tiny.tokenizer)
     batch = pack_right([builder.encode(q, o) for q, o in QUESTIONS], TARGETS, 2)
+    tiny.model.set_attn_implementation("sdpa")
     with torch.no_grad():
-        target_logprobs(tiny.model, batch, None)
-    assert len(calls) == tiny.model.config.num_hidden_layers
+        ref = target_logprobs(tiny.model, batch, None)
+    calls = []
+    real = torch.nn.functional.scaled_dot_product_attention
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention",
+                        lambda q, k, v, **kw: calls.append(
+                            (q.shape[1], k.shape[1], kw.get("enable_gqa"))) or real(q, k, v, **kw))
+    use_cpu_attention(tiny.model)
+    with torch.no_grad():
+        got = target_logprobs(tiny.model, batch, None)
+    assert torch.allclose(got, ref, atol=1e-5)
+    heads, kv_heads = (tiny.model.config.num_attention_heads,
+                       tiny.model.config.num_key_value_heads)
+    assert kv_heads < heads
+    assert calls == [(heads, kv_heads, True)] * tiny.model.config.num_hidden_layers
+    monkeypatch.setattr(attention, "SDPA_GQA", False)  # PyTorch < 2.5: transformers' own
+    calls.clear()
+    with torch.no_grad():
+        assert torch.allclose(target_logprobs(tiny.model, batch, None), ref, atol=1e-5)
+    assert all(k == heads for _, k, _ in calls)

@@ -1,14 +1,17 @@
-"""Attention for training through a frozen LLM on a CPU.
+"""Attention for a frozen LLM on a CPU: training through it, and answering with it.
 
 A frozen-LLM alignment step runs a dozen query positions (the soft tokens, the
 assistant header, the answer) over about eighty cached keys. PyTorch's CPU
 ``scaled_dot_product_attention`` computes that forward quickly, but its backward
 costs more than the rest of the step's attention put together. The
-implementation registered here as ``uqa_cpu`` keeps ``sdpa`` wherever no
-gradient flows (answering, encoding prefixes) and otherwise computes attention
+implementation registered here as ``uqa_cpu`` computes attention with gradients
 as two plain products with grouped-query heads folded into the query length (no
-repeated keys or values to build, or to sum gradients back from).
-``bench/attention.py`` measures it against both of transformers' own.
+repeated keys or values to build, or to sum gradients back from); where no
+gradient flows (answering, encoding prefixes) it is ``sdpa`` reading the
+grouped keys and values as they are (``enable_gqa``), where transformers' own
+``sdpa`` copies them once per query head first: answering scores four options
+over each question's whole cached prompt, so those copies were a quarter of its
+time. ``bench/attention.py`` measures it against both of transformers' own.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import torch
 
 NAME = "uqa_cpu"
 """The attention implementation's name in transformers' registry."""
+SDPA_GQA = tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 5)
+"""Whether ``scaled_dot_product_attention`` takes ``enable_gqa`` (PyTorch 2.5 and later)."""
 
 
 def grouped_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -31,6 +36,12 @@ def grouped_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value
 
     if (attention_mask is None or attention_mask.dtype != torch.bool or dropout
             or not (torch.is_grad_enabled() and query.requires_grad)):
+        if (SDPA_GQA and attention_mask is not None and attention_mask.dtype == torch.bool
+                and not dropout):  # keys and values read per group, not copied per head
+            out = torch.nn.functional.scaled_dot_product_attention(
+                query, key, value, attn_mask=attention_mask[:, :, :, : key.shape[-2]],
+                scale=scaling, enable_gqa=True)
+            return out.transpose(1, 2).contiguous(), None
         return sdpa_attention_forward(module, query, key, value, attention_mask,
                                       dropout=dropout, scaling=scaling, **kwargs)
     b, h, t, d = query.shape

@@ -205,6 +205,10 @@ def evaluate(
     precision = resolve_precision(config.precision, device, frozen=True, hidden=model.hidden_size,
                                   what="answering")
     set_precision(model, precision)
+    if device.type == "cpu":  # grouped keys and values read as they are, not copied per head
+        from uqa_align.attention import use_cpu_attention
+
+        use_cpu_attention(model.model)
 
     soft_fn = None
     if adapter is not None:
