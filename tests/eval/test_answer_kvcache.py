@@ -46,6 +46,28 @@ def test_kv_cache_scores_equal_full_sequence_scores(tiny_mod, n_soft):
     np.testing.assert_allclose(cached, np.array(alone), rtol=1e-4, atol=1e-4)
 
 
+def test_options_in_length_groups_score_as_one_padded_batch(tiny_mod, monkeypatch):
+    """Options run in groups of similar length, each reading its question's cache rows:
+    every split scores what one padded batch of all options does."""
+    import uqa_align.prefix_cache as prefix_cache
+
+    b = PromptBuilder(tiny_mod.tokenizer)
+    prompts = [b.encode(q, o, n_soft=1) for q, o in QUESTIONS]
+    soft = torch.randn(len(prompts), 1, tiny_mod.hidden_size,
+                       generator=torch.Generator().manual_seed(0))
+    full = np.array(score_loglik_nocache(tiny_mod.model, prompts, soft, pad_id=2))
+    calls = []
+    real = prefix_cache.length_groups
+    monkeypatch.setattr(prefix_cache, "length_groups",
+                        lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    for call_tokens in (10_000, 0):  # one group; one per option length
+        monkeypatch.setattr(prefix_cache, "PREFIX_CALL_TOKENS", call_tokens)
+        got = np.array(score_loglik(tiny_mod.model, prompts, soft, pad_id=2))
+        np.testing.assert_allclose(got, full, rtol=1e-4, atol=1e-4)
+    lengths = {len(c) for p in prompts for c in p.continuations}
+    assert len(calls[0]) == 1 and len(calls[1]) >= len(lengths) > 3
+
+
 def test_left_padding_positions_restart_at_zero(tiny_mod):
     b = PromptBuilder(tiny_mod.tokenizer)
     p = [b.encode(q, o, n_soft=1) for q, o in QUESTIONS[:2]]

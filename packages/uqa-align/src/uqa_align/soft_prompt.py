@@ -207,9 +207,11 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
     """Summed log-probability of each option's tokens (``p.continuations``) after its prompt.
 
     One tensor ``[K]`` per prompt, differentiable (alignment's ``options`` loss) or
-    under ``torch.no_grad`` (answering). Each prompt is encoded once into a KV cache,
-    repeated for its options, and all options are scored in one more pass; the LM
-    head runs only at the positions that predict an option token.
+    under ``torch.no_grad`` (answering). Each prompt is encoded once into a KV cache;
+    the options then run in groups of similar length (:func:`uqa_align.prefix_cache.
+    length_groups`: options differ in length within a question as across questions),
+    each option reading its own question's rows of that cache; the LM head runs only at
+    the positions that predict an option token.
 
     ``cached``: ``(PrefixCache, question indices, first visits)``; each prompt's frozen
     prefix is then read from the cache (:func:`uqa_align.prefix_cache.encode_cached`).
@@ -229,28 +231,52 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
         packed, out = encode_prefix(model, prompts, soft, pad_id, use_cache=True)
     device = packed["ids"].device
     conts = [c for p in prompts for c in p.continuations]  # [B*K] lists
-    width = max(len(c) for c in conts)
-    cids = torch.full((len(conts), width), pad_id, dtype=torch.long, device=device)
-    cmask = torch.zeros((len(conts), width), dtype=torch.long, device=device)
-    for r, c in enumerate(conts):
-        cids[r, : len(c)] = torch.tensor(c, device=device)
-        cmask[r, : len(c)] = 1
-    last = out.last_hidden_state[:, -1].repeat_interleave(k, 0)  # predicts each 1st token
-    pred = last[:, None]  # [B*K, C, H]: the state before each option token
-    if width > 1:  # every option token but the last is an input (the last predicts nothing)
+    owners = [i for i, p in enumerate(prompts) for _ in p.continuations]
+    fed = [max(len(c) - 1, 0) for c in conts]  # every option token but the last is an input
+    last = out.last_hidden_state[:, -1]  # [B, H]: predicts each option's first token
+    states: list[torch.Tensor | None] = [None] * len(conts)  # per option: [len - 1, H]
+    if max(fed) > 0:
+        from uqa_align.prefix_cache import PREFIX_CALL_TOKENS, length_groups
+
         cache = output_cache(out)
-        cache.batch_repeat_interleave(k)
-        attn = torch.cat([packed["attention"].repeat_interleave(k, 0), cmask[:, :-1]], dim=1)
-        pos = packed["lengths"].to(device).repeat_interleave(k)[:, None] + torch.arange(
-            width - 1, device=device)[None, :]
-        out2 = decoder(inputs_embeds=embed(cids[:, :-1]), attention_mask=attn,
-                       position_ids=pos, **cache_kwargs(cache), use_cache=True)
-        pred = torch.cat([pred, out2.last_hidden_state], dim=1)
-    valid = cmask.bool()
-    logits = head(pred[valid]).float()  # only the scored positions
-    lp = torch.log_softmax(logits, -1).gather(1, cids[valid][:, None]).squeeze(1)
-    sums = torch.zeros(len(conts), device=device).index_add(0, valid.nonzero()[:, 0], lp)
+        # options of similar length run together, each reading its question's cache rows
+        for group in length_groups(fed, PREFIX_CALL_TOKENS):
+            width = max(fed[r] for r in group)
+            if width == 0:
+                continue
+            sel = torch.tensor([owners[r] for r in group], device=device)
+            ids = torch.full((len(group), width), pad_id, dtype=torch.long, device=device)
+            mask = torch.zeros((len(group), width), dtype=torch.long, device=device)
+            for j, r in enumerate(group):
+                ids[j, : fed[r]] = torch.tensor(conts[r][: fed[r]], device=device)
+                mask[j, : fed[r]] = 1
+            attn = torch.cat([packed["attention"][sel], mask], dim=1)
+            pos = packed["lengths"].to(device)[sel][:, None] + torch.arange(
+                width, device=device)[None, :]
+            out2 = decoder(inputs_embeds=embed(ids), attention_mask=attn, position_ids=pos,
+                           **cache_kwargs(_select_rows(cache, sel)), use_cache=True)
+            for j, r in enumerate(group):
+                states[r] = out2.last_hidden_state[j, : fed[r]]
+    pred = torch.cat([torch.cat([last[o][None], s])[: len(c)] if s is not None
+                      else last[o][None, :][: len(c)]
+                      for c, o, s in zip(conts, owners, states, strict=True)])
+    targets = torch.tensor([t for c in conts for t in c], dtype=torch.long, device=device)
+    logits = head(pred).float()  # only the scored positions
+    lp = torch.log_softmax(logits, -1).gather(1, targets[:, None]).squeeze(1)
+    rows = torch.tensor([r for r, c in enumerate(conts) for _ in c], dtype=torch.long,
+                        device=device)
+    sums = torch.zeros(len(conts), device=device).index_add(0, rows, lp)
     return list(sums.view(len(prompts), k).unbind(0))
+
+
+def _select_rows(cache: Any, rows: torch.Tensor) -> Any:
+    """A new transformers KV cache holding rows ``rows`` of ``cache`` (any order, repeats)."""
+    from transformers import DynamicCache
+
+    picked = DynamicCache()
+    for i, layer in enumerate(cache.layers):
+        picked.update(layer.keys.index_select(0, rows), layer.values.index_select(0, rows), i)
+    return picked
 
 
 def options_loss(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,
