@@ -34,16 +34,16 @@ def grouped_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value
     returns ``[B, T, H, D]``. Without gradients, a mask or with dropout it is ``sdpa``."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
+    grad = torch.is_grad_enabled() and query.requires_grad
     if (attention_mask is None or attention_mask.dtype != torch.bool or dropout
-            or not (torch.is_grad_enabled() and query.requires_grad)):
-        if (SDPA_GQA and attention_mask is not None and attention_mask.dtype == torch.bool
-                and not dropout):  # keys and values read per group, not copied per head
-            out = torch.nn.functional.scaled_dot_product_attention(
-                query, key, value, attn_mask=attention_mask[:, :, :, : key.shape[-2]],
-                scale=scaling, enable_gqa=True)
-            return out.transpose(1, 2).contiguous(), None
+            or not (grad or SDPA_GQA)):
         return sdpa_attention_forward(module, query, key, value, attention_mask,
                                       dropout=dropout, scaling=scaling, **kwargs)
+    if not grad:  # keys and values read per group, not copied per head
+        out = torch.nn.functional.scaled_dot_product_attention(
+            query, key, value, attn_mask=attention_mask[:, :, :, : key.shape[-2]],
+            scale=scaling, enable_gqa=True)
+        return out.transpose(1, 2).contiguous(), None
     b, h, t, d = query.shape
     kv_heads, s = key.shape[1], key.shape[2]
     groups = h // kv_heads

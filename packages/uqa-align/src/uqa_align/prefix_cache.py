@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from uqa_align.kv import cache_kwargs, output_cache
+from uqa_align.kv import cache_kwargs, cache_of, output_cache
 from uqa_align.prompt import EncodedPrompt
 from uqa_align.soft_prompt import PackedBatch, embed_with_soft, head_cache, model_parts
 
@@ -281,8 +281,6 @@ def _prefix_kv(model: Any, cache: PrefixCache, idx: Sequence[int], first_visit: 
     """A transformers KV cache holding the shared head and each question's prefix (left
     aligned, padded), its attention mask ``[B, h + P]`` and the prefix lengths
     (without the head) ``[B]``."""
-    from transformers import DynamicCache
-
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
     b = len(idx)
@@ -294,9 +292,7 @@ def _prefix_kv(model: Any, cache: PrefixCache, idx: Sequence[int], first_visit: 
     if head is not None:
         prefixes = torch.cat([head.to(dtype)[None].expand(b, *head.shape), prefixes], 1)
     kv_all = prefixes.permute(2, 3, 0, 4, 1, 5).contiguous()  # [layers, 2, B, kvh, h+P, hd]
-    kv = DynamicCache()
-    for layer in range(kv_all.shape[0]):
-        kv.update(kv_all[layer, 0], kv_all[layer, 1], layer)
+    kv = cache_of((layer[0], layer[1]) for layer in kv_all)
     lengths = torch.tensor([len(cache.prompts[i].before) for i in idx], device=device)
     p_width = prefixes.shape[1] - h
     p_att = (torch.arange(p_width, device=device)[None, :] < lengths[:, None]).long()

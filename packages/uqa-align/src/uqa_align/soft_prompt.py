@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from uqa_align.kv import cache_kwargs, output_cache
+from uqa_align.kv import cache_kwargs, cache_of, output_cache
+from uqa_align.llm import numerics
 from uqa_align.prompt import EncodedPrompt
 
 
@@ -98,12 +99,8 @@ def shared_head(prompts: Sequence[EncodedPrompt]) -> int:
 def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
     """A KV cache of ``head`` for ``batch`` rows; the head is encoded once per model
     (again only after the model's weights or their dtype change), without gradients."""
-    from transformers import DynamicCache
-
     memo = _HEADS.setdefault(model, {})
     # weights changed (or cast to another precision) -> recompute
-    from uqa_align.llm import numerics
-
     key = (head, numerics(model), sum(p._version for p in model.parameters()))
     if key not in memo:
         decoder, _, _ = model_parts(model)
@@ -112,11 +109,8 @@ def head_cache(model: Any, head: tuple[int, ...], batch: int) -> Any:
             out = decoder(input_ids=torch.tensor([head], device=device), use_cache=True)
         memo.clear()  # one head per model is the common case; keep memory flat
         memo[key] = [(layer.keys, layer.values) for layer in output_cache(out).layers]
-    cache = DynamicCache()
-    for i, (k, v) in enumerate(memo[key]):
-        cache.update(k.expand(batch, -1, -1, -1).contiguous(),
-                     v.expand(batch, -1, -1, -1).contiguous(), i)
-    return cache
+    return cache_of((k.expand(batch, -1, -1, -1).contiguous(),
+                     v.expand(batch, -1, -1, -1).contiguous()) for k, v in memo[key])
 
 
 def embed_with_soft(
@@ -234,7 +228,9 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
     owners = [i for i, p in enumerate(prompts) for _ in p.continuations]
     fed = [max(len(c) - 1, 0) for c in conts]  # every option token but the last is an input
     last = out.last_hidden_state[:, -1]  # [B, H]: predicts each option's first token
-    states: list[torch.Tensor | None] = [None] * len(conts)  # per option: [len - 1, H]
+    none = last.new_zeros((0, last.shape[-1]))
+    states = [none] * len(conts)  # per option, the states after its fed tokens: [fed, H]
+    lengths = packed["lengths"].to(device)
     if max(fed) > 0:
         from uqa_align.prefix_cache import PREFIX_CALL_TOKENS, length_groups
 
@@ -251,14 +247,12 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
                 ids[j, : fed[r]] = torch.tensor(conts[r][: fed[r]], device=device)
                 mask[j, : fed[r]] = 1
             attn = torch.cat([packed["attention"][sel], mask], dim=1)
-            pos = packed["lengths"].to(device)[sel][:, None] + torch.arange(
-                width, device=device)[None, :]
+            pos = lengths[sel][:, None] + torch.arange(width, device=device)[None, :]
             out2 = decoder(inputs_embeds=embed(ids), attention_mask=attn, position_ids=pos,
                            **cache_kwargs(_select_rows(cache, sel)), use_cache=True)
             for j, r in enumerate(group):
                 states[r] = out2.last_hidden_state[j, : fed[r]]
-    pred = torch.cat([torch.cat([last[o][None], s])[: len(c)] if s is not None
-                      else last[o][None, :][: len(c)]
+    pred = torch.cat([torch.cat([last[o][None], s])[: len(c)]
                       for c, o, s in zip(conts, owners, states, strict=True)])
     targets = torch.tensor([t for c in conts for t in c], dtype=torch.long, device=device)
     logits = head(pred).float()  # only the scored positions
@@ -271,12 +265,8 @@ def option_logprobs(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Te
 
 def _select_rows(cache: Any, rows: torch.Tensor) -> Any:
     """A new transformers KV cache holding rows ``rows`` of ``cache`` (any order, repeats)."""
-    from transformers import DynamicCache
-
-    picked = DynamicCache()
-    for i, layer in enumerate(cache.layers):
-        picked.update(layer.keys.index_select(0, rows), layer.values.index_select(0, rows), i)
-    return picked
+    return cache_of((layer.keys.index_select(0, rows), layer.values.index_select(0, rows))
+                    for layer in cache.layers)
 
 
 def options_loss(model: Any, prompts: Sequence[EncodedPrompt], soft: torch.Tensor | None,

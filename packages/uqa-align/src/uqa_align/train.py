@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from uqa_data.distributed import init_process_group
 from uqa_data.errors import TrainingDivergedError, UqaInputError
-from uqa_data.precision import LLM_PRECISIONS
+from uqa_data.precision import BF16_PRECISIONS, LLM_PRECISIONS
 from uqa_data.presets import config_from_preset
 from uqa_data.settings import (
     check_at_least,
@@ -189,7 +189,7 @@ class AlignConfig:
             )
         if self.fsdp:
             check_fsdp(self.strategy)
-        if self.precision in ("bf16", "bf16-mixed") and self.strategy != "adapter":
+        if self.precision in BF16_PRECISIONS and self.strategy != "adapter":
             raise UqaInputError(f"--precision {self.precision} rounds the LLM's weights to "
                                 f"bf16, which --strategy {self.strategy} trains: use fp32 "
                                 "(or auto)")

@@ -15,6 +15,8 @@ PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16")
 LLM_PRECISIONS: tuple[str, ...] = (*PRECISIONS, "bf16-mixed")
 """The frozen LLM's (alignment, answering): also ``bf16-mixed``, bf16 matrix products
 with the residual stream, norms, attention and softmax between them in fp32."""
+BF16_PRECISIONS: tuple[str, ...] = ("bf16", "bf16-mixed")
+"""The settings that round a frozen LLM's weights to bf16."""
 
 
 def on_cuda(device: Any) -> bool:
@@ -47,7 +49,7 @@ def warn_if_emulated_bf16(precision: str, device: Any, what: str) -> None:
     (``alignment``) on a CPU without bf16 instructions, where PyTorch computes bf16
     products without vector support, several times slower than fp32. ``auto`` never
     picks it there."""
-    if precision not in ("bf16", "bf16-mixed") or on_cuda(device) or bf16_native(device):
+    if precision not in BF16_PRECISIONS or on_cuda(device) or bf16_native(device):
         return
     log.warning(f"{what}: precision {precision} on a CPU without bf16 instructions (AVX512-BF16 or "
                 "AMX) runs its matrix products several times slower than fp32; precision auto "
