@@ -19,6 +19,11 @@ cache's bytes per question (times the question counts given, for the memory a pr
 needs):
 
     python bench/align_step.py --run runs/d0 --questions 96 --epochs 3
+
+``--precisions fp32,bf16-mixed,bf16`` times only the cached step, once per precision
+and ``--turns`` rounds in turn (the LLM loaded once), each ratio against the first:
+
+    python bench/align_step.py --run runs/d0 --precisions bf16,bf16-mixed,fp32 --turns 2
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import os
 import platform
 import time
 from pathlib import Path
-from statistics import mean
+from statistics import mean, median
 from typing import Any
 
 os.environ.setdefault("UQA_PROGRESS", "0")
@@ -83,7 +88,13 @@ def main() -> None:
                     help="NAME=COUNT alignment questions per preset, for the cache memory")
     ap.add_argument("--work", type=Path, default=Path("runs/align-step"))
     ap.add_argument("--out", type=Path, default=Path("bench/results/align_step.json"))
+    ap.add_argument("--precisions", default=None,
+                    help="comma-separated: time the cached step in each, in turns")
+    ap.add_argument("--turns", type=int, default=2)
     args = ap.parse_args()
+    if args.precisions:
+        compare_precisions(args)
+        return
 
     import torch
     from uqa_align.llm import load_llm
@@ -131,6 +142,55 @@ def main() -> None:
               f"{r['speedup_epoch1']:.2f} | {xl} |")
     print(f"first-step loss, cached vs uncached: {result['first_loss_diff_cached_vs_uncached']:.1e}"
           f"; cache GiB {result['cache_gib']}; load {result['load']}")
+
+
+def compare_precisions(args: argparse.Namespace) -> None:
+    """The cached step in each of ``args.precisions``, ``args.turns`` rounds in turn."""
+    import torch
+    from uqa_align.llm import load_llm
+    from uqa_align.train import AlignConfig
+
+    llm = load_llm("smollm2")
+    load0 = os.getloadavg()
+    names = args.precisions.split(",")
+    rows = []
+    for turn in range(args.turns):
+        for name in names:
+            config = AlignConfig.from_preset(
+                "default", max_questions=args.questions, batch_size=args.batch_size,
+                checkpoint_every=0, warmup_steps=2, epochs=args.epochs, precision=name)
+            row = run_one(f"after, cached, {name}", config, args.run, llm, args.work,
+                          cached=True)
+            rows.append({**row, "asked": name, "turn": turn})
+            print(json.dumps(rows[-1]), flush=True)
+    summary = []
+    for name in names:
+        mine = [r for r in rows if r["asked"] == name]
+        summary.append({"precision": name,
+                        "epoch1_ms_per_q": median(r["epoch1_ms_per_q"] for r in mine),
+                        "later_ms_per_q": median(r["later_ms_per_q"] for r in mine)
+                        if mine[0]["later_ms_per_q"] else None,
+                        "first_loss": mine[0]["first_loss"]})
+    ref = summary[0]
+    result = {"rows": rows, "summary": summary, "questions": args.questions,
+              "epochs": args.epochs, "batch_size": args.batch_size,
+              "load": [round(load0[0], 2), round(os.getloadavg()[0], 2)],
+              "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch "
+                         f"{torch.__version__}, {torch.get_num_threads()} threads, bf16 "
+                         f"native {torch.ops.mkldnn._is_mkldnn_bf16_supported()}"}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"| precision | epoch 1 ms/question | later epochs ms/question | "
+          f"{ref['precision']} / this, epoch 1 | later | first-step loss |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in summary:
+        later = f"{r['later_ms_per_q']:.0f}" if r["later_ms_per_q"] else "-"
+        xl = (f"{ref['later_ms_per_q'] / r['later_ms_per_q']:.2f}"
+              if r["later_ms_per_q"] and ref["later_ms_per_q"] else "-")
+        print(f"| {r['precision']} | {r['epoch1_ms_per_q']:.0f} | {later} | "
+              f"{ref['epoch1_ms_per_q'] / r['epoch1_ms_per_q']:.2f} | {xl} | "
+              f"{r['first_loss']:.4f} |")
+    print(f"medians of {args.turns} turns; load {result['load']}")
 
 
 if __name__ == "__main__":

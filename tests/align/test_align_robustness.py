@@ -84,13 +84,15 @@ def test_resume_with_other_training_settings_is_refused(tmp_path, monkeypatch, c
     assert s["steps"] == 4
 
 
-@pytest.mark.parametrize("questions", [8, 16])  # two epochs (prefixes stored), one (none)
+# two epochs (prefixes stored), one (none); the moving average of the weights resumed too
+@pytest.mark.parametrize(("questions", "ema"), [(8, 0.0), (16, 0.0), (8, 0.5)])
 def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypatch,
-                                                            questions):
+                                                            questions, ema):
     from uqa_align.testing import tiny_llm
 
     q, e = write_probe(tmp_path, questions)
-    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05,
+                                  ema=ema)
     align(q, e, None, tmp_path / "full", cfg, llm=tiny_llm())
     reference = load_file(str(tmp_path / "full" / "adapter.safetensors"))
 
@@ -111,3 +113,37 @@ def test_resume_from_checkpoint_matches_an_uninterrupted_run(tmp_path, monkeypat
     assert not (tmp_path / "cut" / "checkpoint").exists()  # removed once finished
     for k, v in reference.items():
         assert torch.allclose(resumed[k], v, atol=1e-6), k
+
+
+def test_ema_saves_the_moving_average_of_the_trained_weights(tmp_path, monkeypatch):
+    from uqa_align import averaging
+    from uqa_align.testing import tiny_llm
+
+    seen = []  # the adapter's parameters at construction and after every optimizer step
+    init, update = averaging.WeightAverage.__init__, averaging.WeightAverage.update
+
+    def snap(module):
+        seen.append({n: p.detach().clone() for n, p in module.named_parameters()})
+
+    def spy_init(self, module, decay):
+        snap(module)
+        init(self, module, decay)
+
+    def spy_update(self):
+        snap(self.module)
+        update(self)
+
+    monkeypatch.setattr(averaging.WeightAverage, "__init__", spy_init)
+    monkeypatch.setattr(averaging.WeightAverage, "update", spy_update)
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=5, batch_size=4, lr=0.05, ema=0.6)
+    align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm())
+    saved = load_file(str(tmp_path / "a" / "adapter.safetensors"))
+    assert len(seen) == 6
+    expected = dict(seen[0])
+    for t, weights in enumerate(seen[1:]):  # a slow reference of the documented rule
+        d = min(0.6, (1 + t) / (10 + t))
+        expected = {n: d * expected[n] + (1 - d) * weights[n] for n in expected}
+    for n, v in expected.items():
+        assert torch.allclose(saved[n], v, atol=1e-6), n
+    assert any(not torch.allclose(saved[n], seen[-1][n]) for n in expected)  # not the last

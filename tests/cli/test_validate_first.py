@@ -72,6 +72,9 @@ CASES = [
     (["--set", "align.precision=fp8"], "unknown precision 'fp8' (--set align.precision); "
      "valid: auto, bf16, bf16-mixed, fp32"),
     (["--set", "align.bogus=1"], "unknown align setting 'bogus' (--set align.bogus)"),
+    (["--set", "align.ema=1"], "align setting ema=1.0 (--set align.ema): expected a number "
+     "in [0, 1)"),
+    (["--set", "align.ema=-0.5"], "(--set align.ema): expected a number >= 0"),
     (["--set", "eval.llm=smollm3"], "unknown llm 'smollm3' (--set eval.llm)"),
 
     (["--set", "align.llm=/no/such/model"], "--set align.llm /no/such/model: no such directory"),

@@ -31,6 +31,7 @@ from uqa_data.errors import TrainingDivergedError, UqaInputError
 from uqa_data.precision import BF16_PRECISIONS, LLM_PRECISIONS
 from uqa_data.presets import config_from_preset
 from uqa_data.settings import (
+    SettingError,
     check_at_least,
     check_choice,
     check_non_negative,
@@ -39,6 +40,7 @@ from uqa_data.settings import (
 )
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
+from uqa_align.averaging import WeightAverage
 from uqa_align.llm import pad_id
 from uqa_align.prompt import (
     LETTERS,
@@ -117,6 +119,9 @@ class AlignConfig:
         (FSDP2) instead of keeping a whole copy per rank; ``adapter``/``lora`` only.
     :param threads: torch CPU threads (None: torch's default; 1 is fastest on a
         shared, oversubscribed CPU).
+    :param ema: decay of a moving average of the adapter's weights that replaces them
+        at the end (:mod:`uqa_align.averaging`; 0: off, 0.99 averages about the last
+        100 steps); LoRA or LLM weights are not averaged.
     """
 
     llm: str = "smollm2"
@@ -150,6 +155,7 @@ class AlignConfig:
     soft_norm: bool = True
     precision: str = "auto"
     threads: int | None = None
+    ema: float = 0.0
 
     @classmethod
     def from_preset(cls, name: str = "default", **overrides: Any) -> AlignConfig:
@@ -178,7 +184,9 @@ class AlignConfig:
         check_at_least(self, "align", 1, "batch_size", "lora_r", "max_bad_steps",
                        "max_questions", "threads")
         check_positive(self, "align", "lr", "llm_lr", "grad_clip", "lora_alpha", "epochs")
-        check_non_negative(self, "align", "weight_decay", "prefix_cache_gb")
+        check_non_negative(self, "align", "weight_decay", "prefix_cache_gb", "ema")
+        if self.ema >= 1:
+            raise SettingError("align", "ema", self.ema, "a number in [0, 1)")
         from uqa_align.adapters.base import check_adapter_options
 
         check_adapter_options(self.adapter, self.adapter_options)
@@ -252,6 +260,7 @@ class AlignRecipe:
         self.step = 0
         self.losses: list[float] = []
         self.skipped = 0
+        self.average: WeightAverage | None = None
         self.rank, self.world = _dist_info()
         self.scalars: Any = None  # uqa_data.scalars.ScalarLog (--log-dir), rank 0
 
@@ -360,6 +369,8 @@ class AlignRecipe:
         self.optimizer = torch.optim.AdamW(groups, weight_decay=c.weight_decay)
         for g in self.optimizer.param_groups:
             g["base_lr"] = g["lr"]
+        if c.ema and self.adapter is not None:
+            self.average = WeightAverage(self.adapter, c.ema)
         if self.resume:
             self._load_checkpoint()
             self._replay_prefix_cache()
@@ -409,6 +420,8 @@ class AlignRecipe:
                     ok = ok and bool(torch.isfinite(norm))
                 if ok:
                     self.optimizer.step()
+                    if self.average is not None:
+                        self.average.update()
                     bad_in_row = 0
                     self.losses.append(_mean_over_ranks(float(loss.detach()), self.world))
                     if self.scalars is not None:
@@ -434,6 +447,8 @@ class AlignRecipe:
                 if c.checkpoint_every and self.step % c.checkpoint_every == 0 \
                         and self.step < c.steps:
                     self.save_checkpoint()
+        if self.average is not None:
+            self.average.copy_to_module()
 
     def _loss(self, idx: np.ndarray, pad: int) -> tuple[Any, int]:
         """The configured loss of the questions ``idx`` (this rank's slice of a step) and
@@ -538,6 +553,8 @@ class AlignRecipe:
             state.update({f"adapter.{k}": v for k, v in self.adapter.state_dict().items()})
         state.update({f"llm.{n}": p.detach() for n, p in self.llm.model.named_parameters()
                       if p.requires_grad})
+        if self.average is not None:
+            state.update(self.average.state())
         return state
 
     def save_checkpoint(self) -> None:
@@ -577,6 +594,8 @@ class AlignRecipe:
         if self.adapter is not None:
             self.adapter.load_state_dict(
                 {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")})
+        if self.average is not None:
+            self.average.load(state)
         named = dict(self.llm.model.named_parameters())
         with torch.no_grad():
             for k, v in state.items():
