@@ -235,3 +235,42 @@ def test_mean_linear_dropout_only_in_training() -> None:
 def test_mean_linear_dropout_out_of_range_is_refused(p) -> None:
     with pytest.raises(UqaInputError, match=rf"dropout {p} is not in \[0, 1\)"):
         build_adapter("mean_linear", 3, 8, {"dropout": p})
+
+
+def test_mean_linear_hidden_layer_computes_gelu_then_projection() -> None:
+    """``hidden``: the pooled, standardised input goes through a GELU layer of that width
+    before the projection; without it the projection reads the pooled input itself."""
+    torch.manual_seed(0)
+    a = build_adapter("mean_linear", 6, 8, {"hidden": 5})
+    emb = torch.randn(4, 3, 6)
+    mask = torch.ones(4, 3, dtype=torch.bool)
+    seen = []
+    a.proj.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].detach()))
+    a.eval()
+    a(emb, mask)
+    first = a.hidden[0]
+    expected = torch.nn.functional.gelu(a.standardise(emb)[:, -1] @ first.weight.T + first.bias)
+    assert seen[-1].shape == (4, 5)
+    assert torch.allclose(seen[-1], expected, atol=1e-6)
+    plain = build_adapter("mean_linear", 6, 8)
+    assert not any(k.startswith("hidden") for k in plain.state_dict())  # saved files as before
+    assert plain.proj.in_features == 6
+
+
+def test_mean_linear_with_hidden_layer_aligns_saves_and_reloads(tmp_path) -> None:
+    from uqa_align.aligned import load_aligned
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=2, adapter_options={"hidden": 12})
+    align(q, e, None, tmp_path / "a", cfg, llm=tiny_llm())
+    aligned = load_aligned(tmp_path / "a", llm=tiny_llm())
+    assert aligned.adapter.hidden[0].out_features == 12
+    assert aligned.adapter.proj.in_features == 12
+
+
+@pytest.mark.parametrize("h", [0, -3, 2.5, True])
+def test_mean_linear_hidden_must_be_a_positive_integer(h) -> None:
+    with pytest.raises(UqaInputError, match="hidden"):
+        build_adapter("mean_linear", 3, 8, {"hidden": h})

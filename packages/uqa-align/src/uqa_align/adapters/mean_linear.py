@@ -39,6 +39,8 @@ class MeanLinearConfig:
     :param dropout: in training, the share of the pooled, standardised input set to the
         alignment users' mean (0, scaled up by ``1 / (1 - dropout)`` elsewhere), so the
         projection cannot fit each training user's whole vector at once.
+    :param hidden: width of a GELU hidden layer between the pooled input and the
+        projection (None: none, the paper's single linear map).
     """
 
     num_tokens: int = 1
@@ -46,6 +48,7 @@ class MeanLinearConfig:
     pool: str = "last"
     scale: str = "dim"
     dropout: float = 0.0
+    hidden: int | None = None
 
     def __post_init__(self) -> None:
         if self.pool not in POOLS:
@@ -57,6 +60,10 @@ class MeanLinearConfig:
         if not 0.0 <= self.dropout < 1.0:
             raise UqaInputError(f"adapter 'mean_linear': dropout {self.dropout} is not in "
                                 "[0, 1)")
+        if self.hidden is not None and (isinstance(self.hidden, bool)
+                                        or not isinstance(self.hidden, int) or self.hidden < 1):
+            raise UqaInputError(f"adapter 'mean_linear': hidden {self.hidden!r} is not an "
+                                "integer >= 1")
 
 
 class MeanLinear(Adapter):
@@ -68,6 +75,9 @@ class MeanLinear(Adapter):
         self.config = config
         self.num_tokens = self.config.num_tokens
         width = 2 * in_dim if self.config.pool == "both" else in_dim
+        self.hidden = (nn.Sequential(nn.Linear(width, self.config.hidden), nn.GELU())
+                       if self.config.hidden else nn.Identity())
+        width = self.config.hidden or width
         self.proj = nn.Linear(width, hidden_size * self.num_tokens)
         nn.init.normal_(self.proj.weight, std=self.config.init_std)
         nn.init.zeros_(self.proj.bias)
@@ -80,7 +90,7 @@ class MeanLinear(Adapter):
         pools = {"mean": [mask], "last": [last], "both": [mask, last]}[self.config.pool]
         pooled = torch.cat([_masked_mean(x, m) for m in pools], -1)
         pooled = nn.functional.dropout(pooled, self.config.dropout, self.training)
-        return self.finish(self.proj(pooled).view(emb.shape[0], self.num_tokens,
+        return self.finish(self.proj(self.hidden(pooled)).view(emb.shape[0], self.num_tokens,
                                                   self.hidden_size))
 
 
