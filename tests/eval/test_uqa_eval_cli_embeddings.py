@@ -108,8 +108,8 @@ def test_adapter_option_reaches_the_adapter(tmp_path: Path, tiny_llm_dir: Path, 
 @pytest.mark.parametrize(("option", "message"), [
     ("pool=first", "adapter 'mean_linear': pool 'first' is not one of mean, last, both"),
     ("pool", "--adapter-option 'pool' is not KEY=VALUE (an option of the adapter)"),
-    ("size=3", "adapter 'mean_linear': unknown option(s) size; valid: dropout, init_std, "
-               "num_tokens, pool, scale"),
+    ("size=3", "adapter 'mean_linear': unknown option(s) size; valid: dropout, hidden, "
+               "init_std, num_tokens, pool, scale"),
 ])
 def test_bad_adapter_option_is_refused_before_anything_is_written(
         tmp_path: Path, capsys, option: str, message: str) -> None:
