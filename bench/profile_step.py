@@ -10,6 +10,7 @@ operators by self time, with and without their input shapes:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from dataclasses import replace
@@ -44,28 +45,19 @@ def main() -> None:
                  args.run / "data", llm=load_llm("smollm2"))
     for epoch in (1, 2, 3):
         recipe.config = replace(config, steps=epoch * per_epoch)
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
-                                    record_shapes=True) if epoch == 3 else _nothing() as prof:
+        profiler = (torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                           record_shapes=True)
+                    if epoch == 3 else contextlib.nullcontext())
+        with profiler as prof:
             t = time.perf_counter()
             recipe.train()
             ms = 1000 * (time.perf_counter() - t) / args.questions
         print(f"epoch {epoch}{' (profiled)' if epoch == 3 else ''}: {ms:.1f} ms a question "
               f"({recipe.precision}, load {os.getloadavg()[0]:.2f})", flush=True)
-    events = prof.key_averages()
-    print(events.table(sort_by="self_cpu_time_total", row_limit=args.rows))
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.rows))
     print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total",
                                                              row_limit=args.rows))
     recipe.cleanup()
-
-
-class _nothing:
-    """A context manager that does nothing (the epochs not profiled)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 if __name__ == "__main__":

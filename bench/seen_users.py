@@ -18,7 +18,7 @@ from pathlib import Path
 
 os.environ.setdefault("UQA_PROGRESS", "0")
 
-INTEREST = ["li", "si", "it"]
+INTEREST = "interest_perception"  # the questions' ``dimension`` of li, si and it
 ATTRIBUTES = ("category", "brand", "shop")
 
 
@@ -49,23 +49,19 @@ def main() -> None:
     import pyarrow.ipc as ipc
     from uqa_eval.evaluate import EvalConfig, evaluate
 
-    args.work.mkdir(parents=True, exist_ok=True)
-    align = ipc.open_file(str(args.run / "questions" / "align.arrow")).read_all()
-    evalq = ipc.open_file(str(args.run / "questions" / "eval.arrow")).read_all()
-    tasks = np.array(align.column("task").to_pylist())
-    pool = np.flatnonzero(np.isin(tasks, INTEREST))
+    def interest(split: str) -> tuple[pa.Table, np.ndarray]:
+        table = ipc.open_file(str(args.run / "questions" / f"{split}.arrow")).read_all()
+        return table, np.flatnonzero(np.array(table.column("dimension").to_pylist()) == INTEREST)
+
+    align, pool = interest("align")
     take = np.sort(np.random.default_rng(args.seed).choice(pool, args.questions, replace=False))
-    seen = align.take(pa.array(take))
-    seen_path = args.work / "align-sample.arrow"
-    with ipc.new_file(str(seen_path), seen.schema) as w:
-        w.write_table(seen)
-    ip = np.flatnonzero(np.isin(np.array(evalq.column("task").to_pylist()), INTEREST))
-    new = evalq.take(pa.array(ip))
-    new_path = args.work / "eval-interest.arrow"
-    with ipc.new_file(str(new_path), new.schema) as w:
-        w.write_table(new)
-    for label, path, table in (("its alignment users", seen_path, seen),
-                               ("new users", new_path, new)):
+    evalq, rows = interest("eval")
+    args.work.mkdir(parents=True, exist_ok=True)
+    for label, name, table in (("its alignment users", "align-sample", align.take(pa.array(take))),
+                               ("new users", "eval-interest", evalq.take(pa.array(rows)))):
+        path = args.work / f"{name}.arrow"
+        with ipc.new_file(str(path), table.schema) as w:
+            w.write_table(table)
         for base in (None, "shuffled"):
             pred = args.work / f"{path.stem}-{base or 'user'}.arrow"
             evaluate(path, args.embeddings, args.adapter, args.run / "data", pred,
