@@ -147,3 +147,32 @@ def test_ema_saves_the_moving_average_of_the_trained_weights(tmp_path, monkeypat
     for n, v in expected.items():
         assert torch.allclose(saved[n], v, atol=1e-6), n
     assert any(not torch.allclose(saved[n], seen[-1][n]) for n in expected)  # not the last
+
+
+def test_resume_with_ema_from_a_checkpoint_without_the_average_is_refused(tmp_path,
+                                                                          monkeypatch):
+    """A checkpoint made before ``align.ema`` existed names no ``ema`` setting and holds no
+    average: resuming it with one says so instead of failing on a missing tensor."""
+    import json
+
+    from uqa_align.testing import tiny_llm
+
+    q, e = write_probe(tmp_path, 8)
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
+    original = train_mod.AlignRecipe.save_checkpoint
+
+    def save_then_stop(self):
+        original(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    progress = tmp_path / "cut" / "checkpoint" / "progress.json"
+    saved = json.loads(progress.read_text())
+    del saved["config"]["ema"]  # as an older version wrote it
+    progress.write_text(json.dumps(saved))
+    with pytest.raises(UqaInputError, match=r"holds no moving average .* align.ema is 0.5; "
+                       r"resume with align.ema=0"):
+        align(q, e, None, tmp_path / "cut", replace(cfg, ema=0.5), llm=tiny_llm(), resume=True)

@@ -48,6 +48,10 @@ class WeightAverage:
         return {**{PREFIX + n: v for n, v in self.averaged.items()},
                 PREFIX + "updates": torch.tensor([self.updates])}
 
+    def held_in(self, state: dict[str, Any]) -> bool:
+        """Whether ``state`` (a checkpoint's tensors) holds :meth:`state`'s keys."""
+        return all(key in state for key in self.state())
+
     def load(self, state: dict[str, Any]) -> None:
         """Restore from :meth:`state`'s keys in ``state`` (others are ignored)."""
         for n in self.averaged:

@@ -595,6 +595,11 @@ class AlignRecipe:
             self.adapter.load_state_dict(
                 {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")})
         if self.average is not None:
+            if not self.average.held_in(state):  # made before align.ema existed
+                raise UqaInputError(f"{ck}: --resume: the checkpoint holds no moving average "
+                                    f"of the adapter's weights (align.ema was off), but "
+                                    f"align.ema is {self.config.ema}; resume with align.ema=0, "
+                                    "or drop --resume to start over")
             self.average.load(state)
         named = dict(self.llm.model.named_parameters())
         with torch.no_grad():
