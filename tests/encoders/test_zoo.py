@@ -303,17 +303,84 @@ def test_gru4rec_trains_in_bfloat16_weights_through_nn_gru() -> None:
     assert all(p.grad is not None for p in enc.gru.parameters())
 
 
-@pytest.mark.parametrize("packed", [True, False])
-def test_gru4rec_step_product_is_the_plain_product(packed: bool, monkeypatch) -> None:
-    """The recurrence's per-step product, with MKL's packed weight (where torch has it)
-    and without: ``x @ w.T (+ b)``, also for an ``x`` of another row count."""
+@pytest.mark.parametrize("path", ["onednn", "mkl", "plain"])
+@pytest.mark.parametrize("compute", [torch.float32, torch.bfloat16])
+def test_gru4rec_step_product_is_the_plain_product(path: str, compute: torch.dtype,
+                                                   monkeypatch) -> None:
+    """The recurrence's per-step product, with oneDNN's or MKL's packed weight (where torch
+    has them) and without: ``x @ w.T (+ b)`` in float32, also for an ``x`` of another row
+    count; with ``compute=bfloat16``, the product of the bf16-rounded factors (the bias
+    added in float32)."""
     from uqa_encoders.zoo import gru4rec
 
-    monkeypatch.setattr(gru4rec, "_HAS_MKL_PACK", packed and gru4rec._HAS_MKL_PACK)
+    onednn = gru4rec._ONEDNN_PACK_DTYPES if path == "onednn" else frozenset()
+    monkeypatch.setattr(gru4rec, "_ONEDNN_PACK_DTYPES", onednn)
+    monkeypatch.setattr(gru4rec, "_HAS_MKL_PACK", path == "mkl" and gru4rec._HAS_MKL_PACK)
     torch.manual_seed(0)
     w, b = torch.randn(12, 7), torch.randn(12)
-    product = gru4rec.step_product(w, 5)
+    product = gru4rec.step_product(w, 5, compute)
     for rows in (5, 3):
         x = torch.randn(rows, 7)
-        torch.testing.assert_close(product(x), x @ w.T)
-        torch.testing.assert_close(product(x, b), x @ w.T + b)
+        want = (x.to(compute).double() @ w.to(compute).double().T).float()
+        tol = {"atol": 1e-5, "rtol": 1e-4} if compute == torch.float32 else {
+            "atol": 2e-2, "rtol": 1e-2}  # bf16 output rounding
+        got = product(x)
+        assert got.dtype == torch.float32
+        torch.testing.assert_close(got, want, **tol)
+        torch.testing.assert_close(product(x, b), want + b, **tol)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_gru4rec_bf16_step_products_follow_nn_gru(layers: int) -> None:
+    """Under CPU bf16 autocast the training path (products in bf16, gates in float32)
+    gives nn.GRU's float32 outputs and gradients to bf16 accuracy, and its weight
+    gradients come back in float32."""
+    torch.manual_seed(3)
+    enc = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", dim=16, hidden=24,
+                                                  layers=layers, dropout=0.0, max_len=16))
+    x = torch.randn(3, 11, 16, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = enc._train_layers(x, low=True)
+    assert out.dtype == torch.float32
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    ours = [x.grad.clone()] + [p.grad.clone() for p in enc.gru.parameters()]
+    assert all(g.dtype == torch.float32 for g in ours)
+    x.grad = None
+    enc.gru.zero_grad(set_to_none=True)
+    ref, _ = enc.gru(x)
+    ref.backward(grad)
+    refs = [x.grad] + [p.grad for p in enc.gru.parameters()]
+    torch.testing.assert_close(out, ref, atol=3e-2, rtol=3e-2)
+    for a, b in zip(ours, refs, strict=True):
+        scale = float(b.abs().max())
+        torch.testing.assert_close(a, b, atol=3e-2 * max(scale, 1.0), rtol=5e-2)
+    # and it is not the float32 path: bf16 products round somewhere
+    assert not torch.equal(out, ref)
+
+
+def test_gru4rec_training_under_bf16_autocast_takes_the_bf16_recurrence(monkeypatch) -> None:
+    """A training step under CPU bf16 autocast runs the custom recurrence with bf16 products
+    where oneDNN packs bf16 weights here, and nn.GRU's own kernel where it does not."""
+    from uqa_encoders.zoo import gru4rec
+
+    calls: list[bool] = []
+    real = gru4rec.GRU4Rec._train_layers
+
+    def spy(self, x, low=False):
+        calls.append(low)
+        return real(self, x, low=low)
+
+    monkeypatch.setattr(gru4rec.GRU4Rec, "_train_layers", spy)
+    enc = build_encoder("gru4rec", encoder_config("gru4rec", "tiny", dropout=0.0,
+                                                  max_len=8)).train()
+    x = torch.randn(2, 5, enc.config.dim, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = enc(x, torch.tensor([5, 2]))
+    out.float().sum().backward()
+    assert x.grad is not None
+    expected = [True] if torch.bfloat16 in gru4rec._ONEDNN_PACK_DTYPES else []
+    assert calls == expected
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        enc(x, torch.tensor([5, 2]))  # inference: nn.GRU, never the training path
+    assert calls == expected

@@ -33,17 +33,45 @@ class GRU4RecConfig(EncoderConfig):
             raise UqaInputError(f"gru4rec: hidden={self.hidden}; expected >= 0 (0 means dim)")
 
 
-def step_product(weight: torch.Tensor, rows: int) -> Callable[..., torch.Tensor]:
-    """``f(x, bias=None) = x @ weight.T (+ bias)`` for ``x [rows, in]``, with ``weight``
-    packed once for MKL's GEMM where torch has it (CPU float32), so a recurrence's many
-    products of few rows do not repack the same weight at every time step (8 rows against
-    a ``[3072, 1024]`` weight: 0.26 ms a product against 0.70 for ``addmm``; no gain at
-    256 rows against ``[384, 128]``). Elsewhere it is plain ``addmm``/``mm``; an ``x`` of
-    another row count falls back to a plain product inside MKL's op."""
-    if weight.device.type == "cpu" and weight.dtype == torch.float32 and _HAS_MKL_PACK:
-        packed = torch.ops.mkl._mkl_reorder_linear_weight(weight, rows)
-        return lambda x, bias=None: torch.ops.mkl._mkl_linear(x, packed, weight, bias, rows)
-    return lambda x, bias=None: x @ weight.T if bias is None else torch.addmm(bias, x, weight.T)
+def step_product(weight: torch.Tensor, rows: int, compute: torch.dtype | None = None
+                 ) -> Callable[..., torch.Tensor]:
+    """``f(x, bias=None) = x @ weight.T (+ bias)`` for ``x [rows, in]``, the product taken in
+    ``compute`` (default: the weight's dtype; ``torch.bfloat16`` for a bf16 step) and
+    returned in the weight's dtype, the bias added at that precision.
+
+    On a CPU the weight is packed once, so that a recurrence's many products of few rows
+    do not repack it at every time step: for oneDNN where torch has it (float32 or
+    bfloat16), else for MKL's GEMM (float32). 8 rows against a ``[3072, 1024]`` weight on
+    the AMD EPYC VM of 2026-12-07 (`bench/gru_recurrence.py --products`): ``addmm``
+    1.0 ms, MKL packed 0.75-0.92, oneDNN packed 0.29 in float32 and 0.15 in bfloat16.
+    Elsewhere it is plain ``addmm``/``mm``. An ``x`` of another row count is still right
+    (the packing is only tuned for ``rows``)."""
+    out_dtype = weight.dtype
+    compute = compute or out_dtype
+    w = weight.detach().to(compute)
+    if weight.device.type == "cpu" and compute in _ONEDNN_PACK_DTYPES:
+        packed = torch.ops.mkldnn._reorder_linear_weight(w, rows)
+        if compute == out_dtype:
+            return lambda x, bias=None: torch.ops.mkldnn._linear_pointwise(
+                x, packed, bias, "none", [], "")
+
+        def low(x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+            y = torch.ops.mkldnn._linear_pointwise(x.to(compute), packed, None, "none", [], "")
+            y = y.to(out_dtype)
+            return y if bias is None else y.add_(bias)
+
+        return low
+    if (weight.device.type == "cpu" and compute == out_dtype == torch.float32
+            and _HAS_MKL_PACK):
+        packed = torch.ops.mkl._mkl_reorder_linear_weight(w, rows)
+        return lambda x, bias=None: torch.ops.mkl._mkl_linear(x, packed, w, bias, rows)
+
+    def plain(x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        y = x.to(compute) @ w.T
+        y = y.to(out_dtype)
+        return y if bias is None else y.add_(bias)
+
+    return plain
 
 
 def _mkl_pack_available() -> bool:
@@ -55,29 +83,57 @@ def _mkl_pack_available() -> bool:
         return False
 
 
+def _onednn_pack_dtypes() -> frozenset[torch.dtype]:
+    """The dtypes whose packed oneDNN product works here (tried once on a small weight)."""
+    found = set()
+    try:
+        if not (torch.backends.mkldnn.is_available()
+                and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+                and hasattr(torch.ops.mkldnn, "_linear_pointwise")):
+            return frozenset()
+        for dtype in (torch.float32, torch.bfloat16):
+            if dtype == torch.bfloat16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                continue
+            w = torch.ones(3, 2, dtype=dtype)
+            packed = torch.ops.mkldnn._reorder_linear_weight(w, 2)
+            y = torch.ops.mkldnn._linear_pointwise(torch.ones(2, 2, dtype=dtype), packed,
+                                                   None, "none", [], "")
+            if y.shape == (2, 3) and bool((y.float() == 2).all()):
+                found.add(dtype)
+    except (AttributeError, RuntimeError):
+        pass
+    return frozenset(found)
+
+
 _HAS_MKL_PACK = _mkl_pack_available()
+_ONEDNN_PACK_DTYPES = _onednn_pack_dtypes()
 
 
 class _Recurrence(torch.autograd.Function):
     """The hidden-to-hidden half of one GRU layer over time, gates in PyTorch's order
     (reset, update, new): ``gi [T, B, 3H]`` (the input projections of every step, computed
     beforehand in one product), ``w_hh [3H, H]``, ``b_hh [3H]`` -> ``h [T, B, H]`` from a zero
-    state. Each step's product with ``w_hh`` uses a weight packed once (:func:`step_product`).
+    state. Each step's product with ``w_hh`` uses a weight packed once (:func:`step_product`),
+    in bfloat16 when ``low`` (a bf16 autocast step: the gates, states and their gradients
+    stay in ``gi``'s float32, as oneDNN's own bf16 GRU keeps them).
     The backward pass walks time in reverse for the state's gradient only, a step being
     one pass of :func:`~uqa_encoders.zoo.gru_kernels.gru_backward_step` and one product,
     and forms the gradient of ``w_hh`` as one product over all steps, where autograd
     through ``nn.GRU`` on CPU adds a ``[3H, H]`` outer product into it at every step."""
 
     @staticmethod
-    def forward(ctx: Any, gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor
-                ) -> torch.Tensor:
+    def forward(ctx: Any, gi: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor,
+                low: bool = False) -> torch.Tensor:
         steps, batch, three_h = gi.shape
         hid = three_h // 3
+        # zeros, not empty: every page is mapped here in one pass rather than faulted in a
+        # few at a time inside the loop (a step of 8 x 1024 went from 346 to 260 us)
         h = gi.new_zeros(batch, hid)
-        outs = gi.new_empty(steps, batch, hid)
-        gates = gi.new_empty(steps, batch, 3 * hid)  # r, z, n after their nonlinearities
-        ghn = gi.new_empty(steps, batch, hid)  # the new gate's hidden part (before r *)
-        product = step_product(w_hh, batch)
+        outs = gi.new_zeros(steps, batch, hid)
+        gates = gi.new_zeros(steps, batch, 3 * hid)  # r, z, n after their nonlinearities
+        ghn = gi.new_zeros(steps, batch, hid)  # the new gate's hidden part (before r *)
+        compute = torch.bfloat16 if low else None
+        product = step_product(w_hh.to(gi.dtype), batch, compute)
         two = 2 * hid
         for t in range(steps):  # each step writes its results in place (no copies after)
             gh = product(h, b_hh)
@@ -88,6 +144,7 @@ class _Recurrence(torch.autograd.Function):
             h = torch.lerp(n, h, z, out=outs[t])  # (1 - z) * n + z * h
             ghn[t] = gh[:, two:]
         ctx.save_for_backward(outs, gates, ghn, w_hh)
+        ctx.compute = compute
         return outs
 
     @staticmethod
@@ -96,10 +153,12 @@ class _Recurrence(torch.autograd.Function):
 
         outs, gates, ghn, w_hh = ctx.saved_tensors
         steps, batch, hid = outs.shape
-        grad_out = grad_out.detach().contiguous()  # [T, B, H], often a transpose's gradient
-        d_gh, d_gi = torch.empty_like(gates), torch.empty_like(gates)
+        # [T, B, H], often a transpose's gradient
+        grad_out = grad_out.detach().to(outs.dtype).contiguous()
+        d_gh, d_gi = torch.zeros_like(gates), torch.zeros_like(gates)  # mapped up front
         carry, zero = outs.new_zeros(batch, hid), outs.new_zeros(batch, hid)
-        back = step_product(w_hh.t().contiguous(), batch)  # [B, 3H] @ w_hh [3H, H]
+        # [B, 3H] @ w_hh [3H, H]
+        back = step_product(w_hh.to(outs.dtype).t().contiguous(), batch, ctx.compute)
         arrays = [x.numpy() for x in (outs, grad_out, gates, ghn, d_gh, d_gi, carry, zero)]
         n_outs, n_grad, n_gates, n_ghn, n_dgh, n_dgi, n_carry, n_zero = arrays
         from_next = zero  # the next step's d_gh @ w_hh
@@ -111,8 +170,10 @@ class _Recurrence(torch.autograd.Function):
                 from_next = back(d_gh[t])
         flat = d_gh.view(-1, 3 * hid)
         # step 0 started from the zero state: only later steps add to w_hh's gradient
-        grad_w = flat[batch:].t() @ outs[:-1].reshape(-1, hid)
-        return d_gi, grad_w, flat.sum(0)
+        dtype = ctx.compute or outs.dtype  # the step products' precision
+        with torch.autocast(outs.device.type, enabled=False):
+            grad_w = flat[batch:].t().to(dtype) @ outs[:-1].reshape(-1, hid).to(dtype)
+        return d_gi, grad_w.to(w_hh.dtype), flat.sum(0).to(w_hh.dtype), None
 
 
 class GRU4Rec(SequentialEncoder):
@@ -143,24 +204,27 @@ class GRU4Rec(SequentialEncoder):
     ) -> torch.Tensor:
         self.check_input(x, lengths)
         x = self.drop(x)
+        autocast = torch.is_autocast_enabled("cpu")
+        low = (autocast and torch.get_autocast_dtype("cpu") == torch.bfloat16
+               and torch.bfloat16 in _ONEDNN_PACK_DTYPES)
         if (x.device.type == "cpu" and torch.is_grad_enabled()
-                and x.dtype in (torch.float32, torch.float64)
-                and not torch.is_autocast_enabled("cpu")):
-            # Two layers forward and backward, interleaved in one process
-            # (bench/gru_recurrence.py): batch 8 x 512, hidden 1024: 1.53 s this way
-            # against 2.95 s through nn.GRU; 256 x 50, hidden 128: 104 against 128 ms;
-            # 128 x 50, hidden 64: 26 against 35 ms. Under bf16 autocast, nn.GRU runs
-            # oneDNN's own kernel; other dtypes have no numba kernel.
-            out = self._train_layers(x)
+                and x.dtype in (torch.float32, torch.float64) and (low or not autocast)):
+            # Two layers forward and backward against nn.GRU, interleaved in one process
+            # (bench/gru_recurrence.py; its results file has the figures): fp32 on every
+            # shape measured, and under bf16 autocast, where nn.GRU runs oneDNN's own bf16
+            # kernel, at batch 8 x 512, hidden 1024. Other dtypes have no numba kernel.
+            out = self._train_layers(x, low=low)
         else:
             out, _ = self.gru(x)  # [B, L, H]
         if self.out is not None:
             out = self.out(out)
         return self.norm(out)
 
-    def _train_layers(self, x: torch.Tensor) -> torch.Tensor:
+    def _train_layers(self, x: torch.Tensor, low: bool = False) -> torch.Tensor:
         """``self.gru``'s layers with the same weights and inter-layer dropout, through
-        :class:`_Recurrence` (the same outputs, a faster backward pass on CPU)."""
+        :class:`_Recurrence` (the same outputs, a faster backward pass on CPU). ``low``:
+        the step products in bfloat16 (a bf16 autocast step; the input projections follow
+        autocast), everything else in ``x``'s dtype."""
         gru, h = self.gru, x.transpose(0, 1)  # [T, B, D]
         for layer in range(gru.num_layers):
             if layer:  # nn.GRU's dropout between layers, the rate of self.drop
@@ -168,5 +232,5 @@ class GRU4Rec(SequentialEncoder):
             w_ih, w_hh = getattr(gru, f"weight_ih_l{layer}"), getattr(gru, f"weight_hh_l{layer}")
             b_ih, b_hh = getattr(gru, f"bias_ih_l{layer}"), getattr(gru, f"bias_hh_l{layer}")
             gi = F.linear(h, w_ih, b_ih)  # every step's input projection in one product
-            h = _Recurrence.apply(gi.contiguous(), w_hh, b_hh)
+            h = _Recurrence.apply(gi.to(x.dtype).contiguous(), w_hh, b_hh, low)
         return h.transpose(0, 1)
