@@ -149,16 +149,11 @@ def test_ema_saves_the_moving_average_of_the_trained_weights(tmp_path, monkeypat
     assert any(not torch.allclose(saved[n], seen[-1][n]) for n in expected)  # not the last
 
 
-def test_resume_with_ema_from_a_checkpoint_without_the_average_is_refused(tmp_path,
-                                                                          monkeypatch):
-    """A checkpoint made before ``align.ema`` existed names no ``ema`` setting and holds no
-    average: resuming it with one says so instead of failing on a missing tensor."""
-    import json
-
+def _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg):
+    """Align with ``cfg`` until its first checkpoint is written, then stop."""
     from uqa_align.testing import tiny_llm
 
     q, e = write_probe(tmp_path, 8)
-    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
     original = train_mod.AlignRecipe.save_checkpoint
 
     def save_then_stop(self):
@@ -169,10 +164,45 @@ def test_resume_with_ema_from_a_checkpoint_without_the_average_is_refused(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
     monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    return q, e
+
+
+def test_resume_of_a_checkpoint_older_than_a_setting(tmp_path, monkeypatch):
+    """A checkpoint made before ``align.ema`` existed names no ``ema`` setting: it was
+    trained as the setting's default (off), so it resumes with that and is refused, with
+    the setting named, with any other value."""
+    import json
+
+    from uqa_align.testing import tiny_llm
+
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
+    q, e = _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg)
     progress = tmp_path / "cut" / "checkpoint" / "progress.json"
     saved = json.loads(progress.read_text())
     del saved["config"]["ema"]  # as an older version wrote it
     progress.write_text(json.dumps(saved))
-    with pytest.raises(UqaInputError, match=r"holds no moving average .* align.ema is 0.5; "
-                       r"resume with align.ema=0"):
+    with pytest.raises(UqaInputError, match=r"--resume: the checkpoint was made with ema=0.0 "
+                       r"\(not named by the checkpoint, made before the setting existed; "
+                       r"now 0.5\); resume with the settings it was made with"):
         align(q, e, None, tmp_path / "cut", replace(cfg, ema=0.5), llm=tiny_llm(), resume=True)
+    s = align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm(), resume=True)
+    assert s["steps"] == 4
+
+
+def test_resume_with_ema_from_a_checkpoint_without_the_average_is_refused(tmp_path,
+                                                                          monkeypatch):
+    """A checkpoint whose settings say ``align.ema`` but whose weights hold no average (an
+    incomplete one) is refused by name instead of failing on a missing tensor."""
+    from safetensors.torch import load_file, save_file
+    from uqa_align.testing import tiny_llm
+
+    cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05,
+                                  ema=0.5)
+    q, e = _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg)
+    state_path = tmp_path / "cut" / "checkpoint" / "state.safetensors"
+    state = load_file(str(state_path))
+    assert any(k.startswith("ema.") for k in state)
+    save_file({k: v for k, v in state.items() if not k.startswith("ema.")}, str(state_path))
+    with pytest.raises(UqaInputError, match=r"state.safetensors: --resume: holds no moving "
+                       r"average .* align.ema is 0.5; the checkpoint is incomplete"):
+        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm(), resume=True)

@@ -37,6 +37,7 @@ from uqa_data.settings import (
     check_non_negative,
     check_positive,
     check_resume_settings,
+    field_defaults,
 )
 
 from uqa_align.adapter_files import ADAPTER_WEIGHTS, CHECKPOINT_DIR, LLM_WEIGHTS, LORA_DIR
@@ -589,17 +590,17 @@ class AlignRecipe:
             return
         progress = read_json(ck / "progress.json", "alignment checkpoint")
         check_resume_settings(progress.get("config", {}), asdict(self.config), ck,
-                              ignore=RESUME_MAY_CHANGE)
+                              ignore=RESUME_MAY_CHANGE, defaults=field_defaults(AlignConfig))
         state = load_file(str(ck / "state.safetensors"), device=str(self.device))
         if self.adapter is not None:
             self.adapter.load_state_dict(
                 {k[len("adapter."):]: v for k, v in state.items() if k.startswith("adapter.")})
         if self.average is not None:
-            if not self.average.held_in(state):  # made before align.ema existed
-                raise UqaInputError(f"{ck}: --resume: the checkpoint holds no moving average "
-                                    f"of the adapter's weights (align.ema was off), but "
-                                    f"align.ema is {self.config.ema}; resume with align.ema=0, "
-                                    "or drop --resume to start over")
+            if not self.average.held_in(state):  # its settings say ema, its weights do not
+                raise UqaInputError(f"{ck / 'state.safetensors'}: --resume: holds no moving "
+                                    f"average of the adapter's weights although align.ema is "
+                                    f"{self.config.ema}; the checkpoint is incomplete: drop "
+                                    "--resume to start over")
             self.average.load(state)
         named = dict(self.llm.model.named_parameters())
         with torch.no_grad():

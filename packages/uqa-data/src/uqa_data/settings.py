@@ -267,14 +267,18 @@ def check_non_negative(config: Any, what: str, *names: str) -> None:
 
 
 def check_resume_settings(saved: Mapping[str, Any], current: Mapping[str, Any],
-                          checkpoint: Any, ignore: Sequence[str] = ()) -> None:
+                          checkpoint: Any, ignore: Sequence[str] = (),
+                          defaults: Mapping[str, Any] | None = None) -> None:
     """Refuse to resume from ``checkpoint`` with settings other than those it was made with.
 
     A checkpoint holds the optimizer's state (its learning rate, its schedule's step), the
     batch order and the random state of the settings it began with, so a resumed run with
     another learning rate, step count or seed would train with the old ones and be labelled
-    with the new. Every setting in both ``saved`` and ``current`` but ``ignore`` (those
-    that change no number trained: checkpoint spacing, threads...) must be equal.
+    with the new. Every setting of ``current`` but ``ignore`` (those that change no number
+    trained: checkpoint spacing, threads...) must equal the checkpoint's. A setting the
+    checkpoint does not name (made by a version that did not have it) was trained as its
+    value in ``defaults`` (:func:`field_defaults` of the config class), the behaviour it
+    was added with; without a default it is not checked.
 
     :raises UqaInputError: naming each setting that differs, its two values, and the way out.
     """
@@ -283,10 +287,31 @@ def check_resume_settings(saved: Mapping[str, Any], current: Mapping[str, Any],
     def plain(value: Any) -> Any:  # tuples and lists alike, as the checkpoint's JSON has them
         return json.loads(json.dumps(value, default=str))
 
-    differ = [f"{key}={plain(saved[key])!r} (now {plain(current[key])!r})"
-              for key in current if key in saved and key not in ignore
-              and plain(saved[key]) != plain(current[key])]
+    defaults = defaults or {}
+    differ = []
+    for key in current:
+        if key in ignore:
+            continue
+        if key in saved:
+            if plain(saved[key]) != plain(current[key]):
+                differ.append(f"{key}={plain(saved[key])!r} (now {plain(current[key])!r})")
+        elif key in defaults and plain(defaults[key]) != plain(current[key]):
+            differ.append(f"{key}={plain(defaults[key])!r} (not named by the checkpoint, "
+                          f"made before the setting existed; now {plain(current[key])!r})")
     if differ:
         raise UqaInputError(f"{checkpoint}: --resume: the checkpoint was made with "
                             f"{', '.join(differ)}; resume with the settings it was made with, "
                             "or drop --resume to start over")
+
+
+def field_defaults(cls: type) -> dict[str, Any]:
+    """``{field: default}`` of a dataclass's fields that have one (a factory's is called)."""
+    from dataclasses import MISSING, fields
+
+    out: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out

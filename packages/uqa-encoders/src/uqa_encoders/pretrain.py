@@ -41,6 +41,7 @@ from uqa_data.settings import (
     check_non_negative,
     check_positive,
     check_resume_settings,
+    field_defaults,
 )
 
 from uqa_encoders import distributed as dist
@@ -350,7 +351,7 @@ class PretrainRecipe:
                     f"has {key}={mine.get(key)!r}; resume with the same settings or drop --resume"
                 )
         check_resume_settings(theirs.get("pretrain", {}), self.config.to_dict(), ckpt,
-                              ignore=RESUME_MAY_CHANGE)
+                              ignore=RESUME_MAY_CHANGE, defaults=field_defaults(PretrainConfig))
         weights = load_file(str(ckpt / "model.safetensors"))
         check_state(self.model, weights, ckpt / "model.safetensors", f"encoder '{mine['encoder']}'")
         self.model.load_state_dict(weights)
