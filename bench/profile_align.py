@@ -407,7 +407,9 @@ def main() -> None:
     ap.add_argument("--vectors", default="oracle")
     ap.add_argument("--recipes", default="ref,prof")
     ap.add_argument("--out", type=Path, default=Path("bench/results/profile_align.jsonl"))
-    ap.add_argument("--work", type=Path, default=Path("runs/profile-align"))
+    ap.add_argument("--work", type=Path, default=None,
+                    help="where vectors, adapters and predictions go (default: "
+                    "runs/profile-align/<the run's name>, one folder per run)")
     ap.add_argument("--table", action="store_true")
     ap.add_argument("--bf16-matmuls", action="store_true",
                     help="round every linear layer's inputs, weights and outputs to bf16 "
@@ -424,6 +426,10 @@ def main() -> None:
         print("\n\n".join((table(args.out), pooled(args.out), against_ref(args.out),
                            between_vectors(args.out))))
         return
+    if args.run is None:
+        ap.error("--run is required unless --table")
+    if args.work is None:  # vectors and questions are the run's own: never share a folder
+        args.work = Path("runs/profile-align") / args.run.resolve().name
 
     import numpy as np
     import pyarrow.ipc as ipc
