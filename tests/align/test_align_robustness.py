@@ -51,6 +51,24 @@ def test_a_nan_step_is_skipped_and_repeated_nans_stop_with_good_weights(tiny, tm
     assert all(torch.isfinite(v).all() for v in kept.values())
 
 
+def _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg):
+    """Align with ``cfg`` until its first checkpoint is written, then stop."""
+    from uqa_align.testing import tiny_llm
+
+    q, e = write_probe(tmp_path, 8)
+    original = train_mod.AlignRecipe.save_checkpoint
+
+    def save_then_stop(self):
+        original(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
+    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    return q, e
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     ({"lr": 0.5}, r"lr=0.05 \(now 0.5\)"),
     ({"steps": 2}, r"steps=4 \(now 2\)"),
@@ -63,18 +81,8 @@ def test_resume_with_other_training_settings_is_refused(tmp_path, monkeypatch, c
     already run, crash)."""
     from uqa_align.testing import tiny_llm
 
-    q, e = write_probe(tmp_path, 8)
     cfg = AlignConfig.from_preset("tiny", steps=4, batch_size=4, checkpoint_every=2, lr=0.05)
-    original = train_mod.AlignRecipe.save_checkpoint
-
-    def save_then_stop(self):
-        original(self)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
-    with pytest.raises(KeyboardInterrupt):
-        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
-    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
+    q, e = _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg)
     with pytest.raises(UqaInputError, match=r"--resume: the checkpoint was made with "
                        + expected + r"; resume with the settings it was made with"):
         align(q, e, None, tmp_path / "cut", replace(cfg, **change), llm=tiny_llm(),
@@ -147,24 +155,6 @@ def test_ema_saves_the_moving_average_of_the_trained_weights(tmp_path, monkeypat
     for n, v in expected.items():
         assert torch.allclose(saved[n], v, atol=1e-6), n
     assert any(not torch.allclose(saved[n], seen[-1][n]) for n in expected)  # not the last
-
-
-def _cut_after_first_checkpoint(tmp_path, monkeypatch, cfg):
-    """Align with ``cfg`` until its first checkpoint is written, then stop."""
-    from uqa_align.testing import tiny_llm
-
-    q, e = write_probe(tmp_path, 8)
-    original = train_mod.AlignRecipe.save_checkpoint
-
-    def save_then_stop(self):
-        original(self)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", save_then_stop)
-    with pytest.raises(KeyboardInterrupt):
-        align(q, e, None, tmp_path / "cut", cfg, llm=tiny_llm())
-    monkeypatch.setattr(train_mod.AlignRecipe, "save_checkpoint", original)
-    return q, e
 
 
 def test_resume_of_a_checkpoint_older_than_a_setting(tmp_path, monkeypatch):
