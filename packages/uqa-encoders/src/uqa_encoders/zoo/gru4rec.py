@@ -44,34 +44,33 @@ def step_product(weight: torch.Tensor, rows: int, compute: torch.dtype | None = 
     bfloat16), else for MKL's GEMM (float32). 8 rows against a ``[3072, 1024]`` weight on
     the AMD EPYC VM of 2026-12-07 (`bench/gru_recurrence.py --products`): ``addmm``
     1.0 ms, MKL packed 0.75-0.92, oneDNN packed 0.29 in float32 and 0.15 in bfloat16.
-    Elsewhere it is plain ``addmm``/``mm``. An ``x`` of another row count is still right
+    Elsewhere it is a plain product. An ``x`` of another row count is still right
     (the packing is only tuned for ``rows``)."""
     out_dtype = weight.dtype
     compute = compute or out_dtype
     w = weight.detach().to(compute)
     if weight.device.type == "cpu" and compute in _ONEDNN_PACK_DTYPES:
         packed = torch.ops.mkldnn._reorder_linear_weight(w, rows)
-        if compute == out_dtype:
+        if compute == out_dtype:  # the bias inside the product
             return lambda x, bias=None: torch.ops.mkldnn._linear_pointwise(
                 x, packed, bias, "none", [], "")
 
-        def low(x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-            y = torch.ops.mkldnn._linear_pointwise(x.to(compute), packed, None, "none", [], "")
-            y = y.to(out_dtype)
-            return y if bias is None else y.add_(bias)
-
-        return low
-    if (weight.device.type == "cpu" and compute == out_dtype == torch.float32
+        def multiply(x: torch.Tensor) -> torch.Tensor:
+            return torch.ops.mkldnn._linear_pointwise(x.to(compute), packed, None, "none",
+                                                      [], "")
+    elif (weight.device.type == "cpu" and compute == out_dtype == torch.float32
             and _HAS_MKL_PACK):
         packed = torch.ops.mkl._mkl_reorder_linear_weight(w, rows)
         return lambda x, bias=None: torch.ops.mkl._mkl_linear(x, packed, w, bias, rows)
+    else:
+        def multiply(x: torch.Tensor) -> torch.Tensor:
+            return x.to(compute) @ w.T
 
-    def plain(x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-        y = x.to(compute) @ w.T
-        y = y.to(out_dtype)
+    def product(x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        y = multiply(x).to(out_dtype)
         return y if bias is None else y.add_(bias)
 
-    return plain
+    return product
 
 
 def _mkl_pack_available() -> bool:
