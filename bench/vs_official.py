@@ -182,12 +182,14 @@ def build_side(name: str, side: str, precision: str,
             return F.cross_entropy(logits.float().view(-1, v), labels.view(-1))
 
         count = sum(p.numel() for p in backbone.parameters())
+        optimizer = torch.optim.AdamW(params, lr=1e-4)  # as the official run_pretrain_ddp.py
     else:
         from uqa_encoders.batching import Batch
         from uqa_encoders.features import FeatureEmbedding
         from uqa_encoders.model import UserModel, build_encoder, encoder_config
         from uqa_encoders.pretrain import (
             PretrainConfig,
+            adamw,
             autocast,
             resolve_precision,
             training_loss,
@@ -211,7 +213,8 @@ def build_side(name: str, side: str, precision: str,
             loss_of = torch.compile(loss_of)
 
         count = enc.get_num_params()
-    return loss_of, torch.optim.AdamW(params, lr=1e-4), count, precision
+        optimizer = adamw(params, lr=1e-4, betas=(0.9, 0.999))  # as `uqa pretrain` builds it
+    return loss_of, optimizer, count, precision
 
 
 def time_sides(name: str, regime: str, root: Path | None, sides: list[tuple[str, str]],

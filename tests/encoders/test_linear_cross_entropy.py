@@ -26,14 +26,14 @@ def test_value_and_gradients_match_the_plain_loss(rows: int, items: int, dim: in
     h = torch.randn(rows, dim, generator=g, requires_grad=True)
     table = torch.randn(items + 1, dim, generator=g, requires_grad=True)
     target = torch.randint(1, items + 1, (rows,), generator=g)
-    old = losses.CHUNK_ELEMENTS, losses.SLICE_ELEMENTS
-    # blocks and slices of n // (items + 1) rows, at least one
-    losses.CHUNK_ELEMENTS, losses.SLICE_ELEMENTS = chunk, slice_
+    old = losses.CHUNK_BYTES, losses.SLICE_ELEMENTS
+    # blocks and slices of n // (items + 1) rows, at least one (float32: 4 bytes a logit)
+    losses.CHUNK_BYTES, losses.SLICE_ELEMENTS = 4 * chunk, slice_
     try:
         ours = linear_cross_entropy(h, table, target)
         ours.mul(1.7).backward()
     finally:
-        losses.CHUNK_ELEMENTS, losses.SLICE_ELEMENTS = old
+        losses.CHUNK_BYTES, losses.SLICE_ELEMENTS = old
     gh, gt = h.grad.clone(), table.grad.clone()
     h.grad = table.grad = None
     ref = _reference(h, table, target)
@@ -64,3 +64,26 @@ def test_bf16_autocast_tracks_float32() -> None:
     assert loss.dtype == torch.float32 and table.grad.dtype == torch.float32
     ref = _reference(h.detach(), table.detach(), target)
     assert loss.item() == pytest.approx(ref.item(), rel=2e-2)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1 << 28, 2 * 101 * 7])
+def test_bf16_autocast_gradients_track_float32_in_blocks(chunk_bytes: int) -> None:
+    """Under bf16 autocast, in one block or in blocks of 7 rows (2 bytes a logit)."""
+    g = torch.Generator().manual_seed(1)
+    h = torch.randn(40, 16, generator=g, requires_grad=True)
+    table = torch.randn(101, 16, generator=g, requires_grad=True)
+    target = torch.randint(1, 101, (40,), generator=g)
+    old = losses.CHUNK_BYTES
+    losses.CHUNK_BYTES = chunk_bytes
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = linear_cross_entropy(h, table, target)
+        loss.backward()
+    finally:
+        losses.CHUNK_BYTES = old
+    gh, gt = h.grad.clone(), table.grad.clone()
+    h.grad = table.grad = None
+    _reference(h, table, target).backward()
+    assert gh.dtype == torch.float32 and gt.dtype == torch.float32
+    torch.testing.assert_close(gh, h.grad.float(), rtol=0.05, atol=2e-3)
+    torch.testing.assert_close(gt, table.grad.float(), rtol=0.05, atol=2e-3)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from uqa_encoders.features import FeatureEmbedding
-from uqa_encoders.losses import full_softmax, sampled_softmax
+from uqa_encoders.losses import full_softmax, linear_cross_entropy, sampled_softmax
 from uqa_encoders.pretrain import PretrainConfig, pretrain
 
 
@@ -87,3 +87,20 @@ def test_sampled_softmax_with_all_items_matches_full_softmax_direction() -> None
     # 4000 uniform samples over 20 items: the sampled partition function ~ 200x the full one
     assert sampled.item() == pytest.approx(full.item() + torch.log(torch.tensor(200.0)).item(),
                                            abs=0.15)
+
+
+@pytest.mark.parametrize("mode", ["full", "no-text", "id-only"])
+def test_all_items_is_every_ids_vector_with_its_gradient(mode: str) -> None:
+    """``all_items`` (the item table itself for ids alone) equals looking up every id, and
+    the full-softmax loss through it gives every table the same gradient."""
+    f = _features(mode)
+    every = torch.arange(21)
+    torch.testing.assert_close(f.all_items(), f(every))
+    h, target = torch.randn(6, 8), torch.tensor([1, 4, 20, 3, 3, 9])
+    grads = []
+    for table in (f.all_items, lambda: f(every)):
+        f.zero_grad(set_to_none=True)
+        linear_cross_entropy(h, table(), target).backward()
+        grads.append([p.grad.clone() for p in f.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b)

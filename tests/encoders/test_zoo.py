@@ -217,6 +217,65 @@ def test_dropout_keeps_one_minus_p_scaled_and_passes_gradients_through_the_mask(
         assert Dropout(0.1).train()(x.to(torch.bfloat16)).dtype == torch.bfloat16
 
 
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 40), min_size=1, max_size=3),
+       p=st.floats(0.01, 0.9), seed=st.integers(0, 2**62), bf16=st.booleans(),
+       transpose=st.booleans())
+def test_hash_dropout_zeroes_by_seed_and_scales_the_rest_as_float32_would(
+        shape: list[int], p: float, seed: int, bf16: bool, transpose: bool) -> None:
+    """Each element kept or zeroed by its own draw for the seed (the same on every call),
+    a kept value ``x * (1 / (1 - p))`` in float32 rounded to the input's dtype."""
+    from uqa_encoders.zoo.base import hash_dropout
+
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed % 1000)).to(dtype)
+    if transpose and x.dim() > 1:  # a strided input is read as its values
+        x = x.transpose(0, -1)
+    y = hash_dropout(x, p, seed)
+    assert y.dtype == dtype and y.shape == x.shape and y.is_contiguous()
+    assert torch.equal(hash_dropout(x, p, seed), y)
+    kept = y != 0
+    expected = (x.float() * torch.tensor(1.0 / (1.0 - p), dtype=torch.float32)).to(dtype)
+    assert torch.equal(y[kept], expected[kept])
+    # the same positions for any values of the same shape
+    ones = hash_dropout(torch.ones(x.shape, dtype=dtype), p, seed) != 0
+    assert torch.equal(ones & (x != 0), kept)
+
+
+def test_hash_dropout_keeps_one_minus_p_with_independent_draws() -> None:
+    """Keep rates within binomial bounds overall, per seed, and in each block of the
+    tensor; two seeds' masks agree as often as independent draws would."""
+    from uqa_encoders.zoo.base import hash_dropout
+
+    n, p = 1 << 20, 0.3
+    masks = [hash_dropout(torch.ones(n), p, seed) != 0 for seed in (1, 2)]
+    sd = (p * (1 - p) / n) ** 0.5
+    for m in masks:
+        assert abs(m.float().mean().item() - (1 - p)) < 5 * sd
+        blocks = m.view(64, -1).float().mean(1)  # no drift along the index
+        assert float((blocks - (1 - p)).abs().max()) < 5 * (p * (1 - p) / (n / 64)) ** 0.5
+    both = (masks[0] & masks[1]).float().mean().item()
+    assert abs(both - (1 - p) ** 2) < 5 * sd
+    pairs = (masks[0][:-1] & masks[0][1:]).float().mean().item()  # neighbours independent
+    assert abs(pairs - (1 - p) ** 2) < 5 * sd
+
+
+def test_dropout_backward_draws_the_forward_mask_again() -> None:
+    from uqa_encoders.zoo.base import Dropout
+
+    drop = Dropout(0.4)
+    for dtype in (torch.float32, torch.bfloat16):
+        x = torch.randn(3, 50, 7).to(dtype).requires_grad_()
+        torch.manual_seed(5)
+        y = drop(x)
+        g = torch.randn_like(y)
+        y.backward(g)
+        scale = torch.tensor(1 / 0.6, dtype=torch.float32)
+        assert torch.equal(x.grad, torch.where(y != 0, (g.float() * scale).to(dtype), 0))
+        torch.manual_seed(5)  # torch's seed repeats the mask
+        assert torch.equal(drop(x), y)
+
+
 def test_trm_plus_rope_rotates_interleaved_pairs_by_position() -> None:
     """The complex-product RoPE equals the real-valued rotation, pair by pair (slow loop)."""
     import math

@@ -106,5 +106,9 @@ class FeatureEmbedding(nn.Module):
         return F.embedding(inverse, self(uniq))
 
     def all_items(self) -> torch.Tensor:
-        """Vectors of every id ``0..N`` (row 0 is padding): ``[N+1, dim]``."""
+        """Vectors of every id ``0..N`` (row 0 is padding): ``[N+1, dim]``. Ids alone: the
+        item table itself, not a looked-up copy of it (whose backward pass would rebuild a
+        dense gradient of the table's size to add to the loss's own)."""
+        if not self.side and self.text is None:
+            return self.item.weight
         return self(torch.arange(self.num_items + 1, device=self.item.weight.device))

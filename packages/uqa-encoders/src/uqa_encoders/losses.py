@@ -17,9 +17,10 @@ from uqa_encoders.features import FeatureEmbedding
 LOSSES: tuple[str, ...] = ("ce", "infonce")
 
 
-CHUNK_ELEMENTS = 1 << 26
-"""Most logits per block of :func:`linear_cross_entropy` (256 MiB of float32): a block's
-products are single matrix multiplies; the softmax walks it in cache-sized slices."""
+CHUNK_BYTES = 1 << 28
+"""Most bytes of logits per block of :func:`linear_cross_entropy` (256 MiB: 64M float32 or
+128M bfloat16 logits): a block's products are single matrix multiplies; the softmax walks
+it in cache-sized slices."""
 SLICE_ELEMENTS = 1 << 19
 
 
@@ -33,7 +34,7 @@ def linear_cross_entropy(h: torch.Tensor, table: torch.Tensor, target: torch.Ten
     """``F.cross_entropy(h @ table.T, target)`` with column 0 (padding) excluded.
 
     Same value and gradients as the plain expression (to float32 rounding), computed in
-    blocks of rows (at most :data:`CHUNK_ELEMENTS` logits each): a block's softmax and its
+    blocks of rows (at most :data:`CHUNK_BYTES` of logits each): a block's softmax and its
     gradient are written over its logits' own buffer, so no log-softmax or gradient copy of
     the ``[P, N+1]`` logits is ever made. Under autocast the products run in its dtype; the
     softmax and the table's gradient in float32.
@@ -46,39 +47,48 @@ class _LinearCrossEntropy(torch.autograd.Function):
     def forward(ctx: Any, h: torch.Tensor, table: torch.Tensor, target: torch.Tensor
                 ) -> torch.Tensor:
         rows, width, dim = h.shape[0], table.shape[0], table.shape[1]
+        # the products' dtype: autocast's, cast once here (autocast would cast the table
+        # again for each of a block's three products); every block's logits in one buffer
+        device = h.device.type
+        dtype = (torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device)
+                 else torch.promote_types(h.dtype, table.dtype))
         # A block's table gradient is a [N+1, D] sum: blocks of at least 4 D rows keep its
         # cost small against the block's logits; a small table lets blocks fit in cache.
         step = max(1, SLICE_ELEMENTS // max(width, 1))
-        block = min(max(step, 4 * dim), max(1, CHUNK_ELEMENTS // max(width, 1)))
+        per_row = max(width, 1) * torch.empty((), dtype=dtype).element_size()
+        block = min(max(step, 4 * dim), max(1, CHUNK_BYTES // per_row))
         need_h, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        hc, tab = h.to(dtype), table.to(dtype)
+        buffer = torch.empty((min(block, rows), width), dtype=dtype, device=h.device)
         grad_h = torch.empty_like(h) if need_h else None
         grad_t = None
         total = torch.zeros((), dtype=torch.float64, device=h.device)
-        for b0 in range(0, rows, block):
-            hb, tb = h[b0:b0 + block], target[b0:b0 + block]
-            logits = hb @ table.T  # [b, N+1], autocast's dtype under autocast
-            for s0 in range(0, len(tb), step):
-                x = logits[s0:s0 + step]
-                xf = x.float()  # x itself when the logits are float32
-                xf[:, 0] = float("-inf")
-                t = tb[s0:s0 + step]
-                picked = xf.gather(1, t[:, None])
-                top = xf.amax(dim=-1, keepdim=True)
-                e = xf.sub_(top).exp_()  # one exp per logit, in place
-                norm = e.sum(dim=-1, keepdim=True)
-                lse = top + norm.log()
-                total += (lse - picked).sum(dtype=torch.float64)
-                if need_h or need_t:
-                    # d(mean CE)/d logits = (softmax - onehot) / rows, written over the logits
-                    e.mul_(norm.reciprocal_().mul_(1.0 / rows))
-                    e.scatter_add_(1, t[:, None], e.new_full((len(t), 1), -1.0 / rows))
-                    if e.data_ptr() != x.data_ptr():
-                        x.copy_(e)
-            if need_h:
-                grad_h[b0:b0 + block] = logits @ table
-            if need_t:
-                part = (logits.T @ hb).float()
-                grad_t = part if grad_t is None else grad_t.add_(part)
+        with torch.autocast(device, enabled=False):
+            for b0 in range(0, rows, block):
+                hb, tb = hc[b0:b0 + block], target[b0:b0 + block]
+                logits = torch.mm(hb, tab.T, out=buffer[:len(hb)])  # [b, N+1]
+                for s0 in range(0, len(tb), step):
+                    x = logits[s0:s0 + step]
+                    xf = x.float()  # x itself when the logits are float32
+                    xf[:, 0] = float("-inf")
+                    t = tb[s0:s0 + step]
+                    picked = xf.gather(1, t[:, None])
+                    top = xf.amax(dim=-1, keepdim=True)
+                    e = xf.sub_(top).exp_()  # one exp per logit, in place
+                    norm = e.sum(dim=-1, keepdim=True)
+                    lse = top + norm.log()
+                    total += (lse - picked).sum(dtype=torch.float64)
+                    if need_h or need_t:
+                        # d(mean CE)/d logits = (softmax - onehot) / rows, over the logits
+                        e.mul_(norm.reciprocal_().mul_(1.0 / rows))
+                        e.scatter_add_(1, t[:, None], e.new_full((len(t), 1), -1.0 / rows))
+                        if e.data_ptr() != x.data_ptr():
+                            x.copy_(e)
+                if need_h:
+                    grad_h[b0:b0 + block] = logits @ tab
+                if need_t:
+                    part = (logits.T @ hb).float()
+                    grad_t = part if grad_t is None else grad_t.add_(part)
         ctx.save_for_backward(grad_h, grad_t)
         return (total / rows).float()
 

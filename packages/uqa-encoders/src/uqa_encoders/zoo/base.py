@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 from uqa_data.errors import UqaInputError
 
 
@@ -55,14 +57,48 @@ def init_weights(module: nn.Module) -> None:
 
 
 class Dropout(nn.Dropout):
-    """``nn.Dropout`` whose CPU mask is drawn with ``torch.rand`` (the native CPU kernel's
-    ``bernoulli_`` takes twice as long, forward and backward); native dropout on GPUs."""
+    """``nn.Dropout`` whose CPU mask (float32 or bfloat16 input) is drawn by a numba kernel
+    from a hash of a per-call seed and each element's index, and drawn again in the
+    backward pass instead of stored (:mod:`.dropout_kernels`); the seed comes from torch's
+    default generator, so ``torch.manual_seed`` repeats it. Native dropout elsewhere."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0 or x.device.type != "cpu":
+        if (not self.training or self.p == 0.0 or x.device.type != "cpu"
+                or x.dtype not in (torch.float32, torch.bfloat16)):
             return super().forward(x)
-        keep = torch.rand(x.shape, device=x.device).ge_(self.p).mul_(1.0 / (1.0 - self.p))
-        return x * keep.to(x.dtype)
+        seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+        return _HashDropout.apply(x, self.p, seed)
+
+
+class _HashDropout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, p: float, seed: int) -> torch.Tensor:
+        ctx.p, ctx.seed = p, seed
+        return hash_dropout(x, p, seed)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        return hash_dropout(grad, ctx.p, ctx.seed), None, None
+
+
+def hash_dropout(x: torch.Tensor, p: float, seed: int) -> torch.Tensor:
+    """``x`` with each element zeroed where its draw for ``seed`` falls below ``p``, the
+    rest scaled by ``1 / (1 - p)``: the same elements for the same ``seed``, shape and
+    ``p`` (a float32 or bfloat16 CPU tensor; the result is contiguous)."""
+    from uqa_encoders.zoo.dropout_kernels import dropout_bf16, dropout_f32
+
+    src = x.detach().contiguous()
+    out = torch.empty_like(src)
+    threshold = np.uint32(min(round(p * 2.0**32), 2**32 - 1))
+    scale, key = np.float32(1.0 / (1.0 - p)), np.uint64(seed)
+    if src.dtype == torch.bfloat16:
+        flat_in, flat_out = (t.view(torch.int16).reshape(-1).numpy().view(np.uint16)
+                             for t in (src, out))
+        dropout_bf16(flat_in, flat_out, key, threshold, scale)
+    else:
+        dropout_f32(src.reshape(-1).numpy(), out.reshape(-1).numpy(), key, threshold, scale)
+    return out
 
 
 class SequentialEncoder(nn.Module):
