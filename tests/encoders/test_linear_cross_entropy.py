@@ -87,3 +87,12 @@ def test_bf16_autocast_gradients_track_float32_in_blocks(chunk_bytes: int) -> No
     assert gh.dtype == torch.float32 and gt.dtype == torch.float32
     torch.testing.assert_close(gh, h.grad.float(), rtol=0.05, atol=2e-3)
     torch.testing.assert_close(gt, table.grad.float(), rtol=0.05, atol=2e-3)
+
+
+def test_a_second_backward_through_the_same_loss_is_refused() -> None:
+    h = torch.randn(5, 4, requires_grad=True)
+    table = torch.randn(7, 4, requires_grad=True)
+    loss = linear_cross_entropy(h, table, torch.tensor([1, 2, 3, 4, 6]))
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()

@@ -276,6 +276,31 @@ def test_dropout_backward_draws_the_forward_mask_again() -> None:
         assert torch.equal(drop(x), y)
 
 
+@settings(max_examples=15, deadline=None)
+@given(n=st.sampled_from([1, 100, 256, 257, 300, 511, 512, 513]), heads=st.integers(1, 3),
+       seed=st.integers(0, 2**16))
+def test_causal_attention_matches_one_causal_call_values_and_gradients(
+        n: int, heads: int, seed: int) -> None:
+    """Two calls between 257 and 512 positions, one elsewhere: the same attention as one
+    causal ``scaled_dot_product_attention``, and the same gradients."""
+    import torch.nn.functional as F
+    from uqa_encoders.zoo.base import causal_attention
+
+    g = torch.Generator().manual_seed(seed)
+    qkv = [torch.randn(2, heads, n, 8, generator=g, requires_grad=True) for _ in range(3)]
+    weight = torch.randn(2, heads, n, 8, generator=g)
+    results = []
+    for attend in (causal_attention,
+                   lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True)):
+        out = attend(*qkv)
+        (out * weight).sum().backward()
+        results.append([out.detach(), *(t.grad.clone() for t in qkv)])
+        for t in qkv:
+            t.grad = None
+    for ours, plain in zip(*results, strict=True):
+        torch.testing.assert_close(ours, plain, rtol=1e-4, atol=1e-5)
+
+
 def test_trm_plus_rope_rotates_interleaved_pairs_by_position() -> None:
     """The complex-product RoPE equals the real-valued rotation, pair by pair (slow loop)."""
     import math

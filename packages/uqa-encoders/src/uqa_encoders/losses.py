@@ -89,14 +89,22 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 if need_t:
                     part = (logits.T @ hb).float()
                     grad_t = part if grad_t is None else grad_t.add_(part)
-        ctx.save_for_backward(grad_h, grad_t)
+        # held by the context alone and handed over in backward, so they are scaled in
+        # place and become the gradients without another table-sized copy
+        ctx.grads = (grad_h, grad_t)
         return (total / rows).float()
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        grad_h, grad_t = ctx.saved_tensors
-        return (None if grad_h is None else grad_h * grad_out.to(grad_h.dtype),
-                None if grad_t is None else grad_t * grad_out, None)
+        if ctx.grads is None:
+            raise RuntimeError("linear_cross_entropy: backward a second time through the same "
+                               "loss (retain_graph); compute the loss again instead")
+        grad_h, grad_t = ctx.grads
+        ctx.grads = None
+        for grad in (grad_h, grad_t):
+            if grad is not None:
+                grad.mul_(grad_out.to(grad.dtype))
+        return grad_h, grad_t, None
 
 
 def side_attribute_loss(h: torch.Tensor, target: torch.Tensor, features: FeatureEmbedding

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from uqa_encoders.zoo.base import (
     Dropout,
     EncoderConfig,
     SequentialEncoder,
+    causal_attention,
     check_heads,
     init_weights,
 )
@@ -55,7 +55,7 @@ class _Block(nn.Module):
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
         # [B, L, D] -> [B, H, L, D/H]
         q, k, v = (t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
-        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        att = causal_attention(q, k, v)
         x = x + self.drop(self.proj(att.transpose(1, 2).reshape(b, n, d)))
         return x + self.drop(self.ffn(self.ln2(x)))
 

@@ -23,6 +23,7 @@ from uqa_encoders.zoo.base import (
     Dropout,
     EncoderConfig,
     SequentialEncoder,
+    causal_attention,
     check_heads,
     init_weights,
 )
@@ -123,7 +124,7 @@ class _Block(nn.Module):
         # [B, L, D] -> [B, H, L, hd]
         q, k, v = (t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
         q, k = apply_rope(q, rot), apply_rope(k, rot)
-        att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        att = causal_attention(q, k, v)
         x = x + self.drop(self.proj(att.transpose(1, 2).reshape(b, n, d)))
         gate, up = self.gate_up(self.norm2(x)).chunk(2, dim=-1)
         return x + self.drop(self.down(F.silu(gate) * up))
