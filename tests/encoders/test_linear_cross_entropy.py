@@ -67,20 +67,18 @@ def test_bf16_autocast_tracks_float32() -> None:
 
 
 @pytest.mark.parametrize("chunk_bytes", [1 << 28, 2 * 101 * 7])
-def test_bf16_autocast_gradients_track_float32_in_blocks(chunk_bytes: int) -> None:
+def test_bf16_autocast_gradients_track_float32_in_blocks(chunk_bytes: int,
+                                                        monkeypatch) -> None:
     """Under bf16 autocast, in one block or in blocks of 7 rows (2 bytes a logit)."""
     g = torch.Generator().manual_seed(1)
     h = torch.randn(40, 16, generator=g, requires_grad=True)
     table = torch.randn(101, 16, generator=g, requires_grad=True)
     target = torch.randint(1, 101, (40,), generator=g)
-    old = losses.CHUNK_BYTES
-    losses.CHUNK_BYTES = chunk_bytes
-    try:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = linear_cross_entropy(h, table, target)
-        loss.backward()
-    finally:
-        losses.CHUNK_BYTES = old
+    monkeypatch.setattr(losses, "CHUNK_BYTES", chunk_bytes)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = linear_cross_entropy(h, table, target)
+    loss.backward()
+    monkeypatch.undo()
     gh, gt = h.grad.clone(), table.grad.clone()
     h.grad = table.grad = None
     _reference(h, table, target).backward()
