@@ -7,9 +7,11 @@ fraction of the CPU's rate. Here the queries go in blocks of :data:`BLOCK`; bloc
 additive bias), its softmax kept for the backward pass. The backward pass forms
 ``dV``, ``dP``, ``dS = P * (dP - rowsum(dO * O))``, ``dQ`` and ``dK`` block by block
 with the same products, summing each key block's gradients over the query blocks
-that read it. Scores and probabilities are held in the inputs' dtype (bf16 under
-autocast, as an explicit attention under autocast holds them), ``dS`` is formed in
-float32.
+that read it. Scores, probabilities and ``dS`` are held in the inputs' dtype (bf16
+under autocast, as an explicit attention under autocast holds them; ``dS`` in float32
+would cost SASRec's 8 heads of 64 a third more time for the same error): in bf16 the
+output and gradients stay within 0.9% (relative RMS) of float32's, against 0.3-0.6%
+for PyTorch's flash kernel.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class _BlockedCausal(torch.autograd.Function):
         scale = d**-0.5
         with torch.autocast("cpu", enabled=False):
             do = dout.reshape(b * h, n, d).to(out.dtype)
-            rowdot = (do * out).sum(-1, keepdim=True, dtype=torch.float32)  # [BH, L, 1]
+            # rowsum(dO * O) = rowsum(dP * P), summed in float32: [BH, L, 1]
+            rowdot = (do * out).sum(-1, keepdim=True, dtype=torch.float32).to(out.dtype)
             dk, dv = torch.empty_like(kf), torch.empty_like(vf)
             dqs = []
             # the last block reads every key: it writes dK and dV whole, the others add
@@ -68,7 +71,7 @@ class _BlockedCausal(torch.autograd.Function):
                 p = probs[i]
                 pv = torch.bmm(p.transpose(1, 2), do[:, s:e])
                 dp = torch.bmm(do[:, s:e], vf[:, :e].transpose(1, 2))
-                ds = torch.sub(dp, rowdot[:, s:e]).mul_(p).to(p.dtype)
+                ds = dp.sub_(rowdot[:, s:e]).mul_(p)
                 dqs.append(torch.bmm(ds, kf[:, :e]))
                 kq = torch.bmm(ds.transpose(1, 2), qf[:, s:e])
                 if e == n:
