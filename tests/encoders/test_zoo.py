@@ -281,24 +281,27 @@ def test_dropout_backward_draws_the_forward_mask_again() -> None:
        hd=st.sampled_from([4, 8, 16]), seed=st.integers(0, 2**16))
 def test_causal_attention_matches_one_causal_call_values_and_gradients(
         n: int, heads: int, hd: int, seed: int) -> None:
-    """Queries in blocks of 128 (float32, training on a CPU): the same attention as one
-    causal ``scaled_dot_product_attention``, and the same gradients, across block edges."""
+    """In float32, both CPU forms (two flash calls between 257 and 512 positions; queries
+    in blocks of 128, what bf16 training runs): the same attention as one causal
+    ``scaled_dot_product_attention``, and the same gradients, across block edges."""
     import torch.nn.functional as F
     from uqa_encoders.zoo.base import causal_attention
+    from uqa_encoders.zoo.blocked_attention import blocked_causal_attention
 
     g = torch.Generator().manual_seed(seed)
     qkv = [torch.randn(2, heads, n, hd, generator=g, requires_grad=True) for _ in range(3)]
     weight = torch.randn(2, heads, n, hd, generator=g)
     results = []
-    for attend in (causal_attention,
+    for attend in (causal_attention, blocked_causal_attention,
                    lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True)):
         out = attend(*qkv)
         (out * weight).sum().backward()
         results.append([out.detach(), *(t.grad.clone() for t in qkv)])
         for t in qkv:
             t.grad = None
-    for ours, plain in zip(*results, strict=True):
-        torch.testing.assert_close(ours, plain, rtol=1e-4, atol=1e-5)
+    for ours in results[:2]:
+        for mine, plain in zip(ours, results[2], strict=True):
+            torch.testing.assert_close(mine, plain, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("n", [5, 129, 300, 512])
@@ -327,11 +330,11 @@ def test_causal_attention_bf16_within_rounding_of_float32(n: int) -> None:
 
 
 def test_causal_attention_without_a_gradient_is_pytorchs_own() -> None:
-    """No gradient to form (embedding users): PyTorch's own kernel, bit for bit."""
+    """No gradient to form in bf16 (embedding users): PyTorch's own kernel, bit for bit."""
     import torch.nn.functional as F
     from uqa_encoders.zoo.base import causal_attention
 
-    q, k, v = torch.randn(3, 2, 2, 300, 16).unbind(0)
+    q, k, v = torch.randn(3, 2, 2, 200, 16).bfloat16().unbind(0)
     with torch.no_grad():
         assert torch.equal(causal_attention(q, k, v),
                            F.scaled_dot_product_attention(q, k, v, is_causal=True))

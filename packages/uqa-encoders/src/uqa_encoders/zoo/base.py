@@ -59,22 +59,41 @@ def init_weights(module: nn.Module) -> None:
         nn.init.trunc_normal_(module.weight, std=0.02, a=-0.04, b=0.04)
 
 
+SPLIT_POSITIONS = (257, 512)
+"""Sequence lengths :func:`causal_attention` takes in two flash calls on a CPU (float32)."""
+
+
 def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """``scaled_dot_product_attention(q, k, v, is_causal=True)`` over ``[B, H, L, hd]``.
 
-    When training on a CPU (float32 or bfloat16 inputs of one shape, a gradient to
-    form), the queries go in blocks of 128 through batched products
-    (:mod:`.blocked_attention`): PyTorch's CPU flash kernel computes every score below
-    512 keys, masked or not, and its backward runs far below the CPU's product rate
-    (8 x 4 heads x 512 x 128, forward and backward: bf16 about 77 -> 43 ms, fp32 94 ->
-    84). Without a gradient, and elsewhere, PyTorch's own.
+    Training in bf16 on a CPU (inputs of one shape, a gradient to form), the queries go
+    in blocks of 128 through batched products (:mod:`.blocked_attention`): PyTorch's CPU
+    flash kernel computes every score below 512 keys, masked or not, and its bf16
+    backward runs far below the CPU's product rate (8 x 4 heads x 512 x 128, forward and
+    backward: 77-116 -> 43-60 ms; SASRec's 8 x 64 heads 116-149 -> 61-86).
+
+    Otherwise on a CPU with 257 to 512 positions, two flash calls: the first half of the
+    queries over the first half of the keys (causal), the second half over all keys
+    through a mask, a quarter fewer scores (fp32 107 -> 85 ms). In float32 the blocked
+    form gains less (1-6% of a d512 step) and holds its probabilities for the backward
+    pass (SASRec d512: about 300 MiB more at the peak), so float32 keeps flash. Elsewhere,
+    and without a gradient, PyTorch's own.
     """
-    if (q.device.type == "cpu" and q.dtype in (torch.float32, torch.bfloat16)
-            and q.dtype == k.dtype == v.dtype and q.shape == k.shape == v.shape
-            and torch.is_grad_enabled()
+    cpu = q.device.type == "cpu"
+    if (cpu and q.dtype == k.dtype == v.dtype == torch.bfloat16
+            and q.shape == k.shape == v.shape and torch.is_grad_enabled()
             and (q.requires_grad or k.requires_grad or v.requires_grad)):
         return blocked_causal_attention(q, k, v)
-    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    n = q.shape[-2]
+    low, high = SPLIT_POSITIONS
+    if not cpu or not low <= n <= high or k.shape[-2] != n:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    h = n // 2
+    mask = torch.ones(n - h, n, dtype=torch.bool, device=q.device).tril(diagonal=h)
+    first = F.scaled_dot_product_attention(q[..., :h, :], k[..., :h, :], v[..., :h, :],
+                                           is_causal=True)
+    second = F.scaled_dot_product_attention(q[..., h:, :], k, v, attn_mask=mask)
+    return torch.cat([first, second], dim=-2)
 
 
 class Dropout(nn.Dropout):
