@@ -70,7 +70,7 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
     in blocks of 128 through batched products (:mod:`.blocked_attention`): PyTorch's CPU
     flash kernel computes every score below 512 keys, masked or not, and its bf16
     backward runs far below the CPU's product rate (8 x 4 heads x 512 x 128, forward and
-    backward: 77-116 -> 43-60 ms; SASRec's 8 x 64 heads 116-149 -> 61-86).
+    backward: 77-116 -> 36-60 ms; SASRec's 8 x 64 heads 116-149 -> 61-86).
 
     Otherwise on a CPU with 257 to 512 positions, two flash calls: the first half of the
     queries over the first half of the keys (causal), the second half over all keys
