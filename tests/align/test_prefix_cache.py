@@ -107,7 +107,11 @@ def test_metrics_say_how_much_of_the_cache_was_kept(tmp_path, caplog) -> None:
         assert saved["prefix_cache"] == summary["prefix_cache"]
         stats[gb] = (summary["prefix_cache"], warned)
     small, warned_small = stats[2e-6]
-    assert small["stored_questions"] == 0 and small["reencoded_visits"] == 24
+    import pyarrow.feather as feather
+
+    prompts = {tuple(o) for o in feather.read_table(q).column("options").to_pylist()}
+    assert 1 < len(prompts) < 24  # every visit but each prompt's first re-encodes
+    assert small["stored_questions"] == 0 and small["reencoded_visits"] == 48 - len(prompts)
     assert small["cap_gib"] == 2e-6 and warned_small
     big, warned_big = stats[1.0]
     assert big["reencoded_visits"] == 0 and big["stored_questions"] > 0 and not warned_big
@@ -232,4 +236,55 @@ def test_one_epoch_stores_no_prefix(tmp_path) -> None:
     recipe.setup(q, e, None, llm=tiny_llm())
     recipe.train()
     assert recipe.config.steps == 3 and recipe.prefix_cache.max_bytes == 0
-    assert not recipe.prefix_cache.stored and recipe.prefix_cache.recomputed == 0
+    distinct = {recipe.prefix_cache.key(i) for i in range(24)}
+    assert not recipe.prefix_cache.stored  # a prompt two questions share is encoded twice
+    assert recipe.prefix_cache.recomputed == 24 - len(distinct) > 0
+
+
+def test_a_later_alignment_reads_the_prefixes_an_earlier_one_stored(tmp_path,
+                                                                     monkeypatch) -> None:
+    """Inside ``keeping_alignment_prefixes``, with a frozen LLM computing in bf16, an
+    alignment of the same questions, seed and batch size as an earlier one encodes no
+    prefix and ends with the same weights, bit for bit, as one run alone; another seed,
+    or float32 (whose first visit uses float32 prefixes, not the bf16 copies), encodes
+    its own; the block's end drops the store."""
+    from safetensors.torch import load_file
+    from uqa_align import prefix_cache
+    from uqa_align.adapter_files import ADAPTER_WEIGHTS
+    from uqa_align.testing import tiny_llm, write_probe
+    from uqa_align.train import AlignConfig, align
+
+    encoded = []
+    real = PrefixCache._encode
+    monkeypatch.setattr(PrefixCache, "_encode",
+                        lambda self, idx: encoded.extend(idx) or real(self, idx))
+    q, e = write_probe(tmp_path, 40, n_cats=8)  # options in 1,680 orders: few prompts repeat
+
+    def run(name: str, **kw):
+        encoded.clear()
+        config = AlignConfig.from_preset("tiny", **{"epochs": 2, "batch_size": 4, "lr": 0.02,
+                                                    **kw})
+        summary = align(q, e, None, tmp_path / name, config, llm=tiny_llm(init_std=0.5))
+        return (summary["prefix_cache"], len(encoded),
+                load_file(str(tmp_path / name / ADAPTER_WEIGHTS)))
+
+    _, alone_encoded, alone = run("alone", precision="bf16")
+    with prefix_cache.keeping_alignment_prefixes():
+        first, first_encoded, first_weights = run("first", precision="bf16")
+        second, second_encoded, weights = run("second", precision="bf16", lr=0.05)
+        other_seed = run("seed", precision="bf16", seed=3)
+        fp32 = [run(f"fp32-{i}", precision="fp32") for i in range(2)]
+        assert any(k[1].startswith(prefix_cache.ALIGNMENT_KIND) for k in prefix_cache._SHARED)
+    assert not any(k[1].startswith(prefix_cache.ALIGNMENT_KIND) for k in prefix_cache._SHARED)
+    assert first_encoded == alone_encoded > 0 and first["read_from_earlier_alignment"] == 0
+    assert all(torch.equal(t, first_weights[n]) for n, t in alone.items())
+    assert second_encoded < alone_encoded // 4  # only prompts two questions share
+    assert second["read_from_earlier_alignment"] > 0
+    assert second["stored_questions"] == first["stored_questions"]
+    _, again_encoded, again = run("again", precision="bf16", lr=0.05)  # alone, its lr
+    assert again_encoded == alone_encoded
+    for name, tensor in again.items():
+        assert torch.equal(tensor, weights[name]), name
+    assert other_seed[0]["read_from_earlier_alignment"] == 0 and other_seed[1] == alone_encoded
+    assert all(f[0]["read_from_earlier_alignment"] == 0 for f in fp32)
+    assert fp32[0][1] == fp32[1][1] > 0

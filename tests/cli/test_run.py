@@ -348,3 +348,21 @@ def test_stage_commands_default_to_runs_default(tmp_path: Path) -> None:
         proc = uqa(*argv, cwd=tmp_path)
         assert proc.returncode == 0, (argv, proc.stderr[-2000:])
     assert (tmp_path / "runs/default/questions/eval.arrow").is_file()
+
+
+@pytest.mark.parametrize(("baselines", "aligning"), [
+    (["none", "shuffled"], ["align"]),
+    (["none", "shuffled", "random", "oracle"], ["align", "align-random", "align-oracle"]),
+])
+def test_the_alignments_a_run_plans_share_their_prefixes(tmp_path: Path, baselines,
+                                                        aligning) -> None:
+    """``uqa run`` keeps the first alignment's prefixes for the later ones only when it
+    plans more than one: the stages it counts as alignments are these."""
+    from uqa_cli.run import RunOptions, checked_configs, is_alignment, plan
+    from uqa_data.layout import RunLayout
+
+    options = RunOptions(out=tmp_path / "r", preset="tiny", baselines=baselines)
+    steps = plan(options, checked_configs(options), RunLayout(tmp_path / "r"))
+    assert [st.name for _, stages in steps for st in stages if is_alignment(st.name)] == aligning
+    assert not any(is_alignment(name) for name in ("eval-random", "embed-untrained",
+                                                   "report-oracle", "alignment"))

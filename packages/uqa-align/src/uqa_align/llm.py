@@ -402,6 +402,18 @@ def set_precision(llm: LoadedLLM, precision: str) -> None:
     llm.model.__dict__["_uqa_bf16_products"] = mixed
 
 
+def model_key(loaded: LoadedLLM) -> str:
+    """What keys the prefixes a frozen model encodes (process-wide stores): its name,
+    device and numerics, and a checksum of a sample of its token embeddings, so two
+    models of one name with other weights (randomly initialised ones) never share."""
+    import torch
+
+    table = loaded.model.get_input_embeddings().weight
+    with torch.no_grad():
+        check = float(table[:: max(1, table.shape[0] // 64)].double().sum())
+    return f"{loaded.name}|{table.device}|{numerics(loaded.model)}|{check:.17g}"
+
+
 def numerics(model: Any) -> str:
     """What ``model`` computes in, for keying what it encodes (caches of keys and
     values): its weights' dtype, ``+bf16-products`` under ``bf16-mixed``."""

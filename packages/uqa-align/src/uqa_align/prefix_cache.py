@@ -9,10 +9,13 @@ runs the decoder, with gradients, over the soft tokens, the end of the user
 turn, the assistant header and the answer only, attending to the cached prefix.
 
 The prefix a question sees does not depend on whether it was cached: on its
-first visit (epoch 0) the freshly computed float32 prefix is used; on later
-visits the bf16 copy (from the cache, or recomputed and rounded the same way
-when the cache is full), so a resumed run computes exactly what an
-uninterrupted one does.
+prompt's first visit (epoch 0; questions with the same prompt share one) the
+freshly computed float32 prefix is used; on later visits the bf16 copy (from the
+cache, or recomputed and rounded the same way when the cache is full), so a
+resumed run computes exactly what an uninterrupted one does. Where the LLM
+computes in bf16 the fresh prefix is that copy, so alignments of the same
+questions in one process can share what the first stored
+(:func:`keeping_alignment_prefixes`).
 
 Layout of one row in a training step (keys are rotated by their absolute
 positions, so padding in the middle is only masked, never shifted)::
@@ -22,7 +25,9 @@ positions, so padding in the middle is only masked, never shifted)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -92,12 +97,17 @@ class PrefixCache:
         prefix is encoded from and filed under, cut to ``before`` when used (keys and
         values at a position depend only on the tokens up to it). The ``none`` baseline
         reads the prefixes the soft-token prompts of the same questions stored this way.
+    :param reuse: ``store`` holds what an earlier alignment of the same prompts, in the
+        same order and groups, stored (:func:`alignment_store`), and the model's keys and
+        values are already bf16: a prompt found there is read from it on its first visit
+        instead of encoded, which gives the same numbers.
     """
 
     def __init__(self, model: Any, head: tuple[int, ...], prompts: Sequence[EncodedPrompt],
                  max_bytes: int, *, exact: bool = False,
                  store: dict[int, torch.Tensor] | None = None,
-                 sources: Sequence[Sequence[int]] | None = None) -> None:
+                 sources: Sequence[Sequence[int]] | None = None,
+                 reuse: bool = False) -> None:
         self.model = model
         self.head = head
         self.prompts = prompts
@@ -112,8 +122,13 @@ class PrefixCache:
         self.bytes = sum(t.numel() * t.element_size() for t in self.stored.values())
         self.full = False
         self.recomputed = 0
-        self.ahead: dict[int, torch.Tensor] = {}
+        self.reused = 0
+        """Visits that read a prefix an earlier alignment stored (``reuse``)."""
+        self.ahead: dict[tuple[int, ...], torch.Tensor] = {}
         self._head_kv: torch.Tensor | None = None
+        self._planned: set[tuple[int, ...]] = set()  # encoded ahead (or left to the store)
+        self._seen: set[tuple[int, ...]] = set()  # visited
+        self._inherited = frozenset(self.stored) if reuse else frozenset()
 
     def source(self, i: int) -> Sequence[int]:
         """The token ids question ``i``'s prefix is encoded from (its ``before`` unless
@@ -155,35 +170,55 @@ class PrefixCache:
     def encode_ahead(self, idx: Sequence[int], budget: int = ENCODE_BUDGET) -> None:
         """Encode the float32 prefixes of questions about to be visited for the first time,
         many at once in groups of similar length (:func:`length_groups`: much cheaper
-        than a few per step, and little padding); each is used on its first visit and
-        then dropped (only its stored copy stays)."""
-        todo = sorted({i for i in idx if i not in self.ahead})
+        than a few per step, and little padding), one per prompt not planned before;
+        each is used on its prompt's first visit and then dropped (only its stored copy
+        stays). Nothing when an earlier alignment stored them all (``reuse``)."""
+        todo = []
+        for i in sorted(set(idx)):
+            if self.key(i) not in self._planned:
+                self._planned.add(self.key(i))
+                todo.append(i)
+        if all(self.key(i) in self._inherited for i in todo):
+            return  # an earlier alignment encoded these same groups and stored them
         lengths = [len(self.source(i)) for i in todo]
         for group in length_groups(lengths, PREFIX_CALL_TOKENS, budget):
             part = [todo[g] for g in group]
-            self.ahead.update(zip(part, self._encode(part), strict=True))
+            self.ahead.update(zip([self.key(i) for i in part], self._encode(part), strict=True))
 
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
-        """The prefix KV each question of ``idx`` uses on this visit (see the module doc)."""
-        out: dict[int, torch.Tensor] = {}
-        if self.exact:  # float32 copies, the same on every visit
-            first_visit = [False] * len(idx)
-        todo = [i for i, first in zip(idx, first_visit, strict=True)
-                if (first or self.key(i) not in self.stored) and i not in self.ahead]
-        fresh = dict(zip(todo, self._encode(todo), strict=True)) if todo else {}
-        for i in idx:
-            if i in self.ahead:
-                fresh[i] = self.ahead.pop(i)
+        """The prefix KV each question of ``idx`` uses on this visit (see the module doc):
+        the fresh one on its prompt's first visit, else the stored copy."""
+        firsts = []
         for i, first in zip(idx, first_visit, strict=True):
-            kv = fresh.get(i)
+            k = self.key(i)
+            firsts.append(not self.exact and first and k not in self._seen
+                          and k not in self._inherited)
+            if (not self.exact and first and k in self._inherited and k not in self._seen
+                    and k not in self.ahead):
+                self.reused += 1
+            self._seen.add(k)
+        fresh: dict[tuple[int, ...], torch.Tensor] = {}
+        need: dict[tuple[int, ...], int] = {}
+        for i, first in zip(idx, firsts, strict=True):
+            k = self.key(i)
+            if k in self.ahead:
+                fresh[k] = self.ahead.pop(k)
+            elif k not in fresh and (first or k not in self.stored):
+                need.setdefault(k, i)
+        if need:
+            fresh.update(zip(need, self._encode(list(need.values())), strict=True))
+        out: dict[int, torch.Tensor] = {}
+        for i, first in zip(idx, firsts, strict=True):
+            k = self.key(i)
+            kv = fresh.get(k)
             if kv is None:
-                out[i] = self.stored[self.key(i)]
+                out[i] = self.stored[k]
                 continue
             rounded = kv if self.exact else kv.to(STORE_DTYPE)
-            if self.key(i) not in self.stored:
+            if k not in self.stored:
                 size = rounded.numel() * rounded.element_size()
                 if self.bytes + size <= self.max_bytes:
-                    self.stored[self.key(i)] = rounded.contiguous()
+                    self.stored[k] = rounded.contiguous()
                     self.bytes += size
                 else:
                     self.full = True
@@ -196,11 +231,63 @@ class PrefixCache:
 _SHARED: dict[tuple[str, str], dict[tuple[int, ...], torch.Tensor]] = {}
 
 
+_KEEP = 0
+ALIGNMENT_KIND = "align:"
+
+
 def shared_store(model_key: str, kind: str) -> dict[tuple[int, ...], torch.Tensor]:
     """A process-wide store of prefixes for one frozen model (``kind``: what they are
     for, e.g. ``"answer-fp32"``), so the evaluations of a run and of its baselines
     encode each question's prefix once."""
     return _SHARED.setdefault((model_key, kind), {})
+
+
+def alignment_digest(head: Sequence[int], sources: Sequence[Sequence[int]],
+                     *order: object) -> str:
+    """What fixes how an alignment encodes its prefixes: the head, every question's
+    prefix tokens in file order, and ``order`` (seed, batch size: which questions each
+    group of steps visits first, so which are encoded together)."""
+    h = hashlib.sha256(repr((tuple(head), order)).encode())
+    for row in sources:
+        h.update(len(row).to_bytes(4, "little"))
+        h.update(b"".join(int(t).to_bytes(4, "little", signed=True) for t in row))
+    return h.hexdigest()[:24]
+
+
+def alignment_store(model_key: str, digest: str) -> dict[tuple[int, ...], torch.Tensor] | None:
+    """Inside :func:`keeping_alignment_prefixes`: the process-wide store of the bf16
+    prefixes alignments filed under ``digest`` (:func:`alignment_digest`) stored, for
+    an alignment to add to and read. Only one such store is kept: another digest's is
+    dropped. None outside the block (an alignment then keeps a store of its own)."""
+    if not _KEEP:
+        return None
+    kind = ALIGNMENT_KIND + digest
+    for key in [k for k in _SHARED if k[1].startswith(ALIGNMENT_KIND) and k != (model_key, kind)]:
+        del _SHARED[key]
+    return shared_store(model_key, kind)
+
+
+def release_alignment_prefixes() -> None:
+    """Drop every alignment's stored prefixes (not the answering stores)."""
+    for key in [k for k in _SHARED if k[1].startswith(ALIGNMENT_KIND)]:
+        del _SHARED[key]
+
+
+@contextlib.contextmanager
+def keeping_alignment_prefixes() -> Iterator[None]:
+    """Keep what each alignment in the block stores of its frozen prefixes for the
+    alignments after it: one over the same questions, seed and batch size with a frozen
+    LLM computing in bf16 then reads them instead of encoding them in its first epoch,
+    with the same results. ``uqa run`` with baselines to align and the studies run
+    their stages in one; the outermost block drops the store when it ends."""
+    global _KEEP
+    _KEEP += 1
+    try:
+        yield
+    finally:
+        _KEEP -= 1
+        if not _KEEP:
+            release_alignment_prefixes()
 
 
 def _stack(cache: Any) -> torch.Tensor:

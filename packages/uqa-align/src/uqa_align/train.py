@@ -352,7 +352,9 @@ class AlignRecipe:
             revisits = c.steps * c.batch_size > len(self.qs)
             cap = (0 if (c.fsdp and self.world > 1) or not revisits
                    else int(c.prefix_cache_gb * 2**30))
-            self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts, cap)
+            store = self._kept_store() if cap and self.world == 1 else None
+            self.prefix_cache = PrefixCache(self.llm.model, self.head, self.prompts, cap,
+                                            store=store, reuse=store is not None)
         self.counts = check_trainables(self.llm.model, self.adapter, c.strategy)
         if c.fsdp and self.world > 1:
             from uqa_align.strategies import shard_llm
@@ -375,6 +377,20 @@ class AlignRecipe:
         if self.resume:
             self._load_checkpoint()
             self._replay_prefix_cache()
+
+    def _kept_store(self) -> dict | None:
+        """Inside :func:`uqa_align.prefix_cache.keeping_alignment_prefixes`, with a frozen
+        LLM whose keys and values are bf16 (so a stored copy is exactly what a first
+        visit computes): the store earlier alignments of the same prompts, seed and
+        batch size filled. Otherwise None (a store of its own)."""
+        from uqa_align.llm import model_key, numerics
+        from uqa_align.prefix_cache import STORE_DTYPE, alignment_digest, alignment_store
+
+        if numerics(self.llm.model) != str(STORE_DTYPE):
+            return None
+        digest = alignment_digest(self.head, [p.before for p in self.prompts],
+                                  self.config.seed, self.config.batch_size)
+        return alignment_store(model_key(self.llm), digest)
 
     # -- train -------------------------------------------------------------------
     def soft_tokens(self, idx: np.ndarray) -> Any:
@@ -670,7 +686,8 @@ class AlignRecipe:
         return {"prefix_cache": {"stored_questions": len(cache.stored),
                                  "stored_gib": round(cache.bytes / 2**30, 6),
                                  "cap_gib": self.config.prefix_cache_gb,
-                                 "reencoded_visits": cache.recomputed}}
+                                 "reencoded_visits": cache.recomputed,
+                                 "read_from_earlier_alignment": cache.reused}}
 
     def cleanup(self) -> None:
         if self.world > 1:
@@ -780,7 +797,7 @@ def align(
         shutil.rmtree(Path(adapter_dir) / CHECKPOINT_DIR, ignore_errors=True)
     cache_stats = recipe._cache_stats()
     stats = cache_stats.get("prefix_cache")
-    if stats and stats["reencoded_visits"]:
+    if stats and stats["reencoded_visits"] and recipe.prefix_cache.max_bytes:
         log.warning("align: the prefix cache reached its cap (%s GiB); %d question visits "
                     "encoded their prefix again (raise --set align.prefix_cache_gb to keep "
                     "them all)", stats["cap_gib"], stats["reencoded_visits"])

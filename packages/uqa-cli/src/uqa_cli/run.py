@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -10,7 +11,7 @@ from typing import Any
 
 from uqa_data import activity
 from uqa_data.errors import UnknownNameError, UqaInputError
-from uqa_data.layout import STAGES, RunLayout
+from uqa_data.layout import STAGES, RunLayout, stage_baseline
 from uqa_data.presets import PRESETS
 from uqa_data.progress import console
 from uqa_data.registry import get_component, unknown_name_message
@@ -387,14 +388,29 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout) ->
     if options.dataset != "synthetic":  # the imported log stands for the synth stage
         pipe.fingerprints["synth"] = file_stamp(
             RunLayout(Path(options.dataset)).raw / "interactions.arrow")
-    for step, stages in plan(options, cfgs, layout):
-        for stage in stages:
-            pipe.execute(stage)
-        if options.until == step:
-            return _finish(pipe, started)
+    steps = plan(options, cfgs, layout)
+    aligning = [st.name for _, stages in steps for st in stages if is_alignment(st.name)]
+    with contextlib.ExitStack() as keep:
+        if len(aligning) > 1:  # the later alignments read the prefixes the first stored
+            from uqa_align.prefix_cache import keeping_alignment_prefixes
+
+            keep.enter_context(keeping_alignment_prefixes())
+        for step, stages in steps:
+            for stage in stages:
+                pipe.execute(stage)
+                if aligning and stage.name == aligning[-1]:
+                    keep.close()  # the last alignment: its prefixes go
+            if options.until == step:
+                return _finish(pipe, started)
     report = _show_reports(layout, options.baselines)
     _finish(pipe, started)
     return report
+
+
+def is_alignment(stage: str) -> bool:
+    """Whether ``stage`` (a recorded stage name) aligns an adapter: ``align`` or a
+    baseline's ``align-<name>``."""
+    return stage == "align" or (stage.startswith("align-") and stage_baseline(stage) is not None)
 
 
 def _show_reports(layout: RunLayout, baselines: list[str]) -> dict[str, Any]:

@@ -282,31 +282,36 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         args.out / "study.json",
     )
     started = time.perf_counter()
-    for i, (variant, run_dir) in enumerate(zip(variants, dirs, strict=True)):
-        options = replace(
-            variant.options,
-            out=run_dir,
-            name=variant.label,
-            launcher=args.launcher,
-            reuse_from=[d for d in dirs if d != run_dir],
-        )
-        console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
-        t0 = time.perf_counter()
-        run_pipeline(options)
-        spent = time.perf_counter() - t0
-        remaining = len(variants) - i - 1 + later
-        if i == 0 and remaining and not yes:
-            estimate = spent * remaining / 60
-            console.print(
-                f"first variant took {spent / 60:.1f} min; the other {remaining} "
-                f"would take about {estimate:.0f} min more here"
+    # each variant's alignment reads the frozen prefixes an earlier one of the same
+    # questions stored (uqa_align.prefix_cache.keeping_alignment_prefixes)
+    from uqa_align.prefix_cache import keeping_alignment_prefixes
+
+    with keeping_alignment_prefixes():
+        for i, (variant, run_dir) in enumerate(zip(variants, dirs, strict=True)):
+            options = replace(
+                variant.options,
+                out=run_dir,
+                name=variant.label,
+                launcher=args.launcher,
+                reuse_from=[d for d in dirs if d != run_dir],
             )
-            if estimate > budget_minutes:
-                raise UqaError(
-                    f"study '{name}' would need about {estimate:.0f} more minutes on this "
-                    f"machine (over --budget-minutes {budget_minutes:g}); re-run with --yes "
-                    "to go on (finished variants are kept and reused)"
+            console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
+            t0 = time.perf_counter()
+            run_pipeline(options)
+            spent = time.perf_counter() - t0
+            remaining = len(variants) - i - 1 + later
+            if i == 0 and remaining and not yes:
+                estimate = spent * remaining / 60
+                console.print(
+                    f"first variant took {spent / 60:.1f} min; the other {remaining} "
+                    f"would take about {estimate:.0f} min more here"
                 )
+                if estimate > budget_minutes:
+                    raise UqaError(
+                        f"study '{name}' would need about {estimate:.0f} more minutes on this "
+                        f"machine (over --budget-minutes {budget_minutes:g}); re-run with --yes "
+                        "to go on (finished variants are kept and reused)"
+                    )
     return write_study_report(name, args.out, variants, time.perf_counter() - started)
 
 

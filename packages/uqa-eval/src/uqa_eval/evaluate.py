@@ -346,10 +346,9 @@ def _prefix_cache(loaded: Any, prompts: list, gb: float, sources: list | None = 
     h = shared_head(prompts if sources is None else sources)
     h = h if h >= MIN_SHARED_HEAD else 0
     rest = [EncodedPrompt(p.before[h:], p.n_soft, p.after, p.continuations) for p in prompts]
-    from uqa_align.llm import numerics
+    from uqa_align.llm import model_key
 
-    param = next(loaded.model.parameters())
-    store = shared_store(f"{loaded.name}|{param.device}|{numerics(loaded.model)}", "answer-fp32")
+    store = shared_store(model_key(loaded), "answer-fp32")
     return PrefixCache(loaded.model, tuple(prompts[0].before[:h]), rest, int(gb * 2**30),
                        exact=True, store=store,
                        sources=None if sources is None else [s.before[h:] for s in sources])
