@@ -25,21 +25,9 @@ from typing import Any
 os.environ.setdefault("UQA_PROGRESS", "0")
 
 
-class StepClock:
-    """Stands in for the trainer's scalar log: records when each step ended."""
-
-    def __init__(self) -> None:
-        self.times = [time.perf_counter()]
-
-    def step(self, step: int, **scalars: Any) -> None:
-        self.times.append(time.perf_counter())
-
-    def close(self) -> None:
-        pass
-
-
 def align_once(label: str, config: Any, run: Path, llm: Any, work: Path) -> dict[str, Any]:
     """One alignment of ``run``'s questions; its times, counts and adapter weights."""
+    from align_step import StepClock
     from uqa_align.prefix_cache import PrefixCache
     from uqa_align.train import AlignRecipe
 
