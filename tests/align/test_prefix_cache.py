@@ -151,15 +151,24 @@ def test_encoding_prefixes_ahead_trains_exactly_as_step_by_step(tmp_path, monkey
 
     q, e = write_probe(tmp_path, 40, n_cats=4)
     losses = []
-    for ahead in (True, False):  # batched ahead, and step by step
-        if not ahead:
-            monkeypatch.setattr(PrefixCache, "encode_ahead", lambda self, idx, chunk=32: None)
-        recipe = AlignRecipe(AlignConfig.from_preset("tiny", epochs=2, batch_size=4, lr=0.02),
-                             tmp_path / f"a{ahead}")
-        recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
-        recipe.train()
-        assert not recipe.prefix_cache.ahead  # every prefix encoded ahead was used
-        losses.append(recipe.losses)
+    # one thread (as under pytest -n): with more, a float32 product's rounding follows
+    # how many rows its batch has, and twenty steps carry that to ~1e-4 in the loss
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for ahead in (True, False):  # batched ahead, and step by step
+            if not ahead:
+                monkeypatch.setattr(PrefixCache, "encode_ahead",
+                                    lambda self, idx, chunk=32: None)
+            recipe = AlignRecipe(
+                AlignConfig.from_preset("tiny", epochs=2, batch_size=4, lr=0.02),
+                tmp_path / f"a{ahead}")
+            recipe.setup(q, e, None, llm=tiny_llm(init_std=0.5))
+            recipe.train()
+            assert not recipe.prefix_cache.ahead  # every prefix encoded ahead was used
+            losses.append(recipe.losses)
+    finally:
+        torch.set_num_threads(threads)
     assert train.AHEAD > 1
     np.testing.assert_allclose(losses[0], losses[1], atol=1e-5)
 
