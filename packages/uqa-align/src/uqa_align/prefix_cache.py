@@ -123,7 +123,7 @@ class PrefixCache:
         self.full = False
         self.recomputed = 0
         self.reused = 0
-        """Visits that read a prefix an earlier alignment stored (``reuse``)."""
+        """Prompts whose first visit read the copy an earlier alignment stored (``reuse``)."""
         self.ahead: dict[tuple[int, ...], torch.Tensor] = {}
         self._head_kv: torch.Tensor | None = None
         self._planned: set[tuple[int, ...]] = set()  # encoded ahead (or left to the store)
