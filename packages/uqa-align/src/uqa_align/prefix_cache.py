@@ -173,34 +173,34 @@ class PrefixCache:
         than a few per step, and little padding), one per prompt not planned before;
         each is used on its prompt's first visit and then dropped (only its stored copy
         stays). Nothing when an earlier alignment stored them all (``reuse``)."""
-        todo = []
+        todo: dict[tuple[int, ...], int] = {}  # key -> the first question with it
         for i in sorted(set(idx)):
-            if self.key(i) not in self._planned:
-                self._planned.add(self.key(i))
-                todo.append(i)
-        if all(self.key(i) in self._inherited for i in todo):
+            k = self.key(i)
+            if k not in self._planned:
+                self._planned.add(k)
+                todo[k] = i
+        if all(k in self._inherited for k in todo):
             return  # an earlier alignment encoded these same groups and stored them
-        lengths = [len(self.source(i)) for i in todo]
-        for group in length_groups(lengths, PREFIX_CALL_TOKENS, budget):
-            part = [todo[g] for g in group]
-            self.ahead.update(zip([self.key(i) for i in part], self._encode(part), strict=True))
+        keys, rows = list(todo), list(todo.values())
+        for group in length_groups([len(self.source(i)) for i in rows], PREFIX_CALL_TOKENS,
+                                   budget):
+            self.ahead.update(zip([keys[g] for g in group],
+                                  self._encode([rows[g] for g in group]), strict=True))
 
     def prefixes(self, idx: Sequence[int], first_visit: Sequence[bool]) -> list[torch.Tensor]:
         """The prefix KV each question of ``idx`` uses on this visit (see the module doc):
         the fresh one on its prompt's first visit, else the stored copy."""
-        firsts = []
-        for i, first in zip(idx, first_visit, strict=True):
-            k = self.key(i)
-            firsts.append(not self.exact and first and k not in self._seen
-                          and k not in self._inherited)
-            if (not self.exact and first and k in self._inherited and k not in self._seen
-                    and k not in self.ahead):
-                self.reused += 1
-            self._seen.add(k)
+        keys = [self.key(i) for i in idx]
+        firsts = [False] * len(idx)  # exact: float32 copies, the same on every visit
+        if not self.exact:
+            for j, (k, first) in enumerate(zip(keys, first_visit, strict=True)):
+                if first and k not in self._seen:  # the prompt's first visit
+                    firsts[j] = k not in self._inherited
+                    self.reused += k in self._inherited and k not in self.ahead
+                self._seen.add(k)
         fresh: dict[tuple[int, ...], torch.Tensor] = {}
         need: dict[tuple[int, ...], int] = {}
-        for i, first in zip(idx, firsts, strict=True):
-            k = self.key(i)
+        for i, k, first in zip(idx, keys, firsts, strict=True):
             if k in self.ahead:
                 fresh[k] = self.ahead.pop(k)
             elif k not in fresh and (first or k not in self.stored):
@@ -208,8 +208,7 @@ class PrefixCache:
         if need:
             fresh.update(zip(need, self._encode(list(need.values())), strict=True))
         out: dict[int, torch.Tensor] = {}
-        for i, first in zip(idx, firsts, strict=True):
-            k = self.key(i)
+        for i, k, first in zip(idx, keys, firsts, strict=True):
             kv = fresh.get(k)
             if kv is None:
                 out[i] = self.stored[k]
@@ -262,14 +261,13 @@ def alignment_store(model_key: str, digest: str) -> dict[tuple[int, ...], torch.
     if not _KEEP:
         return None
     kind = ALIGNMENT_KIND + digest
-    for key in [k for k in _SHARED if k[1].startswith(ALIGNMENT_KIND) and k != (model_key, kind)]:
-        del _SHARED[key]
+    release_alignment_prefixes(but=(model_key, kind))
     return shared_store(model_key, kind)
 
 
-def release_alignment_prefixes() -> None:
-    """Drop every alignment's stored prefixes (not the answering stores)."""
-    for key in [k for k in _SHARED if k[1].startswith(ALIGNMENT_KIND)]:
+def release_alignment_prefixes(but: tuple[str, str] | None = None) -> None:
+    """Drop every alignment's stored prefixes (not the answering stores) but ``but``'s."""
+    for key in [k for k in _SHARED if k[1].startswith(ALIGNMENT_KIND) and k != but]:
         del _SHARED[key]
 
 
