@@ -330,7 +330,8 @@ def test_causal_attention_bf16_within_rounding_of_float32(n: int) -> None:
 
 
 def test_causal_attention_without_a_gradient_is_pytorchs_own() -> None:
-    """No gradient to form in bf16 (embedding users): PyTorch's own kernel, bit for bit."""
+    """No gradient to form in bf16 (embedding users), below the two-call lengths:
+    PyTorch's own kernel, bit for bit."""
     import torch.nn.functional as F
     from uqa_encoders.zoo.base import causal_attention
 

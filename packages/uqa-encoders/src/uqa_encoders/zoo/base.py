@@ -72,12 +72,13 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
     backward runs far below the CPU's product rate (8 x 4 heads x 512 x 128, forward and
     backward: 77-116 -> 36-60 ms; SASRec's 8 x 64 heads 116-149 -> 61-86).
 
-    Otherwise on a CPU with 257 to 512 positions, two flash calls: the first half of the
-    queries over the first half of the keys (causal), the second half over all keys
-    through a mask, a quarter fewer scores (fp32 107 -> 85 ms). In float32 the blocked
-    form gains less (1-6% of a d512 step) and holds its probabilities for the backward
-    pass (SASRec d512: about 300 MiB more at the peak), so float32 keeps flash. Elsewhere,
-    and without a gradient, PyTorch's own.
+    Otherwise on a CPU with 257 to 512 positions (float32, and bf16 without a gradient),
+    two flash calls: the first half of the queries over the first half of the
+    keys (causal), the second half over all keys through a mask, a quarter fewer scores
+    (fp32 107 -> 85 ms). In float32 the blocked form gains less (1-6% of a d512 step) and
+    holds its probabilities for the backward pass (SASRec d512: about 300 MiB more at the
+    peak), so float32 keeps flash. Elsewhere (off the CPU, or other lengths) PyTorch's
+    own.
     """
     cpu = q.device.type == "cpu"
     if (cpu and q.dtype == k.dtype == v.dtype == torch.bfloat16
