@@ -60,7 +60,8 @@ def init_weights(module: nn.Module) -> None:
 
 
 SPLIT_POSITIONS = (257, 512)
-"""Sequence lengths :func:`causal_attention` takes in two flash calls on a CPU (float32)."""
+"""Sequence lengths :func:`causal_attention` takes in two flash calls on a CPU (all but bf16
+training, which goes in blocks of queries)."""
 
 
 def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -77,8 +78,8 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch
     keys (causal), the second half over all keys through a mask, a quarter fewer scores
     (fp32 107 -> 85 ms). In float32 the blocked form gains less (1-6% of a d512 step) and
     holds its probabilities for the backward pass (SASRec d512: about 300 MiB more at the
-    peak), so float32 keeps flash. Elsewhere (off the CPU, or other lengths) PyTorch's
-    own.
+    peak), so float32 keeps flash. Elsewhere (off the CPU, other lengths, or keys not as
+    long as the queries) PyTorch's own.
     """
     cpu = q.device.type == "cpu"
     if (cpu and q.dtype == k.dtype == v.dtype == torch.bfloat16
