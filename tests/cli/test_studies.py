@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -100,20 +101,24 @@ def test_scale_size_report_fits_and_plots(tmp_path: Path) -> None:
     assert math.isfinite(scaling["fit"]["a"])
 
 
-def test_two_variants_run_their_common_stages_once(tmp_path: Path, tiny_llm_dir: Path) -> None:
+def test_two_variants_run_their_common_stages_once(
+        tmp_path: Path, tiny_llm_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Like ablation-align: one encoder, two adapters. The second variant links in the
-    first's data, questions, encoder and embeddings; it runs only what differs."""
+    first's data, questions, encoder and embeddings; it runs only what differs, as the
+    time estimate after the first foresaw; a study over its budget stops there."""
     from uqa_cli.studies import run_variants
     from uqa_data.layout import RunLayout
 
     def variant(adapter: str) -> Variant:
         return Variant(adapter, RunOptions(preset="tiny", encoder="gru4rec", adapter=adapter,
-                                           llm=str(tiny_llm_dir), baselines=[]),
+                                           llm=str(tiny_llm_dir), baselines=[],
+                                           overrides={"align": {"epochs": 2}}),  # stores
                        {"adapter": adapter})
 
     args = StudyArgs(out=tmp_path / "study", preset="tiny", llm=str(tiny_llm_dir))
-    comparison = run_variants("two-adapters", args, [variant("mean_linear"), variant("qformer")],
-                              yes=True)
+    variants = [variant("mean_linear"), variant("qformer")]
+    comparison = run_variants("two-adapters", args, variants, budget_minutes=1e6)
+    printed = capsys.readouterr().err  # progress and notes go to stderr
     assert [r["name"] for r in comparison["runs"]] == ["mean_linear", "qformer"]
     first, second = (RunLayout(args.out / label) for label in ("mean_linear", "qformer"))
     records = {run.name: run.record().stages for run in (first, second)}
@@ -127,6 +132,40 @@ def test_two_variants_run_their_common_stages_once(tmp_path: Path, tiny_llm_dir:
     assert second.questions("eval").read_bytes() == first.questions("eval").read_bytes()
     assert (second.adapter / "config.json").read_text() != (first.adapter / "config.json"
                                                                ).read_text()
+
+    # the time estimate after the first variant foresaw what the second ran, and counts
+    # the first's seconds for those stages less the prefixes the second read from it
+    from uqa_cli.run import planned_fingerprints
+    from uqa_cli.studies import later_variant_seconds, remaining_seconds, variant_runs
+
+    runs = variant_runs(args, variants)
+    planned = planned_fingerprints(runs[1])
+    assert planned == {s: r["fingerprint"] for s, r in records["qformer"].items()}
+    assert [s for s, fp in planned.items()
+            if records["mean_linear"][s]["fingerprint"] != fp] == executed["qformer"]
+    theirs = {s: records["mean_linear"][s] for s in executed["qformer"]}
+    encoded = (theirs["align"]["summary"]["prefix_cache"]["encode_s"]
+               + theirs["eval"]["summary"]["prefix_encode_s"])
+    assert theirs["align"]["summary"]["prefix_cache"]["stored_questions"] > 0 and encoded > 0
+    not_yet = replace(runs[1], out=tmp_path / "not-yet")  # as before the second ran
+    estimate = later_variant_seconds(first.root, not_yet)
+    assert estimate == pytest.approx(max(sum(r["seconds"] for r in theirs.values()) - encoded,
+                                         0.0))
+    whole = sum(r["seconds"] for r in records["mean_linear"].values())
+    assert estimate < whole
+    # printed before the second ran, from the first's records alone
+    assert f"the other 1 would take about {estimate / 60:.1f} min more here" in printed
+    assert later_variant_seconds(first.root, runs[1]) == 0  # done now
+    assert remaining_seconds(first.root, [not_yet], later_seeds=2) == pytest.approx(
+        estimate + 2 * (whole + estimate))
+
+    # over the budget: refused after the first variant, before the second starts again
+    run_variants("two-adapters", args, variants, budget_minutes=0)  # all done: nothing left
+    second.run_json.unlink()
+    refused = r"would need about [0-9.]+ more minutes .*\(over --budget-minutes 0\)"
+    with pytest.raises(UqaError, match=refused):
+        run_variants("two-adapters", args, variants, budget_minutes=0)
+    assert not second.run_json.exists()
 
 
 def test_baselines_replace_the_studys_own(tmp_path: Path) -> None:

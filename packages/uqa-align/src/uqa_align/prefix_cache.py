@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -124,6 +125,8 @@ class PrefixCache:
         self.recomputed = 0
         self.reused = 0
         """Prompts whose first visit read the copy an earlier alignment stored (``reuse``)."""
+        self.encode_seconds = 0.0
+        """Wall seconds spent encoding prefixes (what a later run reading them saves)."""
         self.ahead: dict[tuple[int, ...], torch.Tensor] = {}
         self._head_kv: torch.Tensor | None = None
         self._planned: set[tuple[int, ...]] = set()  # encoded ahead (or left to the store)
@@ -148,6 +151,7 @@ class PrefixCache:
 
     def _encode(self, idx: Sequence[int]) -> list[torch.Tensor]:
         """Float32 prefix KV of each question in ``idx`` (right-padded batch, sliced)."""
+        started = time.perf_counter()
         decoder, _, _ = model_parts(self.model)
         device = next(self.model.parameters()).device
         rows = [self.source(i) for i in idx]
@@ -165,6 +169,7 @@ class PrefixCache:
             out = decoder(input_ids=ids, attention_mask=attention, position_ids=positions,
                           **cache_kwargs(cache), use_cache=True)
         kv = _stack(output_cache(out))[:, h:]  # [B, width, layers, 2, kvh, hd]
+        self.encode_seconds += time.perf_counter() - started
         return [kv[b, : len(r)] for b, r in enumerate(rows)]
 
     def encode_ahead(self, idx: Sequence[int], budget: int = ENCODE_BUDGET) -> None:

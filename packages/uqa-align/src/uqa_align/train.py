@@ -687,7 +687,8 @@ class AlignRecipe:
                                  "stored_gib": round(cache.bytes / 2**30, 6),
                                  "cap_gib": self.config.prefix_cache_gb,
                                  "reencoded_visits": cache.recomputed,
-                                 "read_from_earlier_alignment": cache.reused}}
+                                 "read_from_earlier_alignment": cache.reused,
+                                 "encode_s": round(cache.encode_seconds, 2)}}
 
     def cleanup(self) -> None:
         if self.world > 1:

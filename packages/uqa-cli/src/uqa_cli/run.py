@@ -16,7 +16,14 @@ from uqa_data.presets import PRESETS
 from uqa_data.progress import console
 from uqa_data.registry import get_component, unknown_name_message
 from uqa_data.settings import SettingError, coerce_settings
-from uqa_eval.pipeline import Pipeline, Stage, build_config, config_dict, file_stamp
+from uqa_eval.pipeline import (
+    Pipeline,
+    Stage,
+    build_config,
+    config_dict,
+    file_stamp,
+    stage_fingerprint,
+)
 
 LAUNCHERS = ("local", "torchrun")
 
@@ -362,6 +369,25 @@ def plan(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout
     ]
 
 
+def imported_fingerprints(options: RunOptions) -> dict[str, str]:
+    """``{"synth": stamp}`` of an imported click log, which stands for the synth stage
+    upstream of the rest (``{}`` on synthetic data)."""
+    if options.dataset == "synthetic":
+        return {}
+    return {"synth": file_stamp(RunLayout(Path(options.dataset)).raw / "interactions.arrow")}
+
+
+def planned_fingerprints(options: RunOptions) -> dict[str, str]:
+    """Each stage of the run ``options`` describe, in order, with the fingerprint it will
+    run under (:func:`plan`; nothing runs or is written): a stage whose fingerprint a
+    finished run records is reused from it, not run again (``reuse_from``)."""
+    fps = imported_fingerprints(options)
+    for _, stages in plan(options, stage_configs(options), RunLayout(options.run_dir())):
+        for stage in stages:
+            fps[stage.name] = stage_fingerprint(stage, fps)
+    return fps
+
+
 def report_stage_of(options: RunOptions, w: Any) -> Stage:
     """``report``: the run's accuracy tables, with what the run is in its meta."""
     from uqa_eval.stages import report_stage
@@ -385,9 +411,7 @@ def _run_stages(options: RunOptions, cfgs: dict[str, Any], layout: RunLayout) ->
     pipe.state.data["name"] = options.run_name()
     pipe.state.data["seed"] = options.seed
     console.print(f"[bold]uqa run[/] {options.run_name()} -> {layout.root}")
-    if options.dataset != "synthetic":  # the imported log stands for the synth stage
-        pipe.fingerprints["synth"] = file_stamp(
-            RunLayout(Path(options.dataset)).raw / "interactions.arrow")
+    pipe.fingerprints.update(imported_fingerprints(options))
     steps = plan(options, cfgs, layout)
     aligning = [st.name for _, stages in steps for st in stages if is_alignment(st.name)]
     with contextlib.ExitStack() as keep:

@@ -264,10 +264,11 @@ def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Vari
 
 
 def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,
-                 budget_minutes: float = 30.0, later: int = 0) -> dict[str, Any]:
+                 budget_minutes: float = 30.0, later_seeds: int = 0) -> dict[str, Any]:
     """Run ``variants`` (study ``name``; :func:`study_variants`) into ``args.out``, each
-    reusing the stages its siblings finished, and write the study report. ``later``:
-    variants still to run after these (other seeds), counted in the time estimate."""
+    reusing the stages its siblings finished, and write the study report.
+    ``later_seeds``: how many more times the same variants run after these (other seeds),
+    counted in the time estimate (:func:`remaining_seconds`)."""
     args.out.mkdir(parents=True, exist_ok=True)
     dirs = [args.out / v.label for v in variants]
     write_json(
@@ -282,37 +283,83 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         args.out / "study.json",
     )
     started = time.perf_counter()
+    runs = variant_runs(args, variants)
     # each variant's alignment reads the frozen prefixes an earlier one of the same
     # questions stored (uqa_align.prefix_cache.keeping_alignment_prefixes)
     from uqa_align.prefix_cache import keeping_alignment_prefixes
 
     with keeping_alignment_prefixes():
-        for i, (variant, run_dir) in enumerate(zip(variants, dirs, strict=True)):
-            options = replace(
-                variant.options,
-                out=run_dir,
-                name=variant.label,
-                launcher=args.launcher,
-                reuse_from=[d for d in dirs if d != run_dir],
-            )
+        for i, (variant, options) in enumerate(zip(variants, runs, strict=True)):
             console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
             t0 = time.perf_counter()
             run_pipeline(options)
             spent = time.perf_counter() - t0
-            remaining = len(variants) - i - 1 + later
+            remaining = len(variants) - i - 1 + later_seeds * len(variants)
             if i == 0 and remaining and not yes:
-                estimate = spent * remaining / 60
-                console.print(
-                    f"first variant took {spent / 60:.1f} min; the other {remaining} "
-                    f"would take about {estimate:.0f} min more here"
-                )
+                estimate = remaining_seconds(dirs[0], runs[1:], later_seeds) / 60
+                about = f"{estimate:.{0 if estimate >= 10 else 1}f}"
+                console.print(f"first variant took {spent / 60:.1f} min; the other {remaining} "
+                              f"would take about {about} min more here")
                 if estimate > budget_minutes:
                     raise UqaError(
-                        f"study '{name}' would need about {estimate:.0f} more minutes on this "
+                        f"study '{name}' would need about {about} more minutes on this "
                         f"machine (over --budget-minutes {budget_minutes:g}); re-run with --yes "
                         "to go on (finished variants are kept and reused)"
                     )
     return write_study_report(name, args.out, variants, time.perf_counter() - started)
+
+
+def _done_stages(layout: RunLayout) -> dict[str, dict[str, Any]]:
+    """The finished stages ``layout``'s run.json records, by name."""
+    record = layout.record()
+    return {k: v for k, v in record.stages.items()
+            if isinstance(v, dict) and v.get("status") == "done"} if record else {}
+
+
+def variant_runs(args: StudyArgs, variants: list[Variant]) -> list[RunOptions]:
+    """Each variant's run as :func:`run_variants` runs it: into ``args.out/<label>``,
+    reusing what its siblings there finished."""
+    dirs = [args.out / v.label for v in variants]
+    return [replace(v.options, out=d, name=v.label, launcher=args.launcher,
+                    reuse_from=[o for o in dirs if o != d])
+            for v, d in zip(variants, dirs, strict=True)]
+
+
+def remaining_seconds(first: Path, later: list[RunOptions], later_seeds: int = 0) -> float:
+    """About how long the variants ``later`` take once the first has run into ``first``
+    (:func:`later_variant_seconds` each), plus ``later_seeds`` more rounds of all of them
+    with new data (the first's recorded stage seconds, then the others again)."""
+    others = sum(later_variant_seconds(first, options) for options in later)
+    whole = sum(float(r.get("seconds") or 0) for r in _done_stages(RunLayout(first)).values())
+    return others + later_seeds * (whole + others)
+
+
+def later_variant_seconds(first: Path, options: RunOptions) -> float:
+    """About how long the variant ``options`` takes after the study's first variant ran
+    into ``first``: the first's recorded seconds for each stage it still has to run (one
+    whose planned fingerprint, :func:`planned_fingerprints`, neither the first nor its own
+    run directory records as done), less the prefix encoding the first's alignment and
+    evaluations stored for the same questions, which a later variant in the same process
+    reads instead."""
+    from uqa_cli.run import is_alignment, planned_fingerprints
+
+    done, own = (_done_stages(RunLayout(d)) for d in (first, options.run_dir()))
+    planned = planned_fingerprints(options)
+    same_questions = planned.get("questions") == done.get("questions", {}).get("fingerprint")
+    total = 0.0
+    for stage, fp in planned.items():
+        theirs = done.get(stage) or {}
+        if fp in (theirs.get("fingerprint"), own.get(stage, {}).get("fingerprint")):
+            continue  # reused from the first, or done already
+        total += float(theirs.get("seconds") or 0)
+        summary = theirs.get("summary") or {}
+        if same_questions and is_alignment(stage):
+            cache = summary.get("prefix_cache") or {}
+            if cache.get("stored_questions"):  # kept for the later alignments
+                total -= float(cache.get("encode_s") or 0)
+        elif same_questions:
+            total -= float(summary.get("prefix_encode_s") or 0)
+    return max(total, 0.0)
 
 
 def seed_dir(study_dir: Path, seed: int) -> Path:
@@ -344,7 +391,7 @@ def run_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Varia
     for i, (seed_args, variants) in enumerate(runs):
         console.rule(f"[bold]{name}[/], seed {seed_args.seed} ({i + 1} of {len(runs)})")
         run_variants(name, seed_args, variants, yes=yes, budget_minutes=budget_minutes,
-                     later=sum(len(v) for _, v in runs[i + 1:]))
+                     later_seeds=len(runs) - i - 1)
     agreement = seed_report(args.out)
     assert agreement is not None  # study.json was written above
     return agreement

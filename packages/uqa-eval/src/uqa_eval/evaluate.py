@@ -290,6 +290,8 @@ def evaluate(
         "questions_per_s": round(len(qs) / answer_s, 2) if answer_s > 0 else None,
         "precision": precision,
     })
+    if prefix is not None:  # what a later evaluation of the same questions reads instead
+        summary["prefix_encode_s"] = round(prefix.encode_seconds, 2)
     return summary
 
 

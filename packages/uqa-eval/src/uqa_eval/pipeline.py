@@ -113,6 +113,13 @@ class Stage:
     sibling run. Without any, only ``outputs`` are."""
 
 
+def stage_fingerprint(stage: Stage, fingerprints: dict[str, str]) -> str:
+    """What ``stage`` is recorded and reused under: its config and the fingerprints of
+    the stages it comes ``after`` (``fingerprints``: those computed so far, by name)."""
+    upstream = {name: fingerprints.get(name, "") for name in stage.after}
+    return fingerprint({"config": stage.config, "upstream": upstream})
+
+
 class Pipeline:
     """Runs stages in order into a run directory, recording each in ``run.json``."""
 
@@ -140,8 +147,7 @@ class Pipeline:
         self.reused: list[str] = []
 
     def stage_fingerprint(self, stage: Stage) -> str:
-        upstream = {name: self.fingerprints.get(name, "") for name in stage.after}
-        return fingerprint({"config": stage.config, "upstream": upstream})
+        return stage_fingerprint(stage, self.fingerprints)
 
     def is_done(self, stage: Stage, fp: str) -> bool:
         """Finished with this fingerprint, and its outputs are still the files it wrote
