@@ -272,7 +272,9 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
     out = tmp_path / "study"
     main(["study", "table2", "--preset", "tiny", "--llm", str(tiny_llm_dir), "--encoders",
           "gru4rec,sasrec", "--seeds", "0,1", "--baselines", "none", "--out", str(out), "--yes"])
-    printed = capsys.readouterr().out
+    printed, notes = capsys.readouterr()
+    # after seed 0's first variant: its second and seed 1's two are left (--yes: no stop)
+    assert "the other 3 would take about" in notes
     for seed in (0, 1):
         study = json.loads((out / f"seed-{seed}" / "study.json").read_text())
         assert study["seed"] == seed

@@ -295,12 +295,12 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
             run_pipeline(options)
             spent = time.perf_counter() - t0
             remaining = len(variants) - i - 1 + later_seeds * len(variants)
-            if i == 0 and remaining and not yes:
+            if i == 0 and remaining:
                 estimate = remaining_seconds(dirs[0], runs[1:], later_seeds) / 60
                 about = f"{estimate:.{0 if estimate >= 10 else 1}f}"
                 console.print(f"first variant took {spent / 60:.1f} min; the other {remaining} "
                               f"would take about {about} min more here")
-                if estimate > budget_minutes:
+                if estimate > budget_minutes and not yes:
                     raise UqaError(
                         f"study '{name}' would need about {about} more minutes on this "
                         f"machine (over --budget-minutes {budget_minutes:g}); re-run with --yes "
