@@ -292,11 +292,16 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         for i, (variant, options) in enumerate(zip(variants, runs, strict=True)):
             console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
             t0 = time.perf_counter()
+            before = _done_stages(RunLayout(options.run_dir()))
             run_pipeline(options)
             spent = time.perf_counter() - t0
             remaining = len(variants) - i - 1 + later_seeds * len(variants)
             if i == 0 and remaining:
-                estimate = remaining_seconds(dirs[0], runs[1:], later_seeds) / 60
+                after = _done_stages(RunLayout(options.run_dir()))
+                aligned_here = "align" in after and after["align"] != before.get("align") \
+                    and "reused_from" not in after["align"]
+                estimate = remaining_seconds(dirs[0], runs[1:], later_seeds,
+                                             encoded_here=aligned_here) / 60
                 about = f"{estimate:.{0 if estimate >= 10 else 1}f}"
                 console.print(f"first variant took {spent / 60:.1f} min; the other {remaining} "
                               f"would take about {about} min more here")
@@ -325,27 +330,38 @@ def variant_runs(args: StudyArgs, variants: list[Variant]) -> list[RunOptions]:
             for v, d in zip(variants, dirs, strict=True)]
 
 
-def remaining_seconds(first: Path, later: list[RunOptions], later_seeds: int = 0) -> float:
+def remaining_seconds(first: Path, later: list[RunOptions], later_seeds: int = 0, *,
+                      encoded_here: bool = True) -> float:
     """About how long the variants ``later`` take once the first has run into ``first``
     (:func:`later_variant_seconds` each), plus ``later_seeds`` more rounds of all of them
-    with new data (the first's recorded stage seconds, then the others again)."""
-    others = sum(later_variant_seconds(first, options) for options in later)
+    with new data (the first's recorded stage seconds, then the others again).
+
+    ``encoded_here``: the first aligned and answered in this process, so its prefixes are
+    in memory; otherwise (a resumed study) the first later variant that runs encodes them
+    again, and the ones after it read them."""
+    others = 0.0
+    for options in later:
+        seconds = later_variant_seconds(first, options, reads_prefixes=encoded_here)
+        encoded_here = encoded_here or seconds > 0
+        others += seconds
     whole = sum(float(r.get("seconds") or 0) for r in _done_stages(RunLayout(first)).values())
     return others + later_seeds * (whole + others)
 
 
-def later_variant_seconds(first: Path, options: RunOptions) -> float:
+def later_variant_seconds(first: Path, options: RunOptions, *,
+                          reads_prefixes: bool = True) -> float:
     """About how long the variant ``options`` takes after the study's first variant ran
     into ``first``: the first's recorded seconds for each stage it still has to run (one
     whose planned fingerprint, :func:`planned_fingerprints`, neither the first nor its own
-    run directory records as done), less the prefix encoding the first's alignment and
-    evaluations stored for the same questions, which a later variant in the same process
-    reads instead."""
+    run directory records as done), less, when ``reads_prefixes``, the prefix encoding
+    the first's alignment and evaluations stored for the same questions, which a later
+    variant in the same process reads instead."""
     from uqa_cli.run import is_alignment, planned_fingerprints
 
     done, own = (_done_stages(RunLayout(d)) for d in (first, options.run_dir()))
     planned = planned_fingerprints(options)
-    same_questions = planned.get("questions") == done.get("questions", {}).get("fingerprint")
+    same_questions = reads_prefixes and planned.get("questions") == done.get(
+        "questions", {}).get("fingerprint")
     total = 0.0
     for stage, fp in planned.items():
         theirs = done.get(stage) or {}
