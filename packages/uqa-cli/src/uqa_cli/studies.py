@@ -270,7 +270,6 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
     ``later_seeds``: how many more times the same variants run after these (other seeds),
     counted in the time estimate (:func:`remaining_seconds`)."""
     args.out.mkdir(parents=True, exist_ok=True)
-    dirs = [args.out / v.label for v in variants]
     write_json(
         {
             "study": name,
@@ -284,6 +283,8 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
     )
     started = time.perf_counter()
     runs = variant_runs(args, variants)
+    first = RunLayout(runs[0].run_dir())
+    before = _done_stages(first)  # what the first had finished before this process
     # each variant's alignment reads the frozen prefixes an earlier one of the same
     # questions stored (uqa_align.prefix_cache.keeping_alignment_prefixes)
     from uqa_align.prefix_cache import keeping_alignment_prefixes
@@ -292,15 +293,14 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         for i, (variant, options) in enumerate(zip(variants, runs, strict=True)):
             console.rule(f"[bold]{name}[/] {i + 1}/{len(variants)}: {variant.label}")
             t0 = time.perf_counter()
-            before = _done_stages(RunLayout(options.run_dir()))
             run_pipeline(options)
             spent = time.perf_counter() - t0
             remaining = len(variants) - i - 1 + later_seeds * len(variants)
             if i == 0 and remaining:
-                after = _done_stages(RunLayout(options.run_dir()))
+                after = _done_stages(first)
                 aligned_here = "align" in after and after["align"] != before.get("align") \
                     and "reused_from" not in after["align"]
-                estimate = remaining_seconds(dirs[0], runs[1:], later_seeds,
+                estimate = remaining_seconds(first.root, runs[1:], later_seeds,
                                              encoded_here=aligned_here) / 60
                 about = f"{estimate:.{0 if estimate >= 10 else 1}f}"
                 console.print(f"first variant took {spent / 60:.1f} min; the other {remaining} "
@@ -360,8 +360,8 @@ def later_variant_seconds(first: Path, options: RunOptions, *,
 
     done, own = (_done_stages(RunLayout(d)) for d in (first, options.run_dir()))
     planned = planned_fingerprints(options)
-    same_questions = reads_prefixes and planned.get("questions") == done.get(
-        "questions", {}).get("fingerprint")
+    reads_stored = reads_prefixes and planned.get("questions") == done.get(
+        "questions", {}).get("fingerprint")  # the same questions, their prefixes in memory
     total = 0.0
     for stage, fp in planned.items():
         theirs = done.get(stage) or {}
@@ -369,11 +369,11 @@ def later_variant_seconds(first: Path, options: RunOptions, *,
             continue  # reused from the first, or done already
         total += float(theirs.get("seconds") or 0)
         summary = theirs.get("summary") or {}
-        if same_questions and is_alignment(stage):
+        if reads_stored and is_alignment(stage):
             cache = summary.get("prefix_cache") or {}
             if cache.get("stored_questions"):  # kept for the later alignments
                 total -= float(cache.get("encode_s") or 0)
-        elif same_questions:
+        elif reads_stored:
             total -= float(summary.get("prefix_encode_s") or 0)
     return max(total, 0.0)
 
