@@ -328,7 +328,107 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
     shutil.rmtree(out / "seed-1" / "sasrec" / "predictions")
     shutil.rmtree(out / "seed-1" / "sasrec" / "report")
     main(["report", str(out)])
-    assert "no seed agreement yet" in capsys.readouterr().err
+    assert "no agreement over seeds or alignments yet" in capsys.readouterr().err
+
+
+def test_a_study_over_two_alignments_averages_each_run_over_them(
+        tmp_path: Path, tiny_llm_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``uqa study table2 --encoders A,B --align-seeds 0,1``: the second alignment seed
+    reuses the first's data, questions and pre-training and aligns again; every run (and
+    its own shuffled control) is averaged over both alignments in OUT/report/alignments.*;
+    ``uqa report OUT`` rebuilds it and ``uqa report --replicates`` reads run directories."""
+    from uqa_cli.main import main
+    from uqa_data.layout import RunLayout
+
+    out = tmp_path / "study"
+    main(["study", "table2", "--preset", "tiny", "--llm", str(tiny_llm_dir), "--encoders",
+          "gru4rec,sasrec", "--align-seeds", "0,1", "--baselines", "none,shuffled",
+          "--out", str(out), "--yes"])
+    printed, notes = capsys.readouterr()
+    assert "the other 3 would take about" in notes  # sasrec, then both again on seed 1
+    assert json.loads((out / "study.json").read_text())["align_seeds"] == [0, 1]
+    first, second = (RunLayout(out / f"align-{a}" / "sasrec") for a in (0, 1))
+    stages = second.record().stages
+    for stage in ("synth", "prepare", "questions", "pretrain", "embed"):
+        assert "reused_from" in stages[stage], stage
+        assert stages[stage]["fingerprint"] == first.record().stages[stage]["fingerprint"]
+    gru = RunLayout(out / "align-1" / "gru4rec").record().stages  # the first of seed 1
+    assert gru["pretrain"]["reused_from"] == str(out / "align-0" / "gru4rec")
+    assert "reused_from" not in stages["align"]
+    assert stages["align"]["config"]["seed"] == 1
+    assert first.record().stages["align"]["config"]["seed"] == 0
+    assert (second.encoder / "model.safetensors").read_bytes() == (
+        first.encoder / "model.safetensors").read_bytes()
+    assert (second.adapter / "adapter.safetensors").read_bytes() != (
+        first.adapter / "adapter.safetensors").read_bytes()
+    agreement = json.loads((out / "report" / "alignments.json").read_text())
+    assert agreement["replicates"] == [{"name": "seed 0", "align_seed": 0},
+                                       {"name": "seed 1", "align_seed": 1}]
+    assert agreement["labels"] == ["gru4rec", "sasrec"]
+    assert agreement["metrics"] == ["acc", "acc_pmi"]
+    res = agreement["results"]["acc"]["overall"]
+    assert {(p["a"], p["b"]) for p in res["pairs"]} == {
+        ("gru4rec", "sasrec"), ("gru4rec", "none"), ("sasrec", "none"),
+        ("gru4rec", "gru4rec/shuffled"), ("sasrec", "sasrec/shuffled")}
+    for label in ("sasrec", "gru4rec/shuffled", "none"):
+        per = [json.loads(RunLayout(run).report_json.read_text())["overall"]["acc"]
+               for run in agreement["runs"][label]]
+        assert res["accuracy"][label]["per_replicate"] == pytest.approx(per)
+        assert res["accuracy"][label]["acc"] == pytest.approx(sum(per) / 2)
+    assert res["accuracy"]["none"]["spread"] == 0  # answered once, linked into both
+    assert "over 2 alignments: acc_pmi, Int. Avg." in printed
+
+    (out / "report" / "alignments.md").unlink()
+    main(["report", str(out)])
+    assert "over 2 alignments: acc, Overall" in capsys.readouterr().out
+    assert (out / "report" / "alignments.md").is_file()
+
+    # two run directories as alignment replicates; the same alignment twice is refused
+    main(["report", "--replicates", str(first.root), str(second.root), "--out",
+          str(tmp_path / "two")])
+    two = json.loads((tmp_path / "two" / "alignments.json").read_text())
+    assert two["labels"] == ["SASRec"]
+    assert two["results"]["acc"]["overall"]["accuracy"]["SASRec"]["per_replicate"] == \
+        pytest.approx(res["accuracy"]["sasrec"]["per_replicate"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--replicates", str(first.root), str(first.root), "--out",
+              str(tmp_path / "same")])
+    assert exit_info.value.code == 2
+    assert "the same alignment as" in capsys.readouterr().err
+    assert not (tmp_path / "same").exists()
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--align-seeds", "0,0"], "--align-seeds 0,0: expected at least two distinct seeds"),
+    (["--align-seeds", "0,x"], "--align-seeds 0,x: 'x' is not an integer"),
+    (["--align-seeds", "0,1", "--seeds", "0,1"], "--seeds and --align-seeds: give one"),
+    (["--align-seeds", "0,1", "--set", "align.seed=3"],
+     "--set align.seed: --align-seeds sets it per alignment"),
+])
+def test_align_seeds_are_checked_before_anything_runs(
+        argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from uqa_cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", "table2", "--preset", "tiny", "--out", str(tmp_path / "s"), *argv])
+    assert exit_info.value.code == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+def test_report_replicates_wants_two_directories(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from uqa_cli.main import main
+
+    for argv, said in ((["--replicates", str(tmp_path)], "--replicates: 1 path given"),
+                       (["--replicates", str(tmp_path), str(tmp_path / "nope")],
+                        "nope: no such directory"),
+                       (["--replicates", str(tmp_path), str(tmp_path)],
+                        "neither a run nor a study directory")):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["report", *argv])
+        assert exit_info.value.code == 2
+        assert said in capsys.readouterr().err
 
 
 def test_set_reaches_every_variants_config_beside_its_own_settings(tmp_path: Path) -> None:

@@ -264,11 +264,14 @@ def with_baselines(variants: list[Variant], names: tuple[str, ...]) -> list[Vari
 
 
 def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bool = False,
-                 budget_minutes: float = 30.0, later_seeds: int = 0) -> dict[str, Any]:
+                 budget_minutes: float = 30.0, later_seeds: int = 0,
+                 reuse_also: list[Path] | None = None,
+                 later_runs: list[RunOptions] | None = None) -> dict[str, Any]:
     """Run ``variants`` (study ``name``; :func:`study_variants`) into ``args.out``, each
-    reusing the stages its siblings finished, and write the study report.
-    ``later_seeds``: how many more times the same variants run after these (other seeds),
-    counted in the time estimate (:func:`remaining_seconds`)."""
+    reusing the stages its siblings (and the runs ``reuse_also``) finished, and write the
+    study report. ``later_seeds``: how many more times the same variants run after these
+    (other seeds), and ``later_runs``: which runs follow them on the same data (other
+    alignments), both counted in the time estimate (:func:`remaining_seconds`)."""
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(
         {
@@ -282,7 +285,8 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
         args.out / "study.json",
     )
     started = time.perf_counter()
-    runs = variant_runs(args, variants)
+    runs = variant_runs(args, variants, reuse_also)
+    later = runs[1:] + list(later_runs or [])
     first = RunLayout(runs[0].run_dir())
     before = _done_stages(first)  # what the first had finished before this process
     # each variant's alignment reads the frozen prefixes an earlier one of the same
@@ -295,12 +299,12 @@ def run_variants(name: str, args: StudyArgs, variants: list[Variant], *, yes: bo
             t0 = time.perf_counter()
             run_pipeline(options)
             spent = time.perf_counter() - t0
-            remaining = len(variants) - i - 1 + later_seeds * len(variants)
+            remaining = len(later) - i + later_seeds * len(variants)
             if i == 0 and remaining:
                 after = _done_stages(first)
                 aligned_here = "align" in after and after["align"] != before.get("align") \
                     and "reused_from" not in after["align"]
-                estimate = remaining_seconds(first.root, runs[1:], later_seeds,
+                estimate = remaining_seconds(first.root, later, later_seeds,
                                              encoded_here=aligned_here) / 60
                 about = f"{estimate:.{0 if estimate >= 10 else 1}f}"
                 console.print(f"first variant took {spent / 60:.1f} min; the other {remaining} "
@@ -321,12 +325,13 @@ def _done_stages(layout: RunLayout) -> dict[str, dict[str, Any]]:
             if isinstance(v, dict) and v.get("status") == "done"} if record else {}
 
 
-def variant_runs(args: StudyArgs, variants: list[Variant]) -> list[RunOptions]:
+def variant_runs(args: StudyArgs, variants: list[Variant],
+                 reuse_also: list[Path] | None = None) -> list[RunOptions]:
     """Each variant's run as :func:`run_variants` runs it: into ``args.out/<label>``,
-    reusing what its siblings there finished."""
+    reusing what its siblings there (and the runs ``reuse_also``) finished."""
     dirs = [args.out / v.label for v in variants]
     return [replace(v.options, out=d, name=v.label, launcher=args.launcher,
-                    reuse_from=[o for o in dirs if o != d])
+                    reuse_from=[o for o in dirs if o != d] + list(reuse_also or []))
             for v, d in zip(variants, dirs, strict=True)]
 
 
@@ -356,12 +361,16 @@ def later_variant_seconds(first: Path, options: RunOptions, *,
     run directory records as done), less, when ``reads_prefixes``, the prefix encoding
     the first's alignment and evaluations stored for the same questions, which a later
     variant in the same process reads instead."""
-    from uqa_cli.run import is_alignment, planned_fingerprints
+    from uqa_cli.run import is_alignment, planned_fingerprints, stage_configs
 
     done, own = (_done_stages(RunLayout(d)) for d in (first, options.run_dir()))
     planned = planned_fingerprints(options)
     reads_stored = reads_prefixes and planned.get("questions") == done.get(
         "questions", {}).get("fingerprint")  # the same questions, their prefixes in memory
+    align = stage_configs(options).get("align")
+    recorded = done.get("align", {}).get("config") or {}
+    # alignments read the stored prefixes only in the same order (seed, batch size)
+    same_order = all(getattr(align, k, None) == recorded.get(k) for k in ("seed", "batch_size"))
     total = 0.0
     for stage, fp in planned.items():
         theirs = done.get(stage) or {}
@@ -371,7 +380,7 @@ def later_variant_seconds(first: Path, options: RunOptions, *,
         summary = theirs.get("summary") or {}
         if reads_stored and is_alignment(stage):
             cache = summary.get("prefix_cache") or {}
-            if cache.get("stored_questions"):  # kept for the later alignments
+            if cache.get("stored_questions") and same_order:  # kept for later alignments
                 total -= float(cache.get("encode_s") or 0)
         elif reads_stored:
             total -= float(summary.get("prefix_encode_s") or 0)
@@ -444,6 +453,129 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
         print_table(table)  # the result: stdout, as uqa run's
     console.print(f"across seeds: {paths['md']}")
     return agreement
+
+
+def align_dir(study_dir: Path, align_seed: int) -> Path:
+    """Where ``uqa study --align-seeds`` aligns with ``align_seed``: ``<study>/align-<a>``."""
+    return study_dir / f"align-{align_seed}"
+
+
+def align_seed_variants(name: str, args: StudyArgs, align_seeds: tuple[int, ...],
+                        budget_minutes: float = 30.0
+                        ) -> list[tuple[StudyArgs, list[Variant]]]:
+    """The study once per alignment seed (``--set align.seed=<a>`` into :func:`align_dir`),
+    on one seed's data, every variant checked before anything runs."""
+    if "seed" in args.settings.get("align", {}):
+        raise UqaInputError("--set align.seed: --align-seeds sets it per alignment")
+    runs = []
+    for a in align_seeds:
+        settings = {**args.settings, "align": {**args.settings.get("align", {}), "seed": a}}
+        one = replace(args, out=align_dir(args.out, a), settings=settings)
+        runs.append((one, study_variants(name, one, budget_minutes)))
+    return runs
+
+
+def run_align_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Variant]]],
+                    *, yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
+    """Run each alignment seed's study (:func:`align_seed_variants`): the later ones
+    reuse the first's data, questions and pre-training and align again; then write and
+    print every run averaged over its alignments (:func:`alignment_report`)."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json({"study": name, "preset": args.preset, "llm": args.llm, "seed": args.seed,
+                "align_seeds": [a.settings["align"]["seed"] for a, _ in runs]},
+               args.out / "study.json")
+    done: list[Path] = []
+    from uqa_align.prefix_cache import keeping_alignment_prefixes
+
+    with keeping_alignment_prefixes():  # the evaluations' prefixes, for every alignment
+        for i, (one, variants) in enumerate(runs):
+            seed = one.settings["align"]["seed"]
+            console.rule(f"[bold]{name}[/], align.seed {seed} ({i + 1} of {len(runs)})")
+            later = [o for a, v in runs[i + 1:] for o in variant_runs(a, v, done)]
+            run_variants(name, one, variants, yes=yes, budget_minutes=budget_minutes,
+                         reuse_also=list(done), later_runs=later)
+            done += [one.out / v.label for v in variants]
+    return alignment_report([a.out for a, _ in runs], RunLayout(args.out).report)
+
+
+def alignment_report(replicates: list[Path], report_dir: Path) -> dict[str, Any]:
+    """The same runs aligned several times (each of ``replicates`` a run directory or a
+    study directory, one per alignment), averaged over the alignments
+    (:func:`uqa_eval.report.alignments.alignment_agreement`), written into
+    ``report_dir/alignments.{json,md}`` and printed.
+
+    :raises UqaInputError: a replicate that is neither, runs that differ between them,
+        or two replicates holding the same alignment of a run.
+    """
+    from uqa_eval.report import print_table
+    from uqa_eval.report.alignments import (
+        alignment_agreement,
+        alignments_tables,
+        write_alignment_agreement,
+    )
+
+    runs = [replicate_runs(r) for r in replicates]
+    seeds = [_align_seed(next(iter(one.values()))) for one in runs]
+    for label in runs[0]:
+        seen: dict[str, Path] = {}
+        for one in runs:
+            if label not in one:
+                continue
+            fp = (_done_stages(RunLayout(one[label])).get("align") or {}).get("fingerprint")
+            if fp and fp in seen:
+                raise UqaInputError(
+                    f"{one[label]}: the same alignment as {seen[fp]} (align fingerprint {fp}); "
+                    "replicates need other alignments, e.g. --set align.seed=1")
+            if fp:
+                seen[fp] = one[label]
+    named = len({*seeds}) == len(seeds) and None not in seeds
+    agreement = alignment_agreement(runs, [_controls(one) for one in runs],
+                                    names=[f"seed {s}" if named else str(r)
+                                           for s, r in zip(seeds, replicates, strict=True)],
+                                    align_seeds=seeds)
+    paths = write_alignment_agreement(agreement, report_dir)
+    for table in alignments_tables(agreement):
+        print_table(table)  # the result: stdout, as uqa run's
+    console.print(f"over the alignments: {paths['md']}")
+    return agreement
+
+
+def replicate_runs(path: Path) -> dict[str, Path]:
+    """The runs of one alignment replicate, by label: a study directory's variants, or one
+    run directory labelled as a comparison labels it (its encoder)."""
+    from uqa_eval.report.compare import kind_of, load_run
+
+    marker = path / "study.json"
+    if marker.is_file():
+        info = read_json(marker, what="study.json")
+        variants = info.get("variants") if isinstance(info, dict) else None
+        if isinstance(variants, list) and variants:
+            return {v["label"]: path / v["label"] for v in variants}
+    if not RunLayout.at(path).is_run():
+        raise UqaInputError(f"{path}: neither a run nor a study directory; expected run.json "
+                            "or study.json")
+    return {kind_of(load_run(path)).label: path}
+
+
+def _align_seed(run_dir: Path) -> int | None:
+    """The ``align.seed`` the run's alignment recorded, where it has one."""
+    seed = ((_done_stages(RunLayout(run_dir)).get("align") or {}).get("config") or {}).get("seed")
+    return seed if isinstance(seed, int) else None
+
+
+def align_seeds_report(study_dir: Path) -> dict[str, Any] | None:
+    """The alignment agreement of a ``uqa study --align-seeds`` directory (None when it is
+    not one), rebuilt from its alignments' runs."""
+    marker = study_dir / "study.json"
+    info = read_json(marker, what="study.json") if marker.is_file() else None
+    if not isinstance(info, dict) or not isinstance(info.get("align_seeds"), list):
+        return None
+    dirs = [align_dir(study_dir, int(a)) for a in info["align_seeds"]]
+    for a, d in zip(info["align_seeds"], dirs, strict=True):
+        if not (d / "study.json").is_file():
+            raise UqaInputError(f"{d}: align.seed {a}'s study has not started; expected "
+                                f"{d / 'study.json'}")
+    return alignment_report(dirs, RunLayout(study_dir).report)
 
 
 def _controls(variants: dict[str, Path]) -> dict[str, Control]:

@@ -35,6 +35,12 @@ def report_command(
         "--rebuild",
         help="For a single run: rebuild the report from predictions even if report.json exists.",
     ),
+    replicates: bool = typer.Option(
+        False, "--replicates",
+        help="The paths are the same runs (or studies) aligned again with other "
+        "align.seed values on the same questions: average each run over them and widen "
+        "every interval by the alignments' spread (alignments.md).",
+    ),
 ) -> None:
     """Print the accuracy table and write Markdown, JSON and a bar chart.
 
@@ -72,6 +78,9 @@ def report_command(
 
         check_dir_path(out, "--out", "a directory for report.md, report.json and the charts")
     stdout = Console()
+    if replicates:
+        _replicates(paths, out, rebuild)
+        return
     runs = find_runs(paths)
     single = len(paths) == 1 and RunLayout.at(paths[0]).is_run()
     if single:
@@ -123,23 +132,50 @@ def report_command(
         written = write_comparison(comparison, target)
         for table in comparison_tables(comparison, metric):
             print_table(table, stdout)
-        if len(paths) == 1 and out is None:  # a `uqa study --seeds` directory: its seeds too
+        if len(paths) == 1 and out is None:  # a study over seeds or alignments: that too
             from uqa_data.errors import UqaInputError
 
-            from uqa_cli.studies import seed_report
+            from uqa_cli.studies import align_seeds_report, seed_report
 
             try:
                 if seed_report(paths[0]) is not None:
                     written["seeds"] = str(target / "seeds.md")
+                elif align_seeds_report(paths[0]) is not None:
+                    written["alignments"] = str(target / "alignments.md")
             except UqaInputError as exc:  # a seed still running: the comparison stands
-                err.print(f"[yellow]warning:[/] no seed agreement yet: {escape(str(exc))}",
-                          highlight=False, soft_wrap=True)
+                err.print("[yellow]warning:[/] no agreement over seeds or alignments yet: "
+                          f"{escape(str(exc))}", highlight=False, soft_wrap=True)
     if metric != "acc" and not any(has_metric(r, metric) for r in shown):
         why = ("it needs the `none` baseline's answers to the same questions: uqa run "
                "--baselines none" if metric == "acc_pmi" else "it comes from loglik answering")
         err.print(f"[yellow]warning:[/] no run here has {metric} ({why}); its columns are "
                   "empty", highlight=False, soft_wrap=True)
     err.print(f"wrote {', '.join(written.values())}", highlight=False, soft_wrap=True)
+
+
+def _replicates(paths: list[Path], out: Path | None, rebuild: bool) -> None:
+    """``uqa report --replicates``: the runs averaged over their alignments."""
+    from uqa_data.errors import UqaInputError
+    from uqa_data.layout import RunLayout
+    from uqa_data.progress import console as err
+
+    from uqa_cli.studies import alignment_report
+
+    if len(paths) < 2:
+        raise UqaInputError(f"--replicates: {len(paths)} path given; expected two or more "
+                            "alignments of the same runs")
+    if rebuild:
+        raise UqaInputError("--rebuild goes with a single run, not with --replicates")
+    for p in paths:
+        if not p.is_dir():
+            raise UqaInputError(f"{p}: no such directory (--replicates expects run or study "
+                                "directories)")
+    home = RunLayout.at(paths[0])
+    target = out or (home.compare if home.is_run() else home.report)
+    agreement = alignment_report(list(paths), target)
+    err.print(f"wrote {target / 'alignments.md'}, {target / 'alignments.json'} "
+              f"({len(agreement['labels'])} runs over {len(paths)} alignments)",
+              highlight=False, soft_wrap=True)
 
 
 def _with_baselines(runs: list[Path]) -> list[Path]:

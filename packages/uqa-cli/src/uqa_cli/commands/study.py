@@ -42,6 +42,11 @@ def study_command(
         None, "--seeds", help="comma-separated seeds: the study once per seed into "
         "OUT/seed-<s>, then whether its ranking holds (Kendall tau-b, pairs apart in every "
         "seed) in OUT/report/seeds.md"),
+    align_seeds: str | None = typer.Option(
+        None, "--align-seeds", help="comma-separated alignment seeds: the study's variants "
+        "aligned once per seed into OUT/align-<a> on one seed's data (the later ones "
+        "reuse its data and pre-training), then each run averaged over its alignments, "
+        "intervals widened by their spread, in OUT/report/alignments.md"),
     baselines: str | None = typer.Option(
         None, "--baselines", help="comma-separated baselines instead of the study's own "
         "(table2: text20,text50,none); shuffled and random run beside every variant, the "
@@ -70,7 +75,9 @@ def study_command(
         SCALE_LENGTHS,
         SCALE_SIZES,
         StudyArgs,
+        align_seed_variants,
         get_study,
+        run_align_seeds,
         run_seeds,
         run_variants,
         seed_variants,
@@ -81,9 +88,13 @@ def study_command(
     if seed is not None and seeds is not None:
         raise UqaInputError("--seed and --seeds: give one (--seeds runs the study once per "
                             "seed)")
+    if seeds is not None and align_seeds is not None:
+        raise UqaInputError("--seeds and --align-seeds: give one (--align-seeds aligns one "
+                            "seed's runs again; run it once per --seed for other data)")
     if encoders is not None and name != "table2":
         raise UqaInputError(f"--encoders is table2's; study '{name}' takes --encoder")
     seed_list = _seeds(seeds) if seeds is not None else None
+    align_list = _seeds(align_seeds, "--align-seeds") if align_seeds is not None else None
     check_seed(0 if seed is None else seed)
     args = StudyArgs(
         out=out or Path("runs") / f"study-{name}-{preset}",
@@ -108,6 +119,11 @@ def study_command(
         with writing_into(args.out, f"study {name}"):
             run_seeds(name, args, runs, yes=yes, budget_minutes=budget_minutes)
         return
+    if align_list is not None:
+        rounds = align_seed_variants(name, args, align_list, budget_minutes)
+        with writing_into(args.out, f"study {name}"):
+            run_align_seeds(name, args, rounds, yes=yes, budget_minutes=budget_minutes)
+        return
     variants = study_variants(name, args, budget_minutes)
     with writing_into(args.out, f"study {name}"):
         run_variants(name, args, variants, yes=yes, budget_minutes=budget_minutes)
@@ -128,18 +144,19 @@ def _names(flag: str, text: str) -> tuple[str, ...]:
     return names
 
 
-def _seeds(text: str) -> tuple[int, ...]:
-    """``--seeds 0,1``: at least two distinct integers >= 0."""
+def _seeds(text: str, flag: str = "--seeds") -> tuple[int, ...]:
+    """``--seeds 0,1`` (or ``--align-seeds``): at least two distinct integers >= 0."""
     from uqa_data.errors import UqaInputError
 
-    out = _ints("--seeds", text, "seeds, e.g. 0,1")
+    out = _ints(flag, text, "seeds, e.g. 0,1")
     negative = [s for s in out if s < 0]
     if negative:
-        raise UqaInputError(f"--seeds {text}: {negative[0]} is negative; expected integers "
+        raise UqaInputError(f"{flag} {text}: {negative[0]} is negative; expected integers "
                             ">= 0")
     if len(set(out)) < 2 or len(set(out)) != len(out):
-        raise UqaInputError(f"--seeds {text}: expected at least two distinct seeds, e.g. 0,1 "
-                            "(one seed: --seed)")
+        one = "--seed" if flag == "--seeds" else "--set align.seed=N"
+        raise UqaInputError(f"{flag} {text}: expected at least two distinct seeds, e.g. 0,1 "
+                            f"(one seed: {one})")
     return out
 
 

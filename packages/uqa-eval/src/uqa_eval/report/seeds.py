@@ -203,10 +203,7 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
     metrics = [m for m in SEED_METRICS if all(has_metric(r, m) for r in reports.values())]
     first = controls[seeds[0]] if kept else {}
     owners = {lab: first[lab].owner for lab in kept}
-    compared = list(itertools.combinations(labels, 2)) + [
-        (lab, c) for lab in labels for c in kept if owners[c] in (None, lab)] + [
-        (r, c) for r in kept if first[r].reference for c in kept
-        if not first[c].reference and owners[c] in (None, owners[r] or first[r].home)]
+    compared = compared_pairs(labels, {lab: first[lab] for lab in kept})
     paired = _PairedCache(verdicts)
     results = {metric: {c.key: _column_agreement(seeds, labels, kept, compared, reports,
                                                  paired, metric, c)
@@ -228,6 +225,18 @@ def seed_agreement(runs: Mapping[int, Mapping[str, str | os.PathLike[str]]],
         "results": results,
         "attributes": by_attribute,
     }
+
+
+def compared_pairs(labels: Sequence[str], controls: Mapping[str, Control]
+                   ) -> list[tuple[str, str]]:
+    """What a study's runs are compared on: every two runs, each run against each control
+    that stands for it (``none`` for all; a run's own ``shuffled`` or ``random``), and each
+    reference (the oracle, an untrained encoder) against the controls that know nothing
+    of the user and stand for its run."""
+    return list(itertools.combinations(labels, 2)) + [
+        (lab, c) for lab in labels for c, k in controls.items() if k.owner in (None, lab)] + [
+        (r, c) for r, kr in controls.items() if kr.reference for c, k in controls.items()
+        if not k.reference and k.owner in (None, kr.owner or kr.home)]
 
 
 @dataclass(frozen=True)
