@@ -137,8 +137,10 @@ def alignment_agreement(replicates: Sequence[Mapping[str, str | os.PathLike[str]
         raise UqaInputError(f"{missing[0]}: no predictions to average over alignments; "
                             "expected predictions/eval.arrow and its questions")
     _check_same_questions(verdicts, dirs)
-    metrics = [m for m in SEED_METRICS
-               if all(has_metric(r, m) for rs in reports.values() for r in rs)]
+    metrics = [m for m in SEED_METRICS  # each in every report and every run's verdicts
+               if all(has_metric(r, m) for rs in reports.values() for r in rs)
+               and all(correct_by(v, m) is not None for vs in verdicts.values() for v in vs
+                       if v is not None)]
     compared = compared_pairs(labels, {lab: controls[0][lab] for lab in kept})
     results = {metric: {c.key: _column(labels, kept, compared, verdicts, metric, c)
                         for c in SEED_COLUMNS}
