@@ -22,7 +22,6 @@ from uqa_eval.report.alignments import (
     write_alignment_agreement,
 )
 from uqa_eval.report.seeds import Control
-from uqa_eval.significance import Z95
 
 from tests.eval.test_report_seeds import N, interest, make_run
 
@@ -55,15 +54,22 @@ def test_difference_matches_a_slow_reference(k_a: int, k_b: int, q: int, seed: i
     rng = np.random.default_rng(seed)
     a = (rng.random((k_a, q)) < rng.random()).astype(float)
     b = (rng.random((k_b, q)) < rng.random()).astype(float)
+    from scipy.stats import t
+
     ours = replicate_difference([(1.0, a), (-1.0, b)])
     diff, question, alignment = slow_difference([(1.0, a), (-1.0, b)])
-    half = Z95 * math.sqrt(question + alignment)
+    parts = [(question, q - 1)] + [(float(np.var(m.mean(1), ddof=1)) / m.shape[0],
+                                    m.shape[0] - 1) for m in (a, b) if m.shape[0] > 1]
+    total = question + alignment
+    df = total ** 2 / sum(v ** 2 / k for v, k in parts if v > 0) if total > 0 else math.inf
+    half = float(t.ppf(0.975, df)) * math.sqrt(total) if total > 0 else 0.0
+    assert ours["df"] == (None if math.isinf(df) else pytest.approx(df, rel=1e-9))
     assert ours["n"] == q
     assert ours["diff"] == pytest.approx(diff, abs=1e-12)
-    assert ours["lo"] == pytest.approx(diff - half, abs=1e-12)
-    assert ours["hi"] == pytest.approx(diff + half, abs=1e-12)
-    assert ours["signal"] == (half < abs(diff))
-    total = question + alignment
+    assert ours["lo"] == pytest.approx(diff - half, abs=1e-9)
+    assert ours["hi"] == pytest.approx(diff + half, abs=1e-9)
+    if abs(abs(diff) - half) > 1e-9:
+        assert ours["signal"] == (half < abs(diff))
     assert ours["alignment_share"] == pytest.approx(alignment / total if total else 0.0,
                                                     abs=1e-12)
     # b - a is the mirror image
@@ -82,11 +88,18 @@ def test_alignments_that_agree_add_nothing_and_ones_that_disagree_widen() -> Non
                                    (-1.0, other[None].astype(float))])
     assert agreeing["alignment_share"] == 0.0
     assert (agreeing["lo"], agreeing["hi"]) == pytest.approx((single["lo"], single["hi"]))
+    assert agreeing["df"] == 299  # the questions' alone
     apart = rng.random(300) < 0.8  # a second alignment 30 points above the first
     spread = replicate_difference([(1.0, np.stack([row, apart]).astype(float)),
                                    (-1.0, np.stack([other, other]).astype(float))])
     assert spread["hi"] - spread["lo"] > 2 * (agreeing["hi"] - agreeing["lo"])
-    assert spread["alignment_share"] > 0.5
+    assert spread["alignment_share"] > 0.5 and spread["df"] < 3  # two alignments: rough
+    # a third alignment between the two: the spread is known better, the interval narrows
+    middle = rng.random(300) < 0.65
+    three = replicate_difference([(1.0, np.stack([row, apart, middle]).astype(float)),
+                                  (-1.0, np.stack([other, other, other]).astype(float))])
+    assert three["df"] > spread["df"]
+    assert three["hi"] - three["lo"] < spread["hi"] - spread["lo"]
     assert replicate_difference([(1.0, np.zeros((2, 0)))])["diff"] is None
 
 

@@ -286,3 +286,24 @@ def test_the_comparison_says_which_attribute_a_gain_comes_from(tmp_path: Path) -
     assert any(str(t).startswith("what it carries") for t in titles)
     assert "| By attribute | Category | Brand | Shop |" in report_markdown(
         build_report(run / "predictions" / "eval.arrow", run / "questions" / "eval.arrow"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.001, 0.999), st.floats(0.3, 1e5))
+def test_student_t_quantile_matches_scipy(p: float, df: float) -> None:
+    from scipy.stats import t
+    from uqa_eval.significance import student_t_cdf, student_t_quantile
+
+    ours = student_t_quantile(p, df)
+    assert ours == pytest.approx(float(t.ppf(p, df)), rel=1e-7, abs=1e-7)
+    assert student_t_cdf(ours, df) == pytest.approx(p, abs=1e-9)
+
+
+def test_student_t_quantile_is_the_normal_one_without_limit_and_refuses_nonsense() -> None:
+    from uqa_eval.significance import student_t_quantile
+
+    assert student_t_quantile(0.975, math.inf) == pytest.approx(Z95, abs=1e-9)
+    assert student_t_quantile(0.975, 1) == pytest.approx(12.7062047, abs=1e-6)
+    for p, df in ((0.0, 3), (1.0, 3), (0.5, 0)):
+        with pytest.raises(ValueError):
+            student_t_quantile(p, df)

@@ -116,6 +116,71 @@ def pooled_difference(per_seed: Sequence[dict[str, Any]], z: float = Z95) -> dic
             "signal": bool(lo > 0 or hi < 0)}
 
 
+def student_t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df > 0`` degrees of freedom (a real number:
+    a Welch-Satterthwaite count), by bisection on its distribution function; the normal
+    quantile for ``df = inf``."""
+    if not 0.0 < p < 1.0 or not df > 0:
+        raise ValueError(f"p {p} must be in (0, 1) and df {df} > 0")
+    if math.isinf(df):
+        return _bisect(lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0)), p)
+    return _bisect(lambda x: student_t_cdf(x, df), p)
+
+
+def student_t_cdf(x: float, df: float) -> float:
+    """Student's t distribution function: ``1 - I_{df/(df+x^2)}(df/2, 1/2) / 2`` for x > 0
+    (near zero, ``1/2 + I_{x^2/(df+x^2)}(1/2, df/2) / 2``, which keeps its precision)."""
+    if x * x < df:
+        half = 0.5 * _incomplete_beta(0.5, df / 2.0, x * x / (df + x * x))
+        return 0.5 + half if x > 0 else 0.5 - half
+    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + x * x))
+    return 1.0 - tail if x > 0 else tail
+
+
+def _bisect(cdf: Any, p: float) -> float:
+    lo, hi = -1.0, 1.0
+    while cdf(lo) > p:
+        lo *= 2.0
+    while cdf(hi) < p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if cdf(mid) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * max(1.0, abs(mid)):
+            break
+    return 0.5 * (lo + hi)
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta function ``I_x(a, b)`` (Lentz's continued fraction)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x > (a + 1.0) / (a + b + 2.0):  # the fraction converges fast on this side only
+        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    f = d
+    for m in range(1, 500):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            f *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return front * f / a
+
+
 def fmt_interval(lo: float | None, hi: float | None) -> str:
     """``[33.1, 43.6]`` in percent; ``-`` when missing."""
     if lo is None or hi is None:

@@ -14,8 +14,9 @@ mean over alignments and questions; for a difference ``a - b`` (or a run alone),
 variance is the question-sampling variance of the per-question scores averaged over the
 alignments (``Var(d_q) / Q``) plus, for each side, the sample variance of its K
 alignments' accuracies over K (the alignments share the questions, so their spread is the
-alignment's alone). The 95% interval is normal (``z = 1.96``); with two or three
-alignments the spread is a rough estimate, and the interval says so by being wide.
+alignment's alone). The 95% interval is Student's t with Welch-Satterthwaite degrees of
+freedom: a spread read off two or three alignments is a rough estimate, and where it
+dominates the interval says so by being wide.
 
 Schema ``uqa-alignments/1``::
 
@@ -26,7 +27,7 @@ Schema ``uqa-alignments/1``::
                               "spread", "disagree"}},
          "rank": {label: rank},                      # runs only; 1 = best
          "pairs": [{"a", "b", "control", "per_replicate": [diff...],
-                    "diff", "lo", "hi", "signal", "alignment_share"}]}}}}
+                    "diff", "lo", "hi", "df", "signal", "alignment_share"}]}}}}
 
 ``spread``: the standard deviation of the run's accuracy over its alignments;
 ``disagree``: the share of questions on which two of its alignments differ in verdict
@@ -56,32 +57,39 @@ from uqa_eval.report.seeds import (
     kendall_tau_b,
     ranks,
 )
-from uqa_eval.significance import Z95, fmt_difference
+from uqa_eval.significance import fmt_difference, student_t_quantile
 
 ALIGNMENTS_SCHEMA = "uqa-alignments/1"
 
 
-def replicate_difference(sides: Sequence[tuple[float, np.ndarray]], z: float = Z95
-                         ) -> dict[str, Any]:
+def replicate_difference(sides: Sequence[tuple[float, np.ndarray]]) -> dict[str, Any]:
     """``sum(sign * accuracy)`` over ``sides`` (each ``(sign, correctness [K, Q])`` on the
     same ``Q`` questions, K alignments each), with its 95% interval: question sampling of
-    the alignment-averaged scores plus each side's spread between alignments.
+    the alignment-averaged scores plus each side's spread between alignments, as a Student
+    t interval whose degrees of freedom are Welch-Satterthwaite's (``Q - 1`` for the
+    questions, ``K - 1`` for each side's alignments): a spread read off two alignments is
+    known roughly, and the interval is as wide as that.
 
-    :returns: ``{"n", "diff", "lo", "hi", "signal", "alignment_share"}``.
+    :returns: ``{"n", "diff", "lo", "hi", "df", "signal", "alignment_share"}``.
     """
     q = sides[0][1].shape[1]
     if q == 0:
-        return {"n": 0, "diff": None, "lo": None, "hi": None, "signal": False,
+        return {"n": 0, "diff": None, "lo": None, "hi": None, "df": None, "signal": False,
                 "alignment_share": None}
     per_question = sum(sign * m.mean(0) for sign, m in sides)
-    question_var = float(np.var(per_question, ddof=1)) / q if q > 1 else 0.0
-    alignment_var = sum(float(np.var(m.mean(1), ddof=1)) / m.shape[0]
-                        for _, m in sides if m.shape[0] > 1)
+    parts = [(float(np.var(per_question, ddof=1)) / q, q - 1)] if q > 1 else []
+    parts += [(float(np.var(m.mean(1), ddof=1)) / m.shape[0], m.shape[0] - 1)
+              for _, m in sides if m.shape[0] > 1]
+    total = sum(v for v, _ in parts)
+    alignment_var = sum(v for v, _ in parts[1 if q > 1 else 0:])
     diff = float(per_question.mean())
-    total = question_var + alignment_var
-    half = z * math.sqrt(total)
+    if total > 0:
+        df = total ** 2 / sum(v ** 2 / k for v, k in parts if v > 0)
+        half = student_t_quantile(0.975, df) * math.sqrt(total)
+    else:  # every alignment of every side alike on every question: no spread to read
+        df, half = math.inf, 0.0
     return {"n": q, "diff": diff, "lo": diff - half, "hi": diff + half,
-            "signal": bool(half < abs(diff)),
+            "df": None if math.isinf(df) else df, "signal": bool(half < abs(diff)),
             "alignment_share": alignment_var / total if total > 0 else 0.0}
 
 
@@ -292,8 +300,9 @@ def _sentences(res: Mapping[str, Any], where: str) -> list[str]:
 
 NOTE = ("Accuracy in %, averaged over the alignments, with a 95% interval covering both the "
         "choice of questions and the spread between alignments (sample variance of the "
-        "alignments' accuracies over their number; with two or three alignments a rough "
-        "estimate). spread: standard deviation of a run's accuracy over its alignments, in "
+        "alignments' accuracies over their number; Student's t with Welch-Satterthwaite "
+        "degrees of freedom, so a spread read off two or three alignments widens it "
+        "much). spread: standard deviation of a run's accuracy over its alignments, in "
         "points; disagree: the share of questions on which two of its alignments differ "
         "in verdict. Differences in points, `*` where the interval excludes zero; "
         "\"from alignment\": the share of the difference's variance that the alignments "
