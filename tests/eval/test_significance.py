@@ -168,6 +168,7 @@ def test_reports_carry_intervals_and_comparisons_say_what_is_signal(tmp_path: Pa
     assert "Is it signal?" in md and " *" in md
     # what the interval does not cover is said beside it
     assert "covers the choice of questions only" in md and "align.seed" in md
+    assert "uqa report --replicates" in md
 
 
 def test_an_untrained_encoder_is_a_reference_compared_with_not_a_control(tmp_path) -> None:

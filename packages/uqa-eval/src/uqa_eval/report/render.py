@@ -385,9 +385,10 @@ def differences_markdown(comparison: Mapping[str, Any], metric: str = "acc") -> 
               "still comes from the user's clicks): the difference from it is what "
               "pre-training adds. The interval covers the choice of questions only: a "
               "reference aligned on its own (the untrained encoder, the oracle) also "
-              "differs from the run by the two alignments' own spread, which aligning "
-              "again with another seed (`--set align.seed=1`) or `uqa study --seeds` "
-              "shows. Exact McNemar p-values are in report.json. "
+              "differs from the run by the two alignments' own spread: align again with "
+              "other seeds (`--set align.seed=1`, or `uqa study --align-seeds`) and read "
+              "them together with `uqa report --replicates`, whose intervals cover both. "
+              "Exact McNemar p-values are in report.json. "
               "Oracle-informed: " + SUBSETS["oracle_informs"] + ".", ""]
     attrs = _compared_attributes(diffs)
     if attrs:
