@@ -404,6 +404,8 @@ def test_a_study_over_two_alignments_averages_each_run_over_them(
     (["--align-seeds", "0,1", "--seeds", "0,1"], "--seeds and --align-seeds: give one"),
     (["--align-seeds", "0,1", "--set", "align.seed=3"],
      "--set align.seed: --align-seeds sets it per alignment"),
+    (["--align-seeds", "0,1", "--encoders", "sasrec", "--baselines", ""],
+     "--align-seeds: study 'table2' has one variant and no baseline to compare it with"),
 ])
 def test_align_seeds_are_checked_before_anything_runs(
         argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -472,6 +472,12 @@ def align_seed_variants(name: str, args: StudyArgs, align_seeds: tuple[int, ...]
         settings = {**args.settings, "align": {**args.settings.get("align", {}), "seed": a}}
         one = replace(args, out=align_dir(args.out, a), settings=settings)
         runs.append((one, study_variants(name, one, budget_minutes)))
+    variants = runs[0][1]
+    if len(variants) < 2 and not any(v.options.baselines for v in variants):
+        raise UqaInputError(f"--align-seeds: study '{name}' has one variant and no baseline "
+                            "to compare it with over the alignments; add --baselines "
+                            "none,shuffled" + (" or more --encoders" if name == "table2"
+                                               else ""))
     return runs
 
 
