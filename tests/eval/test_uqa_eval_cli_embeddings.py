@@ -122,3 +122,52 @@ def test_bad_adapter_option_is_refused_before_anything_is_written(
     err = capsys.readouterr().err
     assert message in " ".join(err.split())
     assert not out.exists()
+
+
+def test_alignments_of_the_same_embeddings_read_together(tmp_path: Path, tiny_llm_dir: Path,
+                                                         capsys) -> None:
+    """``--align-seed`` changes the alignment alone (same questions, other adapter);
+    ``uqa-eval replicates`` averages the embeddings and their controls over the
+    alignments; the same alignment twice and a bad seed are refused."""
+    emb, align_q, eval_q = write_inputs(tmp_path, per_position=False)
+    outs = [tmp_path / f"a{s}" for s in (0, 1)]
+    for seed, out in zip((0, 1), outs, strict=True):
+        try:
+            main(["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                  str(align_q), "--eval-questions", str(eval_q), "--llm", str(tiny_llm_dir),
+                  "--preset", "tiny", "--steps", "2", "--align-seed", str(seed), "--out",
+                  str(out), "--json"])
+        except SystemExit as exc:
+            assert exc.code in (0, None), capsys.readouterr().err
+    capsys.readouterr()
+    configs = [read_json(o / "run.json")["stages"]["align"]["config"] for o in outs]
+    assert [c["seed"] for c in configs] == [0, 1]
+    assert (outs[0] / "questions" / "eval.arrow").read_bytes() == (
+        outs[1] / "questions" / "eval.arrow").read_bytes()
+    assert (outs[0] / "adapter" / "adapter.safetensors").read_bytes() != (
+        outs[1] / "adapter" / "adapter.safetensors").read_bytes()
+    try:
+        main(["replicates", str(outs[0]), str(outs[1]), "--out", str(tmp_path / "rep")])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    assert "over 2 alignments: acc, Overall" in capsys.readouterr().out
+    agreement = read_json(tmp_path / "rep" / "alignments.json")
+    assert agreement["labels"] == ["external:emb.arrow"]
+    assert [r["align_seed"] for r in agreement["replicates"]] == [0, 1]
+    overall = agreement["results"]["acc"]["overall"]
+    per = [read_json(o / "report" / "report.json")["overall"]["acc"] for o in outs]
+    assert overall["accuracy"]["external:emb.arrow"]["per_replicate"] == pytest.approx(per)
+    assert overall["accuracy"]["none"]["spread"] == 0  # no adapter: answered alike
+    assert {(p["a"], p["b"]) for p in overall["pairs"]} == {
+        ("external:emb.arrow", "none"), ("external:emb.arrow", "external:emb.arrow/shuffled")}
+    for argv, said in ((["replicates", str(outs[0]), str(outs[0])], "the same alignment as"),
+                       (["replicates", str(outs[0])], "1 path given"),
+                       (["score-embeddings", "--embeddings", str(emb), "--align-questions",
+                         str(align_q), "--eval-questions", str(eval_q), "--align-seed", "-1",
+                         "--out", str(tmp_path / "neg")], "--align-seed -1: expected an "
+                                                          "integer >= 0")):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        assert said in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "neg").exists()

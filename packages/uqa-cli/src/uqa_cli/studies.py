@@ -430,7 +430,12 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
     :raises UqaInputError: a seed's study or one of its variants has not finished.
     """
     from uqa_eval.report import print_table
-    from uqa_eval.report.seeds import seed_agreement, seeds_tables, write_seed_agreement
+    from uqa_eval.report.seeds import (
+        controls_of,
+        seed_agreement,
+        seeds_tables,
+        write_seed_agreement,
+    )
 
     marker = study_dir / "study.json"
     info = read_json(marker, what="study.json") if marker.is_file() else None
@@ -445,7 +450,7 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
                                 f"{one / 'study.json'}")
         variants = read_json(one / "study.json", what="study.json").get("variants", [])
         runs[int(seed)] = {v["label"]: one / v["label"] for v in variants}
-        controls[int(seed)] = _controls(runs[int(seed)])
+        controls[int(seed)] = controls_of(runs[int(seed)])
     agreement = seed_agreement(runs, controls)
     agreement["study"] = info.get("study")
     paths = write_seed_agreement(agreement, RunLayout(study_dir).report)
@@ -485,7 +490,8 @@ def run_align_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list
                     *, yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
     """Run each alignment seed's study (:func:`align_seed_variants`): the later ones
     reuse the first's data, questions and pre-training and align again; then write and
-    print every run averaged over its alignments (:func:`alignment_report`)."""
+    print every run averaged over its alignments
+    (:func:`uqa_eval.report.alignments.alignment_report`)."""
     args.out.mkdir(parents=True, exist_ok=True)
     write_json({"study": name, "preset": args.preset, "llm": args.llm, "seed": args.seed,
                 "align_seeds": [a.settings["align"]["seed"] for a, _ in runs]},
@@ -501,72 +507,9 @@ def run_align_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list
             run_variants(name, one, variants, yes=yes, budget_minutes=budget_minutes,
                          reuse_also=list(done), later_runs=later)
             done += [one.out / v.label for v in variants]
+    from uqa_eval.report.alignments import alignment_report
+
     return alignment_report([a.out for a, _ in runs], RunLayout(args.out).report)
-
-
-def alignment_report(replicates: list[Path], report_dir: Path) -> dict[str, Any]:
-    """The same runs aligned several times (each of ``replicates`` a run directory or a
-    study directory, one per alignment), averaged over the alignments
-    (:func:`uqa_eval.report.alignments.alignment_agreement`), written into
-    ``report_dir/alignments.{json,md}`` and printed.
-
-    :raises UqaInputError: a replicate that is neither, runs that differ between them,
-        or two replicates holding the same alignment of a run.
-    """
-    from uqa_eval.report import print_table
-    from uqa_eval.report.alignments import (
-        alignment_agreement,
-        alignments_tables,
-        write_alignment_agreement,
-    )
-
-    runs = [replicate_runs(r) for r in replicates]
-    seeds = [_align_seed(next(iter(one.values()))) for one in runs]
-    for label in runs[0]:
-        seen: dict[str, Path] = {}
-        for one in runs:
-            if label not in one:
-                continue
-            fp = (_done_stages(RunLayout(one[label])).get("align") or {}).get("fingerprint")
-            if fp and fp in seen:
-                raise UqaInputError(
-                    f"{one[label]}: the same alignment as {seen[fp]} (align fingerprint {fp}); "
-                    "replicates need other alignments, e.g. --set align.seed=1")
-            if fp:
-                seen[fp] = one[label]
-    named = len({*seeds}) == len(seeds) and None not in seeds
-    agreement = alignment_agreement(runs, [_controls(one) for one in runs],
-                                    names=[f"seed {s}" if named else str(r)
-                                           for s, r in zip(seeds, replicates, strict=True)],
-                                    align_seeds=seeds)
-    paths = write_alignment_agreement(agreement, report_dir)
-    for table in alignments_tables(agreement):
-        print_table(table)  # the result: stdout, as uqa run's
-    console.print(f"over the alignments: {paths['md']}")
-    return agreement
-
-
-def replicate_runs(path: Path) -> dict[str, Path]:
-    """The runs of one alignment replicate, by label: a study directory's variants, or one
-    run directory labelled as a comparison labels it (its encoder)."""
-    from uqa_eval.report.compare import kind_of, load_run
-
-    marker = path / "study.json"
-    if marker.is_file():
-        info = read_json(marker, what="study.json")
-        variants = info.get("variants") if isinstance(info, dict) else None
-        if isinstance(variants, list) and variants:
-            return {v["label"]: path / v["label"] for v in variants}
-    if not RunLayout.at(path).is_run():
-        raise UqaInputError(f"{path}: neither a run nor a study directory; expected run.json "
-                            "or study.json")
-    return {kind_of(load_run(path)).label: path}
-
-
-def _align_seed(run_dir: Path) -> int | None:
-    """The ``align.seed`` the run's alignment recorded, where it has one."""
-    seed = ((_done_stages(RunLayout(run_dir)).get("align") or {}).get("config") or {}).get("seed")
-    return seed if isinstance(seed, int) else None
 
 
 def align_seeds_report(study_dir: Path) -> dict[str, Any] | None:
@@ -581,32 +524,9 @@ def align_seeds_report(study_dir: Path) -> dict[str, Any] | None:
         if not (d / "study.json").is_file():
             raise UqaInputError(f"{d}: align.seed {a}'s study has not started; expected "
                                 f"{d / 'study.json'}")
+    from uqa_eval.report.alignments import alignment_report
+
     return alignment_report(dirs, RunLayout(study_dir).report)
-
-
-def _controls(variants: dict[str, Path]) -> dict[str, Control]:
-    """The finished baselines kept in a seed's variants, by row label: a baseline that
-    reads its variant's encoder (``shuffled``, ``random``) as ``<variant>/<name>`` standing
-    for that variant, any other (``none``, ``oracle``...) by its name, for every variant;
-    those that know the user (``random``, ``oracle``) marked as references."""
-    from uqa_eval.baselines import get_baseline
-    from uqa_eval.report.seeds import Control
-
-    out: dict[str, Control] = {}
-    for label, run_dir in variants.items():
-        for b in RunLayout(run_dir).baselines():
-            if not b.predictions.is_file():
-                continue
-            try:
-                base = get_baseline(b.name)
-            except (UnknownNameError, UqaError):  # its plugin is not installed here
-                continue
-            reference = not base.no_user and base.context != "text"
-            if base.reads_run_encoder:
-                out[f"{label}/{b.name}"] = Control(b.root, label, reference=reference)
-            else:
-                out.setdefault(b.name, Control(b.root, reference=reference, home=label))
-    return out
 
 
 def write_study_report(

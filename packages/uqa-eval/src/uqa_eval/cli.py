@@ -125,6 +125,11 @@ def score_embeddings_command(
         "-o",
         help="Output directory (adapter, predictions, report); default uqa-eval-runs/<embeddings>.",
     ),
+    align_seed: int | None = typer.Option(
+        None, "--align-seed", show_default=False,
+        help="Seed of the alignment alone (the adapter's initial weights and batch order; "
+        "default: the preset's). Runs that differ only here are alignments of the same "
+        "embeddings: read them together with `uqa-eval replicates`."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON, not a table."),
 ) -> None:
     """Train an adapter on your user embeddings, answer the questions, print the report."""
@@ -147,6 +152,7 @@ def score_embeddings_command(
         controls=[c.strip() for c in controls.split(",") if c.strip()],
         overrides={"mode": mode, "steps": steps, "strategy": strategy,
                    "adapter_options": options},
+        align_seed=align_seed,
         echo=lambda msg: console.print(f"[yellow]note:[/] {msg}", highlight=False, soft_wrap=True),
     )
     layout = RunLayout(target)
@@ -158,6 +164,22 @@ def score_embeddings_command(
     compare = layout.compare / "report.json"
     if report["meta"].get("controls") and compare.is_file():
         print_table(comparison_table(load_comparison(compare)))
+
+
+@app.command("replicates")
+def replicates_command(
+    runs: list[Path] = typer.Argument(
+        ..., show_default=False,
+        help="Two or more runs of the same embeddings and questions aligned with other "
+        "seeds (score-embeddings --align-seed N), or study directories of them."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o",
+        help="Where to write alignments.md/.json (default: the first run's report/compare/)."),
+) -> None:
+    """Each run averaged over its alignments, every interval widened by their spread."""
+    from uqa_eval.report.alignments import replicates_report
+
+    replicates_report(runs, out)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -146,6 +146,7 @@ def score_embeddings(
     preset: str = "default",
     controls: Sequence[str] = CONTROLS,
     overrides: dict[str, Any] | None = None,
+    align_seed: int | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train an adapter on ``embeddings_path``, answer the eval questions, build the report.
@@ -156,7 +157,10 @@ def score_embeddings(
     control, ``baselines/<control>/`` plus a side-by-side comparison in
     ``report/compare/``; the stages are :mod:`uqa_eval.stages`' (those of ``uqa run``), and
     finished ones are kept when it is run again. ``overrides`` go to both stage configs
-    where they have a field of that name (``steps``, ``strategy``, ``mode``...).
+    where they have a field of that name (``steps``, ``strategy``, ``mode``...);
+    ``align_seed`` seeds the alignment alone (the adapter's initial weights and its batch
+    order; default: the preset's), so runs that differ only there are alignments of the
+    same embeddings (:func:`uqa_eval.report.alignments.alignment_report`).
 
     :returns: the report of the embeddings; ``meta.controls`` holds each
         control's overall accuracy.
@@ -169,6 +173,10 @@ def score_embeddings(
     if unknown:
         raise UqaInputError(f"unknown control(s) {', '.join(unknown)} (--controls); "
                             f"valid: {', '.join(CONTROLS)}")
+    if align_seed is not None:
+        from uqa_data.settings import check_seed
+
+        check_seed(align_seed, "--align-seed")
     users = embedded_users(emb)  # the file's schema, before anything is written
     for split, src in (("align", align_questions), ("eval", eval_questions)):
         require_questions(select_questions(src, users)[1], split, emb, users)
@@ -180,7 +188,7 @@ def score_embeddings(
     stages = plan(emb, (Path(align_questions), Path(eval_questions)), layout,
                   data=Path(data_dir) if data_dir is not None else None, llm=llm,
                   adapter=adapter, preset=preset, controls=controls, overrides=overrides,
-                  echo=echo, started=started)
+                  align_seed=align_seed, echo=echo, started=started)
     with run_lock(layout.root):
         pipe = Pipeline(layout, {"embeddings": str(emb), "llm": llm, "adapter": adapter,
                                  "preset": preset, "controls": list(controls),
@@ -200,8 +208,8 @@ def score_embeddings(
 
 def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Path | None,
          llm: str, adapter: str, preset: str, controls: Sequence[str],
-         overrides: dict[str, Any] | None, echo: Callable[[str], None], started: float
-         ) -> list[Any]:
+         overrides: dict[str, Any] | None, echo: Callable[[str], None], started: float,
+         align_seed: int | None = None) -> list[Any]:
     """The stages of :func:`score_embeddings`, in order; nothing runs here."""
     from uqa_align.llm import check_llm
     from uqa_align.train import AlignConfig
@@ -222,8 +230,9 @@ def plan(emb: Path, questions: tuple[Path, Path], layout: RunLayout, *, data: Pa
     check_llm(llm, "--llm")  # a missing or unusable directory, before anything is written
     extra = dict(overrides or {})
     flags = given_flags(extra)  # --steps, --mode, --strategy
+    seeded = {"seed": align_seed} if align_seed is not None else {}
     align_cfg = flagged(lambda: build_config(AlignConfig, preset, llm=llm, adapter=adapter,
-                                             **extra), flags)
+                                             **extra, **seeded), flags)
     eval_cfg = flagged(lambda: build_config(EvalConfig, preset, llm=llm, **extra), flags)
     # One LLM for every step while it stays frozen (adapter-only training).
     shared = _LazyLLM(llm) if align_cfg.strategy == "adapter" else None

@@ -156,26 +156,11 @@ def report_command(
 def _replicates(paths: list[Path], out: Path | None, rebuild: bool) -> None:
     """``uqa report --replicates``: the runs averaged over their alignments."""
     from uqa_data.errors import UqaInputError
-    from uqa_data.layout import RunLayout
-    from uqa_data.progress import console as err
+    from uqa_eval.report.alignments import replicates_report
 
-    from uqa_cli.studies import alignment_report
-
-    if len(paths) < 2:
-        raise UqaInputError(f"--replicates: {len(paths)} path given; expected two or more "
-                            "alignments of the same runs")
     if rebuild:
         raise UqaInputError("--rebuild goes with a single run, not with --replicates")
-    for p in paths:
-        if not p.is_dir():
-            raise UqaInputError(f"{p}: no such directory (--replicates expects run or study "
-                                "directories)")
-    home = RunLayout.at(paths[0])
-    target = out or (home.compare if home.is_run() else home.report)
-    agreement = alignment_report(list(paths), target)
-    err.print(f"wrote {target / 'alignments.md'}, {target / 'alignments.json'} "
-              f"({len(agreement['labels'])} runs over {len(paths)} alignments)",
-              highlight=False, soft_wrap=True)
+    replicates_report(paths, out)
 
 
 def _with_baselines(runs: list[Path]) -> list[Path]:

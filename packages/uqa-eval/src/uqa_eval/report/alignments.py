@@ -169,6 +169,100 @@ def alignment_agreement(replicates: Sequence[Mapping[str, str | os.PathLike[str]
     }
 
 
+def replicates_report(paths: Sequence[Path], out: Path | None = None) -> dict[str, Any]:
+    """``uqa report --replicates`` and ``uqa-eval replicates``: ``paths`` checked (two or
+    more directories), then :func:`alignment_report` into ``out`` (default: the first
+    run's ``report/compare/``, or a study's ``report/``)."""
+    from uqa_data.layout import RunLayout
+
+    if len(paths) < 2:
+        raise UqaInputError(f"--replicates: {len(paths)} path given; expected two or more "
+                            "alignments of the same runs")
+    for p in paths:
+        if not Path(p).is_dir():
+            raise UqaInputError(f"{p}: no such directory (--replicates expects run or study "
+                                "directories)")
+    if out is not None:
+        from uqa_data.rundir import check_dir_path
+
+        check_dir_path(out, "--out", "a directory for alignments.md and alignments.json")
+    home = RunLayout.at(Path(paths[0]))
+    return alignment_report(paths, out or (home.compare if home.is_run() else home.report))
+
+
+def alignment_report(replicates: Sequence[str | os.PathLike[str]],
+                     report_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The same runs aligned several times (each of ``replicates`` a run directory or a
+    study directory, one per alignment), averaged over the alignments
+    (:func:`alignment_agreement`), written into ``report_dir/alignments.{json,md}`` and
+    printed (the tables on stdout).
+
+    :raises UqaInputError: a replicate that is neither, runs that differ between them,
+        or two replicates holding the same alignment of a run.
+    """
+    from uqa_data.progress import console
+
+    from uqa_eval.report import print_table
+    from uqa_eval.report.seeds import controls_of
+
+    runs = [replicate_runs(Path(r)) for r in replicates]
+    seeds = [_align_record(next(iter(one.values()))).get("seed") for one in runs]
+    seeds = [s if isinstance(s, int) else None for s in seeds]
+    for label in runs[0]:
+        seen: dict[str, Path] = {}
+        for one in runs:
+            fp = _align_record(one[label]).get("fingerprint") if label in one else None
+            if fp and fp in seen:
+                raise UqaInputError(
+                    f"{one[label]}: the same alignment as {seen[fp]} (align fingerprint {fp}); "
+                    "replicates need other alignments, e.g. --set align.seed=1")
+            if fp:
+                seen[fp] = one[label]
+    named = len(set(seeds)) == len(seeds) and None not in seeds
+    agreement = alignment_agreement(runs, [controls_of(one) for one in runs],
+                                    names=[f"seed {s}" if named else str(r)
+                                           for s, r in zip(seeds, replicates, strict=True)],
+                                    align_seeds=seeds)
+    paths = write_alignment_agreement(agreement, report_dir)
+    for table in alignments_tables(agreement):
+        print_table(table)
+    console.print(f"over the alignments: {paths['md']}", highlight=False, soft_wrap=True)
+    return agreement
+
+
+def replicate_runs(path: Path) -> dict[str, Path]:
+    """The runs of one alignment replicate, by label: a study directory's variants
+    (``study.json``), or one run directory labelled as a comparison labels it (its
+    encoder, or the embeddings file ``uqa-eval score-embeddings`` read)."""
+    from uqa_data.io import read_json
+    from uqa_data.layout import RunLayout
+
+    from uqa_eval.report.compare import kind_of
+
+    marker = path / "study.json"
+    if marker.is_file():
+        info = read_json(marker, what="study.json")
+        variants = info.get("variants") if isinstance(info, dict) else None
+        if isinstance(variants, list) and variants:
+            return {v["label"]: path / v["label"] for v in variants}
+    if not RunLayout.at(path).is_run():
+        raise UqaInputError(f"{path}: neither a run nor a study directory; expected run.json "
+                            "or study.json")
+    return {kind_of(load_run(path)).label: path}
+
+
+def _align_record(run_dir: Path) -> dict[str, Any]:
+    """``{"fingerprint", "seed"}`` of the run's finished alignment, where it records one."""
+    from uqa_data.layout import RunLayout
+
+    record = RunLayout(run_dir).record()
+    stage = record.stages.get("align") if record else None
+    if not isinstance(stage, dict) or stage.get("status") != "done":
+        return {}
+    return {"fingerprint": stage.get("fingerprint"),
+            "seed": (stage.get("config") or {}).get("seed")}
+
+
 def _check_same_questions(verdicts: Mapping[str, list[Verdicts | None]],
                           dirs: Mapping[str, list[Path]]) -> None:
     """Every alignment of every run answered the same questions (one data seed)."""

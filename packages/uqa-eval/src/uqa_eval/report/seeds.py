@@ -255,6 +255,34 @@ class Control:
     home: str | None = None
 
 
+def controls_of(variants: Mapping[str, str | os.PathLike[str]]) -> dict[str, Control]:
+    """The finished baselines kept in a study's variants (label -> run directory), by row
+    label: a baseline that reads its variant's encoder (``shuffled``, ``random``) as
+    ``<variant>/<name>`` standing for that variant, any other (``none``, ``oracle``...) by
+    its name, for every variant; those that know the user (``random``, ``oracle``) marked
+    as references. A baseline whose plugin is not installed here is left out."""
+    from uqa_data.errors import UnknownNameError, UqaError
+    from uqa_data.layout import RunLayout
+
+    from uqa_eval.baselines import get_baseline
+
+    out: dict[str, Control] = {}
+    for label, run_dir in variants.items():
+        for b in RunLayout(Path(run_dir)).baselines():
+            if not b.predictions.is_file():
+                continue
+            try:
+                base = get_baseline(b.name)
+            except (UnknownNameError, UqaError):
+                continue
+            reference = not base.no_user and base.context != "text"
+            if base.reads_run_encoder:
+                out[f"{label}/{b.name}"] = Control(b.root, label, reference=reference)
+            else:
+                out.setdefault(b.name, Control(b.root, reference=reference, home=label))
+    return out
+
+
 class _PairedCache:
     """:func:`paired_differences` of two runs of a seed, computed once for every column."""
 
