@@ -161,7 +161,7 @@ def test_alignments_of_the_same_embeddings_read_together(tmp_path: Path, tiny_ll
     assert {(p["a"], p["b"]) for p in overall["pairs"]} == {
         ("external:emb.arrow", "none"), ("external:emb.arrow", "external:emb.arrow/shuffled")}
     for argv, said in ((["replicates", str(outs[0]), str(outs[0])], "the same alignment as"),
-                       (["replicates", str(outs[0])], "1 path given"),
+                       (["replicates", str(outs[0])], "uqa-eval replicates: 1 path given"),
                        (["score-embeddings", "--embeddings", str(emb), "--align-questions",
                          str(align_q), "--eval-questions", str(eval_q), "--align-seed", "-1",
                          "--out", str(tmp_path / "neg")], "--align-seed -1: expected an "

@@ -179,7 +179,7 @@ def replicates_command(
     """Each run averaged over its alignments, every interval widened by their spread."""
     from uqa_eval.report.alignments import replicates_report
 
-    replicates_report(runs, out)
+    replicates_report(runs, out, what="uqa-eval replicates")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -169,18 +169,19 @@ def alignment_agreement(replicates: Sequence[Mapping[str, str | os.PathLike[str]
     }
 
 
-def replicates_report(paths: Sequence[Path], out: Path | None = None) -> dict[str, Any]:
-    """``uqa report --replicates`` and ``uqa-eval replicates``: ``paths`` checked (two or
-    more directories), then :func:`alignment_report` into ``out`` (default: the first
-    run's ``report/compare/``, or a study's ``report/``)."""
+def replicates_report(paths: Sequence[Path], out: Path | None = None,
+                      what: str = "--replicates") -> dict[str, Any]:
+    """``uqa report --replicates`` and ``uqa-eval replicates`` (``what``, for messages):
+    ``paths`` checked (two or more directories), then :func:`alignment_report` into
+    ``out`` (default: the first run's ``report/compare/``, or a study's ``report/``)."""
     from uqa_data.layout import RunLayout
 
     if len(paths) < 2:
-        raise UqaInputError(f"--replicates: {len(paths)} path given; expected two or more "
+        raise UqaInputError(f"{what}: {len(paths)} path given; expected two or more "
                             "alignments of the same runs")
     for p in paths:
         if not Path(p).is_dir():
-            raise UqaInputError(f"{p}: no such directory (--replicates expects run or study "
+            raise UqaInputError(f"{p}: no such directory ({what} expects run or study "
                                 "directories)")
     if out is not None:
         from uqa_data.rundir import check_dir_path
