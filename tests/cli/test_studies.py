@@ -155,6 +155,12 @@ def test_two_variants_run_their_common_stages_once(
     assert estimate < whole
     # printed before the second ran, from the first's records alone
     assert f"the other 1 would take about {estimate / 60:.1f} min more here" in printed
+    # aligned in another order (another align.seed), it encodes the alignment's prefixes
+    # again and reads only the evaluation's
+    reordered = replace(not_yet, overrides={"align": {"epochs": 2, "seed": 1}})
+    assert later_variant_seconds(first.root, reordered) == pytest.approx(max(
+        sum(r["seconds"] for r in theirs.values()) - theirs["eval"]["summary"][
+            "prefix_encode_s"], 0.0))
     assert later_variant_seconds(first.root, runs[1]) == 0  # done now
     assert remaining_seconds(first.root, [not_yet], later_seeds=2) == pytest.approx(
         estimate + 2 * (whole + estimate))
