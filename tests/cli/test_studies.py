@@ -402,6 +402,19 @@ def test_a_study_over_two_alignments_averages_each_run_over_them(
     assert exit_info.value.code == 2
     assert "the same alignment as" in capsys.readouterr().err
     assert not (tmp_path / "same").exists()
+    # a copy of a run being aligned again: its shuffled control answered with the old
+    # adapter until the new one is done, so it is refused until then
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(second.root, copy)
+    record = json.loads((copy / "run.json").read_text())
+    record["stages"]["align"]["status"] = "running"
+    (copy / "run.json").write_text(json.dumps(record))
+    with pytest.raises(SystemExit):
+        main(["report", "--replicates", str(first.root), str(copy), "--out",
+              str(tmp_path / "stale")])
+    assert "its alignment (align in run.json) is running, not done" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "said"), [

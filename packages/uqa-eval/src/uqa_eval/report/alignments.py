@@ -207,20 +207,28 @@ def alignment_report(replicates: Sequence[str | os.PathLike[str]],
     from uqa_eval.report.seeds import controls_of
 
     runs = [replicate_runs(Path(r)) for r in replicates]
+    controls = [controls_of(one) for one in runs]
     seeds = [_align_record(next(iter(one.values()))).get("seed") for one in runs]
     seeds = [s if isinstance(s, int) else None for s in seeds]
-    for label in runs[0]:
+    for label in [*runs[0], *controls[0]]:
         seen: dict[str, Path] = {}
-        for one in runs:
-            fp = _align_record(one[label]).get("fingerprint") if label in one else None
+        for one, kept in zip(runs, controls, strict=True):
+            where = one.get(label) or (Path(kept[label].run_dir) if label in kept else None)
+            record = _align_record(where) if where is not None else {}
+            if record.get("status") not in (None, "done"):  # e.g. copied, then aligned again
+                raise UqaInputError(
+                    f"{where}: its alignment ({record['stage']} in run.json) is "
+                    f"{record['status']}, not done; its answers may be another alignment's")
+            fp = record.get("fingerprint")
             if fp and fp in seen:
                 raise UqaInputError(
-                    f"{one[label]}: the same alignment as {seen[fp]} (align fingerprint {fp}); "
-                    "replicates need other alignments, e.g. --set align.seed=1")
-            if fp:
-                seen[fp] = one[label]
+                    f"{where}: the same alignment as {seen[fp]} ({record['stage']} "
+                    f"fingerprint {fp}); replicates need other alignments, e.g. --set "
+                    "align.seed=1")
+            if fp and where is not None:
+                seen[fp] = where
     named = len(set(seeds)) == len(seeds) and None not in seeds
-    agreement = alignment_agreement(runs, [controls_of(one) for one in runs],
+    agreement = alignment_agreement(runs, controls,
                                     names=[f"seed {s}" if named else str(r)
                                            for s, r in zip(seeds, replicates, strict=True)],
                                     align_seeds=seeds)
@@ -253,15 +261,23 @@ def replicate_runs(path: Path) -> dict[str, Path]:
 
 
 def _align_record(run_dir: Path) -> dict[str, Any]:
-    """``{"fingerprint", "seed"}`` of the run's finished alignment, where it records one."""
+    """``{"stage", "status", "fingerprint", "seed"}`` of the alignment behind a run
+    directory, from the run.json that records it: a run's ``align``; a baseline's
+    (``<run>/baselines/<name>``) own ``align-<name>``, else its run's adapter (``shuffled``
+    answers with it); ``{}`` where none is recorded."""
     from uqa_data.layout import RunLayout
 
-    record = RunLayout(run_dir).record()
-    stage = record.stages.get("align") if record else None
-    if not isinstance(stage, dict) or stage.get("status") != "done":
-        return {}
-    return {"fingerprint": stage.get("fingerprint"),
-            "seed": (stage.get("config") or {}).get("seed")}
+    run_dir = Path(run_dir)
+    home, names = ((run_dir.parent.parent, (f"align-{run_dir.name}", "align"))
+                   if run_dir.parent.name == "baselines" else (run_dir, ("align",)))
+    record = RunLayout(home).record()
+    for name in names:
+        stage = record.stages.get(name) if record else None
+        if isinstance(stage, dict):
+            return {"stage": name, "status": stage.get("status"),
+                    "fingerprint": stage.get("fingerprint"),
+                    "seed": (stage.get("config") or {}).get("seed")}
+    return {}
 
 
 def _check_same_questions(verdicts: Mapping[str, list[Verdicts | None]],
