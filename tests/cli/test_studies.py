@@ -339,22 +339,25 @@ def test_a_study_over_two_seeds_reports_whether_its_ranking_holds(
 
 def test_a_study_over_two_alignments_averages_each_run_over_them(
         tmp_path: Path, tiny_llm_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``uqa study table2 --encoders sasrec --align-seeds 0,1``: the second alignment seed
-    reuses the first's data, questions and pre-training and aligns again; the run and its
-    controls are averaged over both alignments in OUT/report/alignments.* (two encoders'
-    pairs: tests/eval/test_report_alignments.py);
-    ``uqa report OUT`` rebuilds it and ``uqa report --replicates`` reads run directories."""
+    """``uqa study table2 --encoders sasrec --seeds 0,1 --align-seeds 0,1``: in each seed
+    the second alignment seed reuses the first's data, questions and pre-training and
+    aligns again; the run and its controls are averaged over both alignments in
+    OUT/seed-<s>/report/alignments.* (two encoders' pairs:
+    tests/eval/test_report_alignments.py), and the seeds compared in OUT/report/seeds.*;
+    ``uqa report OUT`` rebuilds them and ``uqa report --replicates`` reads run directories."""
     from uqa_cli.main import main
     from uqa_data.layout import RunLayout
 
     out = tmp_path / "study"
     main(["study", "table2", "--preset", "tiny", "--llm", str(tiny_llm_dir), "--encoders",
-          "sasrec", "--align-seeds", "0,1", "--baselines", "none,shuffled",
+          "sasrec", "--seeds", "0,1", "--align-seeds", "0,1", "--baselines", "none,shuffled",
           "--out", str(out), "--yes"])
     printed, notes = capsys.readouterr()
-    assert "the other 1 would take about" in notes  # sasrec again on align.seed 1
+    assert "the other 3 would take about" in notes  # align.seed 1, then seed 1's two
     assert json.loads((out / "study.json").read_text())["align_seeds"] == [0, 1]
-    first, second = (RunLayout(out / f"align-{a}" / "sasrec") for a in (0, 1))
+    seed0 = out / "seed-0"
+    assert json.loads((seed0 / "study.json").read_text())["align_seeds"] == [0, 1]
+    first, second = (RunLayout(seed0 / f"align-{a}" / "sasrec") for a in (0, 1))
     stages = second.record().stages
     for stage in ("synth", "prepare", "questions", "pretrain", "embed"):
         assert stages[stage]["reused_from"] == str(first.root), stage
@@ -366,7 +369,9 @@ def test_a_study_over_two_alignments_averages_each_run_over_them(
         first.encoder / "model.safetensors").read_bytes()
     assert (second.adapter / "adapter.safetensors").read_bytes() != (
         first.adapter / "adapter.safetensors").read_bytes()
-    agreement = json.loads((out / "report" / "alignments.json").read_text())
+    other = RunLayout(out / "seed-1" / "align-0" / "sasrec").record().stages
+    assert "reused_from" not in other["pretrain"]  # another seed: its own data and encoder
+    agreement = json.loads((seed0 / "report" / "alignments.json").read_text())
     assert agreement["replicates"] == [{"name": "seed 0", "align_seed": 0},
                                        {"name": "seed 1", "align_seed": 1}]
     assert agreement["labels"] == ["sasrec"]
@@ -380,12 +385,21 @@ def test_a_study_over_two_alignments_averages_each_run_over_them(
         assert res["accuracy"][label]["per_replicate"] == pytest.approx(per)
         assert res["accuracy"][label]["acc"] == pytest.approx(sum(per) / 2)
     assert res["accuracy"]["none"]["spread"] == 0  # answered once, linked into both
-    assert "over 2 alignments: acc_pmi, Int. Avg." in printed
+    seeds = json.loads((out / "report" / "seeds.json").read_text())
+    assert seeds["seeds"] == [0, 1] and seeds["labels"] == ["sasrec"]
+    across = seeds["results"]["acc"]["overall"]
+    assert across["accuracy"]["sasrec"]["0"]["acc"] == pytest.approx(
+        res["accuracy"]["sasrec"]["acc"])
+    assert across["pairs"][0]["per_seed"]["0"] == res["pairs"][0]
+    assert "across seeds: acc_pmi, Int. Avg. (%, 95% over questions and alignments)" in printed
 
-    (out / "report" / "alignments.md").unlink()
+    for written in (seed0 / "report" / "alignments.md", out / "report" / "seeds.md"):
+        written.unlink()
     main(["report", str(out)])
-    assert "over 2 alignments: acc, Overall" in capsys.readouterr().out
-    assert (out / "report" / "alignments.md").is_file()
+    assert "across seeds: acc, Overall" in capsys.readouterr().out
+    assert (seed0 / "report" / "alignments.md").is_file()
+    assert "averaged over its alignments (2, 2 per seed)" in (
+        out / "report" / "seeds.md").read_text()
 
     # two run directories as alignment replicates; the same alignment twice is refused
     main(["report", "--replicates", str(first.root), str(second.root), "--out",
@@ -418,7 +432,8 @@ def test_a_study_over_two_alignments_averages_each_run_over_them(
 @pytest.mark.parametrize(("argv", "said"), [
     (["--align-seeds", "0,0"], "--align-seeds 0,0: expected at least two distinct seeds"),
     (["--align-seeds", "0,x"], "--align-seeds 0,x: 'x' is not an integer"),
-    (["--align-seeds", "0,1", "--seeds", "0,1"], "--seeds and --align-seeds: give one"),
+    (["--align-seeds", "0,1", "--seeds", "0,1", "--set", "pretrain.seed=3"],
+     "--set pretrain.seed: --seeds sets it per seed"),
     (["--align-seeds", "0,1", "--set", "align.seed=3"],
      "--set align.seed: --align-seeds sets it per alignment"),
     (["--align-seeds", "0,1", "--encoders", "sasrec", "--baselines", ""],

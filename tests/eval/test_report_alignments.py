@@ -205,3 +205,45 @@ def test_replicates_need_the_same_runs_and_questions(tmp_path: Path) -> None:
     with pytest.raises(UqaInputError, match=r"r1/a: answered other questions than .*"
                        r"same data and questions"):
         alignment_agreement([first, {"a": second["a"], "b": third["b"]}])
+
+
+def test_seeds_each_read_over_their_alignments(tmp_path: Path) -> None:
+    """Two seeds, two alignments each: a is above b by 25+ points in every alignment of
+    both seeds (held); c's alignments disagree by 20 points in seed 1 (not held against
+    b); the seeds' ranks and tau-b come from the alignment-averaged accuracies."""
+    from uqa_eval.report.alignments import seed_alignment_agreement
+    from uqa_eval.report.seeds import seeds_markdown, seeds_tables
+
+    levels = {0: ({"a": 0.7, "b": 0.4, "c": 0.55, "none": 0.25},
+                  {"a": 0.7, "b": 0.4, "c": 0.55, "none": 0.25}),
+              1: ({"a": 0.75, "b": 0.45, "c": 0.35, "none": 0.25},
+                  {"a": 0.75, "b": 0.45, "c": 0.55, "none": 0.25})}
+    per_seed = {}
+    for seed, reps in levels.items():
+        made = [replicate(tmp_path / f"s{seed}" / f"a{k}", acc) for k, acc in enumerate(reps)]
+        per_seed[seed] = alignment_agreement(
+            [{lab: m[lab] for lab in ("a", "b", "c")} for m in made],
+            [{"none": Control(m["none"])} for m in made], align_seeds=[0, 1])
+    agreement = seed_alignment_agreement(per_seed)
+    assert agreement["seeds"] == [0, 1] and agreement["labels"] == ["a", "b", "c"]
+    res = agreement["results"]["acc"]["overall"]
+    assert res["accuracy"]["c"]["1"]["acc"] == pytest.approx(0.45, abs=0.01)
+    assert res["rank"] == {"a": {"0": 1, "1": 1}, "b": {"0": 3, "1": 2.5},
+                           "c": {"0": 2, "1": 2.5}}  # seed 1: b 45, c (35 + 55) / 2
+    pairs = {(p["a"], p["b"]): p for p in res["pairs"]}
+    assert pairs["a", "b"]["held"] and pairs["a", "none"]["held"]
+    assert not pairs["b", "c"]["held"]  # seed 1: c's alignments 20 points apart
+    assert pairs["a", "b"]["pooled"]["diff"] == pytest.approx(0.3, abs=0.01)
+    assert pairs["a", "b"]["per_seed"]["1"] == per_seed[1]["results"]["acc"]["overall"][
+        "pairs"][0]
+    assert res["tau"][0]["seeds"] == [0, 1] and res["tau"][0]["lo"] is None
+    md = seeds_markdown(agreement)
+    assert "each seed's averaged over its alignments (2, 2 per seed)" in md
+    assert "Wilson" not in md
+    assert "(%, 95% over questions and alignments)" in str(
+        [t.title for t in seeds_tables(agreement)])
+    other = dict(per_seed[1], labels=["a", "b"])
+    with pytest.raises(UqaInputError, match="seed 1: its runs and controls differ"):
+        seed_alignment_agreement({0: per_seed[0], 1: other})
+    with pytest.raises(UqaInputError, match="at least two seeds"):
+        seed_alignment_agreement({0: per_seed[0]})

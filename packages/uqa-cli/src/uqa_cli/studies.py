@@ -422,6 +422,41 @@ def run_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Varia
     return agreement
 
 
+def seed_align_variants(name: str, args: StudyArgs, seeds: tuple[int, ...],
+                        align_seeds: tuple[int, ...], budget_minutes: float = 30.0
+                        ) -> list[tuple[StudyArgs, list[tuple[StudyArgs, list[Variant]]]]]:
+    """``--seeds`` with ``--align-seeds``: per seed (into :func:`seed_dir`), its alignment
+    rounds (:func:`align_seed_variants`), every variant of every round checked first."""
+    for stage, values in args.settings.items():
+        if "seed" in values:
+            raise UqaInputError(f"--set {stage}.seed: --seeds sets it per seed"
+                                + (" and --align-seeds per alignment" if stage == "align"
+                                   else ""))
+    return [(one, align_seed_variants(name, one, align_seeds, budget_minutes))
+            for one in (replace(args, seed=s, out=seed_dir(args.out, s)) for s in seeds)]
+
+
+def run_seed_alignments(name: str, args: StudyArgs,
+                        plan: list[tuple[StudyArgs, list[tuple[StudyArgs, list[Variant]]]]],
+                        *, yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
+    """Run each seed's alignment rounds (:func:`seed_align_variants`, each seed as
+    :func:`run_align_seeds`), then whether the ranking of the runs, each seed read over its
+    alignments, holds across the seeds (:func:`seed_report`)."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json({"study": name, "preset": args.preset, "llm": args.llm,
+                "seeds": [a.seed for a, _ in plan],
+                "align_seeds": [r.settings["align"]["seed"] for r, _ in plan[0][1]]},
+               args.out / "study.json")
+    for i, (seed_args, rounds) in enumerate(plan):
+        console.rule(f"[bold]{name}[/], seed {seed_args.seed} ({i + 1} of {len(plan)})")
+        then = [o for _, later in plan[i + 1:] for a, v in later for o in variant_runs(a, v)]
+        run_align_seeds(name, seed_args, rounds, yes=yes, budget_minutes=budget_minutes,
+                        then=then)
+    agreement = seed_report(args.out)
+    assert agreement is not None  # study.json was written above
+    return agreement
+
+
 def seed_report(study_dir: Path) -> dict[str, Any] | None:
     """The seed agreement of a ``uqa study --seeds`` directory
     (:func:`uqa_eval.report.seeds.seed_agreement` over each seed's variants), written into
@@ -441,17 +476,26 @@ def seed_report(study_dir: Path) -> dict[str, Any] | None:
     info = read_json(marker, what="study.json") if marker.is_file() else None
     if not isinstance(info, dict) or not isinstance(info.get("seeds"), list):
         return None
-    runs: dict[int, dict[str, Path]] = {}
-    controls: dict[int, dict[str, Control]] = {}
     for seed in info["seeds"]:
         one = seed_dir(study_dir, int(seed))
         if not (one / "study.json").is_file():
             raise UqaInputError(f"{one}: seed {seed}'s study has not started; expected "
                                 f"{one / 'study.json'}")
-        variants = read_json(one / "study.json", what="study.json").get("variants", [])
-        runs[int(seed)] = {v["label"]: one / v["label"] for v in variants}
-        controls[int(seed)] = controls_of(runs[int(seed)])
-    agreement = seed_agreement(runs, controls)
+    if isinstance(info.get("align_seeds"), list):  # each seed read over its alignments
+        from uqa_eval.report.alignments import seed_alignment_agreement
+
+        agreement = seed_alignment_agreement({
+            int(seed): align_seeds_report(seed_dir(study_dir, int(seed)), show=False)
+            for seed in info["seeds"]})
+    else:
+        runs: dict[int, dict[str, Path]] = {}
+        controls: dict[int, dict[str, Control]] = {}
+        for seed in info["seeds"]:
+            one = seed_dir(study_dir, int(seed))
+            variants = read_json(one / "study.json", what="study.json").get("variants", [])
+            runs[int(seed)] = {v["label"]: one / v["label"] for v in variants}
+            controls[int(seed)] = controls_of(runs[int(seed)])
+        agreement = seed_agreement(runs, controls)
     agreement["study"] = info.get("study")
     paths = write_seed_agreement(agreement, RunLayout(study_dir).report)
     for table in seeds_tables(agreement):
@@ -487,11 +531,15 @@ def align_seed_variants(name: str, args: StudyArgs, align_seeds: tuple[int, ...]
 
 
 def run_align_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list[Variant]]],
-                    *, yes: bool = False, budget_minutes: float = 30.0) -> dict[str, Any]:
+                    *, yes: bool = False, budget_minutes: float = 30.0,
+                    then: list[RunOptions] | None = None) -> dict[str, Any]:
     """Run each alignment seed's study (:func:`align_seed_variants`): the later ones
     reuse the first's data, questions and pre-training and align again; then write and
     print every run averaged over its alignments
-    (:func:`uqa_eval.report.alignments.alignment_report`)."""
+    (:func:`uqa_eval.report.alignments.alignment_report`). ``then``: the runs of later
+    seeds, counted in the time estimate (each at the first's seconds for every stage it
+    does not share with it: a later seed's data are counted once per alignment, so the
+    estimate errs long)."""
     args.out.mkdir(parents=True, exist_ok=True)
     write_json({"study": name, "preset": args.preset, "llm": args.llm, "seed": args.seed,
                 "align_seeds": [a.settings["align"]["seed"] for a, _ in runs]},
@@ -505,16 +553,16 @@ def run_align_seeds(name: str, args: StudyArgs, runs: list[tuple[StudyArgs, list
             console.rule(f"[bold]{name}[/], align.seed {seed} ({i + 1} of {len(runs)})")
             later = [o for a, v in runs[i + 1:] for o in variant_runs(a, v, done)]
             run_variants(name, one, variants, yes=yes, budget_minutes=budget_minutes,
-                         reuse_also=list(done), later_runs=later)
+                         reuse_also=list(done), later_runs=later + list(then or []))
             done += [one.out / v.label for v in variants]
     from uqa_eval.report.alignments import alignment_report
 
     return alignment_report([a.out for a, _ in runs], RunLayout(args.out).report)
 
 
-def align_seeds_report(study_dir: Path) -> dict[str, Any] | None:
+def align_seeds_report(study_dir: Path, *, show: bool = True) -> dict[str, Any] | None:
     """The alignment agreement of a ``uqa study --align-seeds`` directory (None when it is
-    not one), rebuilt from its alignments' runs."""
+    not one), rebuilt from its alignments' runs, its tables printed when ``show``."""
     marker = study_dir / "study.json"
     info = read_json(marker, what="study.json") if marker.is_file() else None
     if not isinstance(info, dict) or not isinstance(info.get("align_seeds"), list):
@@ -526,7 +574,7 @@ def align_seeds_report(study_dir: Path) -> dict[str, Any] | None:
                                 f"{d / 'study.json'}")
     from uqa_eval.report.alignments import alignment_report
 
-    return alignment_report(dirs, RunLayout(study_dir).report)
+    return alignment_report(dirs, RunLayout(study_dir).report, show=show)
 
 
 def write_study_report(

@@ -46,7 +46,9 @@ def study_command(
         None, "--align-seeds", help="comma-separated alignment seeds: the study's variants "
         "aligned once per seed into OUT/align-<a> on one seed's data (the later ones "
         "reuse its data and pre-training), then each run averaged over its alignments, "
-        "intervals widened by their spread, in OUT/report/alignments.md"),
+        "intervals widened by their spread, in OUT/report/alignments.md; with --seeds, "
+        "per seed (OUT/seed-<s>/align-<a>), and the seeds' rankings of the averaged runs "
+        "compared in OUT/report/seeds.md"),
     baselines: str | None = typer.Option(
         None, "--baselines", help="comma-separated baselines instead of the study's own "
         "(table2: text20,text50,none); shuffled and random run beside every variant, the "
@@ -78,8 +80,10 @@ def study_command(
         align_seed_variants,
         get_study,
         run_align_seeds,
+        run_seed_alignments,
         run_seeds,
         run_variants,
+        seed_align_variants,
         seed_variants,
         study_variants,
     )
@@ -88,9 +92,6 @@ def study_command(
     if seed is not None and seeds is not None:
         raise UqaInputError("--seed and --seeds: give one (--seeds runs the study once per "
                             "seed)")
-    if seeds is not None and align_seeds is not None:
-        raise UqaInputError("--seeds and --align-seeds: give one (--align-seeds aligns one "
-                            "seed's runs again; run it once per --seed for other data)")
     if encoders is not None and name != "table2":
         raise UqaInputError(f"--encoders is table2's; study '{name}' takes --encoder")
     seed_list = _seeds(seeds) if seeds is not None else None
@@ -114,6 +115,11 @@ def study_command(
 
     # the study's name, its baselines and every variant (of every seed) checked; nothing
     # written yet
+    if seed_list is not None and align_list is not None:
+        plan = seed_align_variants(name, args, seed_list, align_list, budget_minutes)
+        with writing_into(args.out, f"study {name}"):
+            run_seed_alignments(name, args, plan, yes=yes, budget_minutes=budget_minutes)
+        return
     if seed_list is not None:
         runs = seed_variants(name, args, seed_list, budget_minutes)
         with writing_into(args.out, f"study {name}"):

@@ -169,6 +169,79 @@ def alignment_agreement(replicates: Sequence[Mapping[str, str | os.PathLike[str]
     }
 
 
+def seed_alignment_agreement(per_seed: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """Several seeds, each read over its alignments: the alignment agreement of each seed
+    (:func:`alignment_agreement`, the same runs and controls in every seed) as a seed
+    agreement (:mod:`uqa_eval.report.seeds`' schema and Markdown): each seed's
+    alignment-averaged accuracy and rank, Kendall's tau-b between the seeds' rankings, the
+    pairs apart in every seed by intervals that cover questions and alignments, and each
+    pair's random-effects mean over the seeds.
+
+    :raises UqaInputError: fewer than two seeds, or runs or metrics that differ between them.
+    """
+    from uqa_eval.report.seeds import SEEDS_SCHEMA
+    from uqa_eval.significance import pooled_difference
+
+    seeds = sorted(per_seed)
+    if len(seeds) < 2:
+        raise UqaInputError(f"seed agreement needs at least two seeds; got {seeds}")
+    first = per_seed[seeds[0]]
+    controls = [c["label"] for c in first["controls"]]
+    for seed in seeds[1:]:
+        other = per_seed[seed]
+        if other["labels"] != first["labels"] or [c["label"] for c in other["controls"]] \
+                != controls:
+            raise UqaInputError(f"seed {seed}: its runs and controls differ from seed "
+                                f"{seeds[0]}'s; every seed needs the same")
+    metrics = [m for m in first["metrics"] if all(m in per_seed[s]["metrics"] for s in seeds)]
+    labels = first["labels"]
+    results: dict[str, Any] = {}
+    for metric in metrics:
+        results[metric] = {}
+        for col in first["columns"]:
+            res = {s: per_seed[s]["results"][metric][col["key"]] for s in seeds}
+            accuracy = {lab: {str(s): {k: res[s]["accuracy"][lab][k]
+                                       for k in ("acc", "lo", "hi", "n")} for s in seeds}
+                        for lab in labels + controls}
+            scored = [lab for lab in labels
+                      if all(accuracy[lab][str(s)]["acc"] is not None for s in seeds)]
+            tau = []
+            for a, b in itertools.combinations(seeds, 2) if len(scored) >= 2 else ():
+                t = kendall_tau_b([accuracy[lab][str(a)]["acc"] for lab in scored],
+                                  [accuracy[lab][str(b)]["acc"] for lab in scored])
+                tau.append({"seeds": [a, b], "n": len(scored),
+                            "tau_b": None if math.isnan(t) else t, "lo": None, "hi": None})
+            pairs = []
+            for i, p in enumerate(res[seeds[0]]["pairs"]):
+                per = {str(s): res[s]["pairs"][i] for s in seeds}
+                signs = {(1 if d["diff"] > 0 else -1) if d.get("signal") else 0
+                         for d in per.values()}
+                pairs.append({"a": p["a"], "b": p["b"], "control": p["control"],
+                              "per_seed": per, "held": len(signs) == 1 and 0 not in signs,
+                              "pooled": pooled_difference(list(per.values()))})
+            results[metric][col["key"]] = {
+                "accuracy": accuracy,
+                "mean": {lab: sum(accuracy[lab][str(s)]["acc"] for s in seeds) / len(seeds)
+                         for lab in labels + controls
+                         if all(accuracy[lab][str(s)]["acc"] is not None for s in seeds)},
+                "rank": {lab: {str(s): res[s]["rank"][lab] for s in seeds} for lab in scored},
+                "tau": tau, "pairs": pairs}
+    return {
+        "schema": SEEDS_SCHEMA, "seeds": seeds, "labels": labels,
+        "controls": first["controls"], "metrics": metrics, "columns": first["columns"],
+        "runs": {lab: {str(s): per_seed[s]["runs"][lab] for s in seeds}
+                 for lab in labels + controls},
+        "alignments": {str(s): per_seed[s]["replicates"] for s in seeds},
+        "results": results, "attributes": {},
+        "interval_short": "95% over questions and alignments",
+        "intervals": ("Accuracy in %, each seed's averaged over its alignments "
+                      f"({', '.join(str(len(per_seed[s]['replicates'])) for s in seeds)} per "
+                      "seed), with a 95% interval covering both the choice of questions and "
+                      "the spread between its alignments (Student t, Welch-Satterthwaite); "
+                      "each seed's differences likewise."),
+    }
+
+
 def replicates_report(paths: Sequence[Path], out: Path | None = None,
                       what: str = "--replicates") -> dict[str, Any]:
     """``uqa report --replicates`` and ``uqa-eval replicates`` (``what``, for messages):
@@ -192,11 +265,12 @@ def replicates_report(paths: Sequence[Path], out: Path | None = None,
 
 
 def alignment_report(replicates: Sequence[str | os.PathLike[str]],
-                     report_dir: str | os.PathLike[str]) -> dict[str, Any]:
+                     report_dir: str | os.PathLike[str], *, show: bool = True
+                     ) -> dict[str, Any]:
     """The same runs aligned several times (each of ``replicates`` a run directory or a
     study directory, one per alignment), averaged over the alignments
     (:func:`alignment_agreement`), written into ``report_dir/alignments.{json,md}`` and
-    printed (the tables on stdout).
+    printed (the tables on stdout) when ``show``.
 
     :raises UqaInputError: a replicate that is neither, runs that differ between them,
         or two replicates holding the same alignment of a run.
@@ -233,8 +307,9 @@ def alignment_report(replicates: Sequence[str | os.PathLike[str]],
                                            for s, r in zip(seeds, replicates, strict=True)],
                                     align_seeds=seeds)
     paths = write_alignment_agreement(agreement, report_dir)
-    for table in alignments_tables(agreement):
-        print_table(table)
+    if show:
+        for table in alignments_tables(agreement):
+            print_table(table)
     console.print(f"over the alignments: {paths['md']}", highlight=False, soft_wrap=True)
     return agreement
 

@@ -62,6 +62,11 @@ SEED_COLUMNS: tuple[Column, ...] = (
 
 SEED_METRICS: tuple[str, ...] = ("acc", "acc_pmi")
 
+INTERVALS = ("Accuracy in % with its 95% Wilson interval; each seed's differences with their "
+             "paired 95% bootstrap interval.")
+"""What a seed agreement's intervals are (an agreement's ``intervals`` says otherwise:
+:func:`uqa_eval.report.alignments.seed_alignment_agreement`)."""
+
 
 def kendall_tau_b(a: Sequence[float], b: Sequence[float]) -> float:
     """Kendall's tau-b of two score lists over the same items (ties in either counted);
@@ -438,9 +443,9 @@ def seeds_markdown(agreement: Mapping[str, Any]) -> str:
             lines += ["", "Each run against each control on the questions about one "
                       "attribute over every sub-task: the random-effects mean over the "
                       "seeds, in points, `*` where its interval excludes zero.", ""]
-    lines.append("Accuracy in % with its 95% Wilson interval; rank 1 is the best (ties share "
+    lines.append(agreement.get("intervals", INTERVALS) + " Rank 1 is the best (ties share "
                  "the mean rank; controls are not ranked). A pair is apart in every seed when "
-                 "its paired 95% bootstrap interval excludes zero with the same sign in each. "
+                 "its interval excludes zero with the same sign in each. "
                  "Differences in points, `*` where the interval excludes zero; \"over the "
                  "seeds\": their random-effects mean (DerSimonian-Laird), whose interval widens "
                  "when the seeds disagree beyond question sampling (I2: the share of the spread "
@@ -530,7 +535,8 @@ def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
     for metric in agreement["metrics"]:
         for col in agreement["columns"]:
             res = agreement["results"][metric][col["key"]]
-            table = Table(title=f"across seeds: {metric}, {col['label']} (%, 95% Wilson)",
+            table = Table(title=f"across seeds: {metric}, {col['label']} "
+                          f"(%, {agreement.get('interval_short', '95% Wilson')})",
                           caption=escape("\n".join(_sentences(agreement, res, col["label"]))))
             for i, h in enumerate(_header(agreement)):
                 table.add_column(h, justify="left" if i == 0 else "right",
