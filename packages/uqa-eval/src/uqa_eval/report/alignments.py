@@ -54,6 +54,7 @@ from uqa_eval.report.seeds import (
     SEED_METRICS,
     Control,
     compared_pairs,
+    grid_table,
     kendall_tau_b,
     ranks,
 )
@@ -525,30 +526,19 @@ def alignments_markdown(agreement: Mapping[str, Any]) -> str:
 
 def alignments_tables(agreement: Mapping[str, Any]) -> list[Any]:
     """Rich tables of :func:`alignments_markdown`."""
-    from rich.markup import escape
-    from rich.table import Table
-
     tables = []
     for metric in agreement["metrics"]:
         for col in agreement["columns"]:
             res = agreement["results"][metric][col["key"]]
-            table = Table(title=f"over {len(agreement['replicates'])} alignments: {metric}, "
-                          f"{col['label']} (%, 95% over questions and alignments)",
-                          caption=escape("\n".join(_sentences(res, col["label"]))))
-            for i, h in enumerate(_header(agreement)):
-                table.add_column(h, justify="left" if i == 0 else "right",
-                                 style="bold" if i == 0 else None)
-            for cells in _rows(agreement, res):
-                table.add_row(*(escape(c) for c in cells))
-            tables.append(table)
+            tables.append(grid_table(
+                f"over {len(agreement['replicates'])} alignments: {metric}, {col['label']} "
+                "(%, 95% over questions and alignments)", _header(agreement),
+                _rows(agreement, res), caption="\n".join(_sentences(res, col["label"]))))
             if res["pairs"]:
-                pairs = Table(title=f"differences over the alignments: {metric}, "
-                              f"{col['label']} (points, 95%; * excludes zero)")
-                for i, h in enumerate(_pair_header(agreement)):
-                    pairs.add_column(h, justify="left" if i < 2 else "right")
-                for cells in _pair_rows(res):
-                    pairs.add_row(*(escape(c) for c in cells))
-                tables.append(pairs)
+                tables.append(grid_table(
+                    f"differences over the alignments: {metric}, {col['label']} (points, "
+                    "95%; * excludes zero)", _pair_header(agreement), _pair_rows(res),
+                    labels=2))
     return tables
 
 

@@ -525,43 +525,45 @@ def pairs_sentence(pairs: Sequence[Mapping[str, Any]], n_seeds: int,
         for hi, lo, diffs in held)
 
 
-def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
-    """Rich tables of :func:`seeds_markdown`: one per metric and column, the tau-b and
-    what is apart in every seed in its caption."""
+def grid_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *,
+               labels: int = 1, caption: str | None = None) -> Any:
+    """A rich table of plain-text cells: the first ``labels`` columns left-aligned (the
+    first in bold when it alone labels a row), the rest right-aligned; every cell and the
+    caption escaped, so a run's label is never read as markup."""
     from rich.markup import escape
     from rich.table import Table
 
+    table = Table(title=title, caption=escape(caption) if caption is not None else None)
+    for i, h in enumerate(header):
+        table.add_column(h, justify="left" if i < labels else "right",
+                         style="bold" if labels == 1 and i == 0 else None)
+    for cells in rows:
+        table.add_row(*(escape(c) for c in cells))
+    return table
+
+
+def seeds_tables(agreement: Mapping[str, Any]) -> list[Any]:
+    """Rich tables of :func:`seeds_markdown`: one per metric and column, the tau-b and
+    what is apart in every seed in its caption."""
     tables = []
     for metric in agreement["metrics"]:
         for col in agreement["columns"]:
             res = agreement["results"][metric][col["key"]]
-            table = Table(title=f"across seeds: {metric}, {col['label']} "
-                          f"(%, {agreement.get('interval_short', '95% Wilson')})",
-                          caption=escape("\n".join(_sentences(agreement, res, col["label"]))))
-            for i, h in enumerate(_header(agreement)):
-                table.add_column(h, justify="left" if i == 0 else "right",
-                                 style="bold" if i == 0 else None)
-            for lab, cells in _rows(agreement, res):
-                table.add_row(escape(lab), *cells)
-            tables.append(table)
+            tables.append(grid_table(
+                f"across seeds: {metric}, {col['label']} "
+                f"(%, {agreement.get('interval_short', '95% Wilson')})", _header(agreement),
+                [[lab, *cells] for lab, cells in _rows(agreement, res)],
+                caption="\n".join(_sentences(agreement, res, col["label"]))))
             if res["pairs"]:
-                pairs = Table(title=f"differences: {metric}, {col['label']} (points, 95%; * "
-                              "excludes zero)")
-                for i, h in enumerate(_pair_header(agreement)):
-                    pairs.add_column(h, justify="left" if i < 2 else "right")
-                for cells in _pair_rows(res):
-                    pairs.add_row(*(escape(c) for c in cells))
-                tables.append(pairs)
+                tables.append(grid_table(
+                    f"differences: {metric}, {col['label']} (points, 95%; * excludes zero)",
+                    _pair_header(agreement), _pair_rows(res), labels=2))
     for metric in agreement["metrics"]:
         head, rows = _attribute_rows(agreement, metric)
         if rows:
-            table = Table(title=f"what it carries over the seeds: {metric} by attribute "
-                                "(points, random-effects mean, 95%; * excludes zero)")
-            for i, h in enumerate(head):
-                table.add_column(h, justify="left" if i < 2 else "right")
-            for cells in rows:
-                table.add_row(*(escape(c) for c in cells))
-            tables.append(table)
+            tables.append(grid_table(
+                f"what it carries over the seeds: {metric} by attribute (points, "
+                "random-effects mean, 95%; * excludes zero)", head, rows, labels=2))
     return tables
 
 
